@@ -1,0 +1,204 @@
+"""API Gateway HTTP API: a VPC link into the private subnets, one private integration per Cloud Map
+service, GET/PUT routes per item path, a Cognito JWT authorizer, and a logged, throttled stage."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from troposphere import GetAtt, Parameter, Ref, Sub, Template, apigatewayv2 as apigw, ec2
+
+from .auth import Auth
+from .config import StackConfig
+from .constants import (
+    INTEGRATION_CONNECTION_TYPE,
+    INTEGRATION_METHOD,
+    INTEGRATION_PAYLOAD_FORMAT,
+    INTEGRATION_TIMEOUT_MS,
+    INTEGRATION_TYPE,
+    ITEM_METHODS,
+    JWT_IDENTITY_SOURCE,
+)
+from .logs import add_log_group
+from .names import logical_id
+from .network import Network
+from .parameters import ParameterInterface
+from .services import Service
+
+# What each access-log line records: enough to trace a request end to end and see who called,
+# which route answered, how long it took and what the integration said when it failed.
+ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "requestTime": "$context.requestTime",
+        "ip": "$context.identity.sourceIp",
+        "caller": "$context.authorizer.claims.sub",
+        "userAgent": "$context.identity.userAgent",
+        "routeKey": "$context.routeKey",
+        "status": "$context.status",
+        "responseLength": "$context.responseLength",
+        "latencyMs": "$context.responseLatency",
+        "integrationStatus": "$context.integrationStatus",
+        "integrationLatencyMs": "$context.integrationLatency",
+        "integrationError": "$context.integrationErrorMessage",
+        "authorizerError": "$context.authorizer.error",
+    },
+    sort_keys=True,
+    separators=(",", ":"),
+)
+# Stage-wide defaults; API Gateway answers 429 beyond them, before any task sees the request.
+THROTTLING_BURST_LIMIT = 200
+THROTTLING_RATE_LIMIT = 100.0
+# The browser origin the CORS parameter defaults to: the local test page (a port of the developer's
+# own machine), never "*".
+DEFAULT_CORS_ORIGIN = "http://localhost:8000"
+
+
+@dataclass(frozen=True)
+class Api:
+    api: apigw.Api
+    stage: apigw.Stage
+    vpc_link: apigw.VpcLink
+    authorizer: apigw.Authorizer
+    integrations: dict[str, apigw.Integration]
+    routes: dict[str, apigw.Route]
+    """Route key (``GET /foodstore/foods/{foodId}``) -> route."""
+
+
+def add_api(
+    template: Template,
+    interface: ParameterInterface,
+    config: StackConfig,
+    network: Network,
+    services: list[Service],
+    auth: Auth,
+) -> Api:
+    cors_origin = interface.add(
+        template,
+        "API",
+        "Allowed browser origin (CORS)",
+        Parameter(
+            "CorsOrigin",
+            Type="String",
+            Default=DEFAULT_CORS_ORIGIN,
+            AllowedPattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$",
+            ConstraintDescription="an origin such as https://app.example.com (scheme and host, no path, no *)",
+            Description="Origin of the web page allowed to call the API from a browser.",
+        ),
+    )
+    api = template.add_resource(
+        apigw.Api(
+            "HttpApi",
+            Name=Sub("${AWS::StackName}"),
+            ProtocolType="HTTP",
+            Description="Item-store services on ECS Fargate, reached through a VPC link and Cloud Map",
+            CorsConfiguration=apigw.Cors(
+                AllowOrigins=[Ref(cors_origin), *config.cors_origins],
+                AllowMethods=[*ITEM_METHODS, "OPTIONS"],
+                AllowHeaders=["authorization", "content-type"],
+                MaxAge=600,
+            ),
+        )
+    )
+    link_group = template.add_resource(
+        ec2.SecurityGroup(
+            "VpcLinkSecurityGroup",
+            GroupDescription="API Gateway VPC link - outbound only to the service container ports",
+            VpcId=Ref(network.vpc),
+            SecurityGroupEgress=[
+                ec2.SecurityGroupRule(
+                    IpProtocol="tcp",
+                    FromPort=service.spec.port,
+                    ToPort=service.spec.port,
+                    DestinationSecurityGroupId=Ref(service.security_group),
+                    Description=f"To {service.spec.name} containers",
+                )
+                for service in services
+            ],
+        )
+    )
+    for service in services:
+        # A separate rule resource: inline, the two groups would reference each other (a cycle).
+        template.add_resource(
+            ec2.SecurityGroupIngress(
+                logical_id(service.spec.name, "IngressFromVpcLink"),
+                GroupId=Ref(service.security_group),
+                IpProtocol="tcp",
+                FromPort=service.spec.port,
+                ToPort=service.spec.port,
+                SourceSecurityGroupId=Ref(link_group),
+                Description="From the API Gateway VPC link only",
+            )
+        )
+    vpc_link = template.add_resource(
+        apigw.VpcLink(
+            "VpcLink",
+            Name=Sub("${AWS::StackName}"),
+            SubnetIds=[Ref(subnet) for subnet in network.private_subnets],
+            SecurityGroupIds=[Ref(link_group)],
+        )
+    )
+    authorizer = template.add_resource(
+        apigw.Authorizer(
+            "JwtAuthorizer",
+            ApiId=Ref(api),
+            Name="cognito",
+            AuthorizerType="JWT",
+            IdentitySource=[JWT_IDENTITY_SOURCE],
+            JwtConfiguration=apigw.JWTConfiguration(Issuer=auth.issuer, Audience=[Ref(auth.client)]),
+        )
+    )
+    integrations: dict[str, apigw.Integration] = {}
+    routes: dict[str, apigw.Route] = {}
+    for service in services:
+        spec = service.spec
+        integration = template.add_resource(
+            apigw.Integration(
+                logical_id(spec.name, "Integration"),
+                ApiId=Ref(api),
+                Description=f"{spec.name} via Cloud Map",
+                IntegrationType=INTEGRATION_TYPE,
+                IntegrationMethod=INTEGRATION_METHOD,
+                ConnectionType=INTEGRATION_CONNECTION_TYPE,
+                ConnectionId=Ref(vpc_link),
+                IntegrationUri=GetAtt(service.discovery_service, "Arn"),
+                PayloadFormatVersion=INTEGRATION_PAYLOAD_FORMAT,
+                TimeoutInMillis=INTEGRATION_TIMEOUT_MS,
+            )
+        )
+        integrations[spec.name] = integration
+        for method in ITEM_METHODS:
+            route_key = f"{method} {spec.path}"
+            protected = method in spec.protected_methods
+            auth_props = (
+                {"AuthorizationType": "JWT", "AuthorizerId": Ref(authorizer)}
+                if protected
+                else {"AuthorizationType": "NONE"}
+            )
+            routes[route_key] = template.add_resource(
+                apigw.Route(
+                    logical_id(spec.name, method.capitalize(), "Route"),
+                    ApiId=Ref(api),
+                    RouteKey=route_key,
+                    Target=Sub(f"integrations/${{{integration.title}}}"),
+                    **auth_props,
+                )
+            )
+    access_logs = add_log_group(template, config, "ApiAccessLogGroup")
+    stage = template.add_resource(
+        apigw.Stage(
+            "ApiStage",
+            ApiId=Ref(api),
+            StageName="$default",
+            AutoDeploy=True,
+            AccessLogSettings=apigw.AccessLogSettings(
+                DestinationArn=GetAtt(access_logs, "Arn"), Format=ACCESS_LOG_FORMAT
+            ),
+            DefaultRouteSettings=apigw.RouteSettings(
+                ThrottlingBurstLimit=THROTTLING_BURST_LIMIT, ThrottlingRateLimit=THROTTLING_RATE_LIMIT
+            ),
+        )
+    )
+    return Api(
+        api=api, stage=stage, vpc_link=vpc_link, authorizer=authorizer, integrations=integrations, routes=routes
+    )

@@ -1,0 +1,71 @@
+"""Cognito: a user pool (email sign-in) and a browser app client; the API's JWT authorizer trusts them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from troposphere import Ref, Sub, Template, cognito
+
+from .config import StackConfig
+from .constants import COGNITO_ISSUER
+
+
+@dataclass(frozen=True)
+class Auth:
+    user_pool: cognito.UserPool
+    client: cognito.UserPoolClient
+
+    @property
+    def issuer(self) -> Sub:
+        """The JWT issuer Cognito puts in tokens of this pool, ``https://cognito-idp.<region>...``."""
+        return Sub(COGNITO_ISSUER, UserPoolId=Ref(self.user_pool))
+
+
+def add_auth(template: Template, config: StackConfig) -> Auth:
+    deletion = config.data_deletion_policy.value
+    user_pool = template.add_resource(
+        cognito.UserPool(
+            "UserPool",
+            UserPoolName=Sub("${AWS::StackName}-users"),
+            UsernameAttributes=["email"],
+            UsernameConfiguration=cognito.UsernameConfiguration(CaseSensitive=False),
+            AutoVerifiedAttributes=["email"],
+            VerificationMessageTemplate=cognito.VerificationMessageTemplate(DefaultEmailOption="CONFIRM_WITH_CODE"),
+            Policies=cognito.Policies(
+                PasswordPolicy=cognito.PasswordPolicy(
+                    MinimumLength=12,
+                    RequireLowercase=True,
+                    RequireUppercase=True,
+                    RequireNumbers=True,
+                    RequireSymbols=True,
+                    TemporaryPasswordValidityDays=3,
+                )
+            ),
+            AccountRecoverySetting=cognito.AccountRecoverySetting(
+                RecoveryMechanisms=[cognito.RecoveryOption(Name="verified_email", Priority=1)]
+            ),
+            AdminCreateUserConfig=cognito.AdminCreateUserConfig(AllowAdminCreateUserOnly=False),
+            MfaConfiguration="OFF",
+            DeletionProtection="ACTIVE" if deletion == "Retain" else "INACTIVE",
+            DeletionPolicy=deletion,
+            UpdateReplacePolicy=deletion,
+        )
+    )
+    client = template.add_resource(
+        cognito.UserPoolClient(
+            "UserPoolClient",
+            UserPoolId=Ref(user_pool),
+            ClientName=Sub("${AWS::StackName}-web"),
+            # A browser cannot keep a secret, so the client has none and signs in with SRP, which
+            # never sends the password itself.
+            GenerateSecret=False,
+            ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            EnableTokenRevocation=True,
+            PreventUserExistenceErrors="ENABLED",
+            AccessTokenValidity=60,
+            IdTokenValidity=60,
+            RefreshTokenValidity=30,
+            TokenValidityUnits=cognito.TokenValidityUnits(AccessToken="minutes", IdToken="minutes", RefreshToken="days"),
+        )
+    )
+    return Auth(user_pool=user_pool, client=client)

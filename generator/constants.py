@@ -1,0 +1,65 @@
+"""Protocol facts about AWS that the generator relies on, each written once.
+
+Where a value is a contract with the containers (environment names, health check), the container
+side reads the same names; see containers/README.md.
+"""
+
+from __future__ import annotations
+
+# API Gateway HTTP API private integrations reach Cloud Map services through a VPC link. The
+# integration must be HTTP_PROXY over VPC_LINK and its URI the Cloud Map service ARN; payload
+# format 1.0 is the only one HTTP_PROXY accepts.
+INTEGRATION_TYPE = "HTTP_PROXY"
+INTEGRATION_CONNECTION_TYPE = "VPC_LINK"
+INTEGRATION_METHOD = "ANY"
+INTEGRATION_PAYLOAD_FORMAT = "1.0"
+# HTTP APIs cap integrations at 30 s; the containers answer well within that or fail fast (503).
+INTEGRATION_TIMEOUT_MS = 30000
+
+# A JWT authorizer reads the bearer token from this header; Cognito's issuer URL has this shape.
+JWT_IDENTITY_SOURCE = "$request.header.Authorization"
+COGNITO_ISSUER = "https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}/${UserPoolId}"
+
+# Cloud Map SRV records carry the port, so ECS must register the container port with each task.
+SRV_RECORD_TTL_SECONDS = 60
+
+# The item-store containers: what they serve and the methods an item path supports.
+ITEM_METHODS = ("GET", "PUT")
+DEFAULT_CONTAINER_PORT = 8080
+HEALTH_CHECK_COMMAND = ("CMD", "python", "-m", "itemstore.healthcheck")
+# Environment variable names the containers read (containers/itemstore).
+ENV_TABLE_NAME = "TABLE_NAME"
+ENV_TABLE_KEY = "TABLE_KEY"
+ENV_ITEM_PATH_PREFIX = "ITEM_PATH_PREFIX"
+ENV_REGION = "AWS_REGION"
+ENV_PORT = "PORT"
+RESERVED_ENVIRONMENT = frozenset(
+    {ENV_TABLE_NAME, ENV_TABLE_KEY, ENV_ITEM_PATH_PREFIX, ENV_REGION, ENV_PORT}
+)
+# The root filesystem is read-only; this task volume is the one writable place (gunicorn's
+# worker heartbeat files live there).
+WRITABLE_SCRATCH_PATH = "/tmp"
+
+# Fargate task sizes AWS accepts: cpu units -> allowed memory (MiB).
+FARGATE_CPU_MEMORY: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
+}
+
+# CloudWatch Logs accepts only these retention periods (days).
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+    2922, 3288, 3653,
+)
+
+# The ECS service-linked role that Application Auto Scaling uses for ECS services. AWS creates it
+# on first use; a hand-made role with another trust principal does not work.
+ECS_AUTOSCALING_ROLE = (
+    "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-service-role/"
+    "ecs.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService"
+)

@@ -1,0 +1,98 @@
+"""IAM: trust policies and least-privilege statements, each scoped to the exact resource.
+
+Every statement the template carries comes from a function here, so a reviewer reads one file.
+``UNSCOPED_ACTIONS`` lists the only actions that may appear with ``Resource: "*"``, each with the
+reason AWS gives for it.
+"""
+
+from __future__ import annotations
+
+from awacs import dynamodb, ecr, logs
+from awacs.aws import Allow, ArnLike, Condition, Policy, PolicyDocument, Statement, StringEquals
+from awacs.helpers.trust import make_simple_assume_policy
+from troposphere import AWSObject, GetAtt, Sub
+
+ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
+FLOW_LOGS_PRINCIPAL = "vpc-flow-logs.amazonaws.com"
+
+# Actions that cannot be scoped to a resource, with the reason from the AWS Service Authorization
+# Reference. Nothing else may be granted on "*"; tests/generator/test_iam.py enforces it.
+UNSCOPED_ACTIONS: dict[str, str] = {
+    "ecr:GetAuthorizationToken": (
+        "the registry login token is account-wide; the action supports no resource-level "
+        "permissions (Service Authorization Reference, Amazon ECR)"
+    ),
+}
+
+
+# The only DynamoDB actions the item-store containers call; the task roles and the VPC endpoint
+# policy both grant exactly these.
+ITEM_STORE_ACTIONS = (dynamodb.GetItem, dynamodb.PutItem)
+
+
+def execution_role_trust() -> Policy:
+    """ECS assumes the execution role to pull the image and start logging.
+
+    No source conditions: AWS documents them for task roles, not for execution roles, and a
+    condition ECS does not send would stop every task from starting.
+    """
+    return make_simple_assume_policy(ECS_TASKS_PRINCIPAL)
+
+
+def task_role_trust() -> Policy:
+    """Only ECS tasks of this account and region may assume the role (confused-deputy guard)."""
+    policy = make_simple_assume_policy(ECS_TASKS_PRINCIPAL)
+    policy.Statement[0].Condition = Condition(
+        [
+            ArnLike({"aws:SourceArn": Sub("arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:*")}),
+            StringEquals({"aws:SourceAccount": Sub("${AWS::AccountId}")}),
+        ]
+    )
+    return policy
+
+
+def flow_logs_trust() -> Policy:
+    """Only VPC Flow Logs of this account may assume the role."""
+    policy = make_simple_assume_policy(FLOW_LOGS_PRINCIPAL)
+    policy.Statement[0].Condition = Condition(StringEquals({"aws:SourceAccount": Sub("${AWS::AccountId}")}))
+    return policy
+
+
+def item_store_access(table: AWSObject) -> Statement:
+    """Read and write single items of one table: all the item-store containers do."""
+    return Statement(Effect=Allow, Action=list(ITEM_STORE_ACTIONS), Resource=[GetAtt(table, "Arn")])
+
+
+def write_log_streams(log_group: AWSObject) -> Statement:
+    """Create streams in, and write events to, one log group (the awslogs driver's needs).
+
+    A log group's ``Arn`` attribute ends in ``:*``, so it covers that group's streams only.
+    """
+    return Statement(Effect=Allow, Action=[logs.CreateLogStream, logs.PutLogEvents], Resource=[GetAtt(log_group, "Arn")])
+
+
+def registry_login() -> Statement:
+    """Get an ECR login token: needed to pull a private ECR image (see ``UNSCOPED_ACTIONS``)."""
+    return Statement(Effect=Allow, Action=[ecr.GetAuthorizationToken], Resource=["*"])
+
+
+def pull_private_images() -> Statement:
+    """Pull layers from this account's ECR repositories in this region, and nothing else."""
+    return Statement(
+        Effect=Allow,
+        Action=[ecr.BatchCheckLayerAvailability, ecr.BatchGetImage, ecr.GetDownloadUrlForLayer],
+        Resource=[Sub("arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/*")],
+    )
+
+
+def write_flow_logs(log_group: AWSObject) -> Statement:
+    """What VPC Flow Logs needs to deliver to one log group."""
+    return Statement(
+        Effect=Allow,
+        Action=[logs.CreateLogStream, logs.PutLogEvents, logs.DescribeLogStreams],
+        Resource=[GetAtt(log_group, "Arn")],
+    )
+
+
+def policy(*statements: Statement) -> PolicyDocument:
+    return PolicyDocument(Version="2012-10-17", Statement=list(statements))

@@ -1,0 +1,20 @@
+"""Logical ids: built in one place from stable parts.
+
+Renaming a logical id makes CloudFormation replace the live resource (a new table, a new user
+pool), so these names are a public interface: change them only on purpose, with a major version.
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_LOGICAL_ID = 255
+_NOT_ALNUM = re.compile(r"[^A-Za-z0-9]")
+
+
+def logical_id(*parts: str | int) -> str:
+    """``logical_id("foodstore", "Table")`` -> ``FoodstoreTable``; ``("PrivateSubnet", 2)`` -> ``PrivateSubnet2``."""
+    name = "".join(_NOT_ALNUM.sub("", str(part))[:1].upper() + _NOT_ALNUM.sub("", str(part))[1:] for part in parts)
+    if not name or len(name) > MAX_LOGICAL_ID:
+        raise ValueError(f"logical id {name!r} must be 1-{MAX_LOGICAL_ID} alphanumeric characters")
+    return name

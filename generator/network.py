@@ -1,0 +1,133 @@
+"""The VPC: public and private subnets per AZ, internet and NAT gateways, a DynamoDB endpoint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from troposphere import GetAZs, Ref, Select, Sub, Tags, Template, ec2
+
+from .config import NatMode, StackConfig
+from .names import logical_id
+
+
+@dataclass(frozen=True)
+class Network:
+    vpc: ec2.VPC
+    public_subnets: tuple[ec2.Subnet, ...]
+    private_subnets: tuple[ec2.Subnet, ...]
+    private_route_tables: tuple[ec2.RouteTable, ...]
+    private_default_routes: tuple[ec2.Route, ...]
+    """Tasks need these routes (through NAT) before they can pull images; services depend on them."""
+
+
+def add_network(template: Template, config: StackConfig) -> Network:
+    """A VPC across ``config.az_count`` AZs with NAT per ``config.nat_mode``."""
+    vpc = template.add_resource(
+        ec2.VPC(
+            "Vpc",
+            CidrBlock=config.vpc_cidr,
+            EnableDnsHostnames=True,  # Cloud Map private DNS needs both
+            EnableDnsSupport=True,
+            Tags=Tags(Name=Sub("${AWS::StackName}")),
+        )
+    )
+    gateway = template.add_resource(ec2.InternetGateway("InternetGateway"))
+    attachment = template.add_resource(
+        ec2.VPCGatewayAttachment("InternetGatewayAttachment", VpcId=Ref(vpc), InternetGatewayId=Ref(gateway))
+    )
+    public_table = template.add_resource(
+        ec2.RouteTable("PublicRouteTable", VpcId=Ref(vpc), Tags=Tags(Name=Sub("${AWS::StackName}-public")))
+    )
+    template.add_resource(
+        ec2.Route(
+            "PublicDefaultRoute",
+            DependsOn=attachment.title,
+            RouteTableId=Ref(public_table),
+            DestinationCidrBlock="0.0.0.0/0",
+            GatewayId=Ref(gateway),
+        )
+    )
+
+    public_cidrs, private_cidrs = config.subnet_cidrs()
+    public_subnets, private_subnets, private_tables, private_routes = [], [], [], []
+    nat_gateways: list[ec2.NatGateway] = []
+    for index in range(config.az_count):
+        number = index + 1
+        zone = Select(index, GetAZs(""))
+        public = template.add_resource(
+            ec2.Subnet(
+                logical_id("PublicSubnet", number),
+                VpcId=Ref(vpc),
+                AvailabilityZone=zone,
+                CidrBlock=public_cidrs[index],
+                # Only NAT gateways live here; nothing should get a public address by default.
+                MapPublicIpOnLaunch=False,
+                Tags=Tags(Name=Sub(f"${{AWS::StackName}}-public-{number}")),
+            )
+        )
+        template.add_resource(
+            ec2.SubnetRouteTableAssociation(
+                logical_id("PublicSubnet", number, "RouteTableAssociation"),
+                SubnetId=Ref(public),
+                RouteTableId=Ref(public_table),
+            )
+        )
+        public_subnets.append(public)
+        if config.nat_mode is NatMode.PER_AZ or index == 0:
+            eip = template.add_resource(
+                ec2.EIP(logical_id("NatGateway", number, "Eip"), Domain="vpc", DependsOn=attachment.title)
+            )
+            nat_gateways.append(
+                template.add_resource(
+                    ec2.NatGateway(
+                        logical_id("NatGateway", number),
+                        AllocationId=eip.GetAtt("AllocationId"),
+                        SubnetId=Ref(public),
+                        Tags=Tags(Name=Sub(f"${{AWS::StackName}}-nat-{number}")),
+                    )
+                )
+            )
+
+        private = template.add_resource(
+            ec2.Subnet(
+                logical_id("PrivateSubnet", number),
+                VpcId=Ref(vpc),
+                AvailabilityZone=zone,
+                CidrBlock=private_cidrs[index],
+                MapPublicIpOnLaunch=False,
+                Tags=Tags(Name=Sub(f"${{AWS::StackName}}-private-{number}")),
+            )
+        )
+        table = template.add_resource(
+            ec2.RouteTable(
+                logical_id("PrivateRouteTable", number),
+                VpcId=Ref(vpc),
+                Tags=Tags(Name=Sub(f"${{AWS::StackName}}-private-{number}")),
+            )
+        )
+        route = template.add_resource(
+            ec2.Route(
+                logical_id("PrivateDefaultRoute", number),
+                RouteTableId=Ref(table),
+                DestinationCidrBlock="0.0.0.0/0",
+                NatGatewayId=Ref(nat_gateways[-1]),
+            )
+        )
+        template.add_resource(
+            ec2.SubnetRouteTableAssociation(
+                logical_id("PrivateSubnet", number, "RouteTableAssociation"),
+                SubnetId=Ref(private),
+                RouteTableId=Ref(table),
+            )
+        )
+        private_subnets.append(private)
+        private_tables.append(table)
+        private_routes.append(route)
+
+    return Network(
+        vpc=vpc,
+        public_subnets=tuple(public_subnets),
+        private_subnets=tuple(private_subnets),
+        private_route_tables=tuple(private_tables),
+        private_default_routes=tuple(private_routes),
+    )

@@ -1,0 +1,41 @@
+"""Outputs: what a user needs to call and test the API, and what the test page reads."""
+
+from __future__ import annotations
+
+from troposphere import GetAtt, Output, Ref, Sub, Template
+
+from .api import Api
+from .auth import Auth
+from .cluster import Cluster
+from .discovery import Discovery
+from .names import logical_id
+from .network import Network
+from .services import Service
+
+
+def add_outputs(
+    template: Template,
+    network: Network,
+    cluster: Cluster,
+    discovery: Discovery,
+    services: list[Service],
+    auth: Auth,
+    api: Api,
+) -> None:
+    def output(title: str, value, description: str) -> None:
+        template.add_output(Output(title, Value=value, Description=description))
+
+    output("ApiUrl", GetAtt(api.api, "ApiEndpoint"), "Invoke URL of the HTTP API")
+    for service in services:
+        output(
+            logical_id(service.spec.name, "Url"),
+            Sub(f"${{{api.api.title}.ApiEndpoint}}{service.spec.path_prefix}"),
+            f"Base URL of {service.spec.name} items: append /<{service.spec.id_parameter}>",
+        )
+    output("ApiId", Ref(api.api), "HTTP API id")
+    output("UserPoolId", Ref(auth.user_pool), "Cognito user pool id")
+    output("UserPoolClientId", Ref(auth.client), "Cognito app client id (no secret)")
+    output("Region", Ref("AWS::Region"), "Region of the stack")
+    output("ClusterName", Ref(cluster.cluster), "ECS cluster name")
+    output("VpcId", Ref(network.vpc), "VPC id")
+    output("NamespaceId", Ref(discovery.namespace), "Cloud Map namespace id")

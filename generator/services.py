@@ -1,0 +1,270 @@
+"""One function builds everything a service needs: parameters, log group, roles, task definition,
+security group, ECS service registered in Cloud Map, and autoscaling. Services differ only by data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from troposphere import GetAtt, Parameter, Ref, Sub, Template, applicationautoscaling as aas, ec2, ecs, iam
+
+from . import iam as policies
+from .cluster import Cluster
+from .config import ServiceSpec, StackConfig
+from .constants import (
+    ECS_AUTOSCALING_ROLE,
+    ENV_ITEM_PATH_PREFIX,
+    ENV_PORT,
+    ENV_REGION,
+    ENV_TABLE_KEY,
+    ENV_TABLE_NAME,
+    HEALTH_CHECK_COMMAND,
+    WRITABLE_SCRATCH_PATH,
+)
+from .logs import add_log_group
+from .names import logical_id
+from .network import Network
+from .parameters import ParameterInterface
+from .release import ReleaseSettings
+
+SCRATCH_VOLUME = "scratch"
+
+
+@dataclass(frozen=True)
+class Service:
+    spec: ServiceSpec
+    discovery_service: object
+    security_group: ec2.SecurityGroup
+    service: ecs.Service
+    task_definition: ecs.TaskDefinition
+    task_role: iam.Role
+    execution_role: iam.Role
+    log_group: object
+
+
+@dataclass(frozen=True)
+class ServiceParameters:
+    image: Parameter
+    min_tasks: Parameter
+    max_tasks: Parameter
+    cpu_target: Parameter
+
+
+def _add_parameters(
+    template: Template, interface: ParameterInterface, spec: ServiceSpec, release: ReleaseSettings
+) -> ServiceParameters:
+    group = f"Service: {spec.name} ({spec.path})"
+    image = spec.image or release.image(spec.name)
+
+    def number(name: str, label: str, default: int, low: int, high: int, description: str) -> Parameter:
+        return interface.add(
+            template, group, label,
+            Parameter(
+                logical_id(spec.name, name), Type="Number", Default=default, MinValue=low, MaxValue=high,
+                Description=description,
+            ),
+        )
+
+    return ServiceParameters(
+        image=interface.add(
+            template, group, "Container image",
+            Parameter(
+                logical_id(spec.name, "Image"), Type="String", Default=image, MinLength=1,
+                Description=f"Container image of the {spec.name} service.",
+            ),
+        ),
+        min_tasks=number(
+            "MinTasks", "Minimum tasks", spec.min_tasks, 0, 1000,
+            "Fewest running tasks (also the desired count at creation). Must not exceed the maximum.",
+        ),
+        max_tasks=number("MaxTasks", "Maximum tasks", spec.max_tasks, 1, 1000, "Most running tasks."),
+        cpu_target=number(
+            "CpuTarget", "Target CPU utilization (%)", spec.cpu_target, 10, 90,
+            "Average CPU utilization that target-tracking scaling aims for.",
+        ),
+    )
+
+
+def _environment(spec: ServiceSpec, table) -> list[ecs.Environment]:
+    """The container's environment, sorted by name so the template never reorders."""
+    values = {
+        ENV_TABLE_NAME: Ref(table),
+        ENV_TABLE_KEY: spec.table_key,
+        ENV_ITEM_PATH_PREFIX: spec.path_prefix,
+        ENV_REGION: Ref("AWS::Region"),
+        ENV_PORT: str(spec.port),
+        **dict(spec.environment),
+    }
+    return [ecs.Environment(Name=name, Value=values[name]) for name in sorted(values)]
+
+
+def add_service(
+    template: Template,
+    interface: ParameterInterface,
+    config: StackConfig,
+    release: ReleaseSettings,
+    spec: ServiceSpec,
+    network: Network,
+    cluster: Cluster,
+    table,
+    discovery_service,
+) -> Service:
+    """Everything one service needs; returns the handles the API and outputs wire to."""
+    name = spec.name
+    parameters = _add_parameters(template, interface, spec, release)
+    log_group = add_log_group(template, config, logical_id(name, "LogGroup"), spec.log_retention_days)
+    execution_role = template.add_resource(
+        iam.Role(
+            logical_id(name, "ExecutionRole"),
+            AssumeRolePolicyDocument=policies.execution_role_trust(),
+            Policies=[
+                iam.Policy(
+                    PolicyName="pull-image-and-write-logs",
+                    PolicyDocument=policies.policy(
+                        policies.write_log_streams(log_group),
+                        policies.registry_login(),
+                        policies.pull_private_images(),
+                    ),
+                )
+            ],
+        )
+    )
+    task_role = template.add_resource(
+        iam.Role(
+            logical_id(name, "TaskRole"),
+            AssumeRolePolicyDocument=policies.task_role_trust(),
+            Policies=[
+                iam.Policy(
+                    PolicyName="item-store-table",
+                    PolicyDocument=policies.policy(policies.item_store_access(table)),
+                )
+            ],
+        )
+    )
+    task_definition = template.add_resource(
+        ecs.TaskDefinition(
+            logical_id(name, "TaskDefinition"),
+            Family=Sub(f"${{AWS::StackName}}-{name}"),
+            Cpu=str(spec.cpu),
+            Memory=str(spec.memory),
+            NetworkMode="awsvpc",
+            RequiresCompatibilities=["FARGATE"],
+            RuntimePlatform=ecs.RuntimePlatform(CpuArchitecture="X86_64", OperatingSystemFamily="LINUX"),
+            ExecutionRoleArn=GetAtt(execution_role, "Arn"),
+            TaskRoleArn=GetAtt(task_role, "Arn"),
+            Volumes=[ecs.Volume(Name=SCRATCH_VOLUME)],
+            ContainerDefinitions=[
+                ecs.ContainerDefinition(
+                    Name=name,
+                    Image=Ref(parameters.image),
+                    Essential=True,
+                    PortMappings=[ecs.PortMapping(ContainerPort=spec.port, Protocol="tcp")],
+                    Environment=_environment(spec, table),
+                    ReadonlyRootFilesystem=True,
+                    MountPoints=[
+                        ecs.MountPoint(
+                            SourceVolume=SCRATCH_VOLUME, ContainerPath=WRITABLE_SCRATCH_PATH, ReadOnly=False
+                        )
+                    ],
+                    HealthCheck=ecs.HealthCheck(
+                        Command=list(HEALTH_CHECK_COMMAND), Interval=30, Timeout=5, Retries=3, StartPeriod=15
+                    ),
+                    LogConfiguration=ecs.LogConfiguration(
+                        LogDriver="awslogs",
+                        Options={
+                            "awslogs-group": Ref(log_group),
+                            "awslogs-region": Ref("AWS::Region"),
+                            "awslogs-stream-prefix": name,
+                        },
+                    ),
+                )
+            ],
+        )
+    )
+    security_group = template.add_resource(
+        ec2.SecurityGroup(
+            logical_id(name, "SecurityGroup"),
+            GroupDescription=f"{name} tasks - inbound only from the API VPC link, outbound HTTPS only",
+            VpcId=Ref(network.vpc),
+            # Outbound: image pulls, CloudWatch Logs and DynamoDB, all over HTTPS. DNS goes to the
+            # VPC resolver, which security groups do not filter.
+            SecurityGroupEgress=[
+                ec2.SecurityGroupRule(
+                    IpProtocol="tcp", FromPort=443, ToPort=443, CidrIp="0.0.0.0/0",
+                    Description="HTTPS to AWS APIs and image registries",
+                )
+            ],
+        )
+    )
+    placement: dict = (
+        {"CapacityProviderStrategy": list(cluster.capacity_strategy)}
+        if cluster.capacity_strategy
+        else {"LaunchType": "FARGATE"}
+    )
+    service = template.add_resource(
+        ecs.Service(
+            logical_id(name, "Service"),
+            # Tasks pull their image through NAT: without the routes they would fail to start.
+            DependsOn=[route.title for route in network.private_default_routes],
+            Cluster=Ref(cluster.cluster),
+            TaskDefinition=Ref(task_definition),
+            DesiredCount=Ref(parameters.min_tasks),
+            **placement,
+            NetworkConfiguration=ecs.NetworkConfiguration(
+                AwsvpcConfiguration=ecs.AwsvpcConfiguration(
+                    AssignPublicIp="DISABLED",
+                    SecurityGroups=[Ref(security_group)],
+                    Subnets=[Ref(subnet) for subnet in network.private_subnets],
+                )
+            ),
+            DeploymentConfiguration=ecs.DeploymentConfiguration(
+                DeploymentCircuitBreaker=ecs.DeploymentCircuitBreaker(Enable=True, Rollback=True),
+                MaximumPercent=200,
+                MinimumHealthyPercent=100,
+            ),
+            # SRV records carry the port, so ECS registers the container name and port.
+            ServiceRegistries=[
+                ecs.ServiceRegistry(
+                    RegistryArn=GetAtt(discovery_service, "Arn"), ContainerName=name, ContainerPort=spec.port
+                )
+            ],
+            EnableECSManagedTags=True,
+            PropagateTags="SERVICE",
+        )
+    )
+    scalable_target = template.add_resource(
+        aas.ScalableTarget(
+            logical_id(name, "ScalableTarget"),
+            MinCapacity=Ref(parameters.min_tasks),
+            MaxCapacity=Ref(parameters.max_tasks),
+            ResourceId=Sub(f"service/${{{cluster.cluster.title}}}/${{{service.title}.Name}}"),
+            RoleARN=Sub(ECS_AUTOSCALING_ROLE),
+            ScalableDimension="ecs:service:DesiredCount",
+            ServiceNamespace="ecs",
+        )
+    )
+    template.add_resource(
+        aas.ScalingPolicy(
+            logical_id(name, "ScalingPolicy"),
+            PolicyName=Sub(f"${{AWS::StackName}}-{name}-cpu"),
+            PolicyType="TargetTrackingScaling",
+            ScalingTargetId=Ref(scalable_target),
+            TargetTrackingScalingPolicyConfiguration=aas.TargetTrackingScalingPolicyConfiguration(
+                PredefinedMetricSpecification=aas.PredefinedMetricSpecification(
+                    PredefinedMetricType="ECSServiceAverageCPUUtilization"
+                ),
+                TargetValue=Ref(parameters.cpu_target),
+                ScaleInCooldown=60,
+                ScaleOutCooldown=60,
+            ),
+        )
+    )
+    return Service(
+        spec=spec,
+        discovery_service=discovery_service,
+        security_group=security_group,
+        service=service,
+        task_definition=task_definition,
+        task_role=task_role,
+        execution_role=execution_role,
+        log_group=log_group,
+    )

@@ -1,0 +1,59 @@
+"""The top-level builder. It reads like the architecture:
+network -> cluster -> data -> discovery -> services -> auth -> api -> outputs."""
+
+from __future__ import annotations
+
+from troposphere import Template
+
+from .api import add_api
+from .auth import add_auth
+from .cluster import add_cluster
+from .config import StackConfig
+from .discovery import add_discovery_service, add_namespace
+from .network import add_network
+from .outputs import add_outputs
+from .parameters import ParameterInterface
+from .release import ReleaseSettings
+from .services import add_service
+from .storage import add_table, add_table_endpoint
+from .tags import apply_tags
+
+DESCRIPTION = (
+    "ecsapi v{version}: container APIs on ECS Fargate, found through Cloud Map and exposed by an "
+    "API Gateway HTTP API over a VPC link, with Cognito JWT authorization and DynamoDB"
+)
+
+
+def build_template(config: StackConfig | None = None, release: ReleaseSettings | None = None) -> Template:
+    """The whole stack as a troposphere ``Template``; pure: reads nothing, writes nothing."""
+    config = config or StackConfig()
+    release = release or ReleaseSettings.from_setup_cfg()
+    template = Template(Description=DESCRIPTION.format(version=release.version))
+    template.set_version("2010-09-09")
+    interface = ParameterInterface()
+
+    network = add_network(template, config)
+    cluster = add_cluster(template, config)
+    tables = {spec.name: add_table(template, config, spec) for spec in config.services}
+    add_table_endpoint(template, network, list(tables.values()))
+    discovery = add_namespace(template, interface, network)
+    services = [
+        add_service(
+            template, interface, config, release, spec, network, cluster,
+            table=tables[spec.name],
+            discovery_service=add_discovery_service(template, discovery, spec),
+        )
+        for spec in config.services
+    ]
+    auth = add_auth(template, config)
+    api = add_api(template, interface, config, network, services, auth)
+    add_outputs(template, network, cluster, discovery, services, auth, api)
+    apply_tags(template, config.tags)
+
+    template.set_metadata(
+        {
+            "AWS::CloudFormation::Interface": interface.metadata(),
+            "ecsapi": {"version": release.version, "services": [spec.name for spec in config.services]},
+        }
+    )
+    return template

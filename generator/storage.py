@@ -1,0 +1,65 @@
+"""DynamoDB: one table per service, and the VPC endpoint that keeps table traffic off the internet."""
+
+from __future__ import annotations
+
+from awacs.aws import Allow, Condition, Principal, Statement, StringEquals
+from troposphere import GetAtt, Ref, Sub, Template, dynamodb, ec2
+
+from .config import ServiceSpec, StackConfig
+from .iam import ITEM_STORE_ACTIONS, policy
+from .names import logical_id
+from .network import Network
+
+
+def key_schema(service: ServiceSpec) -> dict:
+    """The table's key, in the shape both CloudFormation and boto3's ``create_table`` take."""
+    return {
+        "AttributeDefinitions": [{"AttributeName": service.table_key, "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": service.table_key, "KeyType": "HASH"}],
+    }
+
+
+def add_table(template: Template, config: StackConfig, service: ServiceSpec) -> dynamodb.Table:
+    """On-demand, point-in-time recovery, encrypted with the AWS managed key, deletion on purpose."""
+    keys = key_schema(service)
+    policy_name = config.data_deletion_policy.value
+    return template.add_resource(
+        dynamodb.Table(
+            logical_id(service.name, "Table"),
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[dynamodb.AttributeDefinition(**d) for d in keys["AttributeDefinitions"]],
+            KeySchema=[dynamodb.KeySchema(**k) for k in keys["KeySchema"]],
+            PointInTimeRecoverySpecification=dynamodb.PointInTimeRecoverySpecification(
+                PointInTimeRecoveryEnabled=True
+            ),
+            SSESpecification=dynamodb.SSESpecification(SSEEnabled=True),
+            DeletionProtectionEnabled=config.data_deletion_policy.value == "Retain",
+            DeletionPolicy=policy_name,
+            UpdateReplacePolicy=policy_name,
+        )
+    )
+
+
+def add_table_endpoint(
+    template: Template, network: Network, tables: list[dynamodb.Table]
+) -> ec2.VPCEndpoint:
+    """A gateway endpoint (free) on the private route tables that admits item access to the stack's
+    tables only: a task that tried to reach another table through it would be refused."""
+    return template.add_resource(
+        ec2.VPCEndpoint(
+            "DynamoDbEndpoint",
+            VpcId=Ref(network.vpc),
+            VpcEndpointType="Gateway",
+            ServiceName=Sub("com.amazonaws.${AWS::Region}.dynamodb"),
+            RouteTableIds=[Ref(table) for table in network.private_route_tables],
+            PolicyDocument=policy(
+                Statement(
+                    Effect=Allow,
+                    Principal=Principal("AWS", "*"),
+                    Action=list(ITEM_STORE_ACTIONS),
+                    Resource=[GetAtt(table, "Arn") for table in tables],
+                    Condition=Condition(StringEquals({"aws:PrincipalAccount": Sub("${AWS::AccountId}")})),
+                )
+            ),
+        )
+    )
