@@ -42,6 +42,15 @@ lint: $(DEV_STAMP) ## cfn-lint every emitted template
 	$(PY) -m generator template --check --out templates
 	$(VENV)/bin/cfn-lint -c I -- templates/*.json
 
+.PHONY: lint-containers
+lint-containers: $(DEV_STAMP) ## hadolint both container Dockerfiles
+	$(VENV)/bin/hadolint containers/food/Dockerfile containers/pet/Dockerfile
+
+.PHONY: bench-containers
+bench-containers: $(DEV_STAMP) $(NODE_STAMP) ## Load each container app under gunicorn + dynalite (wrk): req/s, latency, CPU per request
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(PY) scripts/bench_containers.py
+
 .PHONY: clean
 clean: ## Remove the virtualenv, node_modules and caches
 	rm -rf $(VENV) node_modules .pytest_cache build dist *.egg-info .bench

@@ -1,0 +1,44 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+
+from flask import Flask, Response
+
+from itemstore import dynamo, errors, items
+from itemstore.settings import DEFAULTS, Settings, from_environment
+
+
+def create_app(config: Mapping | None = None) -> Flask:
+    """Build the app: defaults, then the environment, then ``config`` (tests pass a mapping here).
+
+    Raises settings.SettingsError, naming the variable, when a setting is missing or invalid.
+    """
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_mapping(from_environment())
+    if config is not None:
+        app.config.from_mapping(config)
+    settings = Settings.from_mapping(app.config)
+
+    # Under gunicorn, the app logs through gunicorn's error log (stderr -> CloudWatch).
+    gunicorn_logger = logging.getLogger("gunicorn.error")
+    if gunicorn_logger.handlers:
+        app.logger.handlers = gunicorn_logger.handlers
+        app.logger.setLevel(gunicorn_logger.level)
+
+    errors.register_error_handlers(app)
+    dynamo.init_app(app, settings)
+    app.register_blueprint(items.bp, url_prefix=settings.item_path_prefix)
+
+    health_body = json.dumps({"status": "ok"})
+
+    @app.get("/health")
+    def health() -> Response:
+        # Liveness only: a DynamoDB outage must not make ECS replace every healthy task.
+        return Response(health_body, mimetype="application/json")
+
+    return app

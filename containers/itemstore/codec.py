@@ -1,0 +1,163 @@
+"""JSON <-> DynamoDB attribute values, exact for numbers, checked against DynamoDB's limits.
+
+Numbers never pass through float: JSON numbers are parsed as ``Decimal`` and stored as the canonical
+decimal string DynamoDB itself returns (no exponent, no trailing zeros), and numbers read back are
+written into the JSON text as DynamoDB sent them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Context, Decimal
+from json.encoder import encode_basestring_ascii as _quote  # the C string encoder json.dumps uses
+
+# DynamoDB number limits: 38 significant digits; magnitude from 1E-130 to 9.99…E+125.
+MAX_NUMBER_DIGITS = 38
+MIN_NUMBER_EXPONENT = -130
+MAX_NUMBER_EXPONENT = 125
+# DynamoDB nests maps and lists at most 32 levels deep.
+MAX_DEPTH = 32
+_CONTEXT = Context(prec=MAX_NUMBER_DIGITS, Emin=-999999, Emax=999999)
+# A JSON number, as JSON (RFC 8259) spells it: DynamoDB's canonical N strings always match.
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\Z")
+
+
+class InvalidItem(ValueError):
+    """The body cannot be stored as a DynamoDB item; the message says why, for the client."""
+
+
+def _reject_constant(name: str):
+    raise InvalidItem(f"{name} is not a JSON number")
+
+
+def parse_json(body: bytes):
+    """Parse a JSON document, numbers as Decimal. Raises InvalidItem for anything that is not JSON."""
+    try:
+        return json.loads(body, parse_float=Decimal, parse_int=Decimal, parse_constant=_reject_constant)
+    except InvalidItem:
+        raise
+    except RecursionError:
+        raise InvalidItem("the JSON document is nested too deeply") from None
+    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError
+        raise InvalidItem(f"the body is not valid JSON: {error}") from None
+
+
+def canonical_number(number: Decimal) -> str:
+    """DynamoDB's own spelling of a number, after checking it fits DynamoDB's limits."""
+    if not number.is_finite():
+        raise InvalidItem(f"{number} is not a number DynamoDB can store")
+    if not number:
+        return "0"
+    sign, digits, exponent = number.as_tuple()
+    significant = len(digits)
+    while digits[significant - 1] == 0:  # trailing zeros are not significant digits
+        significant -= 1
+    if significant > MAX_NUMBER_DIGITS:
+        raise InvalidItem(
+            f"a number has {significant} significant digits; DynamoDB stores at most {MAX_NUMBER_DIGITS}"
+        )
+    if not MIN_NUMBER_EXPONENT <= number.adjusted() <= MAX_NUMBER_EXPONENT:
+        raise InvalidItem(
+            "a number is outside DynamoDB's range (magnitude 1E-130 to 9.9999999999999999999999999999999999999E+125)"
+        )
+    # Exact: at most 38 significant digits fit the context, so normalize() only drops trailing zeros.
+    number = number.normalize(_CONTEXT)
+    return format(number, "f")
+
+
+def _check_string(text: str) -> str:
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidItem("a string holds an unpaired surrogate (\\ud800-\\udfff), which is not Unicode text") from None
+    return text
+
+
+def to_attribute_value(value, depth: int = 0) -> dict:
+    """One parsed JSON value as a DynamoDB AttributeValue."""
+    kind = type(value)
+    if kind is str:
+        return {"S": _check_string(value)}
+    if kind is Decimal:
+        return {"N": canonical_number(value)}
+    if kind is bool:
+        return {"BOOL": value}
+    if value is None:
+        return {"NULL": True}
+    if depth >= MAX_DEPTH:
+        raise InvalidItem(f"the item nests lists and objects more than {MAX_DEPTH} levels deep")
+    if kind is dict:
+        return {"M": {_check_string(k): to_attribute_value(v, depth + 1) for k, v in value.items()}}
+    if kind is list:
+        return {"L": [to_attribute_value(v, depth + 1) for v in value]}
+    raise InvalidItem(f"cannot store a {kind.__name__}")  # not reached for parsed JSON
+
+
+def to_item(document: dict) -> dict:
+    """A parsed JSON object as a DynamoDB item (a map of attribute names to AttributeValues)."""
+    return {_check_string(k): to_attribute_value(v, 1) for k, v in document.items()}
+
+
+def _number_text(text: str) -> str:
+    # DynamoDB sends canonical decimals, which are JSON numbers already; anything else is re-spelled.
+    return text if _JSON_NUMBER.match(text) else format(Decimal(text), "f")
+
+
+def _write(value: dict, out: list) -> None:
+    # A list of pieces joined once at the end: the cheapest way to build the text in CPython.
+    (kind, inner), = value.items()
+    if kind == "S":
+        out.append(_quote(inner))
+    elif kind == "N":
+        out.append(_number_text(inner))
+    elif kind == "M":
+        if not inner:
+            out.append("{}")
+            return
+        sep = "{"
+        for name, member in inner.items():
+            out.append(sep)
+            out.append(_quote(name))
+            out.append(":")
+            _write(member, out)
+            sep = ","
+        out.append("}")
+    elif kind == "L":
+        if not inner:
+            out.append("[]")
+            return
+        sep = "["
+        for member in inner:
+            out.append(sep)
+            _write(member, out)
+            sep = ","
+        out.append("]")
+    elif kind == "BOOL":
+        out.append("true" if inner else "false")
+    elif kind == "NULL":
+        out.append("null")
+    elif kind == "SS":
+        out.append("[" + ",".join(_quote(s) for s in inner) + "]")
+    elif kind == "NS":
+        out.append("[" + ",".join(_number_text(n) for n in inner) + "]")
+    elif kind == "B":  # botocore returns bytes; JSON carries them as base64 text
+        out.append(_quote(_base64(inner)))
+    elif kind == "BS":
+        out.append("[" + ",".join(_quote(_base64(b)) for b in inner) + "]")
+    else:
+        raise ValueError(f"unknown DynamoDB attribute type {kind!r}")
+
+
+def _base64(data: bytes) -> str:
+    import base64
+
+    return base64.b64encode(data).decode("ascii")
+
+
+def item_to_json(item: dict) -> str:
+    """A DynamoDB item as JSON text (ASCII, numbers exactly as stored)."""
+    out: list[str] = []
+    _write({"M": item}, out)
+    return "".join(out)

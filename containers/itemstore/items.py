@@ -1,0 +1,72 @@
+"""The item routes: ``GET`` and ``PUT`` on ``<ITEM_PATH_PREFIX>/<id>``."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, request
+
+from itemstore import codec
+from itemstore.dynamo import get_table
+from itemstore.errors import ApiError
+from itemstore.settings import DYNAMODB_MAX_ITEM_BYTES
+
+# DynamoDB's limit on a partition key value, in UTF-8 bytes.
+MAX_ID_BYTES = 2048
+JSON = "application/json"
+
+bp = Blueprint("items", __name__)
+
+
+def _check_id(item_id: str) -> None:
+    if len(item_id) * 4 > MAX_ID_BYTES and len(item_id.encode("utf-8")) > MAX_ID_BYTES:
+        raise ApiError(400, "invalid_id", f"The id is longer than {MAX_ID_BYTES} bytes (UTF-8).")
+
+
+def _json_response(text: str) -> Response:
+    return Response(text, status=200, mimetype=JSON)
+
+
+@bp.route("/", methods=["GET", "PUT"], strict_slashes=False)
+def empty_id() -> Response:
+    raise ApiError(400, "invalid_id", "The id is empty: use <prefix>/<id>.")
+
+
+@bp.get("/<item_id>")
+def get_item(item_id: str) -> Response:
+    _check_id(item_id)
+    item = get_table().get(item_id)
+    if item is None:
+        raise ApiError(404, "item_not_found", "No item has this id.")
+    return _json_response(codec.item_to_json(item))
+
+
+def _read_body() -> bytes:
+    limit = DYNAMODB_MAX_ITEM_BYTES
+    too_large = ApiError(413, "item_too_large", f"The body exceeds DynamoDB's item size limit of {limit} bytes.")
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large
+    # Read at most one byte past the limit: a chunked body has no Content-Length to check.
+    body = request.stream.read(limit + 1)
+    if len(body) > limit:
+        raise too_large
+    return body
+
+
+@bp.put("/<item_id>")
+def put_item(item_id: str) -> Response:
+    _check_id(item_id)
+    if request.mimetype != JSON or request.mimetype_params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
+        raise ApiError(415, "unsupported_media_type", "Send the item as Content-Type: application/json (UTF-8).")
+    body = _read_body()
+    try:
+        document = codec.parse_json(body)
+        if type(document) is not dict:
+            raise codec.InvalidItem("the body must be a JSON object")
+        key = get_table().settings.table_key
+        if key in document and document[key] != item_id:
+            raise codec.InvalidItem(f"the body's {key!r} must be the id in the path ({item_id!r}) or absent")
+        document[key] = item_id
+        item = codec.to_item(document)
+    except codec.InvalidItem as error:
+        raise ApiError(400, "invalid_item", str(error)) from None
+    get_table().put(item)
+    return _json_response(codec.item_to_json(item))

@@ -1,0 +1,48 @@
+"""Fixtures for generator tests: render a config to the dict CloudFormation would receive."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from generator import ReleaseSettings, StackConfig, build_template
+from generator.render import template_json
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def release() -> ReleaseSettings:
+    return ReleaseSettings.from_setup_cfg()
+
+
+@pytest.fixture(scope="session")
+def render(release):
+    """``render(config)`` -> the template as parsed JSON, exactly as the CLI would write it."""
+
+    def _render(config: StackConfig | None = None) -> dict:
+        return json.loads(template_json(build_template(config or StackConfig(), release)))
+
+    return _render
+
+
+@pytest.fixture(scope="session")
+def default_template(render) -> dict:
+    return render()
+
+
+def resources(template: dict, resource_type: str) -> dict[str, dict]:
+    """Logical id -> resource, for every resource of ``resource_type``."""
+    return {name: r for name, r in template["Resources"].items() if r["Type"] == resource_type}
+
+
+def cfn_lint(path: Path) -> subprocess.CompletedProcess:
+    """cfn-lint with informational rules included; the floor is zero findings."""
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("cfn-lint")), "--include-checks", "I", "--", str(path)],
+        capture_output=True, text=True, timeout=300,
+    )

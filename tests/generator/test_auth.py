@@ -1,0 +1,23 @@
+"""Cognito: email sign-in with a real password policy, and a browser client without a secret."""
+
+from __future__ import annotations
+
+
+def test_user_pool_signs_in_by_verified_email_with_a_password_policy(default_template):
+    pool = default_template["Resources"]["UserPool"]
+    props = pool["Properties"]
+    assert props["UsernameAttributes"] == ["email"] and props["AutoVerifiedAttributes"] == ["email"]
+    policy = props["Policies"]["PasswordPolicy"]
+    assert policy["MinimumLength"] >= 12
+    assert all(policy[k] for k in ("RequireLowercase", "RequireUppercase", "RequireNumbers", "RequireSymbols"))
+    assert props["AccountRecoverySetting"]["RecoveryMechanisms"] == [{"Name": "verified_email", "Priority": 1}]
+    assert pool["DeletionPolicy"] == "Retain"
+
+
+def test_app_client_has_no_secret_and_hides_whether_users_exist(default_template):
+    client = default_template["Resources"]["UserPoolClient"]["Properties"]
+    assert client["GenerateSecret"] is False
+    assert client["PreventUserExistenceErrors"] == "ENABLED"
+    assert client["EnableTokenRevocation"] is True
+    assert "ALLOW_USER_SRP_AUTH" in client["ExplicitAuthFlows"]
+    assert "ALLOW_ADMIN_USER_PASSWORD_AUTH" not in client["ExplicitAuthFlows"]

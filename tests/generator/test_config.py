@@ -1,0 +1,136 @@
+"""Every invalid configuration is refused when built, naming the field, the value and the fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from generator import ConfigError, NatMode, ServiceSpec, StackConfig
+
+FOOD = ServiceSpec(name="foodstore", path="/foodstore/foods/{foodId}")
+
+
+def refused(build, field: str, *allowed_words: str) -> ConfigError:
+    with pytest.raises(ConfigError) as caught:
+        build()
+    error = caught.value
+    assert error.field == field, str(error)
+    for word in allowed_words:
+        assert word in str(error), str(error)
+    return error
+
+
+def test_defaults_are_the_food_and_pet_stores():
+    config = StackConfig()
+    assert [(s.name, s.path, s.table_key, s.port) for s in config.services] == [
+        ("foodstore", "/foodstore/foods/{foodId}", "foodId", 8080),
+        ("petstore", "/petstore/pets/{petId}", "petId", 8080),
+    ]
+    assert config.az_count == 3 and config.nat_mode is NatMode.PER_AZ
+
+
+def test_table_key_defaults_to_the_path_parameter_and_prefix_is_derived():
+    spec = ServiceSpec(name="orders", path="/shop/v1/orders/{orderId}")
+    assert spec.table_key == "orderId"
+    assert spec.id_parameter == "orderId"
+    assert spec.path_prefix == "/shop/v1/orders"
+
+
+def test_empty_service_list_is_refused():
+    refused(lambda: StackConfig(services=()), "services", "at least one service")
+
+
+def test_duplicate_service_names_are_refused():
+    other = ServiceSpec(name="foodstore", path="/other/things/{id}")
+    refused(lambda: StackConfig(services=(FOOD, other)), "services[1].name", "unique", "services[0]")
+
+
+def test_duplicate_paths_are_refused_even_with_another_parameter_name():
+    twin = ServiceSpec(name="food2", path="/foodstore/foods/{id}")
+    refused(lambda: StackConfig(services=(FOOD, twin)), "services[1].path", "unique")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/foodstore/foods", "/foodstore/{a}/{b}", "/{id}", "foodstore/foods/{id}", "/food/{id}/x",
+     "/food/{id}/", "/fo od/{id}", "/food/{1id}", "/food/id}"],
+)
+def test_path_without_exactly_one_trailing_parameter_is_refused(path):
+    refused(lambda: ServiceSpec(name="food", path=path), "path", "{parameter}" if "fo od" not in path else "segment")
+
+
+@pytest.mark.parametrize("cpu,memory", [(256, 4096), (512, 512), (1024, 1024), (4096, 8000)])
+def test_fargate_rejects_these_cpu_memory_pairs(cpu, memory):
+    error = refused(lambda: ServiceSpec(name="food", path="/f/{id}", cpu=cpu, memory=memory), "memory", f"cpu {cpu}")
+    assert error.value == memory
+
+
+def test_cpu_that_fargate_does_not_offer_is_refused():
+    refused(lambda: ServiceSpec(name="food", path="/f/{id}", cpu=300), "cpu", "256", "16384")
+
+
+@pytest.mark.parametrize("cpu,memory", [(256, 512), (512, 4096), (4096, 30720), (16384, 122880)])
+def test_fargate_accepts_these_pairs(cpu, memory):
+    assert ServiceSpec(name="food", path="/f/{id}", cpu=cpu, memory=memory).memory == memory
+
+
+@pytest.mark.parametrize("port", [0, 80, 1023, 65536, "8080", True])
+def test_port_out_of_range_is_refused(port):
+    refused(lambda: ServiceSpec(name="food", path="/f/{id}", port=port), "port", "1024 to 65535")
+
+
+def test_min_tasks_above_max_tasks_is_refused():
+    refused(lambda: ServiceSpec(name="food", path="/f/{id}", min_tasks=5, max_tasks=2), "min_tasks", "max_tasks (2)")
+
+
+@pytest.mark.parametrize("name", ["Food", "1food", "food-store", "", "a" * 21])
+def test_bad_service_names_are_refused(name):
+    refused(lambda: ServiceSpec(name=name, path="/f/{id}"), "name", "lower-case")
+
+
+def test_protected_methods_must_be_item_methods():
+    refused(lambda: ServiceSpec(name="food", path="/f/{id}", protected_methods=("DELETE",)), "protected_methods", "GET, PUT")
+
+
+def test_environment_may_not_override_what_ecsapi_sets():
+    refused(
+        lambda: ServiceSpec(name="food", path="/f/{id}", environment={"TABLE_NAME": "x"}),
+        "environment.TABLE_NAME", "choose another name",
+    )
+
+
+def test_environment_is_sorted_for_deterministic_output():
+    spec = ServiceSpec(name="food", path="/f/{id}", environment={"B": "2", "A": "1"})
+    assert spec.environment == (("A", "1"), ("B", "2"))
+
+
+@pytest.mark.parametrize("az_count", [1, 7])
+def test_az_count_outside_two_to_six_is_refused(az_count):
+    refused(lambda: StackConfig(az_count=az_count), "az_count", "2 to 6")
+
+
+def test_az_count_checked_against_the_cidr_plan():
+    error = refused(
+        lambda: StackConfig(az_count=6, vpc_cidr="10.0.0.0/22", subnet_prefix_length=24),
+        "subnet_prefix_length", "12 subnets", "holds only 4",
+    )
+    assert error.value == 24
+
+
+def test_unknown_nat_mode_is_refused_with_the_choices():
+    refused(lambda: StackConfig(nat_mode="two"), "nat_mode", "'per-az'", "'single'")
+
+
+def test_wildcard_cors_origin_is_refused():
+    refused(lambda: StackConfig(cors_origins=("*",)), "cors_origins[0]", "no '*'")
+
+
+def test_log_retention_must_be_a_cloudwatch_value():
+    refused(lambda: StackConfig(log_retention_days=10), "log_retention_days", "14")
+
+
+def test_error_message_reads_field_value_and_fix():
+    with pytest.raises(ConfigError) as caught:
+        ServiceSpec(name="food", path="/f/{id}", cpu=256, memory=4096)
+    assert str(caught.value) == (
+        "memory: 4096 is not valid; with cpu 256 Fargate accepts 512-2048 MiB in these steps: 512, 1024, 2048"
+    )

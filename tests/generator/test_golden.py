@@ -1,0 +1,58 @@
+"""The committed template is exactly what the generator renders, and it lints clean."""
+
+from __future__ import annotations
+
+import difflib
+
+import pytest
+
+from generator import DeletionPolicy, NatMode, ServiceSpec, StackConfig, build_template
+from generator.cli import render_files
+from generator.render import template_json
+
+from .conftest import REPO, cfn_lint
+
+TEMPLATES = REPO / "templates"
+
+
+def test_committed_files_equal_a_fresh_render(release):
+    for path, fresh in render_files(TEMPLATES, StackConfig(), release).items():
+        committed = path.read_text(encoding="utf-8") if path.exists() else ""
+        if committed != fresh:
+            diff = "".join(difflib.unified_diff(
+                committed.splitlines(True), fresh.splitlines(True), f"{path.name} (committed)", "fresh render", n=2,
+            ))
+            pytest.fail(f"{path.name} is stale; run `make template` and commit it:\n{diff[:6000]}")
+
+
+def test_two_renders_are_byte_identical(release):
+    assert template_json(build_template(StackConfig(), release)) == template_json(build_template(StackConfig(), release))
+
+
+# Every template variant the project emits or documents; each must lint with zero findings.
+VARIANTS = {
+    "two-az-single-nat-spot": StackConfig(
+        az_count=2, nat_mode=NatMode.SINGLE, fargate_spot_percent=30,
+        data_deletion_policy=DeletionPolicy.DELETE, tags={"team": "api", "cost-centre": "42"},
+        cors_origins=("https://app.example.com",),
+    ),
+    "three-services": StackConfig(services=(
+        ServiceSpec(name="foodstore", path="/foodstore/foods/{foodId}"),
+        ServiceSpec(name="petstore", path="/petstore/pets/{petId}"),
+        ServiceSpec(name="orders", path="/shop/orders/{orderId}", cpu=512, memory=1024, port=9000,
+                    protected_methods=("GET", "PUT"), environment={"LOG_LEVEL": "info"}),
+    )),
+}
+
+
+def test_committed_template_has_zero_cfn_lint_findings(release):
+    result = cfn_lint(TEMPLATES / release.template_file)
+    assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_variant_has_zero_cfn_lint_findings(variant, release, tmp_path):
+    path = tmp_path / f"{variant}.json"
+    path.write_text(template_json(build_template(VARIANTS[variant], release)))
+    result = cfn_lint(path)
+    assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr

@@ -1,0 +1,142 @@
+"""Per service: least-privilege roles, the task definition, security groups, ECS service, scaling."""
+
+from __future__ import annotations
+
+import pytest
+
+from generator import ServiceSpec, StackConfig
+from generator.constants import HEALTH_CHECK_COMMAND
+
+from .conftest import resources
+
+SERVICES = ("Foodstore", "Petstore")
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_task_role_may_only_get_and_put_items_in_its_own_table(default_template, name):
+    role = default_template["Resources"][f"{name}TaskRole"]["Properties"]
+    (policy,) = role["Policies"]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement == {
+        "Action": ["dynamodb:GetItem", "dynamodb:PutItem"],
+        "Effect": "Allow",
+        "Resource": [{"Fn::GetAtt": [f"{name}Table", "Arn"]}],
+    }
+    trust = role["AssumeRolePolicyDocument"]["Statement"][0]
+    assert trust["Principal"] == {"Service": ["ecs-tasks.amazonaws.com"]}
+    assert "aws:SourceAccount" in trust["Condition"]["StringEquals"]
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_execution_role_writes_only_its_own_log_group(default_template, name):
+    statements = default_template["Resources"][f"{name}ExecutionRole"]["Properties"]["Policies"][0][
+        "PolicyDocument"]["Statement"]
+    logs = [s for s in statements if s["Action"][0].startswith("logs:")]
+    assert logs == [{
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Effect": "Allow",
+        "Resource": [{"Fn::GetAtt": [f"{name}LogGroup", "Arn"]}],
+    }]
+
+
+def test_task_definition_runs_the_item_store_container_as_configured(default_template):
+    task = default_template["Resources"]["FoodstoreTaskDefinition"]["Properties"]
+    assert (task["Cpu"], task["Memory"], task["NetworkMode"]) == ("256", "512", "awsvpc")
+    assert task["RequiresCompatibilities"] == ["FARGATE"]
+    (container,) = task["ContainerDefinitions"]
+    assert container["Image"] == {"Ref": "FoodstoreImage"}
+    assert container["PortMappings"] == [{"ContainerPort": 8080, "Protocol": "tcp"}]
+    assert container["HealthCheck"]["Command"] == list(HEALTH_CHECK_COMMAND)
+    assert container["ReadonlyRootFilesystem"] is True
+    assert container["MountPoints"] == [{"ContainerPath": "/tmp", "ReadOnly": False, "SourceVolume": "scratch"}]
+    env = {e["Name"]: e["Value"] for e in container["Environment"]}
+    assert env == {
+        "AWS_REGION": {"Ref": "AWS::Region"}, "ITEM_PATH_PREFIX": "/foodstore/foods", "PORT": "8080",
+        "TABLE_KEY": "foodId", "TABLE_NAME": {"Ref": "FoodstoreTable"},
+    }
+    assert [e["Name"] for e in container["Environment"]] == sorted(env)
+    options = container["LogConfiguration"]["Options"]
+    assert container["LogConfiguration"]["LogDriver"] == "awslogs"
+    assert options["awslogs-group"] == {"Ref": "FoodstoreLogGroup"}
+
+
+def test_image_parameter_defaults_to_the_release_image(default_template, release):
+    parameter = default_template["Parameters"]["FoodstoreImage"]
+    assert parameter["Default"] == f"{release.image_repository}/foodstore:{release.version}"
+
+
+def test_an_explicit_image_replaces_the_release_default(render):
+    spec = ServiceSpec(name="foodstore", path="/foodstore/foods/{foodId}", image="example.org/me/food:7")
+    assert render(StackConfig(services=(spec,)))["Parameters"]["FoodstoreImage"]["Default"] == "example.org/me/food:7"
+
+
+def test_ecs_service_is_private_registered_in_cloud_map_and_rolls_back(default_template):
+    service = default_template["Resources"]["FoodstoreService"]
+    props = service["Properties"]
+    network = props["NetworkConfiguration"]["AwsvpcConfiguration"]
+    assert network["AssignPublicIp"] == "DISABLED"
+    assert network["Subnets"] == [{"Ref": f"PrivateSubnet{n}"} for n in (1, 2, 3)]
+    assert props["DesiredCount"] == {"Ref": "FoodstoreMinTasks"}
+    assert props["DeploymentConfiguration"]["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
+    assert props["ServiceRegistries"] == [{
+        "ContainerName": "foodstore", "ContainerPort": 8080,
+        "RegistryArn": {"Fn::GetAtt": ["FoodstoreDiscoveryService", "Arn"]},
+    }]
+    assert props["LaunchType"] == "FARGATE"
+    assert set(service["DependsOn"]) == {f"PrivateDefaultRoute{n}" for n in (1, 2, 3)}
+
+
+def test_container_security_group_admits_only_the_vpc_link_on_the_container_port(default_template):
+    ingress = resources(default_template, "AWS::EC2::SecurityGroupIngress")
+    rules = {name: r["Properties"] for name, r in ingress.items()}
+    assert rules["FoodstoreIngressFromVpcLink"]["GroupId"] == {"Ref": "FoodstoreSecurityGroup"}
+    for rule in rules.values():
+        assert rule["SourceSecurityGroupId"] == {"Ref": "VpcLinkSecurityGroup"}
+        assert (rule["IpProtocol"], rule["FromPort"], rule["ToPort"]) == ("tcp", 8080, 8080)
+    group = default_template["Resources"]["FoodstoreSecurityGroup"]["Properties"]
+    assert "SecurityGroupIngress" not in group
+    assert [(r["FromPort"], r["ToPort"]) for r in group["SecurityGroupEgress"]] == [(443, 443)]
+
+
+def test_vpc_link_group_reaches_only_each_container_port(render):
+    food = ServiceSpec(name="foodstore", path="/foodstore/foods/{foodId}", port=8080)
+    pet = ServiceSpec(name="petstore", path="/petstore/pets/{petId}", port=9090)
+    template = render(StackConfig(services=(food, pet)))
+    egress = template["Resources"]["VpcLinkSecurityGroup"]["Properties"]["SecurityGroupEgress"]
+    assert [(r["DestinationSecurityGroupId"]["Ref"], r["FromPort"], r["ToPort"]) for r in egress] == [
+        ("FoodstoreSecurityGroup", 8080, 8080), ("PetstoreSecurityGroup", 9090, 9090)
+    ]
+    assert "SecurityGroupIngress" not in template["Resources"]["VpcLinkSecurityGroup"]["Properties"]
+
+
+def test_scaling_tracks_cpu_with_the_ecs_service_linked_role(default_template):
+    target = default_template["Resources"]["FoodstoreScalableTarget"]["Properties"]
+    assert target["MinCapacity"] == {"Ref": "FoodstoreMinTasks"}
+    assert target["MaxCapacity"] == {"Ref": "FoodstoreMaxTasks"}
+    assert target["RoleARN"]["Fn::Sub"].endswith(
+        "role/aws-service-role/ecs.application-autoscaling.amazonaws.com/"
+        "AWSServiceRoleForApplicationAutoScaling_ECSService"
+    )
+    assert target["ResourceId"] == {"Fn::Sub": "service/${Cluster}/${FoodstoreService.Name}"}
+    policy = default_template["Resources"]["FoodstoreScalingPolicy"]["Properties"]
+    config = policy["TargetTrackingScalingPolicyConfiguration"]
+    assert config["PredefinedMetricSpecification"]["PredefinedMetricType"] == "ECSServiceAverageCPUUtilization"
+    assert config["TargetValue"] == {"Ref": "FoodstoreCpuTarget"}
+    assert not resources(default_template, "AWS::IAM::Role").keys() & {"AutoscalingRole", "ScalingRole"}
+
+
+def test_spec_scaling_values_become_parameter_defaults(render):
+    spec = ServiceSpec(name="foodstore", path="/f/{id}", min_tasks=2, max_tasks=9, cpu_target=70)
+    parameters = render(StackConfig(services=(spec,)))["Parameters"]
+    assert (parameters["FoodstoreMinTasks"]["Default"], parameters["FoodstoreMaxTasks"]["Default"],
+            parameters["FoodstoreCpuTarget"]["Default"]) == (2, 9, 70)
+
+
+def test_every_log_group_has_retention(default_template):
+    groups = resources(default_template, "AWS::Logs::LogGroup")
+    assert set(groups) == {"FoodstoreLogGroup", "PetstoreLogGroup", "ApiAccessLogGroup"}
+    assert {g["Properties"]["RetentionInDays"] for g in groups.values()} == {30}
+
+
+def test_cluster_has_container_insights(default_template):
+    settings = default_template["Resources"]["Cluster"]["Properties"]["ClusterSettings"]
+    assert settings == [{"Name": "containerInsights", "Value": "enabled"}]
