@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from troposphere import GetAtt, Parameter, Ref, Sub, Template, apigatewayv2 as apigw, ec2
+from troposphere import GetAtt, Parameter, Ref, Sub, Template, apigatewayv2 as apigw, ec2, kms
 
 from .auth import Auth
 from .config import StackConfig
@@ -46,9 +46,6 @@ ACCESS_LOG_FORMAT = json.dumps(
     sort_keys=True,
     separators=(",", ":"),
 )
-# Stage-wide defaults; API Gateway answers 429 beyond them, before any task sees the request.
-THROTTLING_BURST_LIMIT = 200
-THROTTLING_RATE_LIMIT = 100.0
 # The browser origin the CORS parameter defaults to: the local test page (a port of the developer's
 # own machine), never "*".
 DEFAULT_CORS_ORIGIN = "http://localhost:8000"
@@ -72,6 +69,7 @@ def add_api(
     network: Network,
     services: list[Service],
     auth: Auth,
+    key: kms.Key | None,
 ) -> Api:
     cors_origin = interface.add(
         template,
@@ -184,7 +182,30 @@ def add_api(
                     **auth_props,
                 )
             )
-    access_logs = add_log_group(template, config, "ApiAccessLogGroup")
+    # Per-route limits for services that set their own; route settings name routes by key, so the
+    # stage must wait for those routes to exist.
+    throttled = {
+        route_key: (route, service.spec)
+        for service in services
+        if service.spec.throttle_rate_limit is not None
+        for route_key, route in routes.items()
+        if route_key.split(" ", 1)[1] == service.spec.path
+    }
+    route_throttling = (
+        {
+            "RouteSettings": {
+                route_key: {
+                    "ThrottlingBurstLimit": spec.throttle_burst_limit,
+                    "ThrottlingRateLimit": spec.throttle_rate_limit,
+                }
+                for route_key, (_, spec) in sorted(throttled.items())
+            },
+            "DependsOn": [route.title for route, _ in throttled.values()],
+        }
+        if throttled
+        else {}
+    )
+    access_logs = add_log_group(template, config, key, "ApiAccessLogGroup")
     stage = template.add_resource(
         apigw.Stage(
             "ApiStage",
@@ -195,8 +216,9 @@ def add_api(
                 DestinationArn=GetAtt(access_logs, "Arn"), Format=ACCESS_LOG_FORMAT
             ),
             DefaultRouteSettings=apigw.RouteSettings(
-                ThrottlingBurstLimit=THROTTLING_BURST_LIMIT, ThrottlingRateLimit=THROTTLING_RATE_LIMIT
+                ThrottlingBurstLimit=config.throttle_burst_limit, ThrottlingRateLimit=config.throttle_rate_limit
             ),
+            **route_throttling,
         )
     )
     return Api(

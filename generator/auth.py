@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from troposphere import Ref, Sub, Template, cognito
 
-from .config import StackConfig
+from .config import MfaMode, StackConfig, ThreatProtection
 from .constants import COGNITO_ISSUER
 
 
@@ -23,6 +23,14 @@ class Auth:
 
 def add_auth(template: Template, config: StackConfig) -> Auth:
     deletion = config.data_deletion_policy.value
+    threat_protection = (
+        {
+            "UserPoolTier": "PLUS",
+            "UserPoolAddOns": cognito.UserPoolAddOns(AdvancedSecurityMode=config.threat_protection.value),
+        }
+        if config.threat_protection is not ThreatProtection.OFF
+        else {}
+    )
     user_pool = template.add_resource(
         cognito.UserPool(
             "UserPool",
@@ -45,7 +53,9 @@ def add_auth(template: Template, config: StackConfig) -> Auth:
                 RecoveryMechanisms=[cognito.RecoveryOption(Name="verified_email", Priority=1)]
             ),
             AdminCreateUserConfig=cognito.AdminCreateUserConfig(AllowAdminCreateUserOnly=False),
-            MfaConfiguration="OFF",
+            MfaConfiguration=config.mfa.value,
+            **({"EnabledMfas": ["SOFTWARE_TOKEN_MFA"]} if config.mfa is not MfaMode.OFF else {}),
+            **threat_protection,
             DeletionProtection="ACTIVE" if deletion == "Retain" else "INACTIVE",
             DeletionPolicy=deletion,
             UpdateReplacePolicy=deletion,
@@ -62,9 +72,9 @@ def add_auth(template: Template, config: StackConfig) -> Auth:
             ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
             EnableTokenRevocation=True,
             PreventUserExistenceErrors="ENABLED",
-            AccessTokenValidity=60,
-            IdTokenValidity=60,
-            RefreshTokenValidity=30,
+            AccessTokenValidity=config.access_token_minutes,
+            IdTokenValidity=config.id_token_minutes,
+            RefreshTokenValidity=config.refresh_token_days,
             TokenValidityUnits=cognito.TokenValidityUnits(AccessToken="minutes", IdToken="minutes", RefreshToken="days"),
         )
     )

@@ -3,22 +3,70 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
+import json
 import sys
 from pathlib import Path
 
 from .config import StackConfig
+from .config_file import load_config
 from .errors import ConfigError
+from .limits import Usage, check_limits, services_that_fit
 from .release import ReleaseSettings
 from .render import LAUNCH_STACK_FILE, launch_stack_markdown, template_json, write_atomically
 from .stack import build_template
 
+COMMANDS = ("template", "openapi", "describe")
+FORMATS = ("json", "yaml")
+EXAMPLES = """\
+examples:
+  ecsapi                                   write templates/ (template, launch-stack.md, OpenAPI)
+  ecsapi --config stacks/small.toml --out build
+  ecsapi template --format yaml --out build
+  ecsapi template --check                  exit 1 with a diff if templates/ is stale
+  ecsapi describe --config stacks/three-services.toml
+  ecsapi openapi --out build
+"""
 
-def render_files(out: Path, config: StackConfig, release: ReleaseSettings) -> dict[Path, str]:
-    """Every file ``template`` writes, rendered in memory (nothing is written if this fails)."""
+
+def render_template(config: StackConfig, release: ReleaseSettings, output_format: str = "json") -> tuple[str, dict, Usage]:
+    """(text, parsed template, quota usage); raises ConfigError when a quota would be broken."""
+    built = build_template(config, release)
+    text = template_json(built)
+    template = json.loads(text)
+    if output_format == "yaml":
+        text = built.to_yaml()
+    usage = Usage.of(template, text)
+    check_limits(config, usage, lambda other: Usage.of(*_parsed(other, release)))
+    return text, template, usage
+
+
+def _parsed(config: StackConfig, release: ReleaseSettings) -> tuple[dict, str]:
+    text = template_json(build_template(config, release))
+    return json.loads(text), text
+
+
+def openapi_file(out: Path, release: ReleaseSettings) -> Path:
+    return out / f"ecsapi-v{release.version}.openapi.json"
+
+
+def render_openapi(config: StackConfig, release: ReleaseSettings) -> str:
+    from .openapi import build_openapi  # only the commands that write it pay for the import
+
+    return json.dumps(build_openapi(config, release), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def render_files(
+    out: Path, config: StackConfig, release: ReleaseSettings, output_format: str = "json"
+) -> dict[Path, str]:
+    """Every file ``template`` writes, rendered in memory: nothing is written if any of it fails."""
+    text, _, _ = render_template(config, release, output_format)
+    template_name = release.template_file(output_format)
     return {
-        out / release.template_file: template_json(build_template(config, release)),
-        out / LAUNCH_STACK_FILE: launch_stack_markdown(release),
+        out / template_name: text,
+        out / LAUNCH_STACK_FILE: launch_stack_markdown(release, template_name),
+        openapi_file(out, release): render_openapi(config, release),
     }
 
 
@@ -32,39 +80,77 @@ def check(files: dict[Path, str]) -> int:
             sys.stdout.writelines(
                 difflib.unified_diff(
                     current.splitlines(keepends=True), text.splitlines(keepends=True),
-                    f"{path} (committed)", f"{path} (fresh render)",
+                    f"{path} (on disk)", f"{path} (fresh render)",
                 )
             )
     if stale:
-        print(f"{stale} file(s) differ from a fresh render; run `make template` and commit them.", file=sys.stderr)
+        print(f"ecsapi: {stale} file(s) differ from a fresh render; run `make template` and commit them",
+              file=sys.stderr)
     return 1 if stale else 0
 
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="ecsapi",
-        description="Generate the ecsapi CloudFormation template and its Launch Stack page.",
+        description="Generate the CloudFormation template of a container API on ECS Fargate behind an "
+        "API Gateway HTTP API (Cloud Map, Cognito JWT, DynamoDB), its Launch Stack page and its "
+        "OpenAPI document. With no command, runs `template`.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    root.add_argument("command", nargs="?", default="template", choices=["template"],
-                      help="what to generate (default: template)")
-    root.add_argument("--out", type=Path, default=Path("templates"), help="output folder (default: templates)")
-    root.add_argument("--check", action="store_true",
-                      help="write nothing; exit 1 with a diff if the files in --out differ from a fresh render")
+    config = argparse.ArgumentParser(add_help=False)
+    config.add_argument("--config", type=Path, metavar="FILE",
+                        help="stack configuration in TOML (default: the built-in default, stacks/default.toml)")
+    output = argparse.ArgumentParser(add_help=False)
+    output.add_argument("--out", type=Path, default=Path("templates"), metavar="DIR",
+                        help="output folder (default: templates)")
+    output.add_argument("--check", action="store_true",
+                        help="write nothing; exit 1 and print a diff if the files in --out differ from a fresh render")
+    commands = root.add_subparsers(dest="command", metavar="COMMAND")
+    template = commands.add_parser("template", parents=[config, output],
+                                   help="write the template, launch-stack.md and the OpenAPI document")
+    template.add_argument("--format", choices=FORMATS, default="json", help="template format (default: json)")
+    commands.add_parser("openapi", parents=[config, output], help="write only the OpenAPI document")
+    commands.add_parser("describe", parents=[config],
+                        help="print what the configuration creates: services, routes, resources, quotas, idle cost")
     return root
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
+        argv.insert(0, "template")
     args = parser().parse_args(argv)
     try:
         release = ReleaseSettings.from_setup_cfg()
-        config = StackConfig()
-        files = render_files(args.out, config, release)
+        config = load_config(args.config) if args.config else StackConfig()
+        if args.command == "describe":
+            return _describe(config, release)
+        if args.command == "openapi":
+            files = {openapi_file(args.out, release): render_openapi(config, release)}
+        else:
+            files = render_files(args.out, config, release, args.format)
     except ConfigError as error:
-        print(f"ecsapi: configuration error: {error}", file=sys.stderr)
+        source = f" in {args.config}" if args.config else ""
+        print(f"ecsapi: configuration error{source}: {error}", file=sys.stderr)
         return 2
     if args.check:
         return check(files)
     write_atomically(files)
     for path in files:
         print(f"wrote {path}")
+    return 0
+
+
+def _describe(config: StackConfig, release: ReleaseSettings) -> int:
+    from .describe import describe
+
+    _, template, usage = render_template(config, release)
+    fit = len(config.services)
+    if len(config.services) >= 2:
+        fit = services_that_fit(
+            Usage.of(*_parsed(dataclasses.replace(config, services=config.services[:1]), release)),
+            Usage.of(*_parsed(dataclasses.replace(config, services=config.services[:2]), release)),
+        )
+    sys.stdout.write(describe(config, release, template, usage, fit))
     return 0

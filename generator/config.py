@@ -50,8 +50,20 @@ class MfaMode(str, enum.Enum):
     """Cognito multi-factor authentication (TOTP software tokens)."""
 
     OFF = "OFF"
-    OPTIONAL = "OPTIONAL"
-    ON = "ON"
+    OPTIONAL = "OPTIONAL"  # each user may turn it on
+    ON = "ON"  # every user must set up a TOTP app at first sign-in
+
+
+class ThreatProtection(str, enum.Enum):
+    """Cognito threat protection (compromised credentials, adaptive authentication).
+
+    Anything but OFF needs the user pool's Plus feature plan, which is billed per monthly active
+    user; that cost is why the default is OFF.
+    """
+
+    OFF = "OFF"
+    AUDIT = "AUDIT"  # detect and log risky sign-ins, block nothing
+    ENFORCED = "ENFORCED"  # block or challenge risky sign-ins
 
 
 def _one_of(field_name: str, value: object, allowed: tuple) -> None:
@@ -62,6 +74,11 @@ def _one_of(field_name: str, value: object, allowed: tuple) -> None:
 def _int_in(field_name: str, value: object, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ConfigError(field_name, value, f"must be a whole number from {low} to {high}")
+
+
+def _flag(field_name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise ConfigError(field_name, value, "must be true or false")
 
 
 def _enum(field_name: str, value: object, kind: type[enum.Enum]) -> enum.Enum:
@@ -122,6 +139,11 @@ class ServiceSpec:
     the task definition. Default: none."""
     log_retention_days: int | None = None
     """CloudWatch retention for this service's logs. Default: the stack's ``log_retention_days``."""
+    throttle_rate_limit: int | None = None
+    """Steady requests per second allowed on each of this service's routes, 1–10000. Default: the
+    stack's ``throttle_rate_limit``. Set together with ``throttle_burst_limit``."""
+    throttle_burst_limit: int | None = None
+    """Burst of requests allowed on each of this service's routes, 1–5000. Default: the stack's."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not SERVICE_NAME.match(self.name):
@@ -166,6 +188,14 @@ class ServiceSpec:
         object.__setattr__(self, "environment", environment)
         if self.log_retention_days is not None:
             _one_of("log_retention_days", self.log_retention_days, LOG_RETENTION_DAYS)
+        if (self.throttle_rate_limit is None) != (self.throttle_burst_limit is None):
+            raise ConfigError(
+                "throttle_rate_limit" if self.throttle_rate_limit is None else "throttle_burst_limit", None,
+                "set throttle_rate_limit and throttle_burst_limit together, or neither",
+            )
+        if self.throttle_rate_limit is not None:
+            _int_in("throttle_rate_limit", self.throttle_rate_limit, 1, 10000)
+            _int_in("throttle_burst_limit", self.throttle_burst_limit, 1, 5000)
 
     def _check_path(self) -> None:
         allowed = "use /segment/.../{idParameter}: fixed segments, then exactly one {parameter}, last"
@@ -227,6 +257,28 @@ class StackConfig:
     """Tags applied to every taggable resource (key -> value). Default: none."""
     log_retention_days: int = 30
     """CloudWatch Logs retention for every log group (a value CloudWatch accepts). Default 30."""
+    throttle_rate_limit: int = 100
+    """Stage-wide steady requests per second per route, 1–10000; beyond it API Gateway answers 429
+    before a task sees the request. Default 100."""
+    throttle_burst_limit: int = 200
+    """Stage-wide burst per route, 1–5000. Default 200."""
+    vpc_flow_logs: bool = False
+    """Record the VPC's accepted and rejected traffic to CloudWatch Logs (billed per GB). Default off."""
+    customer_managed_key: bool = False
+    """Encrypt tables and log groups with a KMS key the stack creates (rotation on) instead of AWS
+    managed keys: you control and audit the key policy, for about $1 a month plus requests.
+    Default off."""
+    mfa: MfaMode = MfaMode.OFF
+    """Cognito MFA with TOTP apps: OFF, OPTIONAL or ON. Default OFF."""
+    access_token_minutes: int = 60
+    """Validity of access tokens, 5–1440 minutes. Default 60."""
+    id_token_minutes: int = 60
+    """Validity of ID tokens, 5–1440 minutes. Default 60."""
+    refresh_token_days: int = 30
+    """Validity of refresh tokens, 1–3650 days. Default 30."""
+    threat_protection: ThreatProtection = ThreatProtection.OFF
+    """Cognito threat protection: OFF, AUDIT or ENFORCED (not OFF selects the Plus plan, billed
+    per active user). Default OFF."""
 
     def __post_init__(self) -> None:
         services = tuple(self.services) if not isinstance(self.services, ServiceSpec) else (self.services,)
@@ -253,6 +305,17 @@ class StackConfig:
         object.__setattr__(self, "cors_origins", tuple(sorted(set(origins))))
         object.__setattr__(self, "tags", _string_pairs("tags", self.tags, TAG_KEY, "tag keys"))
         _one_of("log_retention_days", self.log_retention_days, LOG_RETENTION_DAYS)
+        _int_in("throttle_rate_limit", self.throttle_rate_limit, 1, 10000)
+        _int_in("throttle_burst_limit", self.throttle_burst_limit, 1, 5000)
+        _flag("vpc_flow_logs", self.vpc_flow_logs)
+        _flag("customer_managed_key", self.customer_managed_key)
+        object.__setattr__(self, "mfa", _enum("mfa", self.mfa, MfaMode))
+        _int_in("access_token_minutes", self.access_token_minutes, 5, 1440)
+        _int_in("id_token_minutes", self.id_token_minutes, 5, 1440)
+        _int_in("refresh_token_days", self.refresh_token_days, 1, 3650)
+        object.__setattr__(
+            self, "threat_protection", _enum("threat_protection", self.threat_protection, ThreatProtection)
+        )
 
     def _check_unique_services(self) -> None:
         seen_names: dict[str, int] = {}

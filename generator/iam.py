@@ -7,7 +7,7 @@ reason AWS gives for it.
 
 from __future__ import annotations
 
-from awacs import dynamodb, ecr, logs
+from awacs import dynamodb, ecr, kms, logs
 from awacs.aws import Allow, ArnLike, Condition, Policy, PolicyDocument, Statement, StringEquals
 from awacs.helpers.trust import make_simple_assume_policy
 from troposphere import AWSObject, GetAtt, Sub
@@ -69,6 +69,16 @@ def write_log_streams(log_group: AWSObject) -> Statement:
     A log group's ``Arn`` attribute ends in ``:*``, so it covers that group's streams only.
     """
     return Statement(Effect=Allow, Action=[logs.CreateLogStream, logs.PutLogEvents], Resource=[GetAtt(log_group, "Arn")])
+
+
+def use_key_through_dynamodb(key: AWSObject) -> Statement:
+    """Use the stack's KMS key, but only when DynamoDB calls KMS for this account's tables."""
+    return Statement(
+        Effect=Allow,
+        Action=[kms.Decrypt, kms.Encrypt, kms.GenerateDataKey, kms.DescribeKey],
+        Resource=[GetAtt(key, "Arn")],
+        Condition=Condition(StringEquals({"kms:ViaService": Sub("dynamodb.${AWS::Region}.${AWS::URLSuffix}")})),
+    )
 
 
 def registry_login() -> Statement:

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from troposphere import Template, logs
+from troposphere import GetAtt, Template, kms, logs
 
+from .checkov import LOG_GROUP_WITHOUT_CMK, skip_checks
 from .config import StackConfig
 
 
-def add_log_group(template: Template, config: StackConfig, title: str, retention_days: int | None = None) -> logs.LogGroup:
+def add_log_group(
+    template: Template, config: StackConfig, key: kms.Key | None, title: str, retention_days: int | None = None
+) -> logs.LogGroup:
     """A log group named by CloudFormation (so two stacks never collide), kept for
-    ``retention_days`` (default: the stack's), deleted or retained with the stack's data."""
+    ``retention_days`` (default: the stack's), encrypted with ``key`` when there is one, and
+    deleted or retained with the stack's data."""
     policy = config.data_deletion_policy.value
-    return template.add_resource(
+    encryption = {"KmsKeyId": GetAtt(key, "Arn")} if key is not None else {}
+    log_group = template.add_resource(
         logs.LogGroup(
             title,
             RetentionInDays=retention_days or config.log_retention_days,
+            **encryption,
             DeletionPolicy=policy,
             UpdateReplacePolicy=policy,
         )
     )
+    return skip_checks(log_group, *([] if key is not None else [LOG_GROUP_WITHOUT_CMK]))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from troposphere import GetAZs, Ref, Select, Sub, Tags, Template, ec2
+from troposphere import GetAtt, GetAZs, Ref, Select, Sub, Tags, Template, ec2, iam, kms
 
+from . import iam as policies
 from .config import NatMode, StackConfig
+from .logs import add_log_group
 from .names import logical_id
 
 
@@ -20,8 +22,9 @@ class Network:
     """Tasks need these routes (through NAT) before they can pull images; services depend on them."""
 
 
-def add_network(template: Template, config: StackConfig) -> Network:
-    """A VPC across ``config.az_count`` AZs with NAT per ``config.nat_mode``."""
+def add_network(template: Template, config: StackConfig, key: kms.Key | None) -> Network:
+    """A VPC across ``config.az_count`` AZs with NAT per ``config.nat_mode``, and flow logs when
+    ``config.vpc_flow_logs`` is on."""
     vpc = template.add_resource(
         ec2.VPC(
             "Vpc",
@@ -124,10 +127,40 @@ def add_network(template: Template, config: StackConfig) -> Network:
         private_tables.append(table)
         private_routes.append(route)
 
+    if config.vpc_flow_logs:
+        _add_flow_logs(template, config, key, vpc)
     return Network(
         vpc=vpc,
         public_subnets=tuple(public_subnets),
         private_subnets=tuple(private_subnets),
         private_route_tables=tuple(private_tables),
         private_default_routes=tuple(private_routes),
+    )
+
+
+def _add_flow_logs(template: Template, config: StackConfig, key: kms.Key | None, vpc: ec2.VPC) -> None:
+    """Accepted and rejected traffic of the whole VPC, to a log group of its own."""
+    log_group = add_log_group(template, config, key, "FlowLogGroup")
+    role = template.add_resource(
+        iam.Role(
+            "FlowLogRole",
+            AssumeRolePolicyDocument=policies.flow_logs_trust(),
+            Policies=[
+                iam.Policy(
+                    PolicyName="deliver-flow-logs",
+                    PolicyDocument=policies.policy(policies.write_flow_logs(log_group)),
+                )
+            ],
+        )
+    )
+    template.add_resource(
+        ec2.FlowLog(
+            "FlowLog",
+            ResourceId=Ref(vpc),
+            ResourceType="VPC",
+            TrafficType="ALL",
+            LogDestinationType="cloud-watch-logs",
+            LogGroupName=Ref(log_group),
+            DeliverLogsPermissionArn=GetAtt(role, "Arn"),
+        )
     )

@@ -74,16 +74,16 @@ class ReleaseSettings:
     def image(self, service_name: str) -> str:
         return f"{self.image_repository}/{service_name}:{self.version}"
 
-    @property
-    def template_file(self) -> str:
-        return f"ecsapi-v{self.version}.json"
+    def template_file(self, output_format: str = "json") -> str:
+        """``ecsapi-v<version>.json`` (or ``.yaml``): the version is part of the file name."""
+        return f"ecsapi-v{self.version}.{output_format}"
 
-    def template_url(self, file_name: str | None = None) -> str:
-        return f"https://{self.template_bucket}.s3.amazonaws.com/{self.template_prefix}{file_name or self.template_file}"
+    def template_url(self, file_name: str) -> str:
+        return f"https://{self.template_bucket}.s3.amazonaws.com/{self.template_prefix}{file_name}"
 
-    def launch_url(self, region: str) -> str:
-        """The console's quick-create page for this release's template in ``region``."""
+    def launch_url(self, region: str, file_name: str) -> str:
+        """The console's quick-create page for the released ``file_name`` in ``region``."""
         return (
             f"https://console.aws.amazon.com/cloudformation/home?region={region}#/stacks/quickcreate"
-            f"?templateURL={quote(self.template_url(), safe='')}&stackName={quote(self.stack_name)}"
+            f"?templateURL={quote(self.template_url(file_name), safe='')}&stackName={quote(self.stack_name)}"
         )

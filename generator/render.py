@@ -19,15 +19,16 @@ def template_json(template: Template) -> str:
     return json.dumps(template.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def launch_stack_markdown(release: ReleaseSettings) -> str:
+def launch_stack_markdown(release: ReleaseSettings, template_file: str) -> str:
+    """A Launch Stack button per supported region for the released ``template_file``."""
     rows = "\n".join(
-        f"| {region} | [![Launch Stack]({LAUNCH_BUTTON_IMAGE})]({release.launch_url(region)}) |"
+        f"| {region} | [![Launch Stack]({LAUNCH_BUTTON_IMAGE})]({release.launch_url(region, template_file)}) |"
         for region in release.regions
     )
     return f"""# Launch ecsapi v{release.version}
 
 One click opens the CloudFormation console's quick-create page in that region with the released
-template ({release.template_url()}) and the stack name `{release.stack_name}`.
+template ({release.template_url(template_file)}) and the stack name `{release.stack_name}`.
 Review the parameters (container images, task counts, the CORS origin of your web page), tick the
 IAM acknowledgement, and create the stack. The stack's Outputs give the API URL, one URL per
 service, and the Cognito user pool and app client ids.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from troposphere import GetAtt, Parameter, Ref, Sub, Template, applicationautoscaling as aas, ec2, ecs, iam
+from troposphere import GetAtt, Parameter, Ref, Sub, Template, applicationautoscaling as aas, ec2, ecs, iam, kms
 
 from . import iam as policies
 from .cluster import Cluster
@@ -107,11 +107,12 @@ def add_service(
     cluster: Cluster,
     table,
     discovery_service,
+    key: kms.Key | None,
 ) -> Service:
     """Everything one service needs; returns the handles the API and outputs wire to."""
     name = spec.name
     parameters = _add_parameters(template, interface, spec, release)
-    log_group = add_log_group(template, config, logical_id(name, "LogGroup"), spec.log_retention_days)
+    log_group = add_log_group(template, config, key, logical_id(name, "LogGroup"), spec.log_retention_days)
     execution_role = template.add_resource(
         iam.Role(
             logical_id(name, "ExecutionRole"),
@@ -135,7 +136,10 @@ def add_service(
             Policies=[
                 iam.Policy(
                     PolicyName="item-store-table",
-                    PolicyDocument=policies.policy(policies.item_store_access(table)),
+                    PolicyDocument=policies.policy(
+                        policies.item_store_access(table),
+                        *([policies.use_key_through_dynamodb(key)] if key is not None else []),
+                    ),
                 )
             ],
         )

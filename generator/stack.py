@@ -10,6 +10,7 @@ from .auth import add_auth
 from .cluster import add_cluster
 from .config import StackConfig
 from .discovery import add_discovery_service, add_namespace
+from .keys import add_stack_key
 from .network import add_network
 from .outputs import add_outputs
 from .parameters import ParameterInterface
@@ -32,9 +33,10 @@ def build_template(config: StackConfig | None = None, release: ReleaseSettings |
     template.set_version("2010-09-09")
     interface = ParameterInterface()
 
-    network = add_network(template, config)
+    key = add_stack_key(template, config)
+    network = add_network(template, config, key)
     cluster = add_cluster(template, config)
-    tables = {spec.name: add_table(template, config, spec) for spec in config.services}
+    tables = {spec.name: add_table(template, config, key, spec) for spec in config.services}
     add_table_endpoint(template, network, list(tables.values()))
     discovery = add_namespace(template, interface, network)
     services = [
@@ -42,11 +44,12 @@ def build_template(config: StackConfig | None = None, release: ReleaseSettings |
             template, interface, config, release, spec, network, cluster,
             table=tables[spec.name],
             discovery_service=add_discovery_service(template, discovery, spec),
+            key=key,
         )
         for spec in config.services
     ]
     auth = add_auth(template, config)
-    api = add_api(template, interface, config, network, services, auth)
+    api = add_api(template, interface, config, network, services, auth, key)
     add_outputs(template, network, cluster, discovery, services, auth, api)
     apply_tags(template, config.tags)
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from awacs.aws import Allow, Condition, Principal, Statement, StringEquals
-from troposphere import GetAtt, Ref, Sub, Template, dynamodb, ec2
+from troposphere import GetAtt, Ref, Sub, Template, dynamodb, ec2, kms
 
+from .checkov import TABLE_WITHOUT_CMK, skip_checks
 from .config import ServiceSpec, StackConfig
 from .iam import ITEM_STORE_ACTIONS, policy
 from .names import logical_id
@@ -19,11 +20,12 @@ def key_schema(service: ServiceSpec) -> dict:
     }
 
 
-def add_table(template: Template, config: StackConfig, service: ServiceSpec) -> dynamodb.Table:
-    """On-demand, point-in-time recovery, encrypted with the AWS managed key, deletion on purpose."""
+def add_table(template: Template, config: StackConfig, key: kms.Key | None, service: ServiceSpec) -> dynamodb.Table:
+    """On-demand, point-in-time recovery, encrypted with ``key`` or else the AWS managed key,
+    deletion on purpose."""
     keys = key_schema(service)
     policy_name = config.data_deletion_policy.value
-    return template.add_resource(
+    table = template.add_resource(
         dynamodb.Table(
             logical_id(service.name, "Table"),
             BillingMode="PAY_PER_REQUEST",
@@ -32,12 +34,17 @@ def add_table(template: Template, config: StackConfig, service: ServiceSpec) -> 
             PointInTimeRecoverySpecification=dynamodb.PointInTimeRecoverySpecification(
                 PointInTimeRecoveryEnabled=True
             ),
-            SSESpecification=dynamodb.SSESpecification(SSEEnabled=True),
+            SSESpecification=(
+                dynamodb.SSESpecification(SSEEnabled=True, SSEType="KMS", KMSMasterKeyId=GetAtt(key, "Arn"))
+                if key is not None
+                else dynamodb.SSESpecification(SSEEnabled=True)
+            ),
             DeletionProtectionEnabled=config.data_deletion_policy.value == "Retain",
             DeletionPolicy=policy_name,
             UpdateReplacePolicy=policy_name,
         )
     )
+    return skip_checks(table, *([] if key is not None else [TABLE_WITHOUT_CMK]))
 
 
 def add_table_endpoint(

@@ -46,7 +46,7 @@ VARIANTS = {
 
 
 def test_committed_template_has_zero_cfn_lint_findings(release):
-    result = cfn_lint(TEMPLATES / release.template_file)
+    result = cfn_lint(TEMPLATES / release.template_file())
     assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
 
 

@@ -1,0 +1,77 @@
+"""``ecsapi describe``: what a configuration will create, its quotas and its idle cost, as text."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from .config import StackConfig
+from .constants import ITEM_METHODS
+from .limits import QUOTAS, Usage
+from .release import ReleaseSettings
+
+HOURS_PER_MONTH = 730
+# On-demand list prices in us-east-1 (USD), from the AWS pricing pages for Amazon VPC (NAT gateway
+# hour, public IPv4 address hour) and AWS Fargate (Linux/x86 vCPU hour, GB hour). An estimate:
+# prices change, and requests, data transfer, logs and DynamoDB are billed by use on top.
+NAT_GATEWAY_HOUR = 0.045
+PUBLIC_IPV4_HOUR = 0.005
+FARGATE_VCPU_HOUR = 0.04048
+FARGATE_GB_HOUR = 0.004445
+
+
+def _table(rows: list[tuple], header: tuple) -> list[str]:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
+    line = lambda cells: "  " + "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
+    return [line(header), line(tuple("-" * w for w in widths)), *map(line, rows)]
+
+
+def idle_monthly_cost(config: StackConfig) -> list[tuple[str, str, float]]:
+    """(item, how it is computed, USD per month) for what runs even with no traffic."""
+    nat = config.az_count if config.nat_mode.value == "per-az" else 1
+    task_hour = sum(
+        s.min_tasks * (s.cpu / 1024 * FARGATE_VCPU_HOUR + s.memory / 1024 * FARGATE_GB_HOUR) for s in config.services
+    )
+    tasks = sum(s.min_tasks for s in config.services)
+    return [
+        ("NAT gateways", f"{nat} x ${NAT_GATEWAY_HOUR}/h", nat * NAT_GATEWAY_HOUR * HOURS_PER_MONTH),
+        ("Elastic IPs (public IPv4)", f"{nat} x ${PUBLIC_IPV4_HOUR}/h", nat * PUBLIC_IPV4_HOUR * HOURS_PER_MONTH),
+        ("Fargate tasks at minimum", f"{tasks} task(s), ${task_hour:.5f}/h in all", task_hour * HOURS_PER_MONTH),
+    ]
+
+
+def describe(config: StackConfig, release: ReleaseSettings, template: dict, usage: Usage, fit: int) -> str:
+    lines = [f"ecsapi v{release.version}: {len(config.services)} service(s) in {config.az_count} AZs", "", "Services"]
+    lines += _table(
+        [
+            (s.name, s.path, s.table_key, f"{s.cpu}/{s.memory}", f"{s.min_tasks}-{s.max_tasks}", s.port,
+             s.image or release.image(s.name))
+            for s in config.services
+        ],
+        ("name", "path", "table key", "cpu/MiB", "tasks", "port", "image"),
+    )
+    lines += ["", "Routes"]
+    lines += _table(
+        [
+            (method, s.path, "JWT (Cognito)" if method in s.protected_methods else "public", s.name)
+            for s in config.services for method in ITEM_METHODS
+        ],
+        ("method", "path", "authorization", "service"),
+    )
+    counts = Counter(resource["Type"] for resource in template["Resources"].values())
+    lines += ["", f"Resources ({usage.resources})"]
+    lines += _table(sorted(counts.items()), ("type", "count"))
+    lines += ["", "CloudFormation and API Gateway quotas"]
+    lines += _table(
+        [(what, f"{getattr(usage, name):,}", f"{limit:,}") for name, limit, what in QUOTAS],
+        ("quota", "used", "limit"),
+    )
+    lines.append(f"  services like these that fit: {fit}")
+    costs = idle_monthly_cost(config)
+    lines += [
+        "",
+        f"Estimated idle monthly cost: an estimate at us-east-1 on-demand list prices, {HOURS_PER_MONTH} h a month",
+        "(requests, data transfer, logs, DynamoDB and Cognito are billed by use on top; Spot tasks cost less)",
+    ]
+    lines += _table([(item, how, f"${usd:,.2f}") for item, how, usd in costs], ("item", "inputs", "USD/month"))
+    lines.append(f"  total: ${sum(usd for *_, usd in costs):,.2f} a month")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,93 @@
+"""CloudFormation and API Gateway quotas, checked before anything is written.
+
+A stack that breaks a quota fails at deploy time, minutes in and after a rollback; checking the
+rendered template here turns that into an error that says how many services fit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+
+from .config import StackConfig
+from .errors import ConfigError
+
+# CloudFormation quotas (AWS CloudFormation User Guide, "Understand CloudFormation quotas").
+MAX_RESOURCES = 500
+MAX_PARAMETERS = 200
+MAX_OUTPUTS = 200
+MAX_TEMPLATE_BYTES_S3 = 1_000_000  # template body hosted in S3, as Launch Stack links use
+MAX_LOGICAL_ID = 255
+# Security groups hold at most 60 outbound rules by default; the VPC link group has one per service.
+MAX_SECURITY_GROUP_RULES = 60
+# HTTP API quotas (API Gateway developer guide): routes and integrations per API.
+MAX_ROUTES = 300
+
+
+@dataclasses.dataclass(frozen=True)
+class Usage:
+    """How much of each quota a rendered template uses."""
+
+    resources: int
+    parameters: int
+    outputs: int
+    template_bytes: int
+    longest_logical_id: int
+    vpc_link_rules: int
+    routes: int
+
+    @classmethod
+    def of(cls, template: dict, text: str) -> "Usage":
+        names = [*template["Resources"], *template.get("Parameters", {}), *template.get("Outputs", {})]
+        types = Counter(resource["Type"] for resource in template["Resources"].values())
+        link_group = template["Resources"].get("VpcLinkSecurityGroup", {}).get("Properties", {})
+        return cls(
+            resources=len(template["Resources"]),
+            parameters=len(template.get("Parameters", {})),
+            outputs=len(template.get("Outputs", {})),
+            template_bytes=len(text.encode("utf-8")),
+            longest_logical_id=max(map(len, names)),
+            vpc_link_rules=len(link_group.get("SecurityGroupEgress", [])),
+            routes=types["AWS::ApiGatewayV2::Route"],
+        )
+
+
+QUOTAS = (
+    ("resources", MAX_RESOURCES, "resources per template"),
+    ("parameters", MAX_PARAMETERS, "parameters per template"),
+    ("outputs", MAX_OUTPUTS, "outputs per template"),
+    ("template_bytes", MAX_TEMPLATE_BYTES_S3, "bytes of template body (S3-hosted)"),
+    ("longest_logical_id", MAX_LOGICAL_ID, "characters per logical id"),
+    ("vpc_link_rules", MAX_SECURITY_GROUP_RULES, "outbound rules in the VPC link security group"),
+    ("routes", MAX_ROUTES, "routes per HTTP API"),
+)
+
+
+def services_that_fit(usage_one: Usage, usage_two: Usage) -> int:
+    """How many services like these fit every quota, from the usage of one and of two services
+    (each quota grows linearly per service)."""
+    fits = []
+    for name, limit, _ in QUOTAS:
+        base, step = getattr(usage_one, name), getattr(usage_two, name) - getattr(usage_one, name)
+        if step > 0:
+            fits.append(1 + (limit - base) // step)
+    return max(0, min(fits)) if fits else 0
+
+
+def check_limits(config: StackConfig, usage: Usage, render_usage) -> None:
+    """Raise :class:`ConfigError` if ``usage`` breaks a quota.
+
+    ``render_usage(config)`` renders another config and returns its :class:`Usage`; it is called
+    only on failure, to say how many services would fit.
+    """
+    broken = [(name, limit, what) for name, limit, what in QUOTAS if getattr(usage, name) > limit]
+    if not broken:
+        return
+    name, limit, what = broken[0]
+    message = f"the template would have {getattr(usage, name)} {what}, over the limit of {limit}"
+    if len(config.services) >= 2:
+        # Quotas grow linearly per service: the first one and two services give base and step.
+        one = render_usage(dataclasses.replace(config, services=config.services[:1]))
+        two = render_usage(dataclasses.replace(config, services=config.services[:2]))
+        message += f"; at most {services_that_fit(one, two)} services like these fit"
+    raise ConfigError("services", f"{len(config.services)} services", message)
