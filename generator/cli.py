@@ -12,7 +12,7 @@ from pathlib import Path
 from .config import StackConfig
 from .config_file import load_config
 from .errors import ConfigError
-from .limits import Usage, check_limits, services_that_fit
+from .limits import Usage, is_troposphere_quota, check_limits, quota_error, services_that_fit
 from .release import ReleaseSettings
 from .render import LAUNCH_STACK_FILE, launch_stack_markdown, template_json, write_atomically
 from .stack import build_template
@@ -32,13 +32,19 @@ examples:
 
 def render_template(config: StackConfig, release: ReleaseSettings, output_format: str = "json") -> tuple[str, dict, Usage]:
     """(text, parsed template, quota usage); raises ConfigError when a quota would be broken."""
-    built = build_template(config, release)
+    measure = lambda other: Usage.of(*_parsed(other, release))  # noqa: E731 - only called on failure
+    try:
+        built = build_template(config, release)
+    except ValueError as error:
+        if not is_troposphere_quota(error):
+            raise
+        raise quota_error(config, f"the template would go over a CloudFormation quota ({error})", measure) from None
     text = template_json(built)
     template = json.loads(text)
     if output_format == "yaml":
         text = built.to_yaml()
     usage = Usage.of(template, text)
-    check_limits(config, usage, lambda other: Usage.of(*_parsed(other, release)))
+    check_limits(config, usage, measure)
     return text, template, usage
 
 

@@ -81,13 +81,24 @@ def check_limits(config: StackConfig, usage: Usage, render_usage) -> None:
     only on failure, to say how many services would fit.
     """
     broken = [(name, limit, what) for name, limit, what in QUOTAS if getattr(usage, name) > limit]
-    if not broken:
-        return
-    name, limit, what = broken[0]
-    message = f"the template would have {getattr(usage, name)} {what}, over the limit of {limit}"
+    if broken:
+        name, limit, what = broken[0]
+        raise quota_error(
+            config, f"the template would have {getattr(usage, name)} {what}, over the limit of {limit}", render_usage
+        )
+
+
+def is_troposphere_quota(error: ValueError) -> bool:
+    """troposphere refuses the 501st resource (or 201st parameter or output) as it is added, with
+    a plain ValueError whose message starts "Maximum"."""
+    return not isinstance(error, ConfigError) and str(error).startswith("Maximum")
+
+
+def quota_error(config: StackConfig, message: str, render_usage) -> ConfigError:
+    """The error for a broken quota, saying how many services like the configured ones fit."""
     if len(config.services) >= 2:
         # Quotas grow linearly per service: the first one and two services give base and step.
         one = render_usage(dataclasses.replace(config, services=config.services[:1]))
         two = render_usage(dataclasses.replace(config, services=config.services[:2]))
         message += f"; at most {services_that_fit(one, two)} services like these fit"
-    raise ConfigError("services", f"{len(config.services)} services", message)
+    return ConfigError("services", f"{len(config.services)} services", message)

@@ -6,11 +6,11 @@ import difflib
 
 import pytest
 
-from generator import DeletionPolicy, NatMode, ServiceSpec, StackConfig, build_template
+from generator import StackConfig, build_template
 from generator.cli import render_files
 from generator.render import template_json
 
-from .conftest import REPO, cfn_lint
+from .conftest import REPO, VARIANTS, cfn_lint
 
 TEMPLATES = REPO / "templates"
 
@@ -27,22 +27,6 @@ def test_committed_files_equal_a_fresh_render(release):
 
 def test_two_renders_are_byte_identical(release):
     assert template_json(build_template(StackConfig(), release)) == template_json(build_template(StackConfig(), release))
-
-
-# Every template variant the project emits or documents; each must lint with zero findings.
-VARIANTS = {
-    "two-az-single-nat-spot": StackConfig(
-        az_count=2, nat_mode=NatMode.SINGLE, fargate_spot_percent=30,
-        data_deletion_policy=DeletionPolicy.DELETE, tags={"team": "api", "cost-centre": "42"},
-        cors_origins=("https://app.example.com",),
-    ),
-    "three-services": StackConfig(services=(
-        ServiceSpec(name="foodstore", path="/foodstore/foods/{foodId}"),
-        ServiceSpec(name="petstore", path="/petstore/pets/{petId}"),
-        ServiceSpec(name="orders", path="/shop/orders/{orderId}", cpu=512, memory=1024, port=9000,
-                    protected_methods=("GET", "PUT"), environment={"LOG_LEVEL": "info"}),
-    )),
-}
 
 
 def test_committed_template_has_zero_cfn_lint_findings(release):

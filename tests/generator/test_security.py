@@ -1,0 +1,169 @@
+"""Security properties of every template variant: least-privilege IAM, nothing open to the internet,
+encryption at rest, and checkov with zero failed checks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from generator import MfaMode, ServiceSpec, StackConfig, ThreatProtection
+from generator.iam import UNSCOPED_ACTIONS
+
+from .conftest import VARIANTS, resources
+
+HARDENED = VARIANTS["hardened"]
+
+# The minimum each kind of role needs, by the suffix of its logical id.
+ROLE_ACTIONS = {
+    "TaskRole": {"dynamodb:GetItem", "dynamodb:PutItem"},
+    "ExecutionRole": {
+        "logs:CreateLogStream", "logs:PutLogEvents", "ecr:GetAuthorizationToken",
+        "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+    },
+    "FlowLogRole": {"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
+}
+KEY_THROUGH_DYNAMODB = {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"}
+
+
+@pytest.fixture(scope="module", params=sorted(VARIANTS))
+def variant(request, render):
+    return request.param, render(VARIANTS[request.param])
+
+
+def role_statements(template: dict):
+    for name, role in resources(template, "AWS::IAM::Role").items():
+        assert "ManagedPolicyArns" not in role["Properties"], f"{name}: managed policies are broader than needed"
+        for policy in role["Properties"].get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                yield name, statement
+
+
+def test_every_role_statement_grants_only_what_its_component_uses(variant):
+    variant_name, template = variant
+    granted: dict[str, set] = {}
+    for role, statement in role_statements(template):
+        assert statement["Effect"] == "Allow"
+        for action in statement["Action"]:
+            assert "*" not in action, f"{variant_name}/{role}: wildcard action {action}"
+        granted.setdefault(role, set()).update(statement["Action"])
+    assert granted, "no roles found"
+    for role, actions in granted.items():
+        kind = next(k for k in ROLE_ACTIONS if role.endswith(k))
+        expected = ROLE_ACTIONS[kind] | (KEY_THROUGH_DYNAMODB if kind == "TaskRole" and variant_name == "hardened" else set())
+        assert actions == expected, f"{variant_name}/{role}"
+
+
+def test_resource_star_appears_only_for_actions_that_cannot_be_scoped(variant):
+    variant_name, template = variant
+    for role, statement in role_statements(template):
+        if "*" in statement["Resource"]:
+            assert set(statement["Action"]) <= set(UNSCOPED_ACTIONS), f"{variant_name}/{role}: {statement}"
+            assert statement["Resource"] == ["*"]
+
+
+def test_every_unscoped_action_documents_its_reason():
+    for action, reason in UNSCOPED_ACTIONS.items():
+        assert "no resource-level" in reason or "cannot" in reason, action
+
+
+def test_task_roles_use_the_key_only_through_dynamodb(render):
+    template = render(HARDENED)
+    statement = template["Resources"]["FoodstoreTaskRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][1]
+    assert statement["Resource"] == [{"Fn::GetAtt": ["StackKey", "Arn"]}]
+    assert statement["Condition"]["StringEquals"]["kms:ViaService"] == {"Fn::Sub": "dynamodb.${AWS::Region}.${AWS::URLSuffix}"}
+
+
+def test_key_policy_lets_only_this_accounts_log_groups_use_the_key(render):
+    statements = render(HARDENED)["Resources"]["StackKey"]["Properties"]["KeyPolicy"]["Statement"]
+    admin, logs = statements
+    assert admin["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
+    assert logs["Principal"] == {"Service": {"Fn::Sub": "logs.${AWS::Region}.${AWS::URLSuffix}"}}
+    assert "kms:EncryptionContext:aws:logs:arn" in logs["Condition"]["ArnLike"]
+    assert not any(a.startswith("kms:Put") or a == "kms:*" for a in logs["Action"])
+
+
+def test_no_security_group_admits_the_internet(variant):
+    variant_name, template = variant
+    rules = []
+    for group in resources(template, "AWS::EC2::SecurityGroup").values():
+        rules += group["Properties"].get("SecurityGroupIngress", [])
+    rules += [r["Properties"] for r in resources(template, "AWS::EC2::SecurityGroupIngress").values()]
+    assert rules
+    for rule in rules:
+        assert "CidrIp" not in rule and "CidrIpv6" not in rule, f"{variant_name}: {rule}"
+        assert rule["SourceSecurityGroupId"] == {"Ref": "VpcLinkSecurityGroup"}
+        assert rule["Description"]
+
+
+def test_tasks_never_get_public_ips(variant):
+    _, template = variant
+    for service in resources(template, "AWS::ECS::Service").values():
+        assert service["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"] == "DISABLED"
+
+
+def test_every_log_group_keeps_logs_for_a_bounded_time_and_is_encrypted_when_asked(variant):
+    variant_name, template = variant
+    for name, group in resources(template, "AWS::Logs::LogGroup").items():
+        assert group["Properties"]["RetentionInDays"] > 0
+        assert ("KmsKeyId" in group["Properties"]) == (variant_name == "hardened"), name
+
+
+def test_hardened_tables_use_the_stack_key(render):
+    for table in resources(render(HARDENED), "AWS::DynamoDB::Table").values():
+        assert table["Properties"]["SSESpecification"] == {
+            "KMSMasterKeyId": {"Fn::GetAtt": ["StackKey", "Arn"]}, "SSEEnabled": True, "SSEType": "KMS",
+        }
+
+
+def test_flow_logs_record_all_vpc_traffic_when_on(render, default_template):
+    assert not resources(default_template, "AWS::EC2::FlowLog")
+    (flow_log,) = resources(render(HARDENED), "AWS::EC2::FlowLog").values()
+    assert flow_log["Properties"]["ResourceId"] == {"Ref": "Vpc"}
+    assert flow_log["Properties"]["TrafficType"] == "ALL"
+    assert flow_log["Properties"]["LogGroupName"] == {"Ref": "FlowLogGroup"}
+
+
+def test_mfa_threat_protection_and_token_lifetimes_are_options(render):
+    template = render(StackConfig(mfa=MfaMode.ON, threat_protection=ThreatProtection.AUDIT, access_token_minutes=15,
+                                  id_token_minutes=20, refresh_token_days=2))
+    pool = template["Resources"]["UserPool"]["Properties"]
+    assert (pool["MfaConfiguration"], pool["EnabledMfas"]) == ("ON", ["SOFTWARE_TOKEN_MFA"])
+    assert pool["UserPoolAddOns"] == {"AdvancedSecurityMode": "AUDIT"} and pool["UserPoolTier"] == "PLUS"
+    client = template["Resources"]["UserPoolClient"]["Properties"]
+    assert (client["AccessTokenValidity"], client["IdTokenValidity"], client["RefreshTokenValidity"]) == (15, 20, 2)
+
+
+def test_stage_and_route_throttling_are_options(render):
+    orders = ServiceSpec(name="orders", path="/shop/orders/{orderId}", throttle_rate_limit=5, throttle_burst_limit=10)
+    template = render(StackConfig(services=(orders,), throttle_rate_limit=30, throttle_burst_limit=60))
+    stage = template["Resources"]["ApiStage"]
+    assert stage["Properties"]["DefaultRouteSettings"] == {"ThrottlingBurstLimit": 60, "ThrottlingRateLimit": 30}
+    assert stage["Properties"]["RouteSettings"] == {
+        "GET /shop/orders/{orderId}": {"ThrottlingBurstLimit": 10, "ThrottlingRateLimit": 5},
+        "PUT /shop/orders/{orderId}": {"ThrottlingBurstLimit": 10, "ThrottlingRateLimit": 5},
+    }
+    assert sorted(stage["DependsOn"]) == ["OrdersGetRoute", "OrdersPutRoute"]
+
+
+def test_checkov_finds_no_failed_check_in_any_variant(render, tmp_path):
+    for name, config in VARIANTS.items():
+        (tmp_path / f"{name}.json").write_text(json.dumps(render(config)))
+    checkov = Path(sys.executable).with_name("checkov")
+    result = subprocess.run(
+        [str(checkov), "--directory", str(tmp_path), "--framework", "cloudformation", "--output", "json",
+         "--skip-download", "--compact"],
+        capture_output=True, text=True, timeout=600,
+    )
+    report = json.loads(result.stdout)
+    report = report if isinstance(report, dict) else report[0]
+    results = report["results"]
+    failed = [(c["check_id"], c["resource"], c["file_path"]) for c in results["failed_checks"]]
+    assert failed == [], failed
+    assert report["summary"]["passed"] > 60 * len(VARIANTS), "checkov ran fewer checks than expected"
+    assert report["summary"]["resource_count"] >= 68 * len(VARIANTS)
+    for skipped in results["skipped_checks"]:
+        assert len(skipped["check_result"].get("suppress_comment", "")) > 40, skipped["check_id"]
