@@ -9,18 +9,26 @@ PY := $(VENV)/bin/python
 BASE_STAMP := $(VENV)/.base-installed
 DEV_STAMP := $(VENV)/.dev-installed
 NODE_STAMP := node_modules/.installed
+# checkov pins its own boto3, older than the containers' pin, so it lives in a virtualenv of its own.
+CHECKOV_VERSION := 3.3.30
+CHECKOV := .tools/checkov/bin/checkov
 
 .PHONY: help
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 
-$(BASE_STAMP): setup.cfg pyproject.toml
+$(BASE_STAMP): setup.cfg pyproject.toml generator/__init__.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e .
 	@touch $@
 
 $(DEV_STAMP): $(BASE_STAMP) setup.cfg containers/requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]' -r containers/requirements.txt
+	@touch $@
+
+$(CHECKOV): Makefile
+	@test -x .tools/checkov/bin/python || $(PYTHON) -m venv .tools/checkov
+	.tools/checkov/bin/python -m pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
 	@touch $@
 
 # dynalite (a DynamoDB-compatible server on disk) for the integration tests and benchmarks.
@@ -34,13 +42,27 @@ template: $(BASE_STAMP) ## Write templates/ (the versioned CloudFormation templa
 	$(PY) -m generator template --out templates
 
 .PHONY: test
-test: $(DEV_STAMP) $(NODE_STAMP) ## Run the whole suite (unit, golden file, cfn-lint, integration)
+test: $(DEV_STAMP) $(NODE_STAMP) $(CHECKOV) ## Run the whole suite (unit, golden file, cfn-lint, integration)
 	$(PY) -m pytest
 
+VARIANTS := $(basename $(notdir $(wildcard stacks/*.toml)))
+LINT_DIR := build/lint
+
 .PHONY: lint
-lint: $(DEV_STAMP) ## cfn-lint every emitted template
+lint: lint-templates lint-containers audit ## Every static check: templates (cfn-lint, checkov), Dockerfiles, dependency audit
+
+.PHONY: lint-templates
+lint-templates: $(DEV_STAMP) $(CHECKOV) ## cfn-lint (informational rules too) and checkov on every stacks/*.toml variant
 	$(PY) -m generator template --check --out templates
-	$(VENV)/bin/cfn-lint -c I -- templates/*.json
+	@rm -rf $(LINT_DIR)
+	@set -e; for variant in $(VARIANTS); do \
+		$(PY) -m generator template --config stacks/$$variant.toml --out $(LINT_DIR)/$$variant >/dev/null; done
+	$(VENV)/bin/cfn-lint --include-checks I -- $(LINT_DIR)/*/ecsapi-v*[0-9].json
+	$(CHECKOV) --framework cloudformation --skip-download --compact --quiet --directory $(LINT_DIR)
+
+.PHONY: audit
+audit: $(DEV_STAMP) ## pip-audit the container requirements (needs PyPI's vulnerability API)
+	$(VENV)/bin/pip-audit --strict --requirement containers/requirements.txt
 
 .PHONY: lint-containers
 lint-containers: $(DEV_STAMP) ## hadolint both container Dockerfiles
@@ -51,7 +73,14 @@ bench-containers: $(DEV_STAMP) $(NODE_STAMP) ## Load each container app under gu
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(PY) scripts/bench_containers.py
 
+.PHONY: bench
+bench: bench-generator bench-containers ## Every benchmark, printed as tables
+
+.PHONY: bench-generator
+bench-generator: $(BASE_STAMP) ## Generation time in-process and as a cold CLI process, template size
+	$(PY) scripts/bench_generator.py
+
 .PHONY: clean
 clean: ## Remove the virtualenv, node_modules and caches
-	rm -rf $(VENV) node_modules .pytest_cache build dist *.egg-info .bench
+	rm -rf $(VENV) .tools node_modules .pytest_cache build dist *.egg-info .bench
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
