@@ -14,7 +14,7 @@ from .config_file import load_config
 from .errors import ConfigError
 from .limits import Usage, is_troposphere_quota, check_limits, quota_error, services_that_fit
 from .release import ReleaseSettings
-from .render import LAUNCH_STACK_FILE, launch_stack_markdown, template_json, write_atomically
+from .render import LAUNCH_STACK_FILE, launch_stack_markdown, template_json, to_json, write_atomically
 from .stack import build_template
 
 COMMANDS = ("template", "openapi", "describe")
@@ -39,8 +39,8 @@ def render_template(config: StackConfig, release: ReleaseSettings, output_format
         if not is_troposphere_quota(error):
             raise
         raise quota_error(config, f"the template would go over a CloudFormation quota ({error})", measure) from None
-    text = template_json(built)
-    template = json.loads(text)
+    template = built.to_dict()
+    text = to_json(template)
     if output_format == "yaml":
         text = built.to_yaml()
     usage = Usage.of(template, text)
@@ -60,7 +60,7 @@ def openapi_file(out: Path, release: ReleaseSettings) -> Path:
 def render_openapi(config: StackConfig, release: ReleaseSettings) -> str:
     from .openapi import build_openapi  # only the commands that write it pay for the import
 
-    return json.dumps(build_openapi(config, release), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return to_json(build_openapi(config, release))
 
 
 def render_files(

@@ -15,8 +15,13 @@ LAUNCH_STACK_FILE = "launch-stack.md"
 
 
 def template_json(template: Template) -> str:
+    """The template as JSON text; see :func:`to_json`."""
+    return to_json(template.to_dict())
+
+
+def to_json(data: dict) -> str:
     """Sorted keys, two-space indent, trailing newline: the same input gives the same bytes."""
-    return json.dumps(template.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def launch_stack_markdown(release: ReleaseSettings, template_file: str) -> str:
