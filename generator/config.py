@@ -29,6 +29,8 @@ PATH_PARAMETER = re.compile(r"^\{([A-Za-z][A-Za-z0-9_]{0,63})\}$")
 ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,255}$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
 TAG_KEY = re.compile(r"^(?!aws:)[\w .:/=+@-]{1,128}$")
+# Names that say "this is a secret": such values belong in Secrets Manager, not in plain text.
+SECRET_NAME = re.compile(r"(?i)(secret|passw(or)?d|token|credential|api_?key|private_?key|access_?key)")
 ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 
 
@@ -180,6 +182,12 @@ class ServiceSpec:
         object.__setattr__(self, "protected_methods", tuple(m for m in ITEM_METHODS if m in methods))
         environment = _string_pairs("environment", self.environment, ENV_NAME, "variable names")
         for name, _ in environment:
+            if SECRET_NAME.search(name):
+                raise ConfigError(
+                    f"environment.{name}", name,
+                    "environment values are plain text in the task definition; keep secrets in "
+                    "Secrets Manager and pass them through the task definition's Secrets instead",
+                )
             if name in RESERVED_ENVIRONMENT:
                 raise ConfigError(
                     f"environment.{name}", name,

@@ -92,7 +92,7 @@ class Settings:
 
         def get(name: str) -> str | None:
             value = config.get(name)
-            return None if value is None or value == "" else value
+            return DEFAULTS[name] if value is None or value == "" else value
 
         def number(name: str, kind):
             value = get(name)

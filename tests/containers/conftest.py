@@ -464,6 +464,23 @@ def slow_dynamodb(dynalite):
 
 
 @pytest.fixture
+def closed_port() -> int:
+    """A loopback port nothing listens on (connections are refused)."""
+    return free_port()
+
+
+@pytest.fixture
+def own_dynalite(tmp_path_factory):
+    """A dynalite of the test's own (with the services' tables), for tests that restart it."""
+    root = tmp_path_factory.mktemp("own-dynalite")
+    server = Dynalite(root / "data", root / "dynalite.log").start()
+    for service in SERVICES:
+        server.create_table(service.table_name, service.table_key)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def blackhole():
     """A loopback port that accepts TCP connections (into the backlog) and never answers."""
     sock = socket.socket()

@@ -134,3 +134,10 @@ def test_error_message_reads_field_value_and_fix():
     assert str(caught.value) == (
         "memory: 4096 is not valid; with cpu 256 Fargate accepts 512-2048 MiB in these steps: 512, 1024, 2048"
     )
+
+
+@pytest.mark.parametrize("name", ["DB_PASSWORD", "API_KEY", "GITHUB_TOKEN", "client_secret", "AWS_ACCESS_KEY_ID"])
+def test_environment_names_that_look_like_secrets_are_refused(name):
+    refused(
+        lambda: ServiceSpec(name="food", path="/f/{id}", environment={name: "x"}), f"environment.{name}", "Secrets Manager"
+    )

@@ -1,0 +1,80 @@
+"""JSON <-> DynamoDB attribute values: exact numbers, DynamoDB's limits, the JSON text written."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from itemstore import codec
+
+
+@pytest.mark.parametrize(("given", "canonical"), [
+    ("1.50", "1.5"), ("1e2", "100"), ("100", "100"), ("-0.0", "0"), ("-5e3", "-5000"), ("1e-7", "0.0000001"),
+    ("1E-130", "0." + "0" * 129 + "1"),
+    ("9.9999999999999999999999999999999999999E+125", "9" * 38 + "0" * 88),
+    ("12345678901234567890123456789012345678", "12345678901234567890123456789012345678"),
+])
+def test_numbers_are_spelled_as_dynamodb_returns_them(given, canonical):
+    # The spellings on the right are what dynalite returned for the numbers on the left.
+    assert codec.canonical_number(Decimal(given)) == canonical
+
+
+@pytest.mark.parametrize("number", ["1E-131", "1E+126", "123456789012345678901234567890123456789", "NaN", "Infinity"])
+def test_numbers_outside_dynamodb_limits_are_refused(number):
+    with pytest.raises(codec.InvalidItem):
+        codec.canonical_number(Decimal(number))
+
+
+def test_trailing_zeros_are_not_significant_digits():
+    assert codec.canonical_number(Decimal("1" * 38 + "0" * 10)) == "1" * 38 + "0" * 10
+
+
+def test_parse_json_keeps_numbers_exact():
+    assert codec.parse_json(b'{"f": 0.1, "i": 12345678901234567890}') == {
+        "f": Decimal("0.1"), "i": Decimal("12345678901234567890")}
+
+
+@pytest.mark.parametrize("body", [b"NaN", b"[Infinity]", b"{", b"\xff", b"[" * 50000])
+def test_parse_json_refuses_what_is_not_json(body):
+    with pytest.raises(codec.InvalidItem):
+        codec.parse_json(body)
+
+
+def test_to_item_maps_every_json_type():
+    assert codec.to_item(codec.parse_json(b'{"s": "x", "n": 1.0, "b": false, "z": null, "l": [1], "m": {"k": "v"}}')) == {
+        "s": {"S": "x"}, "n": {"N": "1"}, "b": {"BOOL": False}, "z": {"NULL": True},
+        "l": {"L": [{"N": "1"}]}, "m": {"M": {"k": {"S": "v"}}},
+    }
+
+
+def test_nesting_is_limited_to_32_levels():
+    ok = {"a": json.loads("[" * 31 + "]" * 31)}
+    codec.to_item(ok)
+    with pytest.raises(codec.InvalidItem):
+        codec.to_item({"a": json.loads("[" * 32 + "]" * 32)})
+
+
+def test_unpaired_surrogates_are_refused_in_values_and_names():
+    with pytest.raises(codec.InvalidItem):
+        codec.to_item({"s": "\ud800"})
+    with pytest.raises(codec.InvalidItem):
+        codec.to_item({"\udfff": "x"})
+
+
+def test_item_to_json_writes_numbers_as_stored_and_escapes_strings():
+    item = {"n": {"N": "0.0000001"}, "s": {"S": 'a"\\\n\u00e9\U0001f355'}, "l": {"L": []}, "m": {"M": {}}}
+    text = codec.item_to_json(item)
+    assert text.isascii()
+    assert '"n":0.0000001' in text
+    assert json.loads(text, parse_float=Decimal) == {"n": Decimal("0.0000001"), "s": 'a"\\\n\u00e9\U0001f355', "l": [], "m": {}}
+
+
+def test_item_to_json_writes_sets_and_binary_written_by_other_clients():
+    item = {"ss": {"SS": ["a", "b"]}, "ns": {"NS": ["1", "2.5"]}, "b": {"B": b"\x00\x01"}, "bs": {"BS": [b"\xff"]}}
+    assert json.loads(codec.item_to_json(item)) == {"ss": ["a", "b"], "ns": [1, 2.5], "b": "AAE=", "bs": ["/w=="]}
+
+
+def test_item_to_json_respells_a_number_that_is_not_json():
+    assert codec.item_to_json({"n": {"N": ".5"}}) == '{"n":0.5}'

@@ -1,0 +1,211 @@
+"""The item routes through Flask's test client, against dynalite: every route, every bad input.
+
+Each bad input asserts the status, the stable error shape and that nothing was stored.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+JSON = {"Content-Type": "application/json"}
+
+
+def _json(response):
+    return json.loads(response.get_data(), parse_float=Decimal, parse_int=Decimal)
+
+
+def _error(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
+    assert body["error"]["code"] == code
+    assert "Traceback" not in body["error"]["message"]
+    return body["error"]
+
+
+def _stored(dynalite, service, item_id: str):
+    response = dynalite.client().get_item(TableName=service.table_name, Key={service.table_key: {"S": item_id}})
+    return response.get("Item")
+
+
+def _put(client, service, item_id, body, headers=JSON):
+    data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+    return client.put(service.url(item_id), data=data, headers=headers)
+
+
+# --- happy paths --------------------------------------------------------------------------------
+
+def test_put_stores_the_item_with_the_key_from_the_path(client, service, dynalite):
+    response = _put(client, service, "apple", {"name": "Apple", "count": 3})
+    assert response.status_code == 200
+    assert response.get_json() == {"name": "Apple", "count": 3, service.table_key: "apple"}
+    assert _stored(dynalite, service, "apple") == {
+        "name": {"S": "Apple"}, "count": {"N": "3"}, service.table_key: {"S": "apple"}}
+
+
+def test_get_returns_what_put_returned(client, service):
+    put = _put(client, service, "pear", {"a": [1, {"b": None}]})
+    get = client.get(service.url("pear"))
+    assert get.status_code == 200 and get.mimetype == "application/json"
+    assert get.get_data() == put.get_data()
+
+
+def test_put_accepts_the_matching_key_in_the_body(client, service):
+    response = _put(client, service, "same", {service.table_key: "same", "x": 1})
+    assert response.status_code == 200
+
+
+def test_put_replaces_the_whole_item(client, service):
+    _put(client, service, "replaced", {"old": 1})
+    _put(client, service, "replaced", {"new": 2})
+    assert client.get(service.url("replaced")).get_json() == {"new": 2, service.table_key: "replaced"}
+
+
+NUMBERS = {
+    "int": 42, "negative": -7, "zero": 0,
+    "decimal": "12.50", "tiny": "1E-130", "huge": "9.9999999999999999999999999999999999999E+125",
+    "precise": "0.12345678901234567890123456789012345678",
+    "digits38": "12345678901234567890123456789012345678",
+    "exponent": "-5e3", "float_rounding": "0.1",
+}
+
+
+@pytest.mark.parametrize("name", NUMBERS)
+def test_numbers_round_trip_exactly(client, service, name):
+    text = str(NUMBERS[name])
+    _put(client, service, f"num-{name}", f'{{"n": {text}}}')
+    got = _json(client.get(service.url(f"num-{name}")))["n"]
+    assert got == Decimal(text)
+
+
+def test_every_json_type_round_trips(client, service):
+    document = {
+        "string": "plain", "empty": "", "unicode": "héllo wörld ✓ 日本 🍕", "escapes": "quote\" back\\ \n\t\u0001",
+        "true": True, "false": False, "null": None, "list": [1, "two", [3], {"four": 4}], "empty_list": [],
+        "object": {"nested": {"deeper": {"deepest": [True]}}}, "empty_object": {},
+    }
+    put = _put(client, service, "types", document)
+    assert put.status_code == 200
+    assert client.get(service.url("types")).get_json() == {**document, service.table_key: "types"}
+
+
+def test_unicode_and_percent_encoded_ids(client, service):
+    assert _put(client, service, "caf%C3%A9 %F0%9F%8D%95", {"x": 1}).status_code == 200
+    response = client.get(service.url("caf%C3%A9 %F0%9F%8D%95"))
+    assert response.get_json()[service.table_key] == "café 🍕"
+
+
+def test_an_id_of_exactly_2048_bytes_is_accepted(client, service):
+    item_id = "é" * 1024  # 2048 bytes in UTF-8
+    assert _put(client, service, item_id, {"x": 1}).status_code == 200
+    assert client.get(service.url(item_id)).status_code == 200
+
+
+def test_health_is_ok(client):
+    response = client.get("/health")
+    assert response.status_code == 200 and response.get_json() == {"status": "ok"}
+
+
+# --- errors ---------------------------------------------------------------------------------------
+
+def test_get_of_a_missing_item_is_404(client, service):
+    _error(client.get(service.url("never-stored")), 404, "item_not_found")
+
+
+@pytest.mark.parametrize("path", ["/", "/nothing/here", "/foodstore", "/health/x"])
+def test_unknown_path_is_404(client, path):
+    _error(client.get(path), 404, "not_found")
+
+
+def test_a_path_below_an_item_is_404(client, service):
+    _error(client.get(service.url("a/b")), 404, "not_found")
+
+
+@pytest.mark.parametrize("method", ["POST", "DELETE", "PATCH"])
+def test_other_methods_on_an_item_are_405_with_allow(client, service, method):
+    response = client.open(service.url("x"), method=method)
+    _error(response, 405, "method_not_allowed")
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "PUT"}
+
+
+@pytest.mark.parametrize("path_suffix", ["/", ""])
+def test_empty_id_is_400(client, service, path_suffix):
+    _error(client.get(service.prefix + path_suffix), 400, "invalid_id")
+    _error(client.put(service.prefix + path_suffix, data="{}", headers=JSON), 400, "invalid_id")
+
+
+def test_id_over_2048_bytes_is_400(client, service, dynalite):
+    item_id = "é" * 1024 + "x"  # 2049 bytes
+    _error(client.get(service.url(item_id)), 400, "invalid_id")
+    _error(_put(client, service, item_id, {"x": 1}), 400, "invalid_id")
+    assert _stored(dynalite, service, "x" * 10) is None
+
+
+def test_key_in_body_that_differs_from_the_path_is_400(client, service, dynalite):
+    _error(_put(client, service, "path-id", {service.table_key: "other-id"}), 400, "invalid_item")
+    _error(_put(client, service, "path-id", {service.table_key: 5}), 400, "invalid_item")
+    assert _stored(dynalite, service, "path-id") is None
+    assert _stored(dynalite, service, "other-id") is None
+
+
+@pytest.mark.parametrize("body", [b"{", b"{'single': 1}", b"", b"\xff\xfe{}", b'{"a": 1} trailing', b"[" * 100000])
+def test_malformed_json_is_400(client, service, dynalite, body):
+    _error(_put(client, service, "malformed", body), 400, "invalid_item")
+    assert _stored(dynalite, service, "malformed") is None
+
+
+@pytest.mark.parametrize("body", [b"[1, 2]", b'"text"', b"42", b"null", b"true"])
+def test_body_that_is_not_an_object_is_400(client, service, dynalite, body):
+    _error(_put(client, service, "not-object", body), 400, "invalid_item")
+    assert _stored(dynalite, service, "not-object") is None
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1E-131", "1E+126",
+                                   "123456789012345678901234567890123456789", "1" * 5000])
+def test_numbers_dynamodb_cannot_store_are_400(client, service, dynalite, number):
+    _error(_put(client, service, "bad-number", f'{{"n": {number}}}'), 400, "invalid_item")
+    assert _stored(dynalite, service, "bad-number") is None
+
+
+def test_unpaired_surrogate_is_400(client, service, dynalite):
+    _error(_put(client, service, "surrogate", b'{"s": "\\ud800"}'), 400, "invalid_item")
+    assert _stored(dynalite, service, "surrogate") is None
+
+
+def test_nesting_deeper_than_dynamodb_allows_is_400(client, service, dynalite):
+    body = '{"a": ' + "[" * 40 + "]" * 40 + "}"
+    _error(_put(client, service, "deep", body), 400, "invalid_item")
+    assert _stored(dynalite, service, "deep") is None
+
+
+@pytest.mark.parametrize("headers", [{}, {"Content-Type": "text/plain"}, {"Content-Type": "application/x-www-form-urlencoded"},
+                                     {"Content-Type": "application/json; charset=latin-1"}])
+def test_put_without_json_content_type_is_415(client, service, dynalite, headers):
+    _error(_put(client, service, "media", {"x": 1}, headers=headers), 415, "unsupported_media_type")
+    assert _stored(dynalite, service, "media") is None
+
+
+def test_put_with_charset_utf8_is_accepted(client, service):
+    response = _put(client, service, "charset", {"x": 1}, headers={"Content-Type": "application/json; charset=UTF-8"})
+    assert response.status_code == 200
+
+
+def test_body_over_400_kb_is_413_before_dynamodb(app_factory, service, closed_port):
+    # DynamoDB is unreachable: a 413 proves the body was refused without calling it.
+    client = app_factory(service, DYNAMODB_ENDPOINT_URL=f"http://127.0.0.1:{closed_port}").test_client()
+    body = json.dumps({"blob": "x" * (400 * 1024)})
+    _error(_put(client, service, "huge", body), 413, "item_too_large")
+
+
+def test_an_item_dynamodb_finds_too_large_is_413(client, service, dynalite):
+    # Under 400 KB of JSON, but DynamoDB counts 3 bytes per empty map plus 1 per list element.
+    body = '{"l": [' + ",".join(["{}"] * 120_000) + "]}"
+    assert len(body) < 400 * 1024
+    _error(_put(client, service, "sneaky", body), 413, "item_too_large")
+    assert _stored(dynalite, service, "sneaky") is None

@@ -1,0 +1,41 @@
+"""Services are data: adding one adds exactly its own resources and touches nothing else."""
+
+from __future__ import annotations
+
+from generator import ServiceSpec, StackConfig
+from generator.config import DEFAULT_SERVICES
+
+ORDERS = ServiceSpec(name="orders", path="/shop/orders/{orderId}")
+ORDERS_RESOURCES = {
+    "OrdersTable", "OrdersLogGroup", "OrdersExecutionRole", "OrdersTaskRole", "OrdersTaskDefinition",
+    "OrdersSecurityGroup", "OrdersIngressFromVpcLink", "OrdersService", "OrdersDiscoveryService",
+    "OrdersScalableTarget", "OrdersScalingPolicy", "OrdersIntegration", "OrdersGetRoute", "OrdersPutRoute",
+}
+
+
+def test_a_third_service_adds_exactly_its_own_resources(render, default_template):
+    three = render(StackConfig(services=(*DEFAULT_SERVICES, ORDERS)))
+    assert set(three["Resources"]) - set(default_template["Resources"]) == ORDERS_RESOURCES
+    assert set(default_template["Resources"]) <= set(three["Resources"])
+    # A service's route and table and its link egress are the only shared things that grow.
+    changed = {name for name, r in default_template["Resources"].items() if three["Resources"][name] != r}
+    assert changed == {"VpcLinkSecurityGroup", "DynamoDbEndpoint"}
+    assert set(three["Parameters"]) - set(default_template["Parameters"]) == {
+        "OrdersImage", "OrdersMinTasks", "OrdersMaxTasks", "OrdersCpuTarget"
+    }
+    assert set(three["Outputs"]) - set(default_template["Outputs"]) == {"OrdersUrl"}
+
+
+def test_the_third_service_is_wired_like_the_others(render):
+    three = render(StackConfig(services=(*DEFAULT_SERVICES, ORDERS)))["Resources"]
+    assert three["OrdersTable"]["Properties"]["KeySchema"] == [{"AttributeName": "orderId", "KeyType": "HASH"}]
+    assert three["OrdersGetRoute"]["Properties"]["RouteKey"] == "GET /shop/orders/{orderId}"
+    assert three["OrdersIntegration"]["Properties"]["IntegrationUri"] == {"Fn::GetAtt": ["OrdersDiscoveryService", "Arn"]}
+    statement = three["OrdersTaskRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][0]
+    assert statement["Resource"] == [{"Fn::GetAtt": ["OrdersTable", "Arn"]}]
+
+
+def test_services_keep_their_order_in_the_template(render):
+    reversed_services = render(StackConfig(services=tuple(reversed(DEFAULT_SERVICES))))
+    egress = reversed_services["Resources"]["VpcLinkSecurityGroup"]["Properties"]["SecurityGroupEgress"]
+    assert [r["DestinationSecurityGroupId"]["Ref"] for r in egress] == ["PetstoreSecurityGroup", "FoodstoreSecurityGroup"]
