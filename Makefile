@@ -15,7 +15,7 @@ CHECKOV := .tools/checkov/bin/checkov
 
 .PHONY: help
 help: ## List the verbs
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-18s %s\n", $$1, $$2}'
 
 $(BASE_STAMP): setup.cfg pyproject.toml generator/__init__.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,11 +38,11 @@ $(NODE_STAMP): package.json package-lock.json
 	@touch $@
 
 .PHONY: template
-template: $(BASE_STAMP) ## Write templates/ (the versioned CloudFormation template and launch-stack.md)
+template: $(BASE_STAMP) ## Write templates/: the versioned template, its OpenAPI document, launch-stack.md
 	$(PY) -m generator template --out templates
 
 .PHONY: test
-test: $(DEV_STAMP) $(NODE_STAMP) $(CHECKOV) ## Run the whole suite (unit, golden file, cfn-lint, integration)
+test: $(DEV_STAMP) $(NODE_STAMP) $(CHECKOV) ## Run the whole suite: unit, golden file, cfn-lint, checkov, hadolint, real-server tests
 	$(PY) -m pytest
 
 VARIANTS := $(basename $(notdir $(wildcard stacks/*.toml)))

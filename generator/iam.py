@@ -10,7 +10,7 @@ from __future__ import annotations
 from awacs import dynamodb, ecr, kms, logs
 from awacs.aws import Allow, ArnLike, Condition, Policy, PolicyDocument, Statement, StringEquals
 from awacs.helpers.trust import make_simple_assume_policy
-from troposphere import AWSObject, GetAtt, Sub
+from troposphere import AWSObject, GetAtt, Sub, iam
 
 ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
 FLOW_LOGS_PRINCIPAL = "vpc-flow-logs.amazonaws.com"
@@ -106,3 +106,12 @@ def write_flow_logs(log_group: AWSObject) -> Statement:
 
 def policy(*statements: Statement) -> PolicyDocument:
     return PolicyDocument(Version="2012-10-17", Statement=list(statements))
+
+
+def role(title: str, trust: Policy, policy_name: str, *statements: Statement) -> iam.Role:
+    """A role with one inline policy of ``statements``; no managed policies, which grant more."""
+    return iam.Role(
+        title,
+        AssumeRolePolicyDocument=trust,
+        Policies=[iam.Policy(PolicyName=policy_name, PolicyDocument=policy(*statements))],
+    )

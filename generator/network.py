@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from troposphere import GetAtt, GetAZs, Ref, Select, Sub, Tags, Template, ec2, iam, kms
+from troposphere import GetAtt, GetAZs, Ref, Select, Sub, Tags, Template, ec2, kms
 
 from . import iam as policies
 from .config import NatMode, StackConfig
@@ -57,24 +57,7 @@ def add_network(template: Template, config: StackConfig, key: kms.Key | None) ->
     for index in range(config.az_count):
         number = index + 1
         zone = Select(index, GetAZs(""))
-        public = template.add_resource(
-            ec2.Subnet(
-                logical_id("PublicSubnet", number),
-                VpcId=Ref(vpc),
-                AvailabilityZone=zone,
-                CidrBlock=public_cidrs[index],
-                # Only NAT gateways live here; nothing should get a public address by default.
-                MapPublicIpOnLaunch=False,
-                Tags=Tags(Name=Sub(f"${{AWS::StackName}}-public-{number}")),
-            )
-        )
-        template.add_resource(
-            ec2.SubnetRouteTableAssociation(
-                logical_id("PublicSubnet", number, "RouteTableAssociation"),
-                SubnetId=Ref(public),
-                RouteTableId=Ref(public_table),
-            )
-        )
+        public = _add_subnet(template, "Public", number, vpc, zone, public_cidrs[index], public_table)
         public_subnets.append(public)
         if config.nat_mode is NatMode.PER_AZ or index == 0:
             eip = template.add_resource(
@@ -91,16 +74,6 @@ def add_network(template: Template, config: StackConfig, key: kms.Key | None) ->
                 )
             )
 
-        private = template.add_resource(
-            ec2.Subnet(
-                logical_id("PrivateSubnet", number),
-                VpcId=Ref(vpc),
-                AvailabilityZone=zone,
-                CidrBlock=private_cidrs[index],
-                MapPublicIpOnLaunch=False,
-                Tags=Tags(Name=Sub(f"${{AWS::StackName}}-private-{number}")),
-            )
-        )
         table = template.add_resource(
             ec2.RouteTable(
                 logical_id("PrivateRouteTable", number),
@@ -116,13 +89,7 @@ def add_network(template: Template, config: StackConfig, key: kms.Key | None) ->
                 NatGatewayId=Ref(nat_gateways[-1]),
             )
         )
-        template.add_resource(
-            ec2.SubnetRouteTableAssociation(
-                logical_id("PrivateSubnet", number, "RouteTableAssociation"),
-                SubnetId=Ref(private),
-                RouteTableId=Ref(table),
-            )
-        )
+        private = _add_subnet(template, "Private", number, vpc, zone, private_cidrs[index], table)
         private_subnets.append(private)
         private_tables.append(table)
         private_routes.append(route)
@@ -138,19 +105,37 @@ def add_network(template: Template, config: StackConfig, key: kms.Key | None) ->
     )
 
 
+def _add_subnet(
+    template: Template, kind: str, number: int, vpc: ec2.VPC, zone, cidr: str, route_table: ec2.RouteTable
+) -> ec2.Subnet:
+    """``PublicSubnet2`` or ``PrivateSubnet2`` with its route table association."""
+    subnet = template.add_resource(
+        ec2.Subnet(
+            logical_id(kind, "Subnet", number),
+            VpcId=Ref(vpc),
+            AvailabilityZone=zone,
+            CidrBlock=cidr,
+            # Public subnets hold only NAT gateways: nothing gets a public address by default.
+            MapPublicIpOnLaunch=False,
+            Tags=Tags(Name=Sub(f"${{AWS::StackName}}-{kind.lower()}-{number}")),
+        )
+    )
+    template.add_resource(
+        ec2.SubnetRouteTableAssociation(
+            logical_id(kind, "Subnet", number, "RouteTableAssociation"),
+            SubnetId=Ref(subnet),
+            RouteTableId=Ref(route_table),
+        )
+    )
+    return subnet
+
+
 def _add_flow_logs(template: Template, config: StackConfig, key: kms.Key | None, vpc: ec2.VPC) -> None:
     """Accepted and rejected traffic of the whole VPC, to a log group of its own."""
     log_group = add_log_group(template, config, key, "FlowLogGroup")
     role = template.add_resource(
-        iam.Role(
-            "FlowLogRole",
-            AssumeRolePolicyDocument=policies.flow_logs_trust(),
-            Policies=[
-                iam.Policy(
-                    PolicyName="deliver-flow-logs",
-                    PolicyDocument=policies.policy(policies.write_flow_logs(log_group)),
-                )
-            ],
+        policies.role(
+            "FlowLogRole", policies.flow_logs_trust(), "deliver-flow-logs", policies.write_flow_logs(log_group)
         )
     )
     template.add_resource(

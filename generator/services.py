@@ -114,34 +114,22 @@ def add_service(
     parameters = _add_parameters(template, interface, spec, release)
     log_group = add_log_group(template, config, key, logical_id(name, "LogGroup"), spec.log_retention_days)
     execution_role = template.add_resource(
-        iam.Role(
+        policies.role(
             logical_id(name, "ExecutionRole"),
-            AssumeRolePolicyDocument=policies.execution_role_trust(),
-            Policies=[
-                iam.Policy(
-                    PolicyName="pull-image-and-write-logs",
-                    PolicyDocument=policies.policy(
-                        policies.write_log_streams(log_group),
-                        policies.registry_login(),
-                        policies.pull_private_images(),
-                    ),
-                )
-            ],
+            policies.execution_role_trust(),
+            "pull-image-and-write-logs",
+            policies.write_log_streams(log_group),
+            policies.registry_login(),
+            policies.pull_private_images(),
         )
     )
     task_role = template.add_resource(
-        iam.Role(
+        policies.role(
             logical_id(name, "TaskRole"),
-            AssumeRolePolicyDocument=policies.task_role_trust(),
-            Policies=[
-                iam.Policy(
-                    PolicyName="item-store-table",
-                    PolicyDocument=policies.policy(
-                        policies.item_store_access(table),
-                        *([policies.use_key_through_dynamodb(key)] if key is not None else []),
-                    ),
-                )
-            ],
+            policies.task_role_trust(),
+            "item-store-table",
+            policies.item_store_access(table),
+            *([policies.use_key_through_dynamodb(key)] if key is not None else []),
         )
     )
     task_definition = template.add_resource(
