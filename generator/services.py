@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from troposphere import GetAtt, Parameter, Ref, Sub, Template, applicationautoscaling as aas, ec2, ecs, iam, kms
+from troposphere import (
+    GetAtt, Parameter, Ref, Sub, Template, applicationautoscaling as aas, dynamodb, ec2, ecs, iam, kms, logs,
+    servicediscovery,
+)
 
 from . import iam as policies
 from .cluster import Cluster
@@ -32,13 +35,13 @@ SCRATCH_VOLUME = "scratch"
 @dataclass(frozen=True)
 class Service:
     spec: ServiceSpec
-    discovery_service: object
+    discovery_service: servicediscovery.Service
     security_group: ec2.SecurityGroup
     service: ecs.Service
     task_definition: ecs.TaskDefinition
     task_role: iam.Role
     execution_role: iam.Role
-    log_group: object
+    log_group: logs.LogGroup
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,7 @@ def _add_parameters(
     )
 
 
-def _environment(spec: ServiceSpec, table) -> list[ecs.Environment]:
+def _environment(spec: ServiceSpec, table: dynamodb.Table) -> list[ecs.Environment]:
     """The container's environment, sorted by name so the template never reorders."""
     values = {
         ENV_TABLE_NAME: Ref(table),
@@ -105,8 +108,8 @@ def add_service(
     spec: ServiceSpec,
     network: Network,
     cluster: Cluster,
-    table,
-    discovery_service,
+    table: dynamodb.Table,
+    discovery_service: servicediscovery.Service,
     key: kms.Key | None,
 ) -> Service:
     """Everything one service needs; returns the handles the API and outputs wire to."""
