@@ -166,3 +166,33 @@ def test_checkov_finds_no_failed_check_in_any_variant(render, tmp_path):
     assert report["summary"]["resource_count"] >= 68 * len(VARIANTS)
     for skipped in results["skipped_checks"]:
         assert len(skipped["check_result"].get("suppress_comment", "")) > 40, skipped["check_id"]
+
+
+# Every resource type that carries a policy, and the test above or below that checks it.
+POLICY_BEARING = {"AWS::IAM::Role", "AWS::EC2::VPCEndpoint", "AWS::KMS::Key"}
+
+
+def holds_policy_document(value) -> bool:
+    """True if an IAM-style document (a mapping with a Statement list) is anywhere inside ``value``."""
+    if isinstance(value, dict):
+        return "Statement" in value or any(holds_policy_document(v) for v in value.values())
+    if isinstance(value, list):
+        return any(holds_policy_document(v) for v in value)
+    return False
+
+
+def test_every_policy_in_the_template_is_one_these_tests_check(variant):
+    variant_name, template = variant
+    bearing = {name for name, r in template["Resources"].items() if holds_policy_document(r.get("Properties", {}))}
+    assert bearing
+    for name in bearing:
+        assert template["Resources"][name]["Type"] in POLICY_BEARING, f"{variant_name}/{name}: a policy no test checks"
+
+
+def test_endpoint_policy_names_tables_not_star_and_only_this_account(variant):
+    _, template = variant
+    for endpoint in resources(template, "AWS::EC2::VPCEndpoint").values():
+        for statement in endpoint["Properties"]["PolicyDocument"]["Statement"]:
+            assert statement["Action"] == ["dynamodb:GetItem", "dynamodb:PutItem"]
+            assert all("Fn::GetAtt" in arn for arn in statement["Resource"])
+            assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": {"Fn::Sub": "${AWS::AccountId}"}}}
