@@ -142,7 +142,7 @@ def _write(value: dict, out: list) -> None:
         out.append("[" + ",".join(_quote(s) for s in inner) + "]")
     elif kind == "NS":
         out.append("[" + ",".join(_number_text(n) for n in inner) + "]")
-    elif kind == "B":  # botocore returns bytes; JSON carries them as base64 text
+    elif kind == "B":  # base64 text on DynamoDB's wire (bytes if decoded), base64 text in JSON
         out.append(_quote(_base64(inner)))
     elif kind == "BS":
         out.append("[" + ",".join(_quote(_base64(b)) for b in inner) + "]")
@@ -150,7 +150,9 @@ def _write(value: dict, out: list) -> None:
         raise ValueError(f"unknown DynamoDB attribute type {kind!r}")
 
 
-def _base64(data: bytes) -> str:
+def _base64(data: bytes | str) -> str:
+    if type(data) is str:  # as DynamoDB sent it
+        return data
     import base64
 
     return base64.b64encode(data).decode("ascii")

@@ -1,18 +1,23 @@
 """The one owner of the DynamoDB client: created once per worker process, reused by every request.
 
-botocore clients are thread-safe and keep a pool of kept-alive HTTPS connections, so one client per
-gunicorn worker (created after the fork, when the factory runs) serves all of the worker's threads.
+The client is :class:`itemstore.transport.DynamoDBClient` (why not botocore's: see that module).
+botocore still does what it is good at and what costs nothing per request: at start-up it resolves
+the region, the endpoint and the credential provider chain (environment, ECS task role, ...);
+per request, the transport asks the provider for its current frozen credentials, so task-role
+credentials rotate as they do under a botocore client.
 """
 
 from __future__ import annotations
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+import json
+from json.encoder import encode_basestring_ascii as quote_json  # what json.dumps quotes strings with
+
+import botocore.session
 from flask import Flask, current_app
 
 from itemstore.errors import ApiError
 from itemstore.settings import Settings
+from itemstore.transport import DynamoDBClient, DynamoDBError, DynamoDBUnreachable
 
 EXTENSION = "itemstore"
 
@@ -27,33 +32,36 @@ UNAVAILABLE_CODES = frozenset({
 })
 
 
-def make_client(settings: Settings):
-    """A low-level DynamoDB client with bounded timeouts and retries."""
-    config = Config(
-        connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout,
-        # Standard mode retries throttling and transient errors with jittered backoff, and its
-        # retry quota stops a fleet from amplifying an outage.
-        retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
-        # Every request to DynamoDB is built here from a validated item (codec.to_item), so
-        # botocore's second walk over the parameters finds nothing; it costs CPU per request.
-        parameter_validation=False,
-        # Threads of one worker share the pool; one connection per thread is enough.
-        max_pool_connections=64,
+def make_client(settings: Settings) -> DynamoDBClient:
+    """The DynamoDB client of one worker: bounded timeouts and attempts, one connection pool."""
+    session = _session()
+    # A botocore client resolves the region (AWS_REGION, config files; NoRegionError if none) and
+    # the endpoint (DYNAMODB_ENDPOINT_URL, AWS_ENDPOINT_URL_DYNAMODB, the regional, FIPS or
+    # dual-stack endpoint) exactly as before; it is built once and never sends a request.
+    resolver = session.create_client("dynamodb", region_name=settings.region, endpoint_url=settings.endpoint_url)
+    ca_bundle = session.get_config_variable("ca_bundle")
+    return DynamoDBClient(
+        resolver.meta.endpoint_url, resolver.meta.region_name, session.get_credentials(),
+        connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
+        max_attempts=settings.max_attempts, ca_certs=ca_bundle or _default_ca_certs(),
     )
-    return _session().client("dynamodb", region_name=settings.region, endpoint_url=settings.endpoint_url,
-                             config=config)
 
 
-_SESSION: boto3.session.Session | None = None
+def _default_ca_certs() -> str:
+    from botocore.httpsession import get_cert_path
+
+    return get_cert_path(True)  # the bundle a botocore client verifies with
 
 
-def _session() -> boto3.session.Session:
-    # One session per process: it caches the loaded service model, so a second client (a test's
-    # fresh app) costs milliseconds instead of reloading the model.
+_SESSION: botocore.session.Session | None = None
+
+
+def _session() -> botocore.session.Session:
+    # One session per process: it caches the loaded service model and the credential provider, so
+    # a second app (a test's fresh app) costs milliseconds instead of reloading the model.
     global _SESSION
     if _SESSION is None:
-        _SESSION = boto3.session.Session()
+        _SESSION = botocore.session.get_session()
     return _SESSION
 
 
@@ -64,28 +72,29 @@ class ItemTable:
         self.settings = settings
         self.client = client if client is not None else make_client(settings)
         self._retry_after = {"Retry-After": str(settings.retry_after)}
+        # GetItem's body is this text around the quoted id: the bytes json.dumps (and botocore's
+        # serializer) would write, without building and walking a dict per request.
+        self._get_body = json.dumps({"TableName": settings.table_name,
+                                     "Key": {settings.table_key: {"S": "\0"}}}).split('"\\u0000"')
 
     def get(self, item_id: str) -> dict | None:
         """The item's attribute values, or None when there is no such item."""
-        try:
-            response = self.client.get_item(
-                TableName=self.settings.table_name, Key={self.settings.table_key: {"S": item_id}}
-            )
-        except (ClientError, BotoCoreError) as error:
-            raise self._translate(error) from None
-        return response.get("Item")
+        head, tail = self._get_body
+        return self._call("GetItem", head + quote_json(item_id) + tail).get("Item")
 
     def put(self, item: dict) -> None:
         """Store the item (attribute values), replacing any item with the same key."""
+        self._call("PutItem", json.dumps({"TableName": self.settings.table_name, "Item": item}))
+
+    def _call(self, operation: str, body: str) -> dict:
         try:
-            self.client.put_item(TableName=self.settings.table_name, Item=item)
-        except (ClientError, BotoCoreError) as error:
+            return self.client.call(operation, body.encode("utf-8"))
+        except (DynamoDBError, DynamoDBUnreachable) as error:
             raise self._translate(error) from None
 
     def _translate(self, error: Exception) -> ApiError:
-        if isinstance(error, ClientError):
-            code = error.response.get("Error", {}).get("Code", "")
-            message = error.response.get("Error", {}).get("Message", "")
+        if isinstance(error, DynamoDBError):
+            code, message = error.code, error.message
             if code == "ValidationException":
                 if "size has exceeded" in message and "hashkey" not in message.lower():
                     return ApiError(413, "item_too_large", "The item exceeds DynamoDB's 400 KB item size limit.")
@@ -95,7 +104,7 @@ class ItemTable:
             else:
                 current_app.logger.warning("DynamoDB unavailable: %s", code)
         else:
-            # Connection refused, connect or read timeout, connection reset: botocore gave up
+            # Connection refused, connect or read timeout, connection reset: the client gave up
             # after its bounded attempts.
             current_app.logger.warning("DynamoDB unreachable: %s", error)
         return ApiError(503, "dynamodb_unavailable", "The item store is unavailable; retry later.",

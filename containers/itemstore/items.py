@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from itemstore import codec
 from itemstore.dynamo import get_table
@@ -39,13 +39,13 @@ def get_item(item_id: str) -> Response:
     return _json_response(codec.item_to_json(item))
 
 
-def _read_body() -> bytes:
+def _read_body(req) -> bytes:
     limit = DYNAMODB_MAX_ITEM_BYTES
     too_large = ApiError(413, "item_too_large", f"The body exceeds DynamoDB's item size limit of {limit} bytes.")
-    if request.content_length is not None and request.content_length > limit:
+    if req.content_length is not None and req.content_length > limit:
         raise too_large
     # Read at most one byte past the limit: a chunked body has no Content-Length to check.
-    body = request.stream.read(limit + 1)
+    body = req.stream.read(limit + 1)
     if len(body) > limit:
         raise too_large
     return body
@@ -54,19 +54,21 @@ def _read_body() -> bytes:
 @bp.put("/<item_id>")
 def put_item(item_id: str) -> Response:
     _check_id(item_id)
-    if request.mimetype != JSON or request.mimetype_params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
+    req = request._get_current_object()  # one context lookup instead of one per attribute
+    if req.mimetype != JSON or req.mimetype_params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
         raise ApiError(415, "unsupported_media_type", "Send the item as Content-Type: application/json (UTF-8).")
-    body = _read_body()
+    body = _read_body(req)
+    table = get_table()
     try:
         document = codec.parse_json(body)
         if type(document) is not dict:
             raise codec.InvalidItem("the body must be a JSON object")
-        key = get_table().settings.table_key
+        key = table.settings.table_key
         if key in document and document[key] != item_id:
             raise codec.InvalidItem(f"the body's {key!r} must be the id in the path ({item_id!r}) or absent")
         document[key] = item_id
         item = codec.to_item(document)
     except codec.InvalidItem as error:
         raise ApiError(400, "invalid_item", str(error)) from None
-    get_table().put(item)
+    table.put(item)
     return _json_response(codec.item_to_json(item))

@@ -53,7 +53,8 @@ class Settings:
     read_timeout: float = 2.0
     """DYNAMODB_READ_TIMEOUT in seconds, per attempt; > 0. DynamoDB answers in milliseconds."""
     max_attempts: int = 3
-    """DYNAMODB_MAX_ATTEMPTS: attempts per request including the first (botocore standard retries); 1-10."""
+    """DYNAMODB_MAX_ATTEMPTS: attempts per request including the first (botocore's standard retry
+    rules, as itemstore.transport applies them); 1-10."""
     retry_after: int = 1
     """RETRY_AFTER_SECONDS: the Retry-After header sent with a 503; 0-3600."""
 
@@ -81,8 +82,8 @@ class Settings:
     @property
     def worst_case_seconds(self) -> float:
         """An upper bound on how long one DynamoDB call can take before it fails: every attempt
-        times out on connect and on read, plus botocore's standard-mode backoff (at most 2**n s
-        before retry n, jittered)."""
+        times out on connect and on read, plus the standard-mode backoff (at most 2**(n-1) s
+        before retry n, jittered; see itemstore.transport)."""
         backoff = sum(min(2 ** n, 20) for n in range(self.max_attempts - 1))
         return self.max_attempts * (self.connect_timeout + self.read_timeout) + backoff
 

@@ -76,5 +76,11 @@ def test_item_to_json_writes_sets_and_binary_written_by_other_clients():
     assert json.loads(codec.item_to_json(item)) == {"ss": ["a", "b"], "ns": [1, 2.5], "b": "AAE=", "bs": ["/w=="]}
 
 
+def test_item_to_json_passes_binary_through_as_dynamodb_sends_it():
+    # On DynamoDB's JSON wire, B and BS values are base64 text already.
+    item = {"b": {"B": "AAE="}, "bs": {"BS": ["/w==", "AA=="]}}
+    assert json.loads(codec.item_to_json(item)) == {"b": "AAE=", "bs": ["/w==", "AA=="]}
+
+
 def test_item_to_json_respells_a_number_that_is_not_json():
     assert codec.item_to_json({"n": {"N": ".5"}}) == '{"n":0.5}'

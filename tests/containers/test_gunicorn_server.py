@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import re
 import signal
 import subprocess
 import sys
 import threading
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -91,12 +94,32 @@ def test_healthcheck_module_exit_codes(gunicorn_servers, service, dockerfiles, c
     assert dead.returncode == 1
 
 
-def test_access_log_goes_to_stdout(gunicorn_servers, service):
-    server = gunicorn_servers[service.name]
-    server.request("GET", service.url("logged-id"))
+ACCESS_LINE = re.compile(
+    r'^(?P<addr>\S+) - - \[\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] '
+    r'"(?P<method>[A-Z]+) (?P<path>\S+) HTTP/1\.1" (?P<status>\d{3}) (?P<length>\d+|-) (?P<micros>\d+) (?P<trace>.+)$',
+    re.MULTILINE)
+
+
+def _access_lines(server, marker: str) -> list[dict]:
     deadline = time.monotonic() + 3
-    while "logged-id" not in server.log() and time.monotonic() < deadline:
+    while marker not in server.log() and time.monotonic() < deadline:
         time.sleep(0.05)
+    return [m.groupdict() for m in ACCESS_LINE.finditer(server.log()) if marker in m["path"]]
+
+
+def test_access_log_goes_to_stdout_one_line_per_request(gunicorn_servers, service):
+    server = gunicorn_servers[service.name]
+    trace = 'Root=1-65e6f0a6-0123456789abcdef01234567;Parent="q\\"'
+    _, _, body = server.request("GET", service.url("logged-id"), headers={"X-Amzn-Trace-Id": trace})
+    server.request("PUT", service.url("logged-put"), {"a": 1})
+    (line,) = _access_lines(server, "logged-id")
+    assert line["addr"] == "127.0.0.1"
+    assert (line["method"], line["path"], line["status"]) == ("GET", service.url("logged-id"), "404")
+    assert int(line["length"]) == len(body)
+    assert 0 < int(line["micros"]) < 10_000_000
+    assert line["trace"] == '"Root=1-65e6f0a6-0123456789abcdef01234567;Parent=\\"q\\\\\\""'
+    (put,) = _access_lines(server, "logged-put")
+    assert (put["method"], put["status"], put["trace"]) == ("PUT", "200", "-")
     assert f'"GET {service.url("logged-id")} HTTP/1.1" 404' in server.log()
 
 
@@ -159,3 +182,48 @@ def test_items_survive_a_dynalite_restart(own_dynalite, start_gunicorn, services
         status, _, body = servers[service.name].request("GET", service.url("kept"))
         assert status == 200, body
         assert json.loads(body) == {service.table_key: "kept", "v": service.name}
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def _open_sockets(pid: int) -> int:
+    count = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            count += os.readlink(fd).startswith("socket:")
+        except OSError:
+            continue
+    return count
+
+
+def test_connections_are_spread_over_the_workers(start_gunicorn, dynalite, service):
+    # With one shared listening socket a burst of new connections can all land on one worker;
+    # each worker's own SO_REUSEPORT socket lets the kernel spread them.
+    server = start_gunicorn(service, DYNAMODB_ENDPOINT_URL=dynalite.url, GUNICORN_WORKERS="2")
+    deadline = time.monotonic() + 10
+    while len(workers := _children(server.process.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    idle = {pid: _open_sockets(pid) for pid in workers}
+    connections = [http.client.HTTPConnection("127.0.0.1", server.port, timeout=10) for _ in range(32)]
+    try:
+        for connection in connections:
+            connection.connect()
+        for connection in connections:  # kept alive: each stays open on the worker that accepted it
+            connection.request("GET", "/health")
+            assert connection.getresponse().read() == b'{"status": "ok"}'
+        held = {pid: _open_sockets(pid) - idle[pid] for pid in workers}
+        assert 30 <= sum(held.values()) <= 34, held  # the readiness probe's socket may come and go
+        assert min(held.values()) >= 4, held  # binomial(32, 1/2): below 4 has odds of about 1e-6
+    finally:
+        for connection in connections:
+            connection.close()
