@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from troposphere import GetAtt, Parameter, Ref, Sub, Template, apigatewayv2 as apigw, ec2, kms
 
 from .auth import Auth
-from .config import StackConfig
+from .config import ORIGIN, ServiceSpec, StackConfig
 from .constants import (
     INTEGRATION_CONNECTION_TYPE,
     INTEGRATION_METHOD,
@@ -71,6 +71,7 @@ def add_api(
     auth: Auth,
     key: kms.Key | None,
 ) -> Api:
+    """The HTTP API in front of ``services``: each gets GET and PUT on its path, protected per spec."""
     cors_origin = interface.add(
         template,
         "API",
@@ -79,7 +80,7 @@ def add_api(
             "CorsOrigin",
             Type="String",
             Default=DEFAULT_CORS_ORIGIN,
-            AllowedPattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$",
+            AllowedPattern=ORIGIN.pattern,
             ConstraintDescription="an origin such as https://app.example.com (scheme and host, no path, no *)",
             Description="Origin of the web page allowed to call the API from a browser.",
         ),
@@ -98,6 +99,31 @@ def add_api(
             ),
         )
     )
+    vpc_link = _add_vpc_link(template, network, services)
+    authorizer = template.add_resource(
+        apigw.Authorizer(
+            "JwtAuthorizer",
+            ApiId=Ref(api),
+            Name="cognito",
+            AuthorizerType="JWT",
+            IdentitySource=[JWT_IDENTITY_SOURCE],
+            JwtConfiguration=apigw.JWTConfiguration(Issuer=auth.issuer, Audience=[Ref(auth.client)]),
+        )
+    )
+    integrations: dict[str, apigw.Integration] = {}
+    routes: dict[str, apigw.Route] = {}
+    for service in services:
+        integrations[service.spec.name] = _add_integration(template, api, vpc_link, service)
+        routes.update(_add_routes(template, api, authorizer, integrations[service.spec.name], service.spec))
+    stage = _add_stage(template, config, key, api, services, routes)
+    return Api(
+        api=api, stage=stage, vpc_link=vpc_link, authorizer=authorizer, integrations=integrations, routes=routes
+    )
+
+
+def _add_vpc_link(template: Template, network: Network, services: list[Service]) -> apigw.VpcLink:
+    """The VPC link in the private subnets; its security group reaches only the container ports,
+    and each container group admits only it."""
     link_group = template.add_resource(
         ec2.SecurityGroup(
             "VpcLinkSecurityGroup",
@@ -128,7 +154,7 @@ def add_api(
                 Description="From the API Gateway VPC link only",
             )
         )
-    vpc_link = template.add_resource(
+    return template.add_resource(
         apigw.VpcLink(
             "VpcLink",
             Name=Sub("${AWS::StackName}"),
@@ -136,60 +162,65 @@ def add_api(
             SecurityGroupIds=[Ref(link_group)],
         )
     )
-    authorizer = template.add_resource(
-        apigw.Authorizer(
-            "JwtAuthorizer",
+
+
+def _add_integration(template: Template, api: apigw.Api, vpc_link: apigw.VpcLink, service: Service) -> apigw.Integration:
+    """A private integration: API Gateway resolves the Cloud Map service's SRV records itself."""
+    return template.add_resource(
+        apigw.Integration(
+            logical_id(service.spec.name, "Integration"),
             ApiId=Ref(api),
-            Name="cognito",
-            AuthorizerType="JWT",
-            IdentitySource=[JWT_IDENTITY_SOURCE],
-            JwtConfiguration=apigw.JWTConfiguration(Issuer=auth.issuer, Audience=[Ref(auth.client)]),
+            Description=f"{service.spec.name} via Cloud Map",
+            IntegrationType=INTEGRATION_TYPE,
+            IntegrationMethod=INTEGRATION_METHOD,
+            ConnectionType=INTEGRATION_CONNECTION_TYPE,
+            ConnectionId=Ref(vpc_link),
+            IntegrationUri=GetAtt(service.discovery_service, "Arn"),
+            PayloadFormatVersion=INTEGRATION_PAYLOAD_FORMAT,
+            TimeoutInMillis=INTEGRATION_TIMEOUT_MS,
         )
     )
-    integrations: dict[str, apigw.Integration] = {}
-    routes: dict[str, apigw.Route] = {}
-    for service in services:
-        spec = service.spec
-        integration = template.add_resource(
-            apigw.Integration(
-                logical_id(spec.name, "Integration"),
+
+
+def _add_routes(
+    template: Template, api: apigw.Api, authorizer: apigw.Authorizer, integration: apigw.Integration, spec: ServiceSpec
+) -> dict[str, apigw.Route]:
+    """``GET`` and ``PUT`` on the service's path; protected methods go through the JWT authorizer."""
+    routes = {}
+    for method in ITEM_METHODS:
+        route_key = f"{method} {spec.path}"
+        authorization = (
+            {"AuthorizationType": "JWT", "AuthorizerId": Ref(authorizer)}
+            if method in spec.protected_methods
+            else {"AuthorizationType": "NONE"}
+        )
+        routes[route_key] = template.add_resource(
+            apigw.Route(
+                logical_id(spec.name, method.capitalize(), "Route"),
                 ApiId=Ref(api),
-                Description=f"{spec.name} via Cloud Map",
-                IntegrationType=INTEGRATION_TYPE,
-                IntegrationMethod=INTEGRATION_METHOD,
-                ConnectionType=INTEGRATION_CONNECTION_TYPE,
-                ConnectionId=Ref(vpc_link),
-                IntegrationUri=GetAtt(service.discovery_service, "Arn"),
-                PayloadFormatVersion=INTEGRATION_PAYLOAD_FORMAT,
-                TimeoutInMillis=INTEGRATION_TIMEOUT_MS,
+                RouteKey=route_key,
+                Target=Sub(f"integrations/${{{integration.title}}}"),
+                **authorization,
             )
         )
-        integrations[spec.name] = integration
-        for method in ITEM_METHODS:
-            route_key = f"{method} {spec.path}"
-            protected = method in spec.protected_methods
-            auth_props = (
-                {"AuthorizationType": "JWT", "AuthorizerId": Ref(authorizer)}
-                if protected
-                else {"AuthorizationType": "NONE"}
-            )
-            routes[route_key] = template.add_resource(
-                apigw.Route(
-                    logical_id(spec.name, method.capitalize(), "Route"),
-                    ApiId=Ref(api),
-                    RouteKey=route_key,
-                    Target=Sub(f"integrations/${{{integration.title}}}"),
-                    **auth_props,
-                )
-            )
-    # Per-route limits for services that set their own; route settings name routes by key, so the
-    # stage must wait for those routes to exist.
+    return routes
+
+
+def _add_stage(
+    template: Template,
+    config: StackConfig,
+    key: kms.Key | None,
+    api: apigw.Api,
+    services: list[Service],
+    routes: dict[str, apigw.Route],
+) -> apigw.Stage:
+    """The auto-deployed ``$default`` stage: JSON access logs, stage-wide and per-route throttling."""
+    # Route settings name routes by key, so the stage must wait for the routes it throttles.
     throttled = {
-        route_key: (route, service.spec)
+        route_key: (routes[route_key], service.spec)
         for service in services
         if service.spec.throttle_rate_limit is not None
-        for route_key, route in routes.items()
-        if route_key.split(" ", 1)[1] == service.spec.path
+        for route_key in (f"{method} {service.spec.path}" for method in ITEM_METHODS)
     }
     route_throttling = (
         {
@@ -206,7 +237,7 @@ def add_api(
         else {}
     )
     access_logs = add_log_group(template, config, key, "ApiAccessLogGroup")
-    stage = template.add_resource(
+    return template.add_resource(
         apigw.Stage(
             "ApiStage",
             ApiId=Ref(api),
@@ -220,7 +251,4 @@ def add_api(
             ),
             **route_throttling,
         )
-    )
-    return Api(
-        api=api, stage=stage, vpc_link=vpc_link, authorizer=authorizer, integrations=integrations, routes=routes
     )
