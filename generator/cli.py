@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import difflib
-import json
 import sys
 from pathlib import Path
 
 from .config import StackConfig
 from .config_file import load_config
 from .errors import ConfigError
-from .limits import Usage, is_troposphere_quota, check_limits, quota_error, services_that_fit
+from .limits import fit_of
 from .release import ReleaseSettings
-from .render import LAUNCH_STACK_FILE, launch_stack_markdown, template_json, to_json, write_atomically
-from .stack import build_template
+from .render import FORMATS, openapi_file, render_files, render_openapi, render_template, usage_of, write_atomically
 
 COMMANDS = ("template", "openapi", "describe")
-FORMATS = ("json", "yaml")
 EXAMPLES = """\
 examples:
   ecsapi                                   write templates/ (template, launch-stack.md, OpenAPI)
@@ -28,52 +24,6 @@ examples:
   ecsapi describe --config stacks/three-services.toml
   ecsapi openapi --out build
 """
-
-
-def render_template(config: StackConfig, release: ReleaseSettings, output_format: str = "json") -> tuple[str, dict, Usage]:
-    """(text, parsed template, quota usage); raises ConfigError when a quota would be broken."""
-    measure = lambda other: Usage.of(*_parsed(other, release))  # noqa: E731 - only called on failure
-    try:
-        built = build_template(config, release)
-    except ValueError as error:
-        if not is_troposphere_quota(error):
-            raise
-        raise quota_error(config, f"the template would go over a CloudFormation quota ({error})", measure) from None
-    template = built.to_dict()
-    text = to_json(template)
-    if output_format == "yaml":
-        text = built.to_yaml()
-    usage = Usage.of(template, text)
-    check_limits(config, usage, measure)
-    return text, template, usage
-
-
-def _parsed(config: StackConfig, release: ReleaseSettings) -> tuple[dict, str]:
-    text = template_json(build_template(config, release))
-    return json.loads(text), text
-
-
-def openapi_file(out: Path, release: ReleaseSettings) -> Path:
-    return out / f"ecsapi-v{release.version}.openapi.json"
-
-
-def render_openapi(config: StackConfig, release: ReleaseSettings) -> str:
-    from .openapi import build_openapi  # only the commands that write it pay for the import
-
-    return to_json(build_openapi(config, release))
-
-
-def render_files(
-    out: Path, config: StackConfig, release: ReleaseSettings, output_format: str = "json"
-) -> dict[Path, str]:
-    """Every file ``template`` writes, rendered in memory: nothing is written if any of it fails."""
-    text, _, _ = render_template(config, release, output_format)
-    template_name = release.template_file(output_format)
-    return {
-        out / template_name: text,
-        out / LAUNCH_STACK_FILE: launch_stack_markdown(release, template_name),
-        openapi_file(out, release): render_openapi(config, release),
-    }
 
 
 def check(files: dict[Path, str]) -> int:
@@ -152,11 +102,6 @@ def _describe(config: StackConfig, release: ReleaseSettings) -> int:
     from .describe import describe
 
     _, template, usage = render_template(config, release)
-    fit = len(config.services)
-    if len(config.services) >= 2:
-        fit = services_that_fit(
-            Usage.of(*_parsed(dataclasses.replace(config, services=config.services[:1]), release)),
-            Usage.of(*_parsed(dataclasses.replace(config, services=config.services[:2]), release)),
-        )
+    fit = fit_of(config, lambda other: usage_of(other, release))
     sys.stdout.write(describe(config, release, template, usage, fit))
     return 0

@@ -39,7 +39,8 @@ def idle_monthly_cost(config: StackConfig) -> list[tuple[str, str, float]]:
     ]
 
 
-def describe(config: StackConfig, release: ReleaseSettings, template: dict, usage: Usage, fit: int) -> str:
+def describe(config: StackConfig, release: ReleaseSettings, template: dict, usage: Usage, fit: int | None) -> str:
+    """The text ``ecsapi describe`` prints; ``fit`` is how many such services fit (None: unknown)."""
     lines = [f"ecsapi v{release.version}: {len(config.services)} service(s) in {config.az_count} AZs", "", "Services"]
     lines += _table(
         [
@@ -65,7 +66,10 @@ def describe(config: StackConfig, release: ReleaseSettings, template: dict, usag
         [(what, f"{getattr(usage, name):,}", f"{limit:,}") for name, limit, what in QUOTAS],
         ("quota", "used", "limit"),
     )
-    lines.append(f"  services like these that fit: {fit}")
+    lines.append(
+        f"  services like these that fit: {fit}" if fit is not None
+        else "  services that fit: measured from two services; this configuration has one"
+    )
     costs = idle_monthly_cost(config)
     lines += [
         "",

@@ -94,11 +94,19 @@ def is_troposphere_quota(error: ValueError) -> bool:
     return not isinstance(error, ConfigError) and str(error).startswith("Maximum")
 
 
+def fit_of(config: StackConfig, render_usage) -> int | None:
+    """How many services like the first two of ``config`` fit every quota (``None`` with fewer
+    than two services): quotas grow linearly, so the first one and two services give base and step."""
+    if len(config.services) < 2:
+        return None
+    one = render_usage(dataclasses.replace(config, services=config.services[:1]))
+    two = render_usage(dataclasses.replace(config, services=config.services[:2]))
+    return services_that_fit(one, two)
+
+
 def quota_error(config: StackConfig, message: str, render_usage) -> ConfigError:
     """The error for a broken quota, saying how many services like the configured ones fit."""
-    if len(config.services) >= 2:
-        # Quotas grow linearly per service: the first one and two services give base and step.
-        one = render_usage(dataclasses.replace(config, services=config.services[:1]))
-        two = render_usage(dataclasses.replace(config, services=config.services[:2]))
-        message += f"; at most {services_that_fit(one, two)} services like these fit"
+    fit = fit_of(config, render_usage)
+    if fit is not None:
+        message += f"; at most {fit} services like these fit"
     return ConfigError("services", f"{len(config.services)} services", message)

@@ -1,4 +1,5 @@
-"""Rendering: the template and the launch-stack page as text, deterministic to the byte."""
+"""Rendering: every file ecsapi writes, as text, deterministic to the byte, checked against the
+quotas before anything is written. Pure: the CLI does the writing."""
 
 from __future__ import annotations
 
@@ -9,9 +10,60 @@ from pathlib import Path
 
 from troposphere import Template
 
+from .config import StackConfig
+from .limits import Usage, check_limits, is_troposphere_quota, quota_error
 from .release import LAUNCH_BUTTON_IMAGE, ReleaseSettings
+from .stack import build_template
 
 LAUNCH_STACK_FILE = "launch-stack.md"
+FORMATS = ("json", "yaml")
+
+
+def render_template(
+    config: StackConfig, release: ReleaseSettings, output_format: str = "json"
+) -> tuple[str, dict, Usage]:
+    """(text, the template as a dict, quota usage); raises ConfigError when a quota would be broken."""
+    measure = lambda other: usage_of(other, release)  # noqa: E731 - only called on failure
+    try:
+        built = build_template(config, release)
+    except ValueError as error:
+        if not is_troposphere_quota(error):
+            raise
+        raise quota_error(config, f"the template would go over a CloudFormation quota ({error})", measure) from None
+    template = built.to_dict()
+    text = to_json(template) if output_format == "json" else built.to_yaml()
+    usage = Usage.of(template, text)
+    check_limits(config, usage, measure)
+    return text, template, usage
+
+
+def usage_of(config: StackConfig, release: ReleaseSettings) -> Usage:
+    """The quota usage of ``config``'s JSON template (no quota check: for measuring)."""
+    template = build_template(config, release).to_dict()
+    return Usage.of(template, to_json(template))
+
+
+def openapi_file(out: Path, release: ReleaseSettings) -> Path:
+    return out / f"ecsapi-v{release.version}.openapi.json"
+
+
+def render_openapi(config: StackConfig, release: ReleaseSettings) -> str:
+    from .openapi import build_openapi  # only the commands that write it pay for the import
+
+    return to_json(build_openapi(config, release))
+
+
+def render_files(
+    out: Path, config: StackConfig, release: ReleaseSettings, output_format: str = "json"
+) -> dict[Path, str]:
+    """Every file ``template`` writes, rendered in memory: nothing is written if any of it fails."""
+    text, _, _ = render_template(config, release, output_format)
+    template_name = release.template_file(output_format)
+    return {
+        out / template_name: text,
+        out / LAUNCH_STACK_FILE: launch_stack_markdown(release, template_name),
+        openapi_file(out, release): render_openapi(config, release),
+    }
 
 
 def template_json(template: Template) -> str:

@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 from generator import ReleaseSettings, ServiceSpec, StackConfig
-from generator.cli import render_template
-from generator.limits import services_that_fit, Usage
+from generator.limits import fit_of
+from generator.render import render_template, usage_of
 
 COLD_TARGET_SECONDS = 0.15
 
@@ -47,8 +47,7 @@ def main() -> int:
     options.add_argument("--runs", type=int, default=15, help="repetitions per measurement (default 15)")
     runs = options.parse_args().runs
     release = ReleaseSettings.from_setup_cfg()
-    one, two = (Usage.of(t, text) for text, t, _ in (render_template(services(n), release) for n in (1, 2)))
-    most = services_that_fit(one, two)
+    most = fit_of(services(2), lambda config: usage_of(config, release))
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
         for count in (1, 2, 10, most):
