@@ -343,13 +343,18 @@ def aws_test_environment():
             os.environ[name] = value
 
 
-@pytest.fixture(scope="session")
-def dynalite(tmp_path_factory) -> Dynalite:
-    """dynalite with one table per service, key schema as the generator creates it."""
-    root = tmp_path_factory.mktemp("dynalite")
+def _dynalite_with_tables(root: Path) -> Dynalite:
+    """A started dynalite storing under ``root``, with one table per service."""
     server = Dynalite(root / "data", root / "dynalite.log").start()
     for service in SERVICES:
         server.create_table(service.table_name, service.table_key)
+    return server
+
+
+@pytest.fixture(scope="session")
+def dynalite(tmp_path_factory) -> Dynalite:
+    """dynalite with one table per service, key schema as the generator creates it."""
+    server = _dynalite_with_tables(tmp_path_factory.mktemp("dynalite"))
     yield server
     server.stop()
 
@@ -472,10 +477,7 @@ def closed_port() -> int:
 @pytest.fixture
 def own_dynalite(tmp_path_factory):
     """A dynalite of the test's own (with the services' tables), for tests that restart it."""
-    root = tmp_path_factory.mktemp("own-dynalite")
-    server = Dynalite(root / "data", root / "dynalite.log").start()
-    for service in SERVICES:
-        server.create_table(service.table_name, service.table_key)
+    server = _dynalite_with_tables(tmp_path_factory.mktemp("own-dynalite"))
     yield server
     server.stop()
 
