@@ -48,8 +48,8 @@ def check(files: dict[Path, str]) -> int:
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="ecsapi",
-        description="Generate the CloudFormation template of a container API on ECS Fargate behind an "
-        "API Gateway HTTP API (Cloud Map, Cognito JWT, DynamoDB), its Launch Stack page and its "
+        description="Generate the CloudFormation template of a container API on ECS Fargate behind an\n"
+        "API Gateway HTTP API (Cloud Map, Cognito JWT, DynamoDB), its Launch Stack page and its\n"
         "OpenAPI document. With no command, runs `template`.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -64,7 +64,9 @@ def parser() -> argparse.ArgumentParser:
                         help="write nothing; exit 1 and print a diff if the files in --out differ from a fresh render")
     commands = root.add_subparsers(dest="command", metavar="COMMAND")
     template = commands.add_parser("template", parents=[config, output],
-                                   help="write the template, launch-stack.md and the OpenAPI document")
+                                   help="write the template, launch-stack.md and the OpenAPI document",
+                                   description="Write ecsapi-v<version>.json (or .yaml), launch-stack.md and "
+                                   "ecsapi-v<version>.openapi.json into --out.")
     template.add_argument("--format", choices=FORMATS, default="json", help="template format (default: json)")
     commands.add_parser("openapi", parents=[config, output], help="write only the OpenAPI document")
     commands.add_parser("describe", parents=[config],
