@@ -22,6 +22,9 @@ from pathlib import Path
 
 import pytest
 
+from generator.config import DEFAULT_SERVICES, ServiceSpec
+from generator.storage import key_schema
+
 REPO = Path(__file__).resolve().parents[2]
 CONTAINERS = REPO / "containers"
 DYNALITE = REPO / "node_modules" / ".bin" / "dynalite"
@@ -51,10 +54,20 @@ AWS_CLEARED = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_EN
 
 @dataclass(frozen=True)
 class Service:
-    name: str          # generator service name: foodstore
+    spec: ServiceSpec  # the generator's service: name, path, table key
     image: str         # directory under containers/: food
-    table_key: str     # foodId
-    prefix: str        # /foodstore/foods
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def table_key(self) -> str:
+        return self.spec.table_key
+
+    @property
+    def prefix(self) -> str:
+        return self.spec.path_prefix
 
     @property
     def table_name(self) -> str:
@@ -71,17 +84,7 @@ class Service:
 IMAGE_OF = {"foodstore": "food", "petstore": "pet"}
 
 
-def _default_services() -> tuple[Service, ...]:
-    try:
-        from generator.config import DEFAULT_SERVICES
-    except ImportError:  # the generator is developed alongside; these are its documented defaults
-        return (Service("foodstore", "food", "foodId", "/foodstore/foods"),
-                Service("petstore", "pet", "petId", "/petstore/pets"))
-    return tuple(Service(spec.name, IMAGE_OF[spec.name], spec.table_key, spec.path_prefix)
-                 for spec in DEFAULT_SERVICES)
-
-
-SERVICES = _default_services()
+SERVICES = tuple(Service(spec, IMAGE_OF[spec.name]) for spec in DEFAULT_SERVICES)
 
 
 @pytest.fixture(scope="session")
@@ -265,15 +268,12 @@ class Dynalite(LocalProcess):
         self.stop()
         self.start()
 
-    def create_table(self, name: str, key: str) -> None:
+    def create_table(self, name: str, spec: ServiceSpec) -> None:
+        """The table of ``spec`` with the key schema the generated template gives it."""
         client = self.client()
         if name in client.list_tables()["TableNames"]:
             return
-        client.create_table(
-            TableName=name, BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
-        )
+        client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **key_schema(spec))
         client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.05, "MaxAttempts": 200})
 
 
@@ -347,7 +347,7 @@ def _dynalite_with_tables(root: Path) -> Dynalite:
     """A started dynalite storing under ``root``, with one table per service."""
     server = Dynalite(root / "data", root / "dynalite.log").start()
     for service in SERVICES:
-        server.create_table(service.table_name, service.table_key)
+        server.create_table(service.table_name, service.spec)
     return server
 
 
