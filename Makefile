@@ -53,7 +53,15 @@ VARIANTS := $(basename $(notdir $(wildcard stacks/*.toml)))
 LINT_DIR := build/lint
 
 .PHONY: lint
-lint: lint-templates lint-containers audit ## Every static check: templates (cfn-lint, checkov), Dockerfiles, dependency audit
+lint: lint-python lint-templates lint-containers audit ## Every static check: Python (ruff), templates (cfn-lint, checkov), Dockerfiles, dependency audit
+
+.PHONY: lint-python
+lint-python: $(DEV_STAMP) ## ruff on all Python code (settings in pyproject.toml)
+	$(VENV)/bin/ruff check generator containers scripts tests
+
+.PHONY: fix
+fix: $(DEV_STAMP) ## Let ruff fix what it can (import order, modern syntax)
+	$(VENV)/bin/ruff check --fix generator containers scripts tests
 
 .PHONY: lint-templates
 lint-templates: $(DEV_STAMP) $(CHECKOV) ## cfn-lint (informational rules too) and checkov on every stacks/*.toml variant

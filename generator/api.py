@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from troposphere import GetAtt, Parameter, Ref, Sub, Template, apigatewayv2 as apigw, ec2, kms
+from troposphere import GetAtt, Parameter, Ref, Sub, Template, ec2, kms
+from troposphere import apigatewayv2 as apigw
 
 from .auth import Auth
 from .config import ORIGIN, ServiceSpec, StackConfig

@@ -11,8 +11,8 @@ from __future__ import annotations
 import enum
 import ipaddress
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from .constants import (
     DEFAULT_CONTAINER_PORT,

@@ -20,8 +20,12 @@ FARGATE_GB_HOUR = 0.004445
 
 
 def _table(rows: list[tuple], header: tuple) -> list[str]:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
-    line = lambda cells: "  " + "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
+    """Left-aligned columns under ``header``, a dashed rule between them."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
+
+    def line(cells: tuple) -> str:
+        return "  " + "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
     return [line(header), line(tuple("-" * w for w in widths)), *map(line, rows)]
 
 

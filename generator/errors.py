@@ -16,6 +16,6 @@ class ConfigError(ValueError):
         self.allowed = allowed
         super().__init__(f"{field}: {value!r} is not valid; {allowed}")
 
-    def within(self, prefix: str) -> "ConfigError":
+    def within(self, prefix: str) -> ConfigError:
         """The same error with its field placed under ``prefix`` (``services[1]`` + ``cpu``)."""
         return ConfigError(f"{prefix}.{self.field}", self.value, self.allowed)

@@ -7,7 +7,7 @@ to control and audit the key policy themselves, at about $1 a month plus request
 from __future__ import annotations
 
 from awacs import kms as kms_actions
-from awacs.aws import AWSPrincipal, Allow, ArnLike, Condition, Principal, Statement
+from awacs.aws import Allow, ArnLike, AWSPrincipal, Condition, Principal, Statement
 from troposphere import Sub, Template, kms
 
 from .config import StackConfig

@@ -37,7 +37,7 @@ class Usage:
     routes: int
 
     @classmethod
-    def of(cls, template: dict, text: str) -> "Usage":
+    def of(cls, template: dict, text: str) -> Usage:
         names = [*template["Resources"], *template.get("Parameters", {}), *template.get("Outputs", {})]
         types = Counter(resource["Type"] for resource in template["Resources"].values())
         link_group = template["Resources"].get("VpcLinkSecurityGroup", {}).get("Properties", {})

@@ -52,7 +52,7 @@ class ReleaseSettings:
                 raise ConfigError(f"{SECTION}.regions", region, "use region names such as us-east-1")
 
     @classmethod
-    def from_setup_cfg(cls, path: Path = SETUP_CFG) -> "ReleaseSettings":
+    def from_setup_cfg(cls, path: Path = SETUP_CFG) -> ReleaseSettings:
         parser = configparser.ConfigParser()
         if not parser.read(path):
             raise ConfigError("setup.cfg", str(path), "run from an ecsapi checkout (setup.cfg holds the release settings)")

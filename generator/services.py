@@ -6,8 +6,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from troposphere import (
-    GetAtt, Parameter, Ref, Sub, Template, applicationautoscaling as aas, dynamodb, ec2, ecs, iam, kms, logs,
+    GetAtt,
+    Parameter,
+    Ref,
+    Sub,
+    Template,
+    dynamodb,
+    ec2,
+    ecs,
+    iam,
+    kms,
+    logs,
     servicediscovery,
+)
+from troposphere import (
+    applicationautoscaling as aas,
 )
 
 from . import iam as policies

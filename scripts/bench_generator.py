@@ -53,13 +53,15 @@ def main() -> int:
         for count in (1, 2, 10, most):
             config = services(count)
             text, _, usage = render_template(config, release)
-            in_process = median_seconds(lambda: render_template(config, release), runs)
+            in_process = median_seconds(lambda config=config: render_template(config, release), runs)
             command = [sys.executable, "-m", "generator", "template", "--out", str(Path(scratch) / "out")]
             if count != 2:
                 path = Path(scratch) / f"{count}.toml"
                 path.write_text(as_toml(config))
                 command += ["--config", str(path)]
-            cold = median_seconds(lambda: subprocess.run(command, check=True, stdout=subprocess.DEVNULL), runs)
+            cold = median_seconds(
+                lambda command=command: subprocess.run(command, check=True, stdout=subprocess.DEVNULL), runs
+            )
             rows.append((count, usage.resources, in_process, in_process / count, cold, len(text.encode())))
 
     print(f"Generator benchmark ({runs} runs each, medians; cold = a new `python -m generator template` process)")

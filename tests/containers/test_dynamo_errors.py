@@ -15,7 +15,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 
 import pytest
-
 from itemstore import create_app
 from itemstore.transport import DynamoDBClient, DynamoDBError, DynamoDBUnreachable
 

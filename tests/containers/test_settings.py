@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from itemstore import create_app
 from itemstore.settings import Settings, SettingsError
 

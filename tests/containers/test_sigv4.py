@@ -11,7 +11,6 @@ import botocore.session
 import pytest
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-
 from itemstore import codec
 from itemstore.dynamo import ItemTable
 from itemstore.settings import Settings

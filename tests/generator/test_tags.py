@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from troposphere import Tags
-
 from generator import StackConfig
 from generator.stack import build_template
 
