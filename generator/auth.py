@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from troposphere import Ref, Sub, Template, cognito
 
-from .config import MfaMode, StackConfig, ThreatProtection
+from .config import DeletionPolicy, MfaMode, StackConfig, ThreatProtection
 from .constants import COGNITO_ISSUER
 
 
@@ -56,7 +56,7 @@ def add_auth(template: Template, config: StackConfig) -> Auth:
             MfaConfiguration=config.mfa.value,
             **({"EnabledMfas": ["SOFTWARE_TOKEN_MFA"]} if config.mfa is not MfaMode.OFF else {}),
             **threat_protection,
-            DeletionProtection="ACTIVE" if deletion == "Retain" else "INACTIVE",
+            DeletionProtection="ACTIVE" if config.data_deletion_policy is DeletionPolicy.RETAIN else "INACTIVE",
             DeletionPolicy=deletion,
             UpdateReplacePolicy=deletion,
         )

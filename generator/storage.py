@@ -6,7 +6,7 @@ from awacs.aws import Allow, Condition, Principal, Statement, StringEquals
 from troposphere import GetAtt, Ref, Sub, Template, dynamodb, ec2, kms
 
 from .checkov import TABLE_WITHOUT_CMK, skip_checks
-from .config import ServiceSpec, StackConfig
+from .config import DeletionPolicy, ServiceSpec, StackConfig
 from .iam import ITEM_STORE_ACTIONS, policy
 from .names import logical_id
 from .network import Network
@@ -39,7 +39,7 @@ def add_table(template: Template, config: StackConfig, key: kms.Key | None, serv
                 if key is not None
                 else dynamodb.SSESpecification(SSEEnabled=True)
             ),
-            DeletionProtectionEnabled=config.data_deletion_policy.value == "Retain",
+            DeletionProtectionEnabled=config.data_deletion_policy is DeletionPolicy.RETAIN,
             DeletionPolicy=policy_name,
             UpdateReplacePolicy=policy_name,
         )
