@@ -189,7 +189,7 @@ def _add_routes(
     """``GET`` and ``PUT`` on the service's path; protected methods go through the JWT authorizer."""
     routes = {}
     for method in ITEM_METHODS:
-        route_key = f"{method} {spec.path}"
+        route_key = spec.route_key(method)
         authorization = (
             {"AuthorizationType": "JWT", "AuthorizerId": Ref(authorizer)}
             if method in spec.protected_methods
@@ -221,7 +221,7 @@ def _add_stage(
         route_key: (routes[route_key], service.spec)
         for service in services
         if service.spec.throttle_rate_limit is not None
-        for route_key in (f"{method} {service.spec.path}" for method in ITEM_METHODS)
+        for route_key in map(service.spec.route_key, ITEM_METHODS)
     }
     route_throttling = (
         {

@@ -227,6 +227,10 @@ class ServiceSpec:
         """The fixed part of the path: ``/foodstore/foods``."""
         return self.path.rsplit("/", 1)[0]
 
+    def route_key(self, method: str) -> str:
+        """The HTTP API route key of ``method`` on this service: ``GET /foodstore/foods/{foodId}``."""
+        return f"{method} {self.path}"
+
     @property
     def public_methods(self) -> tuple[str, ...]:
         return tuple(m for m in ITEM_METHODS if m not in self.protected_methods)
