@@ -25,3 +25,21 @@ def skip_checks(resource: AWSObject, *checks: tuple[str, str]) -> AWSObject:
     if checks:
         resource.Metadata = {"checkov": {"skip": [{"id": check, "comment": reason} for check, reason in checks]}}
     return resource
+
+# The custom-resource functions (generator/functions.py) run for seconds at create, update and
+# delete, call only AWS APIs and hold no data.
+FUNCTION_NOT_IN_VPC = (
+    "CKV_AWS_117",
+    "Calls only AWS APIs and the CloudFormation response URL and holds no data; inside the VPC it "
+    "would need the NAT path to reach them and gain nothing",
+)
+FUNCTION_WITHOUT_DLQ = (
+    "CKV_AWS_116",
+    "A custom-resource function reports every failure to CloudFormation itself "
+    "(generator/lambdas/custom_resource.py), which is where a failed event must surface",
+)
+FUNCTION_WITHOUT_RESERVED_CONCURRENCY = (
+    "CKV_AWS_115",
+    "Runs once per stack operation; reserving concurrency fails in accounts whose unreserved "
+    "concurrency is at its minimum, which would break stack creation there",
+)

@@ -17,6 +17,8 @@ class Cluster:
     cluster: ecs.Cluster
     capacity_strategy: tuple[ecs.CapacityProviderStrategyItem, ...]
     """Empty when every task runs on on-demand Fargate (services then use the FARGATE launch type)."""
+    capacity_providers: ecs.ClusterCapacityProviderAssociations | None
+    """The association that lets services use the strategy; None with the FARGATE launch type."""
 
 
 def add_cluster(template: Template, config: StackConfig) -> Cluster:
@@ -27,8 +29,9 @@ def add_cluster(template: Template, config: StackConfig) -> Cluster:
         )
     )
     strategy: tuple[ecs.CapacityProviderStrategyItem, ...] = ()
+    association = None
     if config.fargate_spot_percent:
-        template.add_resource(
+        association = template.add_resource(
             ecs.ClusterCapacityProviderAssociations(
                 "ClusterCapacityProviders",
                 Cluster=Ref(cluster),
@@ -47,4 +50,4 @@ def add_cluster(template: Template, config: StackConfig) -> Cluster:
             )
             if weight
         )
-    return Cluster(cluster=cluster, capacity_strategy=strategy)
+    return Cluster(cluster=cluster, capacity_strategy=strategy, capacity_providers=association)

@@ -46,8 +46,22 @@ SCRATCH_VOLUME = "scratch"
 
 
 @dataclass(frozen=True)
+class ServiceParameters:
+    """The parameters a user can change per service at deploy time."""
+
+    image: Parameter
+    min_tasks: Parameter
+    max_tasks: Parameter
+    cpu_target: Parameter
+
+
+@dataclass(frozen=True)
 class Service:
+    """Handles to everything one service created, for the API, outputs, alarms and dashboards."""
+
     spec: ServiceSpec
+    parameters: ServiceParameters
+    table: dynamodb.Table
     discovery_service: servicediscovery.Service
     security_group: ec2.SecurityGroup
     service: ecs.Service
@@ -55,14 +69,7 @@ class Service:
     task_role: iam.Role
     execution_role: iam.Role
     log_group: logs.LogGroup
-
-
-@dataclass(frozen=True)
-class ServiceParameters:
-    image: Parameter
-    min_tasks: Parameter
-    max_tasks: Parameter
-    cpu_target: Parameter
+    scalable_target: aas.ScalableTarget
 
 
 def _add_parameters(
@@ -148,7 +155,56 @@ def add_service(
             *([policies.use_key_through_dynamodb(key)] if key is not None else []),
         )
     )
-    task_definition = template.add_resource(
+    task_definition = _add_task_definition(
+        template, spec, parameters, table, log_group, execution_role, task_role
+    )
+    security_group = template.add_resource(
+        ec2.SecurityGroup(
+            logical_id(name, "SecurityGroup"),
+            GroupDescription=f"{name} tasks - inbound only from the API VPC link, outbound HTTPS only",
+            VpcId=Ref(network.vpc),
+            # Outbound: image pulls, CloudWatch Logs and DynamoDB, all over HTTPS. DNS goes to the
+            # VPC resolver, which security groups do not filter.
+            SecurityGroupEgress=[
+                ec2.SecurityGroupRule(
+                    IpProtocol="tcp", FromPort=443, ToPort=443, CidrIp="0.0.0.0/0",
+                    Description="HTTPS to AWS APIs and image registries",
+                )
+            ],
+        )
+    )
+    service = _add_ecs_service(
+        template, spec, parameters, network, cluster, task_definition, security_group, discovery_service
+    )
+    scalable_target = _add_scaling(template, spec, parameters, cluster, service)
+    return Service(
+        spec=spec,
+        parameters=parameters,
+        table=table,
+        discovery_service=discovery_service,
+        security_group=security_group,
+        service=service,
+        task_definition=task_definition,
+        task_role=task_role,
+        execution_role=execution_role,
+        log_group=log_group,
+        scalable_target=scalable_target,
+    )
+
+
+def _add_task_definition(
+    template: Template,
+    spec: ServiceSpec,
+    parameters: ServiceParameters,
+    table: dynamodb.Table,
+    log_group: logs.LogGroup,
+    execution_role: iam.Role,
+    task_role: iam.Role,
+) -> ecs.TaskDefinition:
+    """One container on a read-only root filesystem with a scratch volume, its health check, and
+    its logs in the service's log group."""
+    name = spec.name
+    return template.add_resource(
         ecs.TaskDefinition(
             logical_id(name, "TaskDefinition"),
             Family=Sub(f"${{AWS::StackName}}-{name}"),
@@ -188,29 +244,27 @@ def add_service(
             ],
         )
     )
-    security_group = template.add_resource(
-        ec2.SecurityGroup(
-            logical_id(name, "SecurityGroup"),
-            GroupDescription=f"{name} tasks - inbound only from the API VPC link, outbound HTTPS only",
-            VpcId=Ref(network.vpc),
-            # Outbound: image pulls, CloudWatch Logs and DynamoDB, all over HTTPS. DNS goes to the
-            # VPC resolver, which security groups do not filter.
-            SecurityGroupEgress=[
-                ec2.SecurityGroupRule(
-                    IpProtocol="tcp", FromPort=443, ToPort=443, CidrIp="0.0.0.0/0",
-                    Description="HTTPS to AWS APIs and image registries",
-                )
-            ],
-        )
-    )
+
+
+def _add_ecs_service(
+    template: Template,
+    spec: ServiceSpec,
+    parameters: ServiceParameters,
+    network: Network,
+    cluster: Cluster,
+    task_definition: ecs.TaskDefinition,
+    security_group: ec2.SecurityGroup,
+    discovery_service: servicediscovery.Service,
+) -> ecs.Service:
+    """The Fargate service in the private subnets, registered in Cloud Map by container and port."""
     placement: dict = (
         {"CapacityProviderStrategy": list(cluster.capacity_strategy)}
         if cluster.capacity_strategy
         else {"LaunchType": "FARGATE"}
     )
-    service = template.add_resource(
+    return template.add_resource(
         ecs.Service(
-            logical_id(name, "Service"),
+            logical_id(spec.name, "Service"),
             # Tasks pull their image through NAT: without the routes they would fail to start.
             DependsOn=[route.title for route in network.private_default_routes],
             Cluster=Ref(cluster.cluster),
@@ -232,13 +286,20 @@ def add_service(
             # SRV records carry the port, so ECS registers the container name and port.
             ServiceRegistries=[
                 ecs.ServiceRegistry(
-                    RegistryArn=GetAtt(discovery_service, "Arn"), ContainerName=name, ContainerPort=spec.port
+                    RegistryArn=GetAtt(discovery_service, "Arn"), ContainerName=spec.name, ContainerPort=spec.port
                 )
             ],
             EnableECSManagedTags=True,
             PropagateTags="SERVICE",
         )
     )
+
+
+def _add_scaling(
+    template: Template, spec: ServiceSpec, parameters: ServiceParameters, cluster: Cluster, service: ecs.Service
+) -> aas.ScalableTarget:
+    """Target tracking on average CPU between the MinTasks and MaxTasks parameters."""
+    name = spec.name
     scalable_target = template.add_resource(
         aas.ScalableTarget(
             logical_id(name, "ScalableTarget"),
@@ -266,13 +327,4 @@ def add_service(
             ),
         )
     )
-    return Service(
-        spec=spec,
-        discovery_service=discovery_service,
-        security_group=security_group,
-        service=service,
-        task_definition=task_definition,
-        task_role=task_role,
-        execution_role=execution_role,
-        log_group=log_group,
-    )
+    return scalable_target

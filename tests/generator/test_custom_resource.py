@@ -1,0 +1,198 @@
+"""The custom-resource protocol: every event gets exactly one answer at the pre-signed URL, over a
+real HTTP server on loopback, and the inline rendering runs as the single file Lambda gets."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import threading
+import time
+import types
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from generator.functions import inline_code
+from generator.lambdas import custom_resource
+from generator.lambdas.custom_resource import MAX_RESPONSE_BYTES, ResourceFailed, Result, run
+
+LAMBDAS = Path(custom_resource.__file__).parent
+
+
+class ResponseServer:
+    """Stands in for CloudFormation's pre-signed S3 URL: records each PUT (headers and body)."""
+
+    def __init__(self) -> None:
+        self.responses: list[dict] = []
+        received = self.responses
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_PUT(self) -> None:  # noqa: N802 - http.server's naming
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append({"path": self.path, "headers": dict(self.headers), "body": json.loads(body),
+                                 "size": len(body)})
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/presigned?X-Amz-Signature=abc"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def cloudformation():
+    server = ResponseServer()
+    yield server
+    server.close()
+
+
+class Context:
+    """The two things ``run`` reads from Lambda's context object."""
+
+    log_group_name = "/aws/lambda/test"
+    log_stream_name = "2026/11/25/[$LATEST]abc"
+
+    def __init__(self, seconds: float) -> None:
+        self._end = time.monotonic() + seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self._end - time.monotonic()) * 1000)
+
+
+def event(url: str, request_type: str = "Create", **extra) -> dict:
+    return {
+        "RequestType": request_type,
+        "ResponseURL": url,
+        "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1",
+        "RequestId": "req-1",
+        "LogicalResourceId": "ImageBuild",
+        "ResourceType": "Custom::ImageBuild",
+        "ResourceProperties": {"ServiceToken": "arn:aws:lambda:...", "Archive": "abc"},
+        **extra,
+    }
+
+
+def test_success_sends_physical_id_and_data_with_the_empty_content_type_the_url_is_signed_for(cloudformation):
+    seen = []
+
+    def handler(request):
+        seen.append(request)
+        return Result("image-1", {"Digest": "sha256:00"})
+
+    run(event(cloudformation.url), Context(60), handler)
+    [response] = cloudformation.responses
+    assert response["path"].startswith("/presigned?X-Amz-Signature=abc")
+    assert response["headers"]["Content-Type"] == ""
+    assert response["body"] == {
+        "Status": "SUCCESS", "Reason": "", "PhysicalResourceId": "image-1", "NoEcho": False,
+        "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1", "RequestId": "req-1",
+        "LogicalResourceId": "ImageBuild", "Data": {"Digest": "sha256:00"},
+    }
+    assert seen[0].properties == {"Archive": "abc"}  # ServiceToken is not a property of the resource
+
+
+def test_an_exception_becomes_failed_with_its_message_and_where_the_log_is(cloudformation):
+    def handler(request):
+        raise ResourceFailed("build 7 failed: COMMAND_EXECUTION_ERROR")
+
+    run(event(cloudformation.url), Context(60), handler)
+    body = cloudformation.responses[0]["body"]
+    assert body["Status"] == "FAILED"
+    assert "build 7 failed: COMMAND_EXECUTION_ERROR" in body["Reason"]
+    assert "/aws/lambda/test" in body["Reason"]
+    # A failed Create still needs an id, which the Delete that follows receives.
+    assert body["PhysicalResourceId"] == "ImageBuild-failed-req-1"
+
+
+def test_an_unexpected_error_is_reported_not_left_to_cloudformations_hour_long_timeout(cloudformation):
+    run(event(cloudformation.url, "Update", PhysicalResourceId="image-1"), Context(60),
+        lambda request: {}["missing"])
+    body = cloudformation.responses[0]["body"]
+    assert body["Status"] == "FAILED" and body["Reason"].startswith("KeyError")
+    assert body["PhysicalResourceId"] == "image-1"  # an update that fails keeps the old id
+
+
+def test_a_handler_still_running_at_the_deadline_gets_failed_sent_once(cloudformation, monkeypatch):
+    monkeypatch.setattr(custom_resource, "RESPONSE_MARGIN_SECONDS", 0.0)
+    release = threading.Event()
+
+    def slow(request):
+        assert request.seconds_left() < 1
+        release.wait(5)
+        return Result("late")
+
+    started = time.monotonic()
+    worker = threading.Thread(target=run, args=(event(cloudformation.url), Context(0.5), slow))
+    worker.start()
+    deadline = time.monotonic() + 5
+    while not cloudformation.responses and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert cloudformation.responses, "no answer at the deadline"
+    assert time.monotonic() - started < 3
+    release.set()
+    worker.join(5)
+    [response] = cloudformation.responses  # the handler's late success is not sent as well
+    assert response["body"]["Status"] == "FAILED" and "timed out" in response["body"]["Reason"]
+
+
+def test_a_long_reason_is_cut_so_the_response_fits_cloudformations_limit(cloudformation):
+    def handler(request):
+        raise ResourceFailed("é" * 10_000)
+
+    run(event(cloudformation.url), Context(60), handler)
+    response = cloudformation.responses[0]
+    assert response["size"] <= MAX_RESPONSE_BYTES
+    assert response["body"]["Reason"].endswith("...")
+
+
+def test_an_unreachable_response_url_is_logged_not_raised():
+    closed = ResponseServer()
+    closed.close()
+    run(event(closed.url), Context(60), lambda request: Result("x"))  # returns; nothing to assert but no raise
+
+
+def test_inline_code_is_one_file_that_lambda_can_load_and_run(tmp_path, monkeypatch, cloudformation):
+    package = tmp_path / "fake_lambdas"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    shutil.copy(LAMBDAS / "custom_resource.py", package / "custom_resource.py")
+    (package / "echo.py").write_text(
+        "from __future__ import annotations\n\n"
+        "from .custom_resource import Result, run\n\n\n"
+        "def handler(event, context):\n"
+        "    run(event, context, lambda request: Result('echo', dict(request.properties)))\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code = inline_code("echo", "fake_lambdas")
+    assert "from .custom_resource" not in code
+    assert code.count("from __future__ import annotations") == 1
+    index = types.ModuleType("index")  # what Lambda imports for Handler "index.handler"
+    sys.modules["index"] = index
+    try:
+        exec(compile(code, "index.py", "exec"), index.__dict__)
+        index.handler(event(cloudformation.url), Context(60))
+    finally:
+        del sys.modules["index"]
+    assert cloudformation.responses[0]["body"]["Data"] == {"Archive": "abc"}
+
+
+def test_inline_code_refuses_a_module_that_does_not_import_the_protocol_once(tmp_path, monkeypatch):
+    package = tmp_path / "bad_lambdas"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    shutil.copy(LAMBDAS / "custom_resource.py", package / "custom_resource.py")
+    (package / "alone.py").write_text("def handler(event, context):\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ValueError, match="must import the protocol once"):
+        inline_code("alone", "bad_lambdas")
