@@ -42,7 +42,8 @@ $(NODE_STAMP): package.json package-lock.json
 	@touch $@
 
 .PHONY: template
-template: $(BASE_STAMP) ## Write templates/: the versioned template, its OpenAPI document, launch-stack.md
+template: $(BASE_STAMP) ## Write templates/ (the versioned template, its OpenAPI document, launch-stack.md) and the release manifest
+	$(PY) -m generator.assets --write
 	$(PY) -m generator template --out templates
 
 .PHONY: test

@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         argv.insert(0, "template")
     args = parser().parse_args(argv)
     try:
-        release = ReleaseSettings.from_setup_cfg()
+        release = ReleaseSettings.resolve()
         config = load_config(args.config) if args.config else StackConfig()
         if args.command == "describe":
             return _describe(config, release)

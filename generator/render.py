@@ -16,6 +16,8 @@ from .release import LAUNCH_BUTTON_IMAGE, ReleaseSettings
 from .stack import build_template
 
 LAUNCH_STACK_FILE = "launch-stack.md"
+# The stack name the quick-create page suggests.
+STACK_NAME = "ecsapi"
 FORMATS = ("json", "yaml")
 
 
@@ -79,13 +81,13 @@ def to_json(data: dict) -> str:
 def launch_stack_markdown(release: ReleaseSettings, template_file: str) -> str:
     """A Launch Stack button per supported region for the released ``template_file``."""
     rows = "\n".join(
-        f"| {region} | [![Launch Stack]({LAUNCH_BUTTON_IMAGE})]({release.launch_url(region, template_file)}) |"
+        f"| {region} | [![Launch Stack]({LAUNCH_BUTTON_IMAGE})]({release.launch_url(region, template_file, STACK_NAME)}) |"
         for region in release.regions
     )
     return f"""# Launch ecsapi v{release.version}
 
 One click opens the CloudFormation console's quick-create page in that region with the released
-template ({release.template_url(template_file)}) and the stack name `{release.stack_name}`.
+template ({release.url(template_file)}) and the stack name `{STACK_NAME}`.
 Review the parameters (container images, task counts, the CORS origin of your web page), tick the
 IAM acknowledgement, and create the stack. The stack's Outputs give the API URL, one URL per
 service, and the Cognito user pool and app client ids.

@@ -28,7 +28,7 @@ DESCRIPTION = (
 def build_template(config: StackConfig | None = None, release: ReleaseSettings | None = None) -> Template:
     """The whole stack as a troposphere ``Template``; pure: reads nothing, writes nothing."""
     config = config or StackConfig()
-    release = release or ReleaseSettings.from_setup_cfg()
+    release = release or ReleaseSettings()
     template = Template(Description=DESCRIPTION.format(version=release.version))
     template.set_version("2010-09-09")
     interface = ParameterInterface()

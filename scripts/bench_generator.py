@@ -46,7 +46,7 @@ def main() -> int:
     options = argparse.ArgumentParser(description=__doc__)
     options.add_argument("--runs", type=int, default=15, help="repetitions per measurement (default 15)")
     runs = options.parse_args().runs
-    release = ReleaseSettings.from_setup_cfg()
+    release = ReleaseSettings()
     most = fit_of(services(2), lambda config: usage_of(config, release))
     rows = []
     with tempfile.TemporaryDirectory() as scratch:

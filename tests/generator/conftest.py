@@ -20,7 +20,7 @@ VARIANTS: dict[str, StackConfig] = {path.stem: load_config(path) for path in sor
 
 @pytest.fixture(scope="session")
 def release() -> ReleaseSettings:
-    return ReleaseSettings.from_setup_cfg()
+    return ReleaseSettings()
 
 
 @pytest.fixture(scope="session")

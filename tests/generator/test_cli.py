@@ -22,7 +22,7 @@ def test_template_writes_the_versioned_template_and_launch_page(tmp_path, releas
     page = (tmp_path / "launch-stack.md").read_text()
     for region in release.regions:
         assert f"region={region}#/stacks/quickcreate?templateURL=" in page
-    assert release.template_url(release.template_file()).replace(":", "%3A").replace("/", "%2F") in page
+    assert release.url(release.template_file()).replace(":", "%3A").replace("/", "%2F") in page
 
 
 def test_check_passes_on_a_fresh_render_and_fails_with_a_diff_after_an_edit(tmp_path, release, capsys):
