@@ -24,6 +24,8 @@ EDITABLE := --config-settings editable_mode=compat
 $(BASE_STAMP): setup.cfg pyproject.toml generator/__init__.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check $(EDITABLE) -e .
+	@# compat mode maps only the checkout root; itemstore (package_dir containers/itemstore) needs its folder too.
+	$(PY) -c 'import pathlib, site; pathlib.Path(site.getsitepackages()[0], "ecsapi-itemstore.pth").write_text("$(CURDIR)/containers\n")'
 	@touch $@
 
 $(DEV_STAMP): $(BASE_STAMP) setup.cfg containers/requirements.txt

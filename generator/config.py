@@ -117,7 +117,8 @@ class ServiceSpec:
     """The item route, ``/<segment>/.../{idParameter}``: one or more fixed segments, then exactly
     one path parameter, last (``/foodstore/foods/{foodId}``)."""
     table_key: str | None = None
-    """The DynamoDB hash key attribute (type S). Default: the path parameter's name."""
+    """The DynamoDB hash key attribute (type S), 1-255 of letters, digits, '_', '-', '.'. Default
+    (None): the path parameter's name; read the effective name from :attr:`key_attribute`."""
     image: str | None = None
     """The container image. Default: the image a release publishes for this version,
     ``<image_repository>/<name>:<version>`` (setup.cfg ``[ecsapi:release]``)."""
@@ -153,10 +154,8 @@ class ServiceSpec:
                 "name", self.name, "use 1-20 lower-case letters and digits, starting with a letter"
             )
         self._check_path()
-        key = self.table_key if self.table_key is not None else self.id_parameter
-        if not isinstance(key, str) or not ATTRIBUTE_NAME.match(key):
-            raise ConfigError("table_key", key, "use 1-255 letters, digits, '_', '-' or '.'")
-        object.__setattr__(self, "table_key", key)
+        if self.table_key is not None and (not isinstance(self.table_key, str) or not ATTRIBUTE_NAME.match(self.table_key)):
+            raise ConfigError("table_key", self.table_key, "use 1-255 letters, digits, '_', '-' or '.'")
         if self.image is not None and (not isinstance(self.image, str) or not self.image.strip()
                                        or len(self.image) > 255 or any(c.isspace() for c in self.image)):
             raise ConfigError("image", self.image, "give an image reference such as repo/name:tag, or leave unset")
@@ -221,6 +220,12 @@ class ServiceSpec:
     def id_parameter(self) -> str:
         """The path parameter's name: ``foodId`` for ``/foodstore/foods/{foodId}``."""
         return PATH_PARAMETER.match(self.path.rsplit("/", 1)[1]).group(1)
+
+    @property
+    def key_attribute(self) -> str:
+        """The table's hash key: ``table_key``, or else the path parameter (derived on every read, so
+        ``dataclasses.replace(spec, path=...)`` never keeps a stale key)."""
+        return self.table_key if self.table_key is not None else self.id_parameter
 
     @property
     def path_prefix(self) -> str:

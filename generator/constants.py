@@ -1,10 +1,31 @@
 """Protocol facts about AWS that the generator relies on, each written once.
 
-Where a value is a contract with the containers (environment names, health check), the container
-side reads the same names; see containers/README.md.
+Where a value is a contract with the containers (environment names, port, health check, limits),
+it comes from ``itemstore.contract``, which the containers themselves use.
 """
 
 from __future__ import annotations
+
+from itemstore.contract import DEFAULT_PORT as DEFAULT_CONTAINER_PORT
+from itemstore.contract import (
+    ENV_ITEM_PATH_PREFIX,
+    ENV_PORT,
+    ENV_REGION,
+    ENV_TABLE_KEY,
+    ENV_TABLE_NAME,
+    GATEWAY_TIMEOUT_SECONDS,
+    HEALTH_CHECK_COMMAND,
+    ITEM_METHODS,
+    MAX_ID_BYTES,
+    MAX_ITEM_BYTES,
+    TASK_ENVIRONMENT,
+)
+
+# Re-exported: generator modules take every fact from here, the contract's among them.
+__all__ = [
+    "DEFAULT_CONTAINER_PORT", "ENV_ITEM_PATH_PREFIX", "ENV_PORT", "ENV_REGION", "ENV_TABLE_KEY", "ENV_TABLE_NAME",
+    "HEALTH_CHECK_COMMAND", "ITEM_METHODS", "MAX_ID_BYTES", "MAX_ITEM_BYTES",
+]
 
 # API Gateway HTTP API private integrations reach Cloud Map services through a VPC link. The
 # integration must be HTTP_PROXY over VPC_LINK and its URI the Cloud Map service ARN; payload
@@ -14,7 +35,7 @@ INTEGRATION_CONNECTION_TYPE = "VPC_LINK"
 INTEGRATION_METHOD = "ANY"
 INTEGRATION_PAYLOAD_FORMAT = "1.0"
 # HTTP APIs cap integrations at 30 s; the containers answer well within that or fail fast (503).
-INTEGRATION_TIMEOUT_MS = 30000
+INTEGRATION_TIMEOUT_MS = GATEWAY_TIMEOUT_SECONDS * 1000
 
 # A JWT authorizer reads the bearer token from this header; Cognito's issuer URL has this shape.
 JWT_IDENTITY_SOURCE = "$request.header.Authorization"
@@ -23,19 +44,8 @@ COGNITO_ISSUER = "https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}/${UserPoo
 # Cloud Map SRV records carry the port, so ECS must register the container port with each task.
 SRV_RECORD_TTL_SECONDS = 60
 
-# The item-store containers: what they serve and the methods an item path supports.
-ITEM_METHODS = ("GET", "PUT")
-DEFAULT_CONTAINER_PORT = 8080
-HEALTH_CHECK_COMMAND = ("CMD", "python", "-m", "itemstore.healthcheck")
-# Environment variable names the containers read (containers/itemstore).
-ENV_TABLE_NAME = "TABLE_NAME"
-ENV_TABLE_KEY = "TABLE_KEY"
-ENV_ITEM_PATH_PREFIX = "ITEM_PATH_PREFIX"
-ENV_REGION = "AWS_REGION"
-ENV_PORT = "PORT"
-RESERVED_ENVIRONMENT = frozenset(
-    {ENV_TABLE_NAME, ENV_TABLE_KEY, ENV_ITEM_PATH_PREFIX, ENV_REGION, ENV_PORT}
-)
+# The environment ecsapi sets in every task definition; users may not override it.
+RESERVED_ENVIRONMENT = frozenset(TASK_ENVIRONMENT)
 # The root filesystem is read-only; this task volume is the one writable place (gunicorn's
 # worker heartbeat files live there).
 WRITABLE_SCRATCH_PATH = "/tmp"

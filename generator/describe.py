@@ -48,7 +48,7 @@ def describe(config: StackConfig, release: ReleaseSettings, template: dict, usag
     lines = [f"ecsapi v{release.version}: {len(config.services)} service(s) in {config.az_count} AZs", "", "Services"]
     lines += _table(
         [
-            (s.name, s.path, s.table_key, f"{s.cpu}/{s.memory}", f"{s.min_tasks}-{s.max_tasks}", s.port,
+            (s.name, s.path, s.key_attribute, f"{s.cpu}/{s.memory}", f"{s.min_tasks}-{s.max_tasks}", s.port,
              s.image or release.image(s.name))
             for s in config.services
         ],

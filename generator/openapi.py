@@ -8,7 +8,7 @@ need a JWT come from the same :class:`~generator.config.StackConfig` as the temp
 from __future__ import annotations
 
 from .config import ServiceSpec, StackConfig
-from .constants import ITEM_METHODS
+from .constants import ITEM_METHODS, MAX_ID_BYTES
 from .names import logical_id
 from .release import ReleaseSettings
 
@@ -21,7 +21,6 @@ INVOKE_URL = "https://{apiId}.execute-api.{region}.amazonaws.com"
 API_ID_PLACEHOLDER = "your-api-id"
 
 # Limits the item store enforces (containers/itemstore), stated to clients. DynamoDB sets each of them.
-MAX_ID_BYTES = 2048  # a partition key value, in UTF-8 bytes
 MAX_ITEM_BYTES = 400 * 1024  # an item; the store refuses a larger body before reading it all
 MAX_NUMBER_DIGITS = 38  # significant digits of a number
 MAX_DEPTH = 32  # nesting of objects and lists
@@ -146,7 +145,7 @@ def _server_error(method: str, status: int, gateway_message: str, description: s
 
 
 def _item_schemas(spec: ServiceSpec) -> dict:
-    key = spec.table_key
+    key = spec.key_attribute
     stored = {
         "type": "object",
         "description": f"A {spec.name} item: a JSON object stored as one DynamoDB item. `{key}` is the id in "
@@ -174,13 +173,13 @@ def _operation(spec: ServiceSpec, method: str) -> dict:
     responses: dict[str, dict] = {}
     if method == "GET":
         summary = f"Read a {spec.name} item"
-        description = f"The item whose `{spec.table_key}` is the id in the path."
+        description = f"The item whose `{spec.key_attribute}` is the id in the path."
         responses["200"] = {"description": "The item.", "content": _json(_ref("schemas", item))}
     else:
         summary = f"Create or replace a {spec.name} item"
         description = (
             f"Stores the body as the item with this id, replacing any item already stored under it. "
-            f"`{spec.table_key}` is set to the id."
+            f"`{spec.key_attribute}` is set to the id."
         )
         responses["200"] = {
             "description": "The item as stored: the body with the id set, numbers in DynamoDB's canonical "
@@ -232,7 +231,7 @@ def _path_item(spec: ServiceSpec) -> dict:
                 "required": True,
                 "description": (
                     f"The item's id: one path segment (percent-encoded), at most {MAX_ID_BYTES} bytes in "
-                    f"UTF-8, stored as the table key `{spec.table_key}`."
+                    f"UTF-8, stored as the table key `{spec.key_attribute}`."
                 ),
                 # maxLength counts characters; no id of more characters than the byte limit can fit it.
                 "schema": {"type": "string", "minLength": 1, "maxLength": MAX_ID_BYTES},

@@ -111,7 +111,7 @@ def _environment(spec: ServiceSpec, table: dynamodb.Table) -> list[ecs.Environme
     """The container's environment, sorted by name so the template never reorders."""
     values = {
         ENV_TABLE_NAME: Ref(table),
-        ENV_TABLE_KEY: spec.table_key,
+        ENV_TABLE_KEY: spec.key_attribute,
         ENV_ITEM_PATH_PREFIX: spec.path_prefix,
         ENV_REGION: Ref("AWS::Region"),
         ENV_PORT: str(spec.port),

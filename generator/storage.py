@@ -15,8 +15,8 @@ from .network import Network
 def key_schema(service: ServiceSpec) -> dict:
     """The table's key, in the shape both CloudFormation and boto3's ``create_table`` take."""
     return {
-        "AttributeDefinitions": [{"AttributeName": service.table_key, "AttributeType": "S"}],
-        "KeySchema": [{"AttributeName": service.table_key, "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": service.key_attribute, "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": service.key_attribute, "KeyType": "HASH"}],
     }
 
 

@@ -62,7 +62,7 @@ class Service:
 
     @property
     def table_key(self) -> str:
-        return self.spec.table_key
+        return self.spec.key_attribute
 
     @property
     def prefix(self) -> str:
@@ -389,7 +389,7 @@ def app_factory(dynalite):
     def make(service: Service, **overrides):
         config = {
             "TABLE_NAME": service.table_name,
-            "TABLE_KEY": service.table_key,
+            "TABLE_KEY": service.key_attribute,
             "ITEM_PATH_PREFIX": service.prefix,
             "AWS_REGION": REGION,
             "DYNAMODB_ENDPOINT_URL": dynalite.url,

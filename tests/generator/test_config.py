@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from generator import ConfigError, NatMode, ServiceSpec, StackConfig
@@ -21,7 +23,7 @@ def refused(build, field: str, *allowed_words: str) -> ConfigError:
 
 def test_defaults_are_the_food_and_pet_stores():
     config = StackConfig()
-    assert [(s.name, s.path, s.table_key, s.port) for s in config.services] == [
+    assert [(s.name, s.path, s.key_attribute, s.port) for s in config.services] == [
         ("foodstore", "/foodstore/foods/{foodId}", "foodId", 8080),
         ("petstore", "/petstore/pets/{petId}", "petId", 8080),
     ]
@@ -30,9 +32,17 @@ def test_defaults_are_the_food_and_pet_stores():
 
 def test_table_key_defaults_to_the_path_parameter_and_prefix_is_derived():
     spec = ServiceSpec(name="orders", path="/shop/v1/orders/{orderId}")
-    assert spec.table_key == "orderId"
+    assert spec.key_attribute == "orderId"
     assert spec.id_parameter == "orderId"
     assert spec.path_prefix == "/shop/v1/orders"
+    assert spec.table_key is None  # the field holds what was given; the key is derived
+
+
+def test_derived_values_follow_their_inputs_through_replace():
+    spec = dataclasses.replace(ServiceSpec(name="a", path="/a/{aId}"), path="/b/{bId}")
+    assert (spec.key_attribute, spec.path_prefix) == ("bId", "/b")
+    explicit = dataclasses.replace(ServiceSpec(name="a", path="/a/{aId}", table_key="sku"), path="/b/{bId}")
+    assert explicit.key_attribute == "sku"
 
 
 def test_empty_service_list_is_refused():

@@ -17,7 +17,7 @@ def test_one_on_demand_encrypted_table_per_service_keyed_by_its_table_key(defaul
         props = table["Properties"]
         assert props["BillingMode"] == "PAY_PER_REQUEST"
         assert props["KeySchema"] == key_schema(spec)["KeySchema"]
-        assert props["AttributeDefinitions"] == [{"AttributeName": spec.table_key, "AttributeType": "S"}]
+        assert props["AttributeDefinitions"] == [{"AttributeName": spec.key_attribute, "AttributeType": "S"}]
         assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
         assert props["SSESpecification"] == {"SSEEnabled": True}
         assert "TableName" not in props  # CloudFormation names it, so two stacks never collide
