@@ -21,12 +21,14 @@ help: ## List the verbs
 # hook that loads pathlib and friends at every interpreter start: 10 ms off each CLI run.
 EDITABLE := --config-settings editable_mode=compat
 
+# The '+' lines run even under `make --dry-run`, so that `make publish --dry-run` on a fresh clone
+# can list every upload (it needs the venv, and nothing else).
 $(BASE_STAMP): setup.cfg pyproject.toml generator/__init__.py
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check $(EDITABLE) -e .
+	+@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	+$(PY) -m pip install --quiet --disable-pip-version-check $(EDITABLE) -e .
 	@# compat mode maps only the checkout root; itemstore (package_dir containers/itemstore) needs its folder too.
-	$(PY) -c 'import pathlib, site; pathlib.Path(site.getsitepackages()[0], "ecsapi-itemstore.pth").write_text("$(CURDIR)/containers\n")'
-	@touch $@
+	+$(PY) -c 'import pathlib, site; pathlib.Path(site.getsitepackages()[0], "ecsapi-itemstore.pth").write_text("$(CURDIR)/containers\n")'
+	+@touch $@
 
 $(DEV_STAMP): $(BASE_STAMP) setup.cfg containers/requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check $(EDITABLE) -e '.[dev]' -r containers/requirements.txt
@@ -49,8 +51,10 @@ template: $(BASE_STAMP) ## Write templates/ (the versioned template, its OpenAPI
 	$(PY) -m generator template --out templates
 
 .PHONY: publish
-publish: $(DEV_STAMP) ## Ship a release to S3 (ECSAPI_RELEASE_BUCKET, _PREFIX, _BUCKET_REGION; ARGS=--dry-run|--force, CONFIG=file)
-	$(PY) -m generator.publish $(if $(CONFIG),--config $(CONFIG)) $(ARGS)
+# `make publish --dry-run` (make's own -n) becomes the publisher's --dry-run: it prints every upload.
+DRY_RUN := $(if $(findstring n,$(firstword -$(MAKEFLAGS))),--dry-run)
+publish: $(BASE_STAMP) $(DEV_STAMP) ## Ship a release to S3 (ECSAPI_RELEASE_BUCKET, ...); --dry-run lists it; ARGS=--force, CONFIG=file
+	+$(PY) -m generator.publish $(DRY_RUN) $(if $(CONFIG),--config $(CONFIG)) $(ARGS)
 
 .PHONY: test
 test: $(DEV_STAMP) $(NODE_STAMP) $(CHECKOV) ## Run the whole suite: unit, golden file, cfn-lint, checkov, hadolint, real-server tests
