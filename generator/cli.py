@@ -111,7 +111,8 @@ def stale_diffs(files: dict[Path, str]) -> list[list[str]]:
     diffs = []
     for path, text in files.items():
         try:
-            current = path.read_text(encoding="utf-8")
+            # Not UTF-8 (someone else's file)? Then it differs: show it, do not fail on it.
+            current = path.read_bytes().decode("utf-8", errors="replace")
         except FileNotFoundError:
             current = ""
         if current != text:
@@ -189,6 +190,8 @@ def _reason(error: OSError) -> str:
     name = error.filename
     if error.errno in (errno.ENOTDIR, errno.EEXIST) and name is not None:
         blocker = _file_in_the_way(Path(name))
+        if blocker is not None and blocker.is_symlink() and not blocker.exists():
+            return f"{blocker} is a symbolic link to nothing ({os.readlink(blocker)}), not a folder"
         if blocker is not None:
             return f"{blocker} is a file, not a folder"
     if error.errno == errno.EISDIR and name is not None:
@@ -198,10 +201,11 @@ def _reason(error: OSError) -> str:
 
 
 def _file_in_the_way(path: Path) -> Path | None:
-    """The first of ``path`` and its parents that exists and is not a folder, if any."""
+    """The first of ``path`` and its parents that is there (perhaps as a broken symbolic link) and
+    is not a folder, if any."""
     for candidate in (path, *path.parents):
         try:
-            if not candidate.is_dir() and candidate.exists():
+            if not candidate.is_dir() and os.path.lexists(candidate):
                 return candidate
         except OSError:
             continue

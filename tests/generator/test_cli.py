@@ -153,6 +153,15 @@ def test_out_below_a_file_names_the_file_in_the_way(tmp_path, capsys):
     )
 
 
+def test_out_naming_a_broken_symbolic_link_says_so(tmp_path, capsys):
+    out = tmp_path / "link"
+    out.symlink_to(tmp_path / "gone")  # mkdir fails with EEXIST: the name is taken
+    assert out_error(capsys, "--out", str(out)) == (
+        f"ecsapi: cannot write to --out {out}: {out} is a symbolic link to nothing ({tmp_path / 'gone'}), "
+        "not a folder; give --out a folder you can write to"
+    )
+
+
 def test_out_with_a_name_too_long_for_the_file_system(tmp_path, capsys):
     out = tmp_path / ("x" * 300)
     assert "File name too long" in out_error(capsys, "--out", str(out))
@@ -173,6 +182,14 @@ def test_check_against_a_file_says_it_cannot_read_the_folder(tmp_path, capsys):
         f"ecsapi: cannot read --out {out}: {out} is a file, not a folder; "
         "give --out the folder that holds the files to check"
     )
+
+
+def test_check_reports_a_file_that_is_not_utf8_as_stale(tmp_path, release, capsys):
+    main(["--out", str(tmp_path)])
+    capsys.readouterr()
+    (tmp_path / "launch-stack.md").write_bytes(b"\xff\xfe not text\n")
+    assert main(["--check", "--out", str(tmp_path)]) == 1
+    assert "+# Launch ecsapi" in capsys.readouterr().out
 
 
 # Run as an unprivileged user even when the tests run as root, whom permissions do not stop. The
