@@ -19,8 +19,6 @@ from .release import LAUNCH_BUTTON_IMAGE, ReleaseSettings
 from .stack import build_template
 
 LAUNCH_STACK_FILE = "launch-stack.md"
-# link(2) errors that mean "this file system has no hard links here" (see _keep_previous).
-NO_HARD_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.ENOSYS})
 FORMATS = ("json", "yaml")
 
 
@@ -103,6 +101,10 @@ service, and the Cognito user pool and app client ids.
 """
 
 
+# link(2) errors that mean "this file system has no hard links here" (see _keep_previous).
+NO_HARD_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.ENOSYS})
+
+
 def write_atomically(files: dict[Path, str]) -> None:
     """Write the whole set of files or none of them. Callers render everything first.
 
@@ -112,6 +114,8 @@ def write_atomically(files: dict[Path, str]) -> None:
     so if any rename fails, the files already renamed get their previous version back, the
     temporaries are removed, and folders created for the set are removed again. On success the
     kept copies are removed. Raises the OSError that stopped the set, naming the file it was for.
+    While the renames run (microseconds), a reader may briefly see new files beside old ones; a
+    failure never leaves such a mix behind.
     """
     created: list[Path] = []  # folders this call made, parents first
     staged: list[tuple[Path, Path]] = []  # (file, its complete temporary)
