@@ -3,6 +3,11 @@
     from generator import ServiceSpec, StackConfig, build_template
 """
 
+from . import lazy_imports
+
+# Before anything imports troposphere: it imports cfn_flip (and PyYAML) for Template.to_yaml only.
+lazy_imports.defer("cfn_flip")
+
 from .config import DeletionPolicy, MfaMode, NatMode, ServiceSpec, StackConfig, ThreatProtection
 from .errors import ConfigError
 from .release import ReleaseSettings

@@ -1,9 +1,18 @@
-"""The command line: ``python -m generator`` or ``ecsapi``. The only place that prints or writes."""
+"""The command line: ``python -m generator`` or ``ecsapi``. The only place that prints or writes.
+
+Every mistake a user can make ends in one line on stderr that starts with ``ecsapi:`` and exit
+status 2: an unknown command, an option the command does not take, bad configuration, or an
+output folder that cannot be written (or read, for ``--check``). The one exception is a reader
+that closes the pipe early (``ecsapi describe | head``): the output was not wanted, so the
+process exits quietly with 141, the status a shell reports for a process ended by SIGPIPE.
+"""
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import errno
+import os
 import sys
 from pathlib import Path
 
@@ -15,7 +24,25 @@ from .release import ReleaseSettings
 from .render import FORMATS, openapi_file, render_files, render_openapi, render_template, usage_of, write_atomically
 
 COMMANDS = ("template", "openapi", "describe")
+DEFAULT_COMMAND = "template"
+DEFAULT_OUT = Path("templates")
+# Which command takes which option; everything else is refused with a one-line error.
+OPTIONS_OF = {
+    "template": ("--config", "--out", "--check", "--format"),
+    "openapi": ("--config", "--out", "--check"),
+    "describe": ("--config",),
+}
+EXIT_USAGE = 2
+EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a process ended by SIGPIPE
 EXAMPLES = """\
+commands:
+  template    (the default) write ecsapi-v<version>.json (or .yaml), launch-stack.md and
+              ecsapi-v<version>.openapi.json into --out
+  openapi     write only the OpenAPI document into --out
+  describe    print what the configuration creates: services, routes, resources, quotas, idle cost
+
+Options may come before or after the command.
+
 examples:
   ecsapi                                   write templates/ (template, launch-stack.md, OpenAPI)
   ecsapi --config stacks/small.toml --out build
@@ -26,64 +53,88 @@ examples:
 """
 
 
-def check(files: dict[Path, str]) -> int:
-    """0 when every file on disk equals its fresh render; else print a unified diff and return 1."""
-    stale = 0
-    for path, text in files.items():
-        current = path.read_text(encoding="utf-8") if path.exists() else ""
-        if current != text:
-            stale += 1
-            sys.stdout.writelines(
-                difflib.unified_diff(
-                    current.splitlines(keepends=True), text.splitlines(keepends=True),
-                    f"{path} (on disk)", f"{path} (fresh render)",
-                )
-            )
-    if stale:
-        print(f"ecsapi: {stale} file(s) differ from a fresh render; run `make template` and commit them",
-              file=sys.stderr)
-    return 1 if stale else 0
+class UsageError(Exception):
+    """A command line ecsapi cannot run; the message says what to type instead."""
 
 
 def parser() -> argparse.ArgumentParser:
+    """One flat parser: options and the command may come in any order."""
     root = argparse.ArgumentParser(
         prog="ecsapi",
         description="Generate the CloudFormation template of a container API on ECS Fargate behind an\n"
         "API Gateway HTTP API (Cloud Map, Cognito JWT, DynamoDB), its Launch Stack page and its\n"
-        "OpenAPI document. With no command, runs `template`.",
+        "OpenAPI document.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        # Abbreviations (--conf) would become ambiguous as options are added; spell options out.
+        allow_abbrev=False,
     )
-    config = argparse.ArgumentParser(add_help=False)
-    config.add_argument("--config", type=Path, metavar="FILE",
-                        help="stack configuration in TOML (default: the built-in default, stacks/default.toml)")
-    output = argparse.ArgumentParser(add_help=False)
-    output.add_argument("--out", type=Path, default=Path("templates"), metavar="DIR",
-                        help="output folder (default: templates)")
-    output.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 and print a diff if the files in --out differ from a fresh render")
-    commands = root.add_subparsers(dest="command", metavar="COMMAND")
-    template = commands.add_parser("template", parents=[config, output],
-                                   help="write the template, launch-stack.md and the OpenAPI document",
-                                   description="Write ecsapi-v<version>.json (or .yaml), launch-stack.md and "
-                                   "ecsapi-v<version>.openapi.json into --out.")
-    template.add_argument("--format", choices=FORMATS, default="json", help="template format (default: json)")
-    commands.add_parser("openapi", parents=[config, output], help="write only the OpenAPI document")
-    commands.add_parser("describe", parents=[config],
-                        help="print what the configuration creates: services, routes, resources, quotas, idle cost")
+    root.add_argument("command", nargs="?", metavar="COMMAND",
+                      help=f"{', '.join(COMMANDS)} (default: {DEFAULT_COMMAND})")
+    root.add_argument("--config", type=Path, metavar="FILE",
+                      help="stack configuration in TOML (default: the built-in default, stacks/default.toml)")
+    root.add_argument("--out", type=Path, metavar="DIR",
+                      help=f"output folder, created if missing (default: {DEFAULT_OUT}); template and openapi")
+    root.add_argument("--check", action="store_true",
+                      help="write nothing; exit 1 and print a diff if the files in --out differ from a fresh "
+                      "render; template and openapi")
+    root.add_argument("--format", choices=FORMATS,
+                      help="template format (default: json); template only")
     return root
+
+
+def parse_arguments(argv: list[str]) -> argparse.Namespace:
+    """The parsed command line with defaults filled in; raises UsageError for a command ecsapi
+    does not have or an option the command does not take (argparse itself exits 2 on the rest)."""
+    args = parser().parse_args(argv)
+    if args.command is None:
+        args.command = DEFAULT_COMMAND
+    if args.command not in COMMANDS:
+        raise UsageError(
+            f"{args.command!r} is not a command; the commands are {', '.join(COMMANDS)} "
+            f"(default: {DEFAULT_COMMAND}); see ecsapi --help"
+        )
+    given = {"--config": args.config is not None, "--out": args.out is not None,
+             "--check": args.check, "--format": args.format is not None}
+    for option, present in given.items():
+        if present and option not in OPTIONS_OF[args.command]:
+            takers = [command for command in COMMANDS if option in OPTIONS_OF[command]]
+            raise UsageError(f"{args.command} does not take {option}; {' and '.join(takers)} "
+                             f"{'do' if len(takers) > 1 else 'does'}")
+    args.out = args.out or DEFAULT_OUT
+    args.format = args.format or "json"
+    return args
+
+
+def stale_diffs(files: dict[Path, str]) -> list[list[str]]:
+    """A unified diff for each file on disk that differs from its fresh render (missing = empty)."""
+    diffs = []
+    for path, text in files.items():
+        try:
+            # Not UTF-8 (someone else's file)? Then it differs: show it, do not fail on it.
+            current = path.read_bytes().decode("utf-8", errors="replace")
+        except FileNotFoundError:
+            current = ""
+        if current != text:
+            diffs.append(list(difflib.unified_diff(
+                current.splitlines(keepends=True), text.splitlines(keepends=True),
+                f"{path} (on disk)", f"{path} (fresh render)",
+            )))
+    return diffs
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
-        argv.insert(0, "template")
-    args = parser().parse_args(argv)
+    try:
+        args = parse_arguments(argv)
+    except UsageError as error:
+        print(f"ecsapi: {error}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         release = ReleaseSettings.resolve()
         config = load_config(args.config) if args.config else StackConfig()
         if args.command == "describe":
-            return _describe(config, release)
+            return _output(lambda: _describe(config, release))
         if args.command == "openapi":
             files = {openapi_file(args.out, release): render_openapi(config, release)}
         else:
@@ -91,13 +142,74 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         source = f" in {args.config}" if args.config else ""
         print(f"ecsapi: configuration error{source}: {error}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    try:
+        if args.check:
+            diffs = stale_diffs(files)
+        else:
+            write_atomically(files)
+    except OSError as error:
+        problem = "cannot read" if args.check else "cannot write to"
+        fix = "the folder that holds the files to check" if args.check else "a folder you can write to"
+        print(f"ecsapi: {problem} --out {args.out}: {_reason(error)}; give --out {fix}", file=sys.stderr)
+        return EXIT_USAGE
     if args.check:
-        return check(files)
-    write_atomically(files)
-    for path in files:
-        print(f"wrote {path}")
-    return 0
+        return _output(lambda: _report_stale(diffs))
+    return _output(lambda: print("".join(f"wrote {path}\n" for path in files), end=""))
+
+
+def _report_stale(diffs: list[list[str]]) -> int:
+    """Print each diff; 1 if there is any (the files on disk are stale), else 0."""
+    for diff in diffs:
+        sys.stdout.writelines(diff)
+    if diffs:
+        print(f"ecsapi: {len(diffs)} file(s) differ from a fresh render; run `make template` and commit them",
+              file=sys.stderr)
+    return 1 if diffs else 0
+
+
+def _output(action) -> int:
+    """Run ``action`` (which prints) and flush, turning a failed standard output into an exit
+    status: a full disk (``> /dev/full``) is one line and 2; a closed pipe is quiet (see above)."""
+    try:
+        status = action()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python flushes stdout again at exit; point it at /dev/null so that flush cannot fail too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except OSError as error:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f"ecsapi: cannot write to standard output: {_reason(error)}", file=sys.stderr)
+        return EXIT_USAGE
+    return status or 0
+
+
+def _reason(error: OSError) -> str:
+    """What went wrong, in the user's terms: the file that is in the way rather than ENOTDIR."""
+    name = error.filename
+    if error.errno in (errno.ENOTDIR, errno.EEXIST) and name is not None:
+        blocker = _file_in_the_way(Path(name))
+        if blocker is not None and blocker.is_symlink() and not blocker.exists():
+            return f"{blocker} is a symbolic link to nothing ({os.readlink(blocker)}), not a folder"
+        if blocker is not None:
+            return f"{blocker} is a file, not a folder"
+    if error.errno == errno.EISDIR and name is not None:
+        return f"{name} is a folder, not a file"
+    reason = error.strerror or str(error)
+    return f"{reason} ({name})" if name is not None else reason
+
+
+def _file_in_the_way(path: Path) -> Path | None:
+    """The first of ``path`` and its parents that is there (perhaps as a broken symbolic link) and
+    is not a folder, if any."""
+    for candidate in (path, *path.parents):
+        try:
+            if not candidate.is_dir() and os.path.lexists(candidate):
+                return candidate
+        except OSError:
+            continue
+    return None
 
 
 def _describe(config: StackConfig, release: ReleaseSettings) -> int:
