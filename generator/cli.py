@@ -36,7 +36,7 @@ EXIT_USAGE = 2
 EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a process ended by SIGPIPE
 EXAMPLES = """\
 commands:
-  template    (the default) write ecsapi-v<version>.json (or .yaml), launch-stack.md and
+  template    (the default) write ecsapi-v<version>.json (or .yaml) and
               ecsapi-v<version>.openapi.json into --out
   openapi     write only the OpenAPI document into --out
   describe    print what the configuration creates: services, routes, resources, quotas, idle cost
@@ -44,7 +44,7 @@ commands:
 Options may come before or after the command.
 
 examples:
-  ecsapi                                   write templates/ (template, launch-stack.md, OpenAPI)
+  ecsapi                                   write templates/ (template and OpenAPI document)
   ecsapi --config stacks/small.toml --out build
   ecsapi template --format yaml --out build
   ecsapi template --check                  exit 1 with a diff if templates/ is stale

@@ -27,14 +27,7 @@ from .config import StackConfig
 from .config_file import load_config
 from .errors import ConfigError
 from .release import LAUNCH_BUTTON_IMAGE, ReleaseSettings
-from .render import (
-    STACK_NAME,
-    launch_stack_markdown,
-    openapi_file,
-    render_openapi,
-    render_template,
-    write_atomically,
-)
+from .render import openapi_file, render_openapi, render_template, write_atomically
 
 REPO = assets.REPO
 CONTENT_TYPES = {
@@ -47,6 +40,9 @@ CONTENT_TYPES = {
 # Released files never change (a version names one set of bytes): caches may keep them.
 CACHE_CONTROL = "public, max-age=300"
 DIGEST_METADATA = "sha256"
+LAUNCH_STACK_FILE = "launch-stack.md"
+# The stack name the quick-create page suggests.
+STACK_NAME = "ecsapi"
 README_BUTTON = re.compile(r"(<!-- launch-stack:start -->\n).*?(\n<!-- launch-stack:end -->)", re.DOTALL)
 
 
@@ -194,19 +190,44 @@ def publish(
     return len(pending) + len(conflicts), unchanged
 
 
+def launch_stack_markdown(release: ReleaseSettings, source: str) -> str:
+    """A Launch Stack button per region for the template ``publish`` just uploaded from ``source``.
+
+    Written only after the upload, so every button launches a template that exists, rendered from
+    the configuration named here (never the default release when another configuration was published).
+    """
+    template_file = release.template_file()
+    rows = "\n".join(
+        f"| {region} | [![Launch Stack]({LAUNCH_BUTTON_IMAGE})]({release.launch_url(region, template_file, STACK_NAME)}) |"
+        for region in release.regions
+    )
+    return f"""# Launch ecsapi v{release.version}
+
+Published by `make publish` from {source} to `s3://{release.bucket}/{release.folder}`.
+One click opens the CloudFormation console's quick-create page in that region with that template
+({release.url(template_file)}) and the stack name `{STACK_NAME}`. Review the parameters (task
+counts, optional container images), tick the IAM acknowledgement, and create the stack. The stack's
+Outputs give the API URL, one URL per service, the Cognito ids and the test page.
+
+| Region | Launch |
+| --- | --- |
+{rows}
+"""
+
+
 def readme_button(release: ReleaseSettings) -> str:
     region = release.regions[0]
     url = release.launch_url(region, release.template_file(), STACK_NAME)
     return f"[![Launch Stack]({LAUNCH_BUTTON_IMAGE})]({url}) **Launch Stack** in {region}"
 
 
-def point_buttons_at(release: ReleaseSettings, templates: Path, readme: Path) -> list[Path]:
+def point_buttons_at(release: ReleaseSettings, source: str, templates: Path, readme: Path) -> list[Path]:
     """Rewrite launch-stack.md and the README's button for ``release``, both or neither."""
     text = readme.read_text(encoding="utf-8")
     if not README_BUTTON.search(text):
         raise PublishError(f"{readme} has no <!-- launch-stack:start --> ... <!-- launch-stack:end --> block")
     files = {
-        templates / "launch-stack.md": launch_stack_markdown(release, release.template_file()),
+        templates / LAUNCH_STACK_FILE: launch_stack_markdown(release, source),
         readme: README_BUTTON.sub(lambda m: m.group(1) + readme_button(release) + m.group(2), text),
     }
     write_atomically(files)
@@ -235,14 +256,15 @@ def main(argv: list[str] | None = None) -> int:
         for upload in uploads:
             print(f"would upload  {upload.key}  {len(upload.data)} bytes  {upload.content_type}  sha256 {upload.digest}")
         print(f"would check   the bucket policy lets anyone read {release.prefix}* (CloudFormation, CodeBuild)")
-        print(f"would rewrite {args.templates / 'launch-stack.md'} and the button in {args.readme}")
+        print(f"would rewrite {args.templates / LAUNCH_STACK_FILE} and the button in {args.readme}")
         return 0
     import boto3
 
     s3 = boto3.client("s3", region_name=release.bucket_region, endpoint_url=args.endpoint_url)
     try:
         uploaded, unchanged = publish(uploads, release, s3, force=args.force)
-        written = point_buttons_at(release, args.templates, args.readme)
+        source = f"`{args.config}`" if args.config else "the default configuration"
+        written = point_buttons_at(release, source, args.templates, args.readme)
     except PublishError as error:
         print(f"ecsapi publish: {error}", file=sys.stderr)
         return 1

@@ -15,12 +15,9 @@ from troposphere import Template
 
 from .config import StackConfig
 from .limits import Usage, check_limits, is_troposphere_quota, quota_error
-from .release import LAUNCH_BUTTON_IMAGE, ReleaseSettings
+from .release import ReleaseSettings
 from .stack import build_template
 
-LAUNCH_STACK_FILE = "launch-stack.md"
-# The stack name the quick-create page suggests.
-STACK_NAME = "ecsapi"
 FORMATS = ("json", "yaml")
 
 
@@ -68,7 +65,6 @@ def render_files(
     template_name = release.template_file(output_format)
     return {
         out / template_name: text,
-        out / LAUNCH_STACK_FILE: launch_stack_markdown(release, template_name),
         openapi_file(out, release): render_openapi(config, release),
     }
 
@@ -81,26 +77,6 @@ def template_json(template: Template) -> str:
 def to_json(data: dict) -> str:
     """Sorted keys, two-space indent, trailing newline: the same input gives the same bytes."""
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-def launch_stack_markdown(release: ReleaseSettings, template_file: str) -> str:
-    """A Launch Stack button per supported region for the released ``template_file``."""
-    rows = "\n".join(
-        f"| {region} | [![Launch Stack]({LAUNCH_BUTTON_IMAGE})]({release.launch_url(region, template_file, STACK_NAME)}) |"
-        for region in release.regions
-    )
-    return f"""# Launch ecsapi v{release.version}
-
-One click opens the CloudFormation console's quick-create page in that region with the released
-template ({release.url(template_file)}) and the stack name `{STACK_NAME}`.
-Review the parameters (container images, task counts, the CORS origin of your web page), tick the
-IAM acknowledgement, and create the stack. The stack's Outputs give the API URL, one URL per
-service, and the Cognito user pool and app client ids.
-
-| Region | Launch |
-| --- | --- |
-{rows}
-"""
 
 
 # link(2) errors that mean "this file system has no hard links here" (see _keep_previous).

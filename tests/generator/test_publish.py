@@ -98,8 +98,19 @@ def test_first_publish_uploads_every_release_file_with_its_type_and_digest(s3, m
     assert assets.sha256(archive) == assets.pinned_digests()[assets.SOURCE_ARCHIVE]
     # Only now do the buttons point at the release.
     url = "fork-releases.s3.us-east-1.amazonaws.com%2Fecsapi%2Fv"
-    assert url in (checkout / "templates" / "launch-stack.md").read_text()
+    page = (checkout / "templates" / "launch-stack.md").read_text()
+    assert url in page and "from the default configuration" in page
+    for region in RELEASE.regions:
+        assert f"region={region}#/stacks/quickcreate?templateURL=" in page
     assert url in (checkout / "README.md").read_text()
+
+
+def test_the_launch_page_names_the_configuration_that_was_published(s3, moto_endpoint, checkout, fork_release):
+    config = REPO / "stacks" / "three-services.toml"
+    assert run(checkout, moto_endpoint, "--config", str(config)) == 0
+    assert f"from `{config}`" in (checkout / "templates" / "launch-stack.md").read_text()
+    template = s3.get_object(Bucket=RELEASE.bucket, Key=RELEASE.key(RELEASE.template_file()))["Body"].read()
+    assert b"OrdersService" in template  # the buttons launch the configuration just published
 
 
 def test_publishing_the_same_bytes_again_changes_nothing(s3, moto_endpoint, checkout, fork_release, capsys):
