@@ -190,20 +190,27 @@ def publish(
     return len(pending) + len(conflicts), unchanged
 
 
-def launch_stack_markdown(release: ReleaseSettings, source: str) -> str:
+def launch_stack_markdown(release: ReleaseSettings, source: str | None) -> str:
     """A Launch Stack button per region for the template ``publish`` just uploaded from ``source``.
 
     Written only after the upload, so every button launches a template that exists, rendered from
     the configuration named here (never the default release when another configuration was published).
+    ``source=None`` renders the page of a version not published yet, which says so.
     """
     template_file = release.template_file()
     rows = "\n".join(
         f"| {region} | [![Launch Stack]({LAUNCH_BUTTON_IMAGE})]({release.launch_url(region, template_file, STACK_NAME)}) |"
         for region in release.regions
     )
+    state = (
+        f"Published by `make publish` from {source} to `s3://{release.bucket}/{release.folder}`."
+        if source
+        else f"**Not published yet**: these buttons work once `make publish` has uploaded v{release.version} to\n"
+        f"`s3://{release.bucket}/{release.folder}` (see the README's \"Publishing a release\")."
+    )
     return f"""# Launch ecsapi v{release.version}
 
-Published by `make publish` from {source} to `s3://{release.bucket}/{release.folder}`.
+{state}
 One click opens the CloudFormation console's quick-create page in that region with that template
 ({release.url(template_file)}) and the stack name `{STACK_NAME}`. Review the parameters (task
 counts, optional container images), tick the IAM acknowledgement, and create the stack. The stack's

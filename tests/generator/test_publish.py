@@ -16,7 +16,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from generator import StackConfig, assets
-from generator.publish import PublishError, main, plan, public_read_policy, publish
+from generator.publish import PublishError, launch_stack_markdown, main, plan, public_read_policy, publish
 from generator.release import ReleaseSettings
 
 pytestmark = pytest.mark.integration
@@ -230,3 +230,11 @@ def test_dry_run_lists_every_upload_and_needs_no_network_or_credentials(checkout
     for upload in plan(StackConfig(), ReleaseSettings.resolve()):
         assert f"would upload  {upload.key}  {len(upload.data)} bytes" in out
     assert (checkout / "README.md").read_bytes() == readme
+
+
+def test_the_committed_launch_page_is_for_this_version_and_says_whether_it_was_published():
+    release = ReleaseSettings()
+    committed = (REPO / "templates" / "launch-stack.md").read_text()
+    assert committed == launch_stack_markdown(release, None) or committed.startswith(
+        f"# Launch ecsapi v{release.version}\n\nPublished by `make publish`"
+    ), "templates/launch-stack.md belongs to another version: publish this one, or regenerate the unpublished page"
