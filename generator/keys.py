@@ -7,7 +7,7 @@ to control and audit the key policy themselves, at about $1 a month plus request
 from __future__ import annotations
 
 from awacs import kms as kms_actions
-from awacs.aws import Allow, ArnLike, AWSPrincipal, Condition, Principal, Statement
+from awacs.aws import Allow, ArnLike, AWSPrincipal, Condition, Principal, Statement, StringEquals
 from troposphere import Sub, Template, kms
 
 from .config import StackConfig
@@ -58,5 +58,32 @@ def add_stack_key(template: Template, config: StackConfig) -> kms.Key | None:
             # Retained data stays readable only while its key exists.
             DeletionPolicy=deletion,
             UpdateReplacePolicy=deletion,
+        )
+    )
+
+
+def let_cloudfront_decrypt(key: kms.Key) -> None:
+    """Add to the key policy: CloudFront may decrypt objects it reads for this account's
+    distributions, which an S3 origin encrypted with this key needs ("Restricting access to an
+    Amazon S3 origin", SSE-KMS, Amazon CloudFront Developer Guide).
+
+    AWS names the one distribution; here any distribution of this account may, because the key
+    encrypts the bucket the distribution reads, so naming the distribution in the key policy would
+    be a dependency cycle (key -> distribution -> bucket -> key). The bucket policy still admits
+    only this distribution, and KMS decrypts nothing CloudFront was not allowed to read.
+    """
+    key.KeyPolicy.Statement.append(
+        Statement(
+            Sid="CloudFrontDecryptsForThisAccountsDistributions",
+            Effect=Allow,
+            Principal=Principal("Service", "cloudfront.amazonaws.com"),
+            Action=[kms_actions.Decrypt],
+            Resource=["*"],
+            Condition=Condition(
+                [
+                    ArnLike({"AWS:SourceArn": Sub("arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/*")}),
+                    StringEquals({"AWS:SourceAccount": Sub("${AWS::AccountId}")}),
+                ]
+            ),
         )
     )
