@@ -7,7 +7,7 @@ to control and audit the key policy themselves, at about $1 a month plus request
 from __future__ import annotations
 
 from awacs import kms as kms_actions
-from awacs.aws import Allow, ArnLike, AWSPrincipal, Condition, Principal, Statement, StringEquals
+from awacs.aws import Allow, ArnLike, AWSPrincipal, Condition, Principal, Statement
 from troposphere import Sub, Template, kms
 
 from .config import StackConfig
@@ -79,11 +79,10 @@ def let_cloudfront_decrypt(key: kms.Key) -> None:
             Principal=Principal("Service", "cloudfront.amazonaws.com"),
             Action=[kms_actions.Decrypt],
             Resource=["*"],
+            # The condition AWS documents for origin access control (AWS:SourceArn), widened to
+            # the account's distributions; the ARN carries the account id.
             Condition=Condition(
-                [
-                    ArnLike({"AWS:SourceArn": Sub("arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/*")}),
-                    StringEquals({"AWS:SourceAccount": Sub("${AWS::AccountId}")}),
-                ]
+                ArnLike({"AWS:SourceArn": Sub("arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/*")})
             ),
         )
     )

@@ -81,7 +81,6 @@ def test_with_the_stack_key_the_bucket_uses_it_and_cloudfront_may_decrypt_for_th
     assert cloudfront["Action"] == ["kms:Decrypt"]
     assert cloudfront["Condition"] == {
         "ArnLike": {"AWS:SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/*"}},
-        "StringEquals": {"AWS:SourceAccount": {"Fn::Sub": "${AWS::AccountId}"}},
     }
     publisher = res["SitePublishFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     key_use = [s for s in publisher if s["Action"] == ["kms:GenerateDataKey"]]

@@ -139,7 +139,7 @@ class ReleaseServer:
 
 
 @pytest.fixture
-def release():
+def release_server():
     server = ReleaseServer({f"releases/v1.0.0/web/{name}": body for name, body in PAGE.items()})
     yield server
     server.close()
@@ -164,9 +164,9 @@ def lambda_index():
         del sys.modules["index"]
 
 
-def files(release: ReleaseServer, page: dict[str, bytes] = PAGE, digests: dict[str, str] | None = None) -> list[dict]:
+def files(server: ReleaseServer, page: dict[str, bytes] = PAGE, digests: dict[str, str] | None = None) -> list[dict]:
     digests = digests or {name: hashlib.sha256(body).hexdigest() for name, body in page.items()}
-    return [{"Key": name, "Url": release.base + name, "Sha256": digests[name]} for name in page]
+    return [{"Key": name, "Url": server.base + name, "Sha256": digests[name]} for name in page]
 
 
 def properties(bucket: str, distribution_id: str, file_list: list[dict], config: dict = CONFIG) -> dict:
@@ -204,9 +204,9 @@ def stored(bucket: str) -> dict[str, dict]:
 
 
 def test_create_writes_the_verified_page_and_the_stacks_config_with_their_content_types(
-    lambda_index, cloudformation, release, bucket, distribution_id
+    lambda_index, cloudformation, release_server, bucket, distribution_id
 ):
-    body = send(lambda_index, cloudformation, "Create", properties(bucket, distribution_id, files(release)))
+    body = send(lambda_index, cloudformation, "Create", properties(bucket, distribution_id, files(release_server)))
     assert body["Status"] == "SUCCESS", body["Reason"]
     assert body["PhysicalResourceId"] == f"s3://{bucket}/"
     objects = stored(bucket)
@@ -224,14 +224,14 @@ def test_create_writes_the_verified_page_and_the_stacks_config_with_their_conten
 
 
 def test_update_rewrites_removes_files_no_longer_listed_and_invalidates_the_distribution(
-    lambda_index, cloudformation, release, bucket, distribution_id
+    lambda_index, cloudformation, release_server, bucket, distribution_id
 ):
-    old = properties(bucket, distribution_id, files(release))
+    old = properties(bucket, distribution_id, files(release_server))
     assert send(lambda_index, cloudformation, "Create", old)["Status"] == "SUCCESS"
-    release.files["releases/v1.0.0/web/index.html"] = b"<!doctype html><title>v2</title>\n"
+    release_server.files["releases/v1.0.0/web/index.html"] = b"<!doctype html><title>v2</title>\n"
     page = {"index.html": b"<!doctype html><title>v2</title>\n", "app.js": PAGE["app.js"]}
     new_config = {**CONFIG, "apiUrl": "https://xyz789.execute-api.us-east-1.amazonaws.com"}
-    new = properties(bucket, distribution_id, files(release, page), new_config)
+    new = properties(bucket, distribution_id, files(release_server, page), new_config)
     body = send(lambda_index, cloudformation, "Update", new, old=old, physical_id=f"s3://{bucket}/")
     assert body["Status"] == "SUCCESS", body["Reason"]
     objects = stored(bucket)
@@ -246,9 +246,9 @@ def test_update_rewrites_removes_files_no_longer_listed_and_invalidates_the_dist
 
 
 def test_delete_removes_everything_written_so_the_bucket_can_be_deleted(
-    lambda_index, cloudformation, release, bucket, distribution_id
+    lambda_index, cloudformation, release_server, bucket, distribution_id
 ):
-    props = properties(bucket, distribution_id, files(release))
+    props = properties(bucket, distribution_id, files(release_server))
     assert send(lambda_index, cloudformation, "Create", props)["Status"] == "SUCCESS"
     body = send(lambda_index, cloudformation, "Delete", props, physical_id=f"s3://{bucket}/")
     assert body["Status"] == "SUCCESS", body["Reason"]
@@ -256,30 +256,30 @@ def test_delete_removes_everything_written_so_the_bucket_can_be_deleted(
     boto3.client("s3").delete_bucket(Bucket=bucket)  # what CloudFormation does next; fails if not empty
 
 
-def test_a_digest_mismatch_fails_the_create_and_writes_nothing(lambda_index, cloudformation, release, bucket, distribution_id):
+def test_a_digest_mismatch_fails_the_create_and_writes_nothing(lambda_index, cloudformation, release_server, bucket, distribution_id):
     digests = {name: hashlib.sha256(body).hexdigest() for name, body in PAGE.items()}
     digests["app.js"] = hashlib.sha256(b"what the template pinned").hexdigest()
-    body = send(lambda_index, cloudformation, "Create", properties(bucket, distribution_id, files(release, digests=digests)))
+    body = send(lambda_index, cloudformation, "Create", properties(bucket, distribution_id, files(release_server, digests=digests)))
     assert body["Status"] == "FAILED"
     assert "app.js" in body["Reason"] and "SHA-256" in body["Reason"] and digests["app.js"] in body["Reason"]
     assert stored(bucket) == {}  # nothing published, not even the files that matched
 
 
 def test_a_digest_mismatch_on_update_leaves_the_published_page_as_it_was(
-    lambda_index, cloudformation, release, bucket, distribution_id
+    lambda_index, cloudformation, release_server, bucket, distribution_id
 ):
-    old = properties(bucket, distribution_id, files(release))
+    old = properties(bucket, distribution_id, files(release_server))
     assert send(lambda_index, cloudformation, "Create", old)["Status"] == "SUCCESS"
-    release.files["releases/v1.0.0/web/app.js"] = b"tampered();\n"
+    release_server.files["releases/v1.0.0/web/app.js"] = b"tampered();\n"
     body = send(lambda_index, cloudformation, "Update", old, old=old, physical_id=f"s3://{bucket}/")
     assert body["Status"] == "FAILED" and "app.js" in body["Reason"]
     assert body["PhysicalResourceId"] == f"s3://{bucket}/"
     assert stored(bucket)["app.js"]["body"] == PAGE["app.js"]
 
 
-def test_a_release_file_that_is_missing_fails_with_the_http_status(lambda_index, cloudformation, release, bucket, distribution_id):
-    del release.files["releases/v1.0.0/web/style.css"]
-    body = send(lambda_index, cloudformation, "Create", properties(bucket, distribution_id, files(release)))
+def test_a_release_file_that_is_missing_fails_with_the_http_status(lambda_index, cloudformation, release_server, bucket, distribution_id):
+    del release_server.files["releases/v1.0.0/web/style.css"]
+    body = send(lambda_index, cloudformation, "Create", properties(bucket, distribution_id, files(release_server)))
     assert body["Status"] == "FAILED"
     assert "style.css" in body["Reason"] and "HTTP 404" in body["Reason"]
     assert stored(bucket) == {}
@@ -295,9 +295,9 @@ def test_an_unreachable_release_location_fails_instead_of_hanging(lambda_index, 
 
 
 def test_delete_after_a_failed_create_and_delete_of_a_bucket_already_gone_succeed(
-    lambda_index, cloudformation, release, bucket, distribution_id
+    lambda_index, cloudformation, release_server, bucket, distribution_id
 ):
-    props = properties(bucket, distribution_id, files(release))
+    props = properties(bucket, distribution_id, files(release_server))
     body = send(lambda_index, cloudformation, "Delete", props, physical_id="SitePage-failed-r-1")
     assert body["Status"] == "SUCCESS" and body["PhysicalResourceId"] == "SitePage-failed-r-1"
     boto3.client("s3").delete_bucket(Bucket=bucket)
@@ -305,13 +305,40 @@ def test_delete_after_a_failed_create_and_delete_of_a_bucket_already_gone_succee
     assert body["Status"] == "SUCCESS", body["Reason"]
 
 
-def test_writing_to_a_bucket_that_does_not_exist_is_reported_as_failed(lambda_index, cloudformation, release, distribution_id):
-    body = send(lambda_index, cloudformation, "Create", properties("no-such-bucket-here", distribution_id, files(release)))
+def test_writing_to_a_bucket_that_does_not_exist_is_reported_as_failed(lambda_index, cloudformation, release_server, distribution_id):
+    body = send(lambda_index, cloudformation, "Create", properties("no-such-bucket-here", distribution_id, files(release_server)))
     assert body["Status"] == "FAILED" and "s3://no-such-bucket-here/" in body["Reason"]
 
 
-def test_an_invalidation_of_an_unknown_distribution_fails_the_update(lambda_index, cloudformation, release, bucket):
-    props = properties(bucket, "E0000000000000", files(release))
+def test_an_invalidation_of_an_unknown_distribution_fails_the_update(lambda_index, cloudformation, release_server, bucket):
+    props = properties(bucket, "E0000000000000", files(release_server))
     body = send(lambda_index, cloudformation, "Update", props, old=props, physical_id=f"s3://{bucket}/")
     assert body["Status"] == "FAILED" and "E0000000000000" in body["Reason"]
 
+
+
+def test_the_config_the_template_passes_is_published_as_the_page_reads_it(
+    lambda_index, cloudformation, release_server, bucket, distribution_id, render
+):
+    """The default template's own Config property, with the values CloudFormation substitutes."""
+    config_property = render()["Resources"]["SitePage"]["Properties"]["Config"]["Fn::Sub"]
+    values = {"AWS::Region": REGION, "HttpApi.ApiEndpoint": "https://q1w2e3.execute-api.us-east-1.amazonaws.com",
+              "UserPool": "us-east-1_Pool1", "UserPoolClient": "client1"}
+    text = config_property
+    for name, value in values.items():
+        text = text.replace("${" + name + "}", value)
+    props = properties(bucket, distribution_id, files(release_server))
+    props["Config"] = text
+    assert send(lambda_index, cloudformation, "Create", props)["Status"] == "SUCCESS"
+    published = json.loads(stored(bucket)["config.json"]["body"])
+    assert published["apiUrl"] == values["HttpApi.ApiEndpoint"] and published["clientId"] == "client1"
+    assert [s["name"] for s in published["services"]] == ["foodstore", "petstore"]
+    assert published["passwordPolicy"]["minimumLength"] == 12
+
+
+def test_a_config_that_is_not_a_json_object_fails(lambda_index, cloudformation, release_server, bucket, distribution_id):
+    props = properties(bucket, distribution_id, files(release_server))
+    props["Config"] = "[1, 2]"
+    body = send(lambda_index, cloudformation, "Create", props)
+    assert body["Status"] == "FAILED" and "JSON object" in body["Reason"]
+    assert stored(bucket) == {}
