@@ -42,8 +42,9 @@ from .release import ReleaseSettings
 CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 ORIGIN_ID = "SiteBucket"
 INDEX_DOCUMENT = "index.html"
-# A year of HSTS, the value browsers' preload lists ask for; the distribution's own host only
-# (a *.cloudfront.net name has no subdomains of ours).
+# A year of HSTS, the value browsers' preload lists ask for. includeSubDomains is on and changes
+# nothing (the distribution's *.cloudfront.net host has no subdomains); preload stays off, as
+# cloudfront.net is not ours to submit.
 HSTS_SECONDS = 31_536_000
 # The page fetches its config.json from its own origin ('self'), the API and Cognito's JSON API.
 # The API is admitted as any HTTP API of this region, not by its exact endpoint: the API's CORS
