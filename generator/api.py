@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from troposphere import GetAtt, Parameter, Ref, Sub, Template, ec2, kms
+from troposphere import GetAtt, Ref, Sub, Template, ec2, kms
 from troposphere import apigatewayv2 as apigw
 
 from .auth import Auth
-from .config import ORIGIN, ServiceSpec, StackConfig
+from .config import ServiceSpec, StackConfig
 from .constants import (
     INTEGRATION_CONNECTION_TYPE,
     INTEGRATION_METHOD,
@@ -23,8 +24,10 @@ from .constants import (
 from .logs import add_log_group
 from .names import logical_id
 from .network import Network
-from .parameters import ParameterInterface
 from .services import Service
+
+if TYPE_CHECKING:  # site.py needs Api, the API needs only the Site handle's type
+    from .site import Site
 
 # What each access-log line records: enough to trace a request end to end and see who called,
 # which route answered, how long it took and what the integration said when it failed.
@@ -47,9 +50,6 @@ ACCESS_LOG_FORMAT = json.dumps(
     sort_keys=True,
     separators=(",", ":"),
 )
-# The browser origin the CORS parameter defaults to: the local test page (a port of the developer's
-# own machine), never "*".
-DEFAULT_CORS_ORIGIN = "http://localhost:8000"
 
 
 @dataclass(frozen=True)
@@ -65,26 +65,29 @@ class Api:
 
 def add_api(
     template: Template,
-    interface: ParameterInterface,
     config: StackConfig,
     network: Network,
     services: list[Service],
     auth: Auth,
     key: kms.Key | None,
+    site: Site | None = None,
 ) -> Api:
-    """The HTTP API in front of ``services``: each gets GET and PUT on its path, protected per spec."""
-    cors_origin = interface.add(
-        template,
-        "API",
-        "Allowed browser origin (CORS)",
-        Parameter(
-            "CorsOrigin",
-            Type="String",
-            Default=DEFAULT_CORS_ORIGIN,
-            AllowedPattern=ORIGIN.pattern,
-            ConstraintDescription="an origin such as https://app.example.com (scheme and host, no path, no *)",
-            Description="Origin of the web page allowed to call the API from a browser.",
-        ),
+    """The HTTP API in front of ``services``: each gets GET and PUT on its path, protected per spec;
+    browsers on the test page's origin (``site``) and on ``config.cors_origins`` may call it."""
+    # The test page's origin (when the stack serves it) and the configured ones; no origin at all
+    # means no CORS configuration, so browsers on other origins cannot read responses.
+    origins = ([site.origin] if site is not None else []) + list(config.cors_origins)
+    cors = (
+        {
+            "CorsConfiguration": apigw.Cors(
+                AllowOrigins=origins,
+                AllowMethods=[*ITEM_METHODS, "OPTIONS"],
+                AllowHeaders=["authorization", "content-type"],
+                MaxAge=600,
+            )
+        }
+        if origins
+        else {}
     )
     api = template.add_resource(
         apigw.Api(
@@ -92,12 +95,7 @@ def add_api(
             Name=Sub("${AWS::StackName}"),
             ProtocolType="HTTP",
             Description="Item-store services on ECS Fargate, reached through a VPC link and Cloud Map",
-            CorsConfiguration=apigw.Cors(
-                AllowOrigins=[Ref(cors_origin), *config.cors_origins],
-                AllowMethods=[*ITEM_METHODS, "OPTIONS"],
-                AllowHeaders=["authorization", "content-type"],
-                MaxAge=600,
-            ),
+            **cors,
         )
     )
     vpc_link = _add_vpc_link(template, network, services)

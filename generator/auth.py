@@ -9,6 +9,9 @@ from troposphere import Ref, Sub, Template, cognito
 from .config import DeletionPolicy, MfaMode, StackConfig, ThreatProtection
 from .constants import COGNITO_ISSUER
 
+# The only sign-in flows the app client allows: password sign-in and token refresh.
+EXPLICIT_AUTH_FLOWS = ("ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH")
+
 
 @dataclass(frozen=True)
 class Auth:
@@ -66,10 +69,11 @@ def add_auth(template: Template, config: StackConfig) -> Auth:
             "UserPoolClient",
             UserPoolId=Ref(user_pool),
             ClientName=Sub("${AWS::StackName}-web"),
-            # A browser cannot keep a secret, so the client has none and signs in with SRP, which
-            # never sends the password itself.
+            # A browser cannot keep a secret, so the client has none. The test page signs in with
+            # USER_PASSWORD_AUTH: the password goes to Cognito only, over TLS, and the page needs
+            # no SRP library (whose big-number code would be the largest script it runs).
             GenerateSecret=False,
-            ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            ExplicitAuthFlows=list(EXPLICIT_AUTH_FLOWS),
             EnableTokenRevocation=True,
             PreventUserExistenceErrors="ENABLED",
             AccessTokenValidity=config.access_token_minutes,

@@ -43,3 +43,32 @@ FUNCTION_WITHOUT_RESERVED_CONCURRENCY = (
     "Runs once per stack operation; reserving concurrency fails in accounts whose unreserved "
     "concurrency is at its minimum, which would break stack creation there",
 )
+
+# The test page (generator/site.py): a bucket and a distribution that serve three public files and
+# the stack's public settings (config.json holds ids a browser needs anyway).
+BUCKET_WITHOUT_ACCESS_LOGS = (
+    "CKV_AWS_18",
+    "Holds only the test page, readable solely by CloudFront; S3 server access logs need another "
+    "bucket and would record only CloudFront's own reads",
+)
+BUCKET_WITHOUT_VERSIONING = (
+    "CKV_AWS_21",
+    "Holds nothing to recover: the page comes from the release and config.json from the stack, "
+    "rewritten at every update; with versioning the stack could not delete the bucket without "
+    "also deleting every old version",
+)
+DISTRIBUTION_WITH_DEFAULT_CERTIFICATE = (
+    "CKV_AWS_174",
+    "Serves the *.cloudfront.net name with CloudFront's default certificate, which needs no domain "
+    "of the user's own; CloudFront then fixes the TLS policy itself, no template value changes it",
+)
+DISTRIBUTION_WITHOUT_ACCESS_LOGS = (
+    "CKV_AWS_86",
+    "Standard logging needs an ACL-enabled log bucket; the page is static and every call it makes "
+    "is logged by the API's access log",
+)
+DISTRIBUTION_WITHOUT_WAF = (
+    "CKV_AWS_68",
+    "A static test page with no forms posting to it; a web ACL costs at least $5 a month plus "
+    "requests. The API it calls is throttled per route",
+)

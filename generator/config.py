@@ -268,8 +268,8 @@ class StackConfig:
     """Share of tasks (by weight) on Fargate Spot, 0–100; Spot tasks can be stopped at two minutes'
     notice. Default 0 (all on-demand)."""
     cors_origins: tuple[str, ...] = ()
-    """Browser origins allowed to call the API besides the ``CorsOrigin`` parameter's
-    (``https://app.example.com``); never ``*``. Default: none."""
+    """Browser origins allowed to call the API (``https://app.example.com``), besides the test
+    page's own origin when ``test_page`` is on; never ``*``. Default: none."""
     tags: tuple[tuple[str, str], ...] = ()
     """Tags applied to every taggable resource (key -> value). Default: none."""
     log_retention_days: int = 30
@@ -296,6 +296,11 @@ class StackConfig:
     threat_protection: ThreatProtection = ThreatProtection.OFF
     """Cognito threat protection: OFF, AUDIT or ENFORCED (not OFF selects the Plus plan, billed
     per active user). Default OFF."""
+    test_page: bool = True
+    """Serve the API test page from the stack: a private S3 bucket behind a CloudFront
+    distribution, the page written into it at create and update, its URL the ``APITestPage``
+    output and its origin the API's CORS origin. Off: no bucket, distribution or function, and
+    CORS admits only ``cors_origins``. Default on."""
 
     def __post_init__(self) -> None:
         services = tuple(self.services) if not isinstance(self.services, ServiceSpec) else (self.services,)
@@ -333,6 +338,7 @@ class StackConfig:
         object.__setattr__(
             self, "threat_protection", _enum("threat_protection", self.threat_protection, ThreatProtection)
         )
+        _flag("test_page", self.test_page)
 
     def _check_unique_services(self) -> None:
         seen_names: dict[str, int] = {}

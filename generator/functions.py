@@ -86,7 +86,9 @@ def add_function(
             Role=GetAtt(role, "Arn"),
             Timeout=timeout_seconds,
             MemorySize=memory_mb,
-            LoggingConfig=awslambda.LoggingConfig(LogGroup=Ref(log_group), LogFormat="Text"),
+            # Text is the default log format; troposphere 4.11.1's LoggingConfig (the class of a
+            # newer resource that shadows the function's) does not accept LogFormat.
+            LoggingConfig=awslambda.LoggingConfig(LogGroup=Ref(log_group)),
         )
     )
     skip_checks(function, FUNCTION_NOT_IN_VPC, FUNCTION_WITHOUT_DLQ, FUNCTION_WITHOUT_RESERVED_CONCURRENCY)

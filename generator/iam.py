@@ -7,13 +7,14 @@ reason AWS gives for it.
 
 from __future__ import annotations
 
-from awacs import dynamodb, ecr, kms, logs
-from awacs.aws import Allow, ArnLike, Condition, Policy, PolicyDocument, Statement, StringEquals
+from awacs import cloudfront, dynamodb, ecr, kms, logs, s3
+from awacs.aws import Allow, ArnLike, Bool, Condition, Deny, Policy, PolicyDocument, Principal, Statement, StringEquals
 from awacs.helpers.trust import make_simple_assume_policy
-from troposphere import AWSObject, GetAtt, Sub, iam
+from troposphere import AWSHelperFn, AWSObject, GetAtt, Sub, iam
 
 ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
 FLOW_LOGS_PRINCIPAL = "vpc-flow-logs.amazonaws.com"
+CLOUDFRONT_PRINCIPAL = "cloudfront.amazonaws.com"
 
 # Actions that cannot be scoped to a resource, with the reason from the AWS Service Authorization
 # Reference. Nothing else may be granted on "*"; tests/generator/test_iam.py enforces it.
@@ -101,6 +102,56 @@ def write_flow_logs(log_group: AWSObject) -> Statement:
         Effect=Allow,
         Action=[logs.CreateLogStream, logs.PutLogEvents, logs.DescribeLogStreams],
         Resource=[GetAtt(log_group, "Arn")],
+    )
+
+
+def write_and_delete_objects(bucket: AWSObject) -> Statement:
+    """Write and delete objects of one bucket (the test page publisher); no reading, no listing."""
+    return Statement(Effect=Allow, Action=[s3.PutObject, s3.DeleteObject], Resource=[Sub(f"${{{bucket.title}.Arn}}/*")])
+
+
+def invalidate_distribution(distribution_arn: AWSHelperFn) -> Statement:
+    """Invalidate one distribution's cache (after the publisher rewrote the page)."""
+    return Statement(Effect=Allow, Action=[cloudfront.CreateInvalidation], Resource=[distribution_arn])
+
+
+def use_key_through_s3(key: AWSObject) -> Statement:
+    """Encrypt new objects with the stack's KMS key, but only when S3 calls KMS for this account.
+
+    An upload to a bucket encrypted with SSE-KMS needs ``kms:GenerateDataKey`` on the key
+    ("Using server-side encryption with AWS KMS keys", Amazon S3 User Guide); the publisher
+    never reads objects back, so it needs no ``kms:Decrypt``.
+    """
+    return Statement(
+        Effect=Allow,
+        Action=[kms.GenerateDataKey],
+        Resource=[GetAtt(key, "Arn")],
+        Condition=Condition(StringEquals({"kms:ViaService": Sub("s3.${AWS::Region}.${AWS::URLSuffix}")})),
+    )
+
+
+def cloudfront_reads_objects(bucket: AWSObject, distribution_arn: AWSHelperFn) -> Statement:
+    """Bucket policy: CloudFront may read objects, only for requests it signs for one distribution
+    ("Restricting access to an Amazon S3 origin", Amazon CloudFront Developer Guide)."""
+    return Statement(
+        Sid="CloudFrontReadsForThisDistributionOnly",
+        Effect=Allow,
+        Principal=Principal("Service", CLOUDFRONT_PRINCIPAL),
+        Action=[s3.GetObject],
+        Resource=[Sub(f"${{{bucket.title}.Arn}}/*")],
+        Condition=Condition(StringEquals({"AWS:SourceArn": distribution_arn})),
+    )
+
+
+def deny_requests_without_tls(bucket: AWSObject) -> Statement:
+    """Bucket policy: any request to the bucket or its objects over plain HTTP is refused."""
+    return Statement(
+        Sid="DenyRequestsWithoutTls",
+        Effect=Deny,
+        Principal=Principal("*"),
+        Action=[s3.Action("*")],
+        Resource=[GetAtt(bucket, "Arn"), Sub(f"${{{bucket.title}.Arn}}/*")],
+        Condition=Condition(Bool({"aws:SecureTransport": "false"})),
     )
 
 

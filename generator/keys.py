@@ -60,3 +60,29 @@ def add_stack_key(template: Template, config: StackConfig) -> kms.Key | None:
             UpdateReplacePolicy=deletion,
         )
     )
+
+
+def let_cloudfront_decrypt(key: kms.Key) -> None:
+    """Add to the key policy: CloudFront may decrypt objects it reads for this account's
+    distributions, which an S3 origin encrypted with this key needs ("Restricting access to an
+    Amazon S3 origin", SSE-KMS, Amazon CloudFront Developer Guide).
+
+    AWS names the one distribution; here any distribution of this account may, because the key
+    encrypts the bucket the distribution reads, so naming the distribution in the key policy would
+    be a dependency cycle (key -> distribution -> bucket -> key). The bucket policy still admits
+    only this distribution, and KMS decrypts nothing CloudFront was not allowed to read.
+    """
+    key.KeyPolicy.Statement.append(
+        Statement(
+            Sid="CloudFrontDecryptsForThisAccountsDistributions",
+            Effect=Allow,
+            Principal=Principal("Service", "cloudfront.amazonaws.com"),
+            Action=[kms_actions.Decrypt],
+            Resource=["*"],
+            # The condition AWS documents for origin access control (AWS:SourceArn), widened to
+            # the account's distributions; the ARN carries the account id.
+            Condition=Condition(
+                ArnLike({"AWS:SourceArn": Sub("arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/*")})
+            ),
+        )
+    )

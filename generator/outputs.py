@@ -11,6 +11,7 @@ from .discovery import Discovery
 from .names import logical_id
 from .network import Network
 from .services import Service
+from .site import Site
 
 
 def add_outputs(
@@ -21,10 +22,13 @@ def add_outputs(
     services: list[Service],
     auth: Auth,
     api: Api,
+    site: Site | None = None,
 ) -> None:
     def output(title: str, value, description: str) -> None:
         template.add_output(Output(title, Value=value, Description=description))
 
+    if site is not None:
+        output("APITestPage", site.url, "The API test page: sign up, sign in, GET and PUT items")
     output("ApiUrl", GetAtt(api.api, "ApiEndpoint"), "Invoke URL of the HTTP API")
     for service in services:
         output(

@@ -1,5 +1,5 @@
 """The top-level builder. It reads like the architecture:
-network -> cluster -> data -> discovery -> services -> auth -> api -> outputs."""
+network -> cluster -> data -> discovery -> services -> auth -> site -> api -> page -> outputs."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from .outputs import add_outputs
 from .parameters import ParameterInterface
 from .release import ReleaseSettings
 from .services import add_service
+from .site import add_site, add_site_page
 from .storage import add_table, add_table_endpoint
 from .tags import apply_tags
 
@@ -49,8 +50,11 @@ def build_template(config: StackConfig | None = None, release: ReleaseSettings |
         for spec in config.services
     ]
     auth = add_auth(template, config)
-    api = add_api(template, interface, config, network, services, auth, key)
-    add_outputs(template, network, cluster, discovery, services, auth, api)
+    site = add_site(template, config, key)
+    api = add_api(template, config, network, services, auth, key, site)
+    if site is not None:
+        add_site_page(template, config, key, release, site, api, auth)
+    add_outputs(template, network, cluster, discovery, services, auth, api, site)
     apply_tags(template, config.tags)
 
     template.set_metadata(

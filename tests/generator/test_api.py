@@ -80,16 +80,16 @@ def test_stage_auto_deploys_logs_access_as_json_and_throttles(default_template):
     assert throttle["ThrottlingBurstLimit"] > 0 and throttle["ThrottlingRateLimit"] > 0
 
 
-def test_cors_is_never_a_wildcard_by_default(default_template):
+def test_cors_admits_the_test_pages_origin_and_never_a_wildcard(default_template):
     cors = default_template["Resources"]["HttpApi"]["Properties"]["CorsConfiguration"]
-    assert cors["AllowOrigins"] == [{"Ref": "CorsOrigin"}]
-    assert default_template["Parameters"]["CorsOrigin"]["Default"] != "*"
+    assert cors["AllowOrigins"] == [{"Fn::Sub": "https://${SiteDistribution.DomainName}"}]
+    assert "Parameters" not in default_template or "CorsOrigin" not in default_template["Parameters"]
 
 
-def test_extra_cors_origins_are_added_after_the_parameter(render):
+def test_extra_cors_origins_are_added_sorted_after_the_pages(render):
     template = render(StackConfig(cors_origins=("https://b.example.com", "https://a.example.com")))
     assert template["Resources"]["HttpApi"]["Properties"]["CorsConfiguration"]["AllowOrigins"] == [
-        {"Ref": "CorsOrigin"}, "https://a.example.com", "https://b.example.com"
+        {"Fn::Sub": "https://${SiteDistribution.DomainName}"}, "https://a.example.com", "https://b.example.com"
     ]
 
 

@@ -19,5 +19,5 @@ def test_app_client_has_no_secret_and_hides_whether_users_exist(default_template
     assert client["GenerateSecret"] is False
     assert client["PreventUserExistenceErrors"] == "ENABLED"
     assert client["EnableTokenRevocation"] is True
-    assert "ALLOW_USER_SRP_AUTH" in client["ExplicitAuthFlows"]
-    assert "ALLOW_ADMIN_USER_PASSWORD_AUTH" not in client["ExplicitAuthFlows"]
+    # The test page signs in with USER_PASSWORD_AUTH over TLS and refreshes; nothing else.
+    assert client["ExplicitAuthFlows"] == ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]

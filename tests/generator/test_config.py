@@ -151,3 +151,9 @@ def test_environment_names_that_look_like_secrets_are_refused(name):
     refused(
         lambda: ServiceSpec(name="food", path="/f/{id}", environment={name: "x"}), f"environment.{name}", "Secrets Manager"
     )
+
+
+def test_the_test_page_is_on_by_default_and_only_true_or_false_turns_it_off():
+    assert StackConfig().test_page is True
+    assert StackConfig(test_page=False).test_page is False
+    refused(lambda: StackConfig(test_page="no"), "test_page", "true or false")

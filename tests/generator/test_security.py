@@ -23,6 +23,9 @@ ROLE_ACTIONS = {
         "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
     },
     "FlowLogRole": {"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
+    "SitePublishFunctionRole": {
+        "logs:CreateLogStream", "logs:PutLogEvents", "s3:PutObject", "s3:DeleteObject", "cloudfront:CreateInvalidation",
+    },
 }
 KEY_THROUGH_DYNAMODB = {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"}
 
@@ -53,6 +56,36 @@ def test_every_role_statement_grants_only_what_its_component_uses(variant):
         kind = next(k for k in ROLE_ACTIONS if role.endswith(k))
         expected = ROLE_ACTIONS[kind] | (KEY_THROUGH_DYNAMODB if kind == "TaskRole" and variant_name == "hardened" else set())
         assert actions == expected, f"{variant_name}/{role}"
+
+
+def test_the_page_publisher_writes_only_its_bucket_and_invalidates_only_its_distribution(render):
+    for config in (StackConfig(), StackConfig(customer_managed_key=True)):
+        template = render(config)
+        by_action = {}
+        for role, statement in role_statements(template):
+            if role == "SitePublishFunctionRole":
+                for action in statement["Action"]:
+                    by_action[action] = statement["Resource"]
+        assert by_action["s3:PutObject"] == by_action["s3:DeleteObject"] == [{"Fn::Sub": "${SiteBucket.Arn}/*"}]
+        assert by_action["cloudfront:CreateInvalidation"] == [
+            {"Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${SiteDistribution}"}
+        ]
+        assert by_action["logs:PutLogEvents"] == [{"Fn::GetAtt": ["SitePublishFunctionLogGroup", "Arn"]}]
+        assert ("kms:GenerateDataKey" in by_action) == config.customer_managed_key
+        if config.customer_managed_key:
+            assert by_action["kms:GenerateDataKey"] == [{"Fn::GetAtt": ["StackKey", "Arn"]}]
+
+
+def test_no_bucket_admits_anyone_but_cloudfront_for_this_stacks_distribution(variant):
+    variant_name, template = variant
+    for name, policy in resources(template, "AWS::S3::BucketPolicy").items():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement["Effect"] == "Allow":
+                assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}, f"{variant_name}/{name}"
+                assert set(statement["Condition"]) == {"StringEquals"}
+                assert "AWS:SourceArn" in statement["Condition"]["StringEquals"]
+            else:
+                assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
 def test_resource_star_appears_only_for_actions_that_cannot_be_scoped(variant):
@@ -169,7 +202,7 @@ def test_checkov_finds_no_failed_check_in_any_variant(render, tmp_path):
 
 
 # Every resource type that carries a policy, and the test above or below that checks it.
-POLICY_BEARING = {"AWS::IAM::Role", "AWS::EC2::VPCEndpoint", "AWS::KMS::Key"}
+POLICY_BEARING = {"AWS::IAM::Role", "AWS::EC2::VPCEndpoint", "AWS::KMS::Key", "AWS::S3::BucketPolicy"}
 
 
 def holds_policy_document(value) -> bool:

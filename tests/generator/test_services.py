@@ -133,7 +133,7 @@ def test_spec_scaling_values_become_parameter_defaults(render):
 
 def test_every_log_group_has_retention(default_template):
     groups = resources(default_template, "AWS::Logs::LogGroup")
-    assert set(groups) == {"FoodstoreLogGroup", "PetstoreLogGroup", "ApiAccessLogGroup"}
+    assert set(groups) == {"FoodstoreLogGroup", "PetstoreLogGroup", "ApiAccessLogGroup", "SitePublishFunctionLogGroup"}
     assert {g["Properties"]["RetentionInDays"] for g in groups.values()} == {30}
 
 

@@ -17,9 +17,10 @@ def test_a_third_service_adds_exactly_its_own_resources(render, default_template
     three = render(StackConfig(services=(*DEFAULT_SERVICES, ORDERS)))
     assert set(three["Resources"]) - set(default_template["Resources"]) == ORDERS_RESOURCES
     assert set(default_template["Resources"]) <= set(three["Resources"])
-    # A service's route and table and its link egress are the only shared things that grow.
+    # A service's route and table and its link egress are the only shared things that grow, and
+    # the test page's config.json, which lists the services.
     changed = {name for name, r in default_template["Resources"].items() if three["Resources"][name] != r}
-    assert changed == {"VpcLinkSecurityGroup", "DynamoDbEndpoint"}
+    assert changed == {"VpcLinkSecurityGroup", "DynamoDbEndpoint", "SitePage"}
     assert set(three["Parameters"]) - set(default_template["Parameters"]) == {
         "OrdersImage", "OrdersMinTasks", "OrdersMaxTasks", "OrdersCpuTarget"
     }
