@@ -45,10 +45,19 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+VARIANTS := $(basename $(notdir $(wildcard stacks/*.toml)))
+GOLDEN_DIR := tests/generator/golden
+
 .PHONY: template
 template: $(BASE_STAMP) ## Write templates/ (the versioned template, its OpenAPI document, launch-stack.md) and the release manifest
-	$(PY) -m generator.assets --write
+	@# Not `-m generator.assets`: the package imports that module first, and runpy warns about it.
+	$(PY) -c 'import sys; from generator.assets import main; sys.exit(main(["--write"]))'
 	$(PY) -m generator template --out templates
+	@# Golden files of the other stacks/ variants (templates/ is the default's), so a change shows what it does to each.
+	@rm -rf $(GOLDEN_DIR)
+	@set -e; for variant in $(filter-out default,$(VARIANTS)); do \
+		$(PY) -m generator template --config stacks/$$variant.toml --out $(GOLDEN_DIR)/$$variant >/dev/null; done
+	@echo "wrote $(GOLDEN_DIR)/<variant>/ for: $(filter-out default,$(VARIANTS)) (default: templates/)"
 
 .PHONY: publish
 # `make publish --dry-run` (make's own -n) becomes the publisher's --dry-run: it prints every upload.
@@ -60,7 +69,6 @@ publish: $(BASE_STAMP) $(DEV_STAMP) ## Ship a release to S3 (ECSAPI_RELEASE_BUCK
 test: $(DEV_STAMP) $(NODE_STAMP) $(CHECKOV) ## Run the whole suite: unit, golden file, cfn-lint, checkov, hadolint, real-server tests
 	$(PY) -m pytest
 
-VARIANTS := $(basename $(notdir $(wildcard stacks/*.toml)))
 LINT_DIR := build/lint
 
 .PHONY: lint
@@ -82,7 +90,7 @@ fix: $(DEV_STAMP) ## Let ruff fix what it can (import order, modern syntax)
 lint-templates: $(DEV_STAMP) $(CHECKOV) ## cfn-lint (informational rules too) and checkov on every stacks/*.toml variant
 	$(PY) -m generator template --check --out templates
 	@rm -rf $(LINT_DIR)
-	@set -e; for variant in $(VARIANTS); do \
+	@set -e; for variant in $(filter-out default,$(VARIANTS)); do \
 		$(PY) -m generator template --config stacks/$$variant.toml --out $(LINT_DIR)/$$variant >/dev/null; done
 	$(VENV)/bin/cfn-lint --include-checks I -- $(LINT_DIR)/*/ecsapi-v*[0-9].json
 	$(CHECKOV) --framework cloudformation --skip-download --compact --quiet --directory $(LINT_DIR)

@@ -7,7 +7,7 @@ live in ``release_manifest.json`` inside the package, so an installed ecsapi (wh
 container source) renders exactly the template a checkout renders; ``make template`` rewrites the
 manifest from the checkout, and a test fails when it is stale.
 
-``python -m generator.assets --write`` rewrites the manifest; ``--out DIR`` writes the files.
+``make template`` calls :func:`main` with ``--write`` to rewrite the manifest; ``--out DIR`` writes the files.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def pinned_digests() -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m generator.assets", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="generator.assets", description=__doc__.split("\n\n")[0])
     parser.add_argument("--write", action="store_true", help="rewrite generator/release_manifest.json")
     parser.add_argument("--check", action="store_true", help="exit 1 if the manifest is stale")
     parser.add_argument("--out", type=Path, help="also write the release files into this folder")

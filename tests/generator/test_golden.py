@@ -12,6 +12,8 @@ from generator.render import render_files, template_json
 from .conftest import REPO, VARIANTS, cfn_lint
 
 TEMPLATES = REPO / "templates"
+# The other stacks/ variants' golden files (`make template` writes them).
+GOLDEN = REPO / "tests" / "generator" / "golden"
 
 
 def test_committed_files_equal_a_fresh_render(release):
@@ -39,3 +41,21 @@ def test_variant_has_zero_cfn_lint_findings(variant, release, tmp_path):
     path.write_text(template_json(build_template(VARIANTS[variant], release)))
     result = cfn_lint(path)
     assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("variant", sorted(set(VARIANTS) - {"default"}))
+def test_each_variants_committed_golden_files_equal_a_fresh_render(variant, release):
+    folder = GOLDEN / variant
+    for path, fresh in render_files(folder, VARIANTS[variant], release).items():
+        committed = path.read_text(encoding="utf-8") if path.exists() else ""
+        if committed != fresh:
+            diff = "".join(difflib.unified_diff(
+                committed.splitlines(True), fresh.splitlines(True), f"{variant}/{path.name} (committed)",
+                "fresh render", n=2,
+            ))
+            pytest.fail(f"{variant}/{path.name} is stale; run `make template` and commit it:\n{diff[:6000]}")
+    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in render_files(folder, VARIANTS[variant], release))
+
+
+def test_the_default_variant_file_is_the_default_stack():
+    assert VARIANTS["default"] == StackConfig()
