@@ -13,7 +13,10 @@ from generator.iam import UNSCOPED_ACTIONS
 
 from .conftest import REPO, VARIANTS, resources
 
+# Expectations follow a variant's settings, never its file name; this is the variant with every
+# security option on, for the tests of what those options add.
 HARDENED = VARIANTS["hardened"]
+assert HARDENED.customer_managed_key and HARDENED.vpc_flow_logs
 
 # The minimum each kind of role needs, by the suffix of its logical id.
 ROLE_ACTIONS = {
@@ -54,7 +57,8 @@ def test_every_role_statement_grants_only_what_its_component_uses(variant):
     assert granted, "no roles found"
     for role, actions in granted.items():
         kind = next(k for k in ROLE_ACTIONS if role.endswith(k))
-        expected = ROLE_ACTIONS[kind] | (KEY_THROUGH_DYNAMODB if kind == "TaskRole" and variant_name == "hardened" else set())
+        keyed = VARIANTS[variant_name].customer_managed_key
+        expected = ROLE_ACTIONS[kind] | (KEY_THROUGH_DYNAMODB if kind == "TaskRole" and keyed else set())
         assert actions == expected, f"{variant_name}/{role}"
 
 
@@ -140,7 +144,7 @@ def test_every_log_group_keeps_logs_for_a_bounded_time_and_is_encrypted_when_ask
     variant_name, template = variant
     for name, group in resources(template, "AWS::Logs::LogGroup").items():
         assert group["Properties"]["RetentionInDays"] > 0
-        assert ("KmsKeyId" in group["Properties"]) == (variant_name == "hardened"), name
+        assert ("KmsKeyId" in group["Properties"]) == VARIANTS[variant_name].customer_managed_key, name
 
 
 def test_hardened_tables_use_the_stack_key(render):
