@@ -24,7 +24,7 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.config import Config
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 REPO = Path(__file__).resolve().parents[2]
 WEB = REPO / "web"
@@ -211,6 +211,7 @@ class FakeApi:
             log_lines = api.log_lines
 
             def do_OPTIONS(self) -> None:  # noqa: N802 (http.server API)
+                api.requests.append(Recorded("OPTIONS", self.path, dict(self.headers), b""))
                 self._reply(204, headers={
                     **api.cors(), "Access-Control-Allow-Methods": "GET,PUT,OPTIONS",
                     "Access-Control-Allow-Headers": "authorization,content-type", "Access-Control-Max-Age": "600"})
@@ -271,16 +272,16 @@ class FakeApi:
 def content_security_policy(config: dict) -> str:
     """The policy the page must work under: scripts and styles from the page's origin only, and
     fetches to the page's origin (config.json), the API and Cognito only."""
-    origins = [_origin(config["apiUrl"])]
-    origins.append(_origin(config.get("cognitoEndpoint") or f"https://cognito-idp.{config['region']}.amazonaws.com/"))
+    urls = [config.get("apiUrl"), config.get("cognitoEndpoint") or f"https://cognito-idp.{REGION}.amazonaws.com/"]
+    origins = [origin for origin in map(_origin, urls) if origin]
     return ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
             f"connect-src 'self' {' '.join(dict.fromkeys(origins))}; "
             "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 
 
-def _origin(url: str) -> str:
-    match = re.match(r"^(https?://[^/]+)", url)
-    return match.group(1)
+def _origin(url) -> str | None:
+    match = re.match(r"^(https?://[^/?#\s]+)", url) if isinstance(url, str) else None
+    return match.group(1) if match else None
 
 
 class Site:
@@ -369,9 +370,19 @@ def moto(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def pool(moto) -> UserPool:
+    """One user pool for the session (creating one costs a second); each test signs up its own user."""
     return create_user_pool(moto)
+
+
+_EMAILS = iter(range(1, 1_000_000))
+
+
+@pytest.fixture
+def email() -> str:
+    """An address no other test in the session uses."""
+    return f"user{next(_EMAILS)}@example.com"
 
 
 def page_config(pool: UserPool, moto: MotoServer, api_url: str, services: list[dict], **changes) -> dict:
@@ -423,7 +434,7 @@ class Rig:
         page.on("request", lambda r: watched.requests.append(r))
         page.set_default_timeout(10_000)
         page.goto(url)
-        page.wait_for_selector("body[data-config]")
+        page.wait_for_selector("body[data-config]", state="attached")
         self.pages.append(watched)
         return watched
 
@@ -478,6 +489,37 @@ def make_rig(browser, moto, pool):
 @pytest.fixture
 def rig(make_rig) -> Rig:
     return make_rig()
+
+
+def confirmed_user(pool: UserPool, email: str, password: str = GOOD_PASSWORD) -> str:
+    """A confirmed user made through the API (for tests whose subject is not sign-up)."""
+    pool.idp.sign_up(ClientId=pool.client_id, Username=email, Password=password,
+                     UserAttributes=[{"Name": "email", "Value": email}])
+    pool.idp.admin_confirm_sign_up(UserPoolId=pool.id, Username=email)
+    return email
+
+
+def sign_in(watched: Watched, email: str, password: str = GOOD_PASSWORD) -> None:
+    """Sign in through the page's form, as a person would, and wait for the page to say so."""
+    page = watched.page
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("#sign-in")
+    expect(page.locator("#auth-status")).to_have_text(f"Signed in as {email}")
+
+
+def run(watched: Watched, service: str, action: str, item_id: str, body: str | None = None) -> tuple[str, str]:
+    """Fill a service's form, press GET or PUT, wait for the answer: (status text, body text)."""
+    section = watched.page.locator(f'section[data-service="{service}"]')
+    section.locator("input[name=id]").fill(item_id)
+    if body is not None:
+        section.locator("textarea[name=body]").fill(body)
+    section.locator(f"button[data-action={action}]").click()
+    status = section.locator("output[data-role=status]")
+    # Locator assertions, not wait_for_function: Playwright polls those with eval, which the CSP forbids.
+    expect(section).not_to_have_attribute("aria-busy", "true")
+    expect(status).to_have_text(re.compile(r"."))
+    return status.inner_text(), section.locator("pre[data-role=body]").inner_text()
 
 
 @pytest.hookimpl(wrapper=True)
