@@ -35,6 +35,12 @@ $(CHECKOV): Makefile
 	.tools/checkov/bin/python -m pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
 	@touch $@
 
+# Debian's chromium for the web page tests (tests/web): Playwright (setup.cfg dev extra) drives this
+# binary through executable_path; `playwright install` and its browser downloads are never used.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+
 # dynalite (a DynamoDB-compatible server on disk) for the integration tests and benchmarks.
 $(NODE_STAMP): package.json package-lock.json
 	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
@@ -46,8 +52,12 @@ template: $(BASE_STAMP) ## Write templates/: the versioned template, its OpenAPI
 	$(PY) -m generator template --out templates
 
 .PHONY: test
-test: $(DEV_STAMP) $(NODE_STAMP) $(CHECKOV) ## Run the whole suite: unit, golden file, cfn-lint, checkov, hadolint, real-server tests
+test: $(DEV_STAMP) $(NODE_STAMP) $(CHECKOV) $(CHROMIUM) ## Run the whole suite: unit, golden file, cfn-lint, checkov, hadolint, real-server and browser tests
 	$(PY) -m pytest
+
+.PHONY: test-web
+test-web: $(DEV_STAMP) $(CHROMIUM) ## The web page in headless chromium against moto and a fake API (leaves build/web/phone.png)
+	$(PY) -m pytest tests/web
 
 VARIANTS := $(basename $(notdir $(wildcard stacks/*.toml)))
 LINT_DIR := build/lint

@@ -204,6 +204,7 @@ class FakeApi:
         self.origin = ""  # set once the page's site exists
         self.requests: list[Recorded] = []
         self.rejected: set[str] = set()
+        self.reject_all = False  # answer 401 to every protected request, whatever the token
         self.log_lines: list[str] = []
         api = self
 
@@ -252,7 +253,7 @@ class FakeApi:
             claims = jwt_claims(token)
         except ValueError:
             return False
-        if token in self.rejected or claims.get("token_use") != "access" or claims.get("client_id") != self.pool.client_id:
+        if self.reject_all or token in self.rejected or claims.get("token_use") != "access" or claims.get("client_id") != self.pool.client_id:
             return False
         if claims.get("exp", 0) <= time.time():
             return False
@@ -261,6 +262,70 @@ class FakeApi:
         except self.pool.idp.exceptions.NotAuthorizedException:
             return False
         return True
+
+    def close(self) -> None:
+        _stop(self.server)
+
+
+# --- a stand-in for the Cognito operations moto lacks --------------------------------------------
+
+
+class CognitoFront:
+    """A proxy in front of moto that answers what moto 5.2.5 cannot: ResendConfirmationCode (moto
+    raises NotImplementedError, a 500 without CORS headers) and scripted error replies (moto
+    accepts any confirmation code, so it never sends CodeMismatchException). Every other call goes
+    to moto unchanged. Each call is recorded as (operation, body).
+    """
+
+    def __init__(self, moto: MotoServer, pool: UserPool) -> None:
+        self.calls: list[tuple[str, dict]] = []
+        self.scripted: dict[str, tuple[int, dict]] = {}
+        self.log_lines: list[str] = []
+        front = self
+
+        class Handler(_QuietHandler):
+            log_lines = front.log_lines
+
+            def do_OPTIONS(self) -> None:  # noqa: N802
+                self._reply(200, headers={"Access-Control-Allow-Origin": self.headers.get("Origin", "*"),
+                                          "Access-Control-Allow-Methods": "POST",
+                                          "Access-Control-Allow-Headers": "content-type,x-amz-target"})
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                operation = self.headers.get("X-Amz-Target", "").rpartition(".")[2]
+                front.calls.append((operation, json.loads(body or b"{}")))
+                status, reply = front.answer(operation, json.loads(body or b"{}"), body, dict(self.headers))
+                self._reply(status, json.dumps(reply).encode(), {
+                    "Access-Control-Allow-Origin": "*", "Content-Type": "application/x-amz-json-1.1"})
+
+        self.moto, self.pool = moto, pool
+        self.server = _serve(Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+
+    def answer(self, operation: str, request: dict, raw: bytes, headers: dict) -> tuple[int, dict]:
+        if operation in self.scripted:
+            return self.scripted[operation]
+        if operation == "ResendConfirmationCode":
+            return self._resend(request["Username"])
+        forwarded = urllib.request.Request(self.moto.url, data=raw, method="POST", headers={
+            "Content-Type": headers["Content-Type"], "X-Amz-Target": headers["X-Amz-Target"]})
+        try:
+            with urllib.request.urlopen(forwarded, timeout=10) as response:
+                return response.status, json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"{}")
+
+    def _resend(self, username: str) -> tuple[int, dict]:
+        """ResendConfirmationCode as the API reference describes it, against moto's users."""
+        try:
+            status = self.pool.user_status(username)
+        except self.pool.idp.exceptions.UserNotFoundException:
+            return 400, {"__type": "UserNotFoundException", "message": "Username/client id combination not found."}
+        if status == "CONFIRMED":
+            return 400, {"__type": "InvalidParameterException", "message": "User is already confirmed."}
+        masked = f"{username[0]}***@{username.split('@')[1][0]}***"
+        return 200, {"CodeDeliveryDetails": {"Destination": masked, "DeliveryMedium": "EMAIL", "AttributeName": "email"}}
 
     def close(self) -> None:
         _stop(self.server)
@@ -534,3 +599,23 @@ def pytest_runtest_makereport(item, call):
     if call.when == "teardown":
         RIGS.clear()
     return report
+
+
+@pytest.fixture
+def cognito_front(moto, pool):
+    front = CognitoFront(moto, pool)
+    yield front
+    front.close()
+
+
+def stored_session(watched: Watched) -> dict | None:
+    """The session the page keeps in sessionStorage (None when signed out)."""
+    raw = watched.page.evaluate("Object.keys(sessionStorage).filter(k => k.startsWith('ecsapi.session:'))"
+                                ".map(k => sessionStorage.getItem(k))")
+    assert len(raw) <= 1, raw
+    return json.loads(raw[0]) if raw else None
+
+
+def replace_session(watched: Watched, client_id: str, session: dict) -> None:
+    watched.page.evaluate("([key, value]) => sessionStorage.setItem(key, value)",
+                          [f"ecsapi.session:{client_id}", json.dumps(session)])
