@@ -300,16 +300,18 @@
       return refreshing;
     }
 
+    /** An access token valid for at least EXPIRY_MARGIN_SECONDS, refreshed first if needed; null when signed out. */
+    async function accessToken() {
+      const current = session.load();
+      if (!current) return null;
+      const exp = Number(claims(current.accessToken).exp) || 0;
+      if (exp - EXPIRY_MARGIN_SECONDS > Date.now() / 1000) return current.accessToken;
+      return (await refresh()).accessToken;
+    }
+
     return {
       current: () => session.load(),
-      /** An access token valid for at least EXPIRY_MARGIN_SECONDS, refreshed first if needed; null when signed out. */
-      async accessToken() {
-        const current = session.load();
-        if (!current) return null;
-        const exp = Number(claims(current.accessToken).exp) || 0;
-        if (exp - EXPIRY_MARGIN_SECONDS > Date.now() / 1000) return current.accessToken;
-        return (await refresh()).accessToken;
-      },
+      accessToken,
       async refreshedToken() {
         return (await refresh()).accessToken;
       },
@@ -321,14 +323,26 @@
         }
         return store(reply.AuthenticationResult, email, null);
       },
+      /** Forget the tokens; revoke the refresh token at Cognito. False when there was no session. */
       async signOut() {
-        const current = session.load();
+        if (!session.load()) {
+          onChange(null);
+          return false;
+        }
+        let token;
+        try {
+          token = await accessToken(); // GlobalSignOut needs a live access token
+        } catch (error) {
+          if (error instanceof SessionEnded) return true; // Cognito refused the refresh token: nothing left to revoke
+          session.clear();
+          onChange(null);
+          throw error;
+        }
         session.clear();
         onChange(null);
-        if (!current) return false;
         // GlobalSignOut revokes the refresh tokens Cognito issued to this user, on every device.
         // The access token in hand stays valid for the API until its exp (JWTs are checked offline).
-        await cognito.globalSignOut(current.accessToken);
+        await cognito.globalSignOut(token);
         return true;
       },
     };
@@ -498,7 +512,10 @@
         }
       } catch (error) {
         if (error instanceof SessionEnded) return fail("expired", error.message);
-        if (error instanceof CognitoError) return fail("expired", `The token could not be refreshed: ${explain(error)}`);
+        if (error instanceof CognitoError) {
+          // The session is kept: Cognito was unreachable or busy, the refresh token may still be good.
+          return fail(error.type === "NetworkError" ? "network" : "expired", `The token could not be refreshed: ${explain(error)}`);
+        }
         if (!(error instanceof TypeError)) throw error;
         // fetch rejects with a TypeError both when nothing answered and when CORS hid the answer.
         // An opaque (no-cors) GET tells them apart: it succeeds whenever the server answers at all.

@@ -469,6 +469,7 @@ class Rig:
         self.pages: list[Watched] = []
         self.contexts: list = []
         self.allowed_console: list[re.Pattern] = []
+        self.csp_violations_expected = False
         self.config: dict = {}
 
     def allow_console(self, pattern: str) -> None:
@@ -507,6 +508,8 @@ class Rig:
         found = []
         for watched in self.pages:
             found += [f"uncaught: {e}" for e in watched.errors]
+            if not self.csp_violations_expected and not watched.page.is_closed():
+                found += [f"CSP violation: {v}" for v in watched.csp_violations()]
             for kind, text in watched.console:
                 if kind in ("error", "warning") and not any(p.search(text) for p in self.allowed_console):
                     found.append(f"console {kind}: {text}")

@@ -89,6 +89,22 @@ def test_sign_up_confirm_sign_in_and_sign_out(rig, email):
     assert {r.url for r in cognito_requests} == {rig.moto.url}
 
 
+def test_sign_out_with_an_expired_access_token_refreshes_it_to_revoke_the_session(rig, email):
+    watched = rig.open()
+    sign_in(watched, confirmed_user(rig.pool, email))
+    session = stored_session(watched)
+    replace_session(watched, rig.pool.client_id,
+                    {**session, "accessToken": with_claims(session["accessToken"], exp=int(time.time()) - 5)})
+    watched.page.click("#sign-out")
+    message(watched, "Signed out.")
+    assert status_text(watched) == "Signed out" and stored_session(watched) is None
+    operations = [(op, body.get("AuthFlow")) for op, body in watched.cognito_calls()]
+    assert operations[-2:] == [("InitiateAuth", "REFRESH_TOKEN_AUTH"), ("GlobalSignOut", None)]
+    with pytest.raises(rig.pool.idp.exceptions.NotAuthorizedException):
+        rig.pool.idp.initiate_auth(ClientId=rig.pool.client_id, AuthFlow="REFRESH_TOKEN_AUTH",
+                                   AuthParameters={"REFRESH_TOKEN": session["refreshToken"]})
+
+
 def test_password_rules_come_from_the_config_and_block_a_weak_sign_up(rig, email):
     policy = {"minimumLength": 8, "requireLowercase": True, "requireUppercase": False, "requireNumbers": True,
               "requireSymbols": False}

@@ -210,6 +210,7 @@ def test_csp_check_catches_an_inline_script_and_style(rig):
     """The detector the other tests rely on does fire: a page with inline code is caught."""
     probe = b"<!doctype html><style>body{color:red}</style><script>document.title='ran'</script><body data-config>"
     rig.allow_console(r"Content Security Policy")
+    rig.csp_violations_expected = True
     watched = rig.open(extra={"probe.html": probe}, path="probe.html")
     assert sorted(v.split(" ")[0] for v in watched.csp_violations()) == ["script-src-elem", "style-src-elem"]
     assert watched.page.title() != "ran"
