@@ -39,6 +39,12 @@ $(CHECKOV): Makefile
 	.tools/checkov/bin/python -m pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
 	@touch $@
 
+# Debian's chromium for the web page tests (tests/web): Playwright (setup.cfg dev extra) drives this
+# binary through executable_path; `playwright install` and its browser downloads are never used.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+
 # dynalite (a DynamoDB-compatible server on disk) for the integration tests and benchmarks.
 $(NODE_STAMP): package.json package-lock.json
 	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
@@ -66,8 +72,12 @@ publish: $(BASE_STAMP) $(DEV_STAMP) ## Ship a release to S3 (ECSAPI_RELEASE_BUCK
 	+$(PY) -m generator.publish $(DRY_RUN) $(if $(CONFIG),--config $(CONFIG)) $(ARGS)
 
 .PHONY: test
-test: $(DEV_STAMP) $(NODE_STAMP) $(CHECKOV) ## Run the whole suite: unit, golden file, cfn-lint, checkov, hadolint, real-server tests
+test: $(DEV_STAMP) $(NODE_STAMP) $(CHECKOV) $(CHROMIUM) ## Run the whole suite: unit, golden file, cfn-lint, checkov, hadolint, real-server and browser tests
 	$(PY) -m pytest
+
+.PHONY: test-web
+test-web: $(DEV_STAMP) $(CHROMIUM) ## The web page in headless chromium against moto and a fake API (leaves build/web/phone.png)
+	$(PY) -m pytest tests/web
 
 LINT_DIR := build/lint
 
@@ -90,7 +100,7 @@ fix: $(DEV_STAMP) ## Let ruff fix what it can (import order, modern syntax)
 lint-templates: $(DEV_STAMP) $(CHECKOV) ## cfn-lint (informational rules too) and checkov on every stacks/*.toml variant
 	$(PY) -m generator template --check --out templates
 	@rm -rf $(LINT_DIR)
-	@set -e; for variant in $(filter-out default,$(VARIANTS)); do \
+	@set -e; for variant in $(VARIANTS); do \
 		$(PY) -m generator template --config stacks/$$variant.toml --out $(LINT_DIR)/$$variant >/dev/null; done
 	$(VENV)/bin/cfn-lint --include-checks I -- $(LINT_DIR)/*/ecsapi-v*[0-9].json
 	$(CHECKOV) --framework cloudformation --skip-download --compact --quiet --directory $(LINT_DIR)
