@@ -9,6 +9,8 @@ from .constants import ITEM_METHODS
 from .limits import QUOTAS, Usage
 from .release import ReleaseSettings
 
+# What a service without an image runs: generator/image.py builds it in the deploying account.
+BUILT_IMAGE = "built by the stack from the release source"
 HOURS_PER_MONTH = 730
 # On-demand list prices in us-east-1 (USD), from the AWS pricing pages for Amazon VPC (NAT gateway
 # hour, public IPv4 address hour) and AWS Fargate (Linux/x86 vCPU hour, GB hour). An estimate:
@@ -49,7 +51,7 @@ def describe(config: StackConfig, release: ReleaseSettings, template: dict, usag
     lines += _table(
         [
             (s.name, s.path, s.table_key, f"{s.cpu}/{s.memory}", f"{s.min_tasks}-{s.max_tasks}", s.port,
-             s.image or release.image(s.name))
+             s.image or BUILT_IMAGE)
             for s in config.services
         ],
         ("name", "path", "table key", "cpu/MiB", "tasks", "port", "image"),

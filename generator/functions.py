@@ -86,7 +86,8 @@ def add_function(
             Role=GetAtt(role, "Arn"),
             Timeout=timeout_seconds,
             MemorySize=memory_mb,
-            LoggingConfig=awslambda.LoggingConfig(LogGroup=Ref(log_group), LogFormat="Text"),
+            # Text is the default LogFormat; troposphere 4.11.1's LoggingConfig does not know the property.
+            LoggingConfig=awslambda.LoggingConfig(LogGroup=Ref(log_group)),
         )
     )
     skip_checks(function, FUNCTION_NOT_IN_VPC, FUNCTION_WITHOUT_DLQ, FUNCTION_WITHOUT_RESERVED_CONCURRENCY)
