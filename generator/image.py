@@ -22,7 +22,6 @@ from troposphere import AWSObject, Equals, GetAtt, Or, Ref, Sub, Template, codeb
 from troposphere.validators import integer
 
 from . import iam as policies
-from .assets import SOURCE_ARCHIVE, pinned_digests
 from .checkov import ECR_WITHOUT_CMK, skip_checks
 from .config import StackConfig
 from .functions import add_function
@@ -179,6 +178,10 @@ def add_image_build(
 ) -> ImageBuild:
     """The repository, the build project and its log group and role, the build function and the
     ``ImageBuild`` custom resource, all under ``condition``."""
+    # Imported here, not with the package: `python -m generator.assets` (make template) must be the
+    # first import of that module, or Python warns that it runs a module already imported.
+    from .assets import SOURCE_ARCHIVE, pinned_digests
+
     archive_sha256 = pinned_digests()[SOURCE_ARCHIVE]
     archive_url = release.url(SOURCE_ARCHIVE)
     tag = image_tag(archive_sha256)
