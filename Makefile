@@ -54,7 +54,7 @@ VARIANTS := $(basename $(notdir $(wildcard stacks/*.toml)))
 LINT_DIR := build/lint
 
 .PHONY: lint
-lint: lint-python lint-templates lint-containers audit ## Every static check: Python (ruff), templates (cfn-lint, checkov), Dockerfiles, dependency audit
+lint: lint-python lint-templates lint-containers lint-shell audit ## Every static check: Python (ruff), templates (cfn-lint, checkov), Dockerfiles, the image build's shell script, dependency audit
 
 .PHONY: lint-python
 lint-python: $(DEV_STAMP) ## ruff on all Python code (settings in pyproject.toml)
@@ -80,6 +80,10 @@ audit: $(DEV_STAMP) ## pip-audit the container requirements (needs PyPI's vulner
 .PHONY: lint-containers
 lint-containers: $(DEV_STAMP) ## hadolint both container Dockerfiles
 	$(VENV)/bin/hadolint containers/food/Dockerfile containers/pet/Dockerfile
+
+.PHONY: lint-shell
+lint-shell: $(DEV_STAMP) ## shellcheck the image build's commands (generator/buildspec/build.sh)
+	$(VENV)/bin/shellcheck --severity=style --shell=bash generator/buildspec/build.sh
 
 .PHONY: bench-containers
 bench-containers: $(DEV_STAMP) $(NODE_STAMP) ## Load each container app under gunicorn + dynalite (wrk): req/s, latency, CPU per request
