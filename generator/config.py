@@ -120,8 +120,9 @@ class ServiceSpec:
     """The DynamoDB hash key attribute (type S), 1-255 of letters, digits, '_', '-', '.'. Default
     (None): the path parameter's name; read the effective name from :attr:`key_attribute`."""
     image: str | None = None
-    """The container image. Default: the image a release publishes for this version,
-    ``<image_repository>/<name>:<version>`` (setup.cfg ``[ecsapi:release]``)."""
+    """The default of the service's image parameter (``repo/name:tag`` or ``...@sha256:...``).
+    Default: unset, and the parameter empty: the stack builds the item-store image from the
+    release's source archive in the deploying account and runs it (generator/image.py)."""
     port: int = DEFAULT_CONTAINER_PORT
     """Container port, 1024–65535 (the containers run as a non-root user). Default 8080."""
     cpu: int = 256

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 
+from .assets import SOURCE_ARCHIVE, pinned_digests
 from .config import StackConfig
 from .constants import ITEM_METHODS
 from .limits import QUOTAS, Usage
 from .release import ReleaseSettings
 
+# What a service without an image runs: generator/image.py builds it in the deploying account.
+BUILT_IMAGE = "(built by the stack)"
 HOURS_PER_MONTH = 730
 # On-demand list prices in us-east-1 (USD), from the AWS pricing pages for Amazon VPC (NAT gateway
 # hour, public IPv4 address hour) and AWS Fargate (Linux/x86 vCPU hour, GB hour). An estimate:
@@ -49,11 +52,18 @@ def describe(config: StackConfig, release: ReleaseSettings, template: dict, usag
     lines += _table(
         [
             (s.name, s.path, s.key_attribute, f"{s.cpu}/{s.memory}", f"{s.min_tasks}-{s.max_tasks}", s.port,
-             s.image or release.image(s.name))
+             s.image or BUILT_IMAGE)
             for s in config.services
         ],
         ("name", "path", "table key", "cpu/MiB", "tasks", "port", "image"),
     )
+    if any(s.image is None for s in config.services):
+        lines += [
+            "",
+            "Image: a service without one runs, by digest, the image the stack builds in your account",
+            f"  (CodeBuild) from {release.url(SOURCE_ARCHIVE)}",
+            f"  pinned to SHA-256 {pinned_digests()[SOURCE_ARCHIVE]}",
+        ]
     lines += ["", "Routes"]
     lines += _table(
         [

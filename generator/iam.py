@@ -7,12 +7,13 @@ reason AWS gives for it.
 
 from __future__ import annotations
 
-from awacs import cloudfront, dynamodb, ecr, kms, logs, s3
+from awacs import cloudfront, codebuild, dynamodb, ecr, kms, logs, s3
 from awacs.aws import Allow, ArnLike, Bool, Condition, Deny, Policy, PolicyDocument, Principal, Statement, StringEquals
 from awacs.helpers.trust import make_simple_assume_policy
 from troposphere import AWSHelperFn, AWSObject, GetAtt, Sub, iam
 
 ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
+CODEBUILD_PRINCIPAL = "codebuild.amazonaws.com"
 FLOW_LOGS_PRINCIPAL = "vpc-flow-logs.amazonaws.com"
 CLOUDFRONT_PRINCIPAL = "cloudfront.amazonaws.com"
 
@@ -93,6 +94,46 @@ def pull_private_images() -> Statement:
         Effect=Allow,
         Action=[ecr.BatchCheckLayerAvailability, ecr.BatchGetImage, ecr.GetDownloadUrlForLayer],
         Resource=[Sub("arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/*")],
+    )
+
+
+def codebuild_trust() -> Policy:
+    """Only CodeBuild projects of this account and region may assume the role (the confused-deputy
+    guard "Cross-service confused deputy prevention", AWS CodeBuild User Guide, recommends)."""
+    policy = make_simple_assume_policy(CODEBUILD_PRINCIPAL)
+    policy.Statement[0].Condition = Condition(
+        [
+            ArnLike({"aws:SourceArn": Sub("arn:${AWS::Partition}:codebuild:${AWS::Region}:${AWS::AccountId}:project/*")}),
+            StringEquals({"aws:SourceAccount": Sub("${AWS::AccountId}")}),
+        ]
+    )
+    return policy
+
+
+def push_images(repository: AWSObject) -> Statement:
+    """Push images to one repository: the actions "IAM permissions for pushing an image to an
+    Amazon ECR private repository" (Amazon ECR User Guide) lists, scoped to its ARN."""
+    return Statement(
+        Effect=Allow,
+        Action=[
+            ecr.BatchCheckLayerAvailability, ecr.BatchGetImage, ecr.CompleteLayerUpload, ecr.InitiateLayerUpload,
+            ecr.PutImage, ecr.UploadLayerPart,
+        ],
+        Resource=[GetAtt(repository, "Arn")],
+    )
+
+
+def describe_images(repository: AWSObject) -> Statement:
+    """Look up an image's digest by tag in one repository."""
+    return Statement(Effect=Allow, Action=[ecr.DescribeImages], Resource=[GetAtt(repository, "Arn")])
+
+
+def run_builds(project: AWSObject) -> Statement:
+    """Start, watch, list and stop the builds of one CodeBuild project."""
+    return Statement(
+        Effect=Allow,
+        Action=[codebuild.BatchGetBuilds, codebuild.ListBuildsForProject, codebuild.StartBuild, codebuild.StopBuild],
+        Resource=[GetAtt(project, "Arn")],
     )
 
 

@@ -47,8 +47,6 @@ class ReleaseSettings:
         "us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2", "ap-northeast-1",
     )
     """Regions that get a Launch Stack button."""
-    image_repository: str = "public.ecr.aws/ecsapi"
-    """Images are ``<image_repository>/<service>:<version>``."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.version, str) or not VERSION_PATTERN.match(self.version):
@@ -98,9 +96,6 @@ class ReleaseSettings:
     def url(self, file_name: str) -> str:
         """The HTTPS URL of a released file (the bucket's regional, virtual-hosted endpoint)."""
         return f"https://{self.bucket}.s3.{self.bucket_region}.amazonaws.com/{self.key(file_name)}"
-
-    def image(self, service_name: str) -> str:
-        return f"{self.image_repository}/{service_name}:{self.version}"
 
     def template_file(self, output_format: str = "json") -> str:
         """``ecsapi-v<version>.json`` (or ``.yaml``): the version is part of the file name."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from troposphere import (
     GetAtt,
+    If,
     Parameter,
     Ref,
     Sub,
@@ -36,11 +37,11 @@ from .constants import (
     HEALTH_CHECK_COMMAND,
     WRITABLE_SCRATCH_PATH,
 )
+from .image import ImageBuild, uses_built_image
 from .logs import add_log_group
 from .names import logical_id
 from .network import Network
 from .parameters import ParameterInterface
-from .release import ReleaseSettings
 
 SCRATCH_VOLUME = "scratch"
 
@@ -72,11 +73,10 @@ class Service:
     scalable_target: aas.ScalableTarget
 
 
-def _add_parameters(
-    template: Template, interface: ParameterInterface, spec: ServiceSpec, release: ReleaseSettings
-) -> ServiceParameters:
+def add_service_parameters(template: Template, interface: ParameterInterface, spec: ServiceSpec) -> ServiceParameters:
+    """The service's deploy-time parameters. The image defaults to ``spec.image`` or, unset, to
+    empty: the image the stack builds from the release's source (generator/image.py)."""
     group = f"Service: {spec.name} ({spec.path})"
-    image = spec.image or release.image(spec.name)
 
     def number(name: str, label: str, default: int, low: int, high: int, description: str) -> Parameter:
         return interface.add(
@@ -91,8 +91,11 @@ def _add_parameters(
         image=interface.add(
             template, group, "Container image",
             Parameter(
-                logical_id(spec.name, "Image"), Type="String", Default=image, MinLength=1,
-                Description=f"Container image of the {spec.name} service.",
+                logical_id(spec.name, "Image"), Type="String", Default=spec.image or "",
+                Description=(
+                    f"Container image of the {spec.name} service. Empty: the stack builds the item-store "
+                    "image from this release's source archive in your account and runs it."
+                ),
             ),
         ),
         min_tasks=number(
@@ -124,8 +127,9 @@ def add_service(
     template: Template,
     interface: ParameterInterface,
     config: StackConfig,
-    release: ReleaseSettings,
     spec: ServiceSpec,
+    parameters: ServiceParameters,
+    image: ImageBuild,
     network: Network,
     cluster: Cluster,
     table: dynamodb.Table,
@@ -134,7 +138,6 @@ def add_service(
 ) -> Service:
     """Everything one service needs; returns the handles the API and outputs wire to."""
     name = spec.name
-    parameters = _add_parameters(template, interface, spec, release)
     log_group = add_log_group(template, config, key, logical_id(name, "LogGroup"), spec.log_retention_days)
     execution_role = template.add_resource(
         policies.role(
@@ -156,7 +159,7 @@ def add_service(
         )
     )
     task_definition = _add_task_definition(
-        template, spec, parameters, table, log_group, execution_role, task_role
+        template, spec, parameters, image, table, log_group, execution_role, task_role
     )
     security_group = template.add_resource(
         ec2.SecurityGroup(
@@ -196,13 +199,15 @@ def _add_task_definition(
     template: Template,
     spec: ServiceSpec,
     parameters: ServiceParameters,
+    image: ImageBuild,
     table: dynamodb.Table,
     log_group: logs.LogGroup,
     execution_role: iam.Role,
     task_role: iam.Role,
 ) -> ecs.TaskDefinition:
     """One container on a read-only root filesystem with a scratch volume, its health check, and
-    its logs in the service's log group."""
+    its logs in the service's log group. The image is the parameter's, or when that is empty the
+    stack's own build, by digest."""
     name = spec.name
     return template.add_resource(
         ecs.TaskDefinition(
@@ -219,7 +224,7 @@ def _add_task_definition(
             ContainerDefinitions=[
                 ecs.ContainerDefinition(
                     Name=name,
-                    Image=Ref(parameters.image),
+                    Image=If(uses_built_image(name), image.image_uri(), Ref(parameters.image)),
                     Essential=True,
                     PortMappings=[ecs.PortMapping(ContainerPort=spec.port, Protocol="tcp")],
                     Environment=_environment(spec, table),

@@ -1,5 +1,5 @@
 """The top-level builder. It reads like the architecture:
-network -> cluster -> data -> discovery -> services -> auth -> site -> api -> page -> outputs."""
+network -> cluster -> data -> discovery -> image -> services -> auth -> site -> api -> page -> outputs."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from .auth import add_auth
 from .cluster import add_cluster
 from .config import StackConfig
 from .discovery import add_discovery_service, add_namespace
+from .image import add_build_conditions, add_image_build
 from .keys import add_stack_key
 from .network import add_network
 from .outputs import add_outputs
 from .parameters import ParameterInterface
 from .release import ReleaseSettings
-from .services import add_service
+from .services import add_service, add_service_parameters
 from .site import add_site, add_site_page
 from .storage import add_table, add_table_endpoint
 from .tags import apply_tags
@@ -40,9 +41,14 @@ def build_template(config: StackConfig | None = None, release: ReleaseSettings |
     tables = {spec.name: add_table(template, config, key, spec) for spec in config.services}
     add_table_endpoint(template, network, list(tables.values()))
     discovery = add_namespace(template, interface, network)
+    parameters = {spec.name: add_service_parameters(template, interface, spec) for spec in config.services}
+    image = add_image_build(
+        template, config, release, key,
+        condition=add_build_conditions(template, {name: p.image for name, p in parameters.items()}),
+    )
     services = [
         add_service(
-            template, interface, config, release, spec, network, cluster,
+            template, interface, config, spec, parameters[spec.name], image, network, cluster,
             table=tables[spec.name],
             discovery_service=add_discovery_service(template, discovery, spec),
             key=key,

@@ -29,6 +29,18 @@ ROLE_ACTIONS = {
     "SitePublishFunctionRole": {
         "logs:CreateLogStream", "logs:PutLogEvents", "s3:PutObject", "s3:DeleteObject", "cloudfront:CreateInvalidation",
     },
+    # CodeBuild: write its log group, log in to ECR, push to the stack's repository
+    # ("IAM permissions for pushing an image to an Amazon ECR private repository", Amazon ECR User Guide).
+    "ImageBuildRole": {
+        "logs:CreateLogStream", "logs:PutLogEvents", "ecr:GetAuthorizationToken",
+        "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload",
+        "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart",
+    },
+    # The build function: run the project's builds, read an image's digest, write its own log group.
+    "ImageBuildFunctionRole": {
+        "logs:CreateLogStream", "logs:PutLogEvents", "codebuild:BatchGetBuilds", "codebuild:ListBuildsForProject",
+        "codebuild:StartBuild", "codebuild:StopBuild", "ecr:DescribeImages",
+    },
 }
 KEY_THROUGH_DYNAMODB = {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"}
 

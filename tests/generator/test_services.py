@@ -7,7 +7,7 @@ import pytest
 from generator import ServiceSpec, StackConfig
 from generator.constants import HEALTH_CHECK_COMMAND
 
-from .conftest import resources
+from .conftest import VARIANTS, resources
 
 SERVICES = ("Foodstore", "Petstore")
 
@@ -43,7 +43,11 @@ def test_task_definition_runs_the_item_store_container_as_configured(default_tem
     assert (task["Cpu"], task["Memory"], task["NetworkMode"]) == ("256", "512", "awsvpc")
     assert task["RequiresCompatibilities"] == ["FARGATE"]
     (container,) = task["ContainerDefinitions"]
-    assert container["Image"] == {"Ref": "FoodstoreImage"}
+    assert container["Image"] == {"Fn::If": [
+        "FoodstoreUsesBuiltImage",
+        {"Fn::Sub": "${ImageRepository.RepositoryUri}@${ImageBuild.Digest}"},
+        {"Ref": "FoodstoreImage"},
+    ]}
     assert container["PortMappings"] == [{"ContainerPort": 8080, "Protocol": "tcp"}]
     assert container["HealthCheck"]["Command"] == list(HEALTH_CHECK_COMMAND)
     assert container["ReadonlyRootFilesystem"] is True
@@ -59,9 +63,17 @@ def test_task_definition_runs_the_item_store_container_as_configured(default_tem
     assert options["awslogs-group"] == {"Ref": "FoodstoreLogGroup"}
 
 
-def test_image_parameter_defaults_to_the_release_image(default_template, release):
+def test_image_parameter_defaults_to_empty_which_selects_the_image_the_stack_builds(default_template):
     parameter = default_template["Parameters"]["FoodstoreImage"]
-    assert parameter["Default"] == f"{release.image_repository}/foodstore:{release.version}"
+    assert parameter["Default"] == "" and "MinLength" not in parameter
+    assert "builds the item-store image" in parameter["Description"]
+
+
+def test_no_parameter_default_names_an_image_outside_the_stack(render):
+    for name, config in VARIANTS.items():
+        for parameter_name, parameter in render(config)["Parameters"].items():
+            if parameter_name.endswith("Image"):
+                assert parameter["Default"] == "", f"{name}/{parameter_name}"
 
 
 def test_an_explicit_image_replaces_the_release_default(render):
@@ -133,7 +145,10 @@ def test_spec_scaling_values_become_parameter_defaults(render):
 
 def test_every_log_group_has_retention(default_template):
     groups = resources(default_template, "AWS::Logs::LogGroup")
-    assert set(groups) == {"FoodstoreLogGroup", "PetstoreLogGroup", "ApiAccessLogGroup", "SitePublishFunctionLogGroup"}
+    assert set(groups) == {
+        "FoodstoreLogGroup", "PetstoreLogGroup", "ApiAccessLogGroup", "ImageBuildLogGroup", "ImageBuildFunctionLogGroup",
+        "SitePublishFunctionLogGroup",
+    }
     assert {g["Properties"]["RetentionInDays"] for g in groups.values()} == {30}
 
 

@@ -1,0 +1,203 @@
+"""The stack's own image build, as the template wires it: the pinned archive digest reaches the
+build project's environment and the custom resource's properties, the task definitions run the
+built image by digest exactly when their image parameter is empty, and the build exists exactly
+when some service needs it."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pytest
+
+from generator import ServiceSpec, StackConfig
+from generator.assets import SOURCE_ARCHIVE, pinned_digests, sha256, source_archive
+from generator.image import (
+    BUILD_COMPUTE_TYPE,
+    FUNCTION_TIMEOUT_SECONDS,
+    MAX_OR_CONDITIONS,
+    SERVICE_TIMEOUT_SECONDS,
+    build_script,
+    image_tag,
+)
+
+from .conftest import VARIANTS, cfn_lint
+
+BUILD_RESOURCES = {
+    "ImageRepository": "AWS::ECR::Repository",
+    "ImageBuildLogGroup": "AWS::Logs::LogGroup",
+    "ImageBuildRole": "AWS::IAM::Role",
+    "ImageBuildProject": "AWS::CodeBuild::Project",
+    "ImageBuildFunctionLogGroup": "AWS::Logs::LogGroup",
+    "ImageBuildFunctionRole": "AWS::IAM::Role",
+    "ImageBuildFunction": "AWS::Lambda::Function",
+    "ImageBuild": "Custom::ImageBuild",
+}
+BUILT_IMAGE = {"Fn::Sub": "${ImageRepository.RepositoryUri}@${ImageBuild.Digest}"}
+
+
+def evaluate(conditions: dict, expression, parameters: dict[str, str]) -> bool:
+    """What CloudFormation makes of a condition, for the functions these templates use."""
+    if "Condition" in expression:
+        return evaluate(conditions, conditions[expression["Condition"]], parameters)
+    [(function, arguments)] = expression.items()
+    if function == "Fn::Or":
+        assert 2 <= len(arguments) <= MAX_OR_CONDITIONS, "Fn::Or takes 2 to 10 conditions"
+        return any(evaluate(conditions, argument, parameters) for argument in arguments)
+    if function == "Fn::Equals":
+        left, right = (parameters[a["Ref"]] if isinstance(a, dict) else a for a in arguments)
+        return left == right
+    raise AssertionError(f"unexpected condition function {function}")
+
+
+def services(count: int) -> tuple[ServiceSpec, ...]:
+    return tuple(ServiceSpec(name=f"svc{n}", path=f"/svc{n}/items/{{itemId}}") for n in range(count))
+
+
+def build_condition(template: dict) -> str:
+    return template["Resources"]["ImageBuild"]["Condition"]
+
+
+def test_the_pinned_archive_digest_is_the_archive_s_and_reaches_project_environment_and_resource(
+    default_template, release
+):
+    digest = pinned_digests()[SOURCE_ARCHIVE]
+    assert digest == sha256(source_archive())
+    resources_ = default_template["Resources"]
+    environment = {v["Name"]: v["Value"] for v in
+                   resources_["ImageBuildProject"]["Properties"]["Environment"]["EnvironmentVariables"]}
+    assert environment == {
+        "ARCHIVE_SHA256": digest, "ARCHIVE_URL": release.url(SOURCE_ARCHIVE), "IMAGE_TAG": image_tag(digest),
+        "REPOSITORY_URI": {"Fn::GetAtt": ["ImageRepository", "RepositoryUri"]},
+    }
+    build = resources_["ImageBuild"]
+    assert build["Type"] == "Custom::ImageBuild"
+    assert build["Properties"] == {
+        "ServiceToken": {"Fn::GetAtt": ["ImageBuildFunction", "Arn"]},
+        "ServiceTimeout": SERVICE_TIMEOUT_SECONDS,
+        "ProjectName": {"Ref": "ImageBuildProject"},
+        "RepositoryName": {"Ref": "ImageRepository"},
+        "ArchiveUrl": release.url(SOURCE_ARCHIVE),
+        "ArchiveSha256": digest,
+        "ImageTag": image_tag(digest),
+    }
+    assert release.url(SOURCE_ARCHIVE).startswith("https://")
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_each_task_runs_the_built_image_by_digest_exactly_when_its_image_parameter_is_empty(render, variant):
+    template = render(VARIANTS[variant])
+    for spec in VARIANTS[variant].services:
+        name = spec.name.capitalize()
+        [container] = template["Resources"][f"{name}TaskDefinition"]["Properties"]["ContainerDefinitions"]
+        assert container["Image"] == {"Fn::If": [f"{name}UsesBuiltImage", BUILT_IMAGE, {"Ref": f"{name}Image"}]}
+        assert template["Conditions"][f"{name}UsesBuiltImage"] == {"Fn::Equals": [{"Ref": f"{name}Image"}, ""]}
+
+
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_the_build_exists_exactly_when_some_service_has_no_image(render, count):
+    template = render(StackConfig(services=services(count)))
+    condition = build_condition(template)
+    assert {name: r["Type"] for name, r in template["Resources"].items() if r.get("Condition") == condition} \
+        == BUILD_RESOURCES
+    names = [f"Svc{n}Image" for n in range(count)]
+    for images in itertools.product(["", "example.org/me/app:1"], repeat=count):
+        parameters = dict(zip(names, images, strict=True))
+        expected = "" in images
+        assert evaluate(template["Conditions"], {"Condition": condition}, parameters) is expected, parameters
+    if count == 1:
+        assert condition == "Svc0UsesBuiltImage" and "AnyServiceUsesBuiltImage" not in template["Conditions"]
+
+
+def test_more_services_than_fn_or_takes_are_grouped_in_nested_ors_of_at_most_ten(render):
+    count = 23
+    template = render(StackConfig(services=services(count)))
+    assert build_condition(template) == "AnyServiceUsesBuiltImage"
+    names = [f"Svc{n}Image" for n in range(count)]
+    everyone_set = dict.fromkeys(names, "example.org/me/app:1")
+    assert not evaluate(template["Conditions"], {"Condition": "AnyServiceUsesBuiltImage"}, everyone_set)
+    for name in names:  # any one service alone needs the build
+        one_empty = {**everyone_set, name: ""}
+        assert evaluate(template["Conditions"], {"Condition": "AnyServiceUsesBuiltImage"}, one_empty), name
+
+
+def test_a_stack_of_eleven_services_lints_clean(render, tmp_path):
+    path = tmp_path / "eleven.json"
+    path.write_text(json.dumps(render(StackConfig(services=services(11)))))
+    result = cfn_lint(path)
+    assert result.returncode == 0, result.stdout
+
+
+def test_the_repository_scans_keeps_tags_immutable_expires_old_images_and_empties_on_delete(default_template):
+    repository = default_template["Resources"]["ImageRepository"]["Properties"]
+    assert repository["EmptyOnDelete"] is True
+    assert repository["ImageScanningConfiguration"] == {"ScanOnPush": True}
+    assert repository["ImageTagMutability"] == "IMMUTABLE"
+    assert repository["EncryptionConfiguration"] == {"EncryptionType": "AES256"}
+    rules = json.loads(repository["LifecyclePolicy"]["LifecyclePolicyText"])["rules"]
+    assert [r["selection"]["tagStatus"] for r in sorted(rules, key=lambda r: r["rulePriority"])] == ["untagged", "any"]
+    assert all(r["action"] == {"type": "expire"} for r in rules)
+
+
+def test_with_the_stack_key_the_repository_and_build_logs_use_it(render):
+    template = render(VARIANTS["hardened"])
+    assert template["Resources"]["ImageRepository"]["Properties"]["EncryptionConfiguration"] == {
+        "EncryptionType": "KMS", "KmsKey": {"Fn::GetAtt": ["StackKey", "Arn"]},
+    }
+    for group in ("ImageBuildLogGroup", "ImageBuildFunctionLogGroup"):
+        assert template["Resources"][group]["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["StackKey", "Arn"]}
+
+
+def test_the_project_builds_docker_images_on_a_small_machine_within_bounds_and_logs_to_its_group(default_template):
+    project = default_template["Resources"]["ImageBuildProject"]["Properties"]
+    assert project["Source"]["Type"] == "NO_SOURCE" and project["Artifacts"] == {"Type": "NO_ARTIFACTS"}
+    assert build_script() in json.loads(project["Source"]["BuildSpec"])["phases"]["build"]["commands"][0]
+    environment = project["Environment"]
+    assert (environment["PrivilegedMode"], environment["ComputeType"]) == (True, BUILD_COMPUTE_TYPE)
+    assert environment["Image"].startswith("aws/codebuild/")
+    assert project["LogsConfig"] == {"CloudWatchLogs": {"GroupName": {"Ref": "ImageBuildLogGroup"}, "Status": "ENABLED"}}
+    assert 5 <= project["TimeoutInMinutes"] <= 20 and project["QueuedTimeoutInMinutes"] == 5
+    assert project["ServiceRole"] == {"Fn::GetAtt": ["ImageBuildRole", "Arn"]}
+
+
+def test_the_function_gets_lambdas_longest_timeout_and_cloudformation_gives_up_soon_after(default_template):
+    function = default_template["Resources"]["ImageBuildFunction"]["Properties"]
+    assert function["Timeout"] == FUNCTION_TIMEOUT_SECONDS == 900
+    assert FUNCTION_TIMEOUT_SECONDS < SERVICE_TIMEOUT_SECONDS <= 3600
+    compile(function["Code"]["ZipFile"], "index.py", "exec")
+
+
+def statements(template: dict, role: str) -> list[dict]:
+    return template["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+
+
+def test_the_build_role_reaches_only_its_log_group_and_its_repository(default_template):
+    by_resource = {json.dumps(s["Resource"]): s["Action"] for s in statements(default_template, "ImageBuildRole")}
+    assert by_resource == {
+        json.dumps([{"Fn::GetAtt": ["ImageBuildLogGroup", "Arn"]}]): ["logs:CreateLogStream", "logs:PutLogEvents"],
+        json.dumps(["*"]): ["ecr:GetAuthorizationToken"],
+        json.dumps([{"Fn::GetAtt": ["ImageRepository", "Arn"]}]): [
+            "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload",
+            "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart",
+        ],
+    }
+    trust = default_template["Resources"]["ImageBuildRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+    assert trust["Principal"] == {"Service": ["codebuild.amazonaws.com"]}
+    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Fn::Sub": "${AWS::AccountId}"}}
+
+
+def test_the_function_role_runs_only_the_project_s_builds_and_reads_only_the_repository(default_template):
+    by_resource = {json.dumps(s["Resource"]): s["Action"] for s in statements(default_template, "ImageBuildFunctionRole")}
+    assert by_resource[json.dumps([{"Fn::GetAtt": ["ImageBuildProject", "Arn"]}])] == [
+        "codebuild:BatchGetBuilds", "codebuild:ListBuildsForProject", "codebuild:StartBuild", "codebuild:StopBuild",
+    ]
+    assert by_resource[json.dumps([{"Fn::GetAtt": ["ImageRepository", "Arn"]}])] == ["ecr:DescribeImages"]
+    assert json.dumps(["*"]) not in by_resource
+
+
+def test_no_default_names_an_image_outside_the_stack_but_a_configured_image_is_the_parameter_default(render):
+    spec = ServiceSpec(name="foodstore", path="/foodstore/foods/{foodId}", image="example.org/me/food:7")
+    template = render(StackConfig(services=(spec,)))
+    assert template["Parameters"]["FoodstoreImage"]["Default"] == "example.org/me/food:7"
+    text = json.dumps(render())
+    assert "public.ecr.aws/ecsapi" not in text and "docker.io" not in text
