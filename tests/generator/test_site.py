@@ -8,6 +8,7 @@ import json
 import re
 import subprocess
 
+import jsonschema
 import pytest
 
 from generator import StackConfig, build_template
@@ -263,3 +264,18 @@ def test_the_page_with_the_stack_key_lints_and_scans_clean(render, tmp_path):
     report = report if isinstance(report, dict) else report[0]
     assert report["results"]["failed_checks"] == [], [c["check_id"] for c in report["results"]["failed_checks"]]
     assert report["summary"]["passed"] > 60
+
+
+@pytest.mark.parametrize("variant", sorted(name for name, config in VARIANTS.items() if config.test_page))
+def test_the_config_the_stack_writes_is_valid_for_the_page(variant, render):
+    """The page reads config.json against web/config.schema.json: the stack's own must pass it."""
+    template = render(VARIANTS[variant])
+    config = json.loads(resolve_sub(template["Resources"]["SitePage"]["Properties"]["Config"], {
+        "HttpApi.ApiEndpoint": "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com",
+        "UserPoolClient": "4example0client0id0abcdefgh",
+        "AWS::Region": "eu-west-1",
+        "UserPool": "eu-west-1_AbCdEfGhI",
+    }))
+    schema = json.loads((REPO / "web" / "config.schema.json").read_text())
+    jsonschema.validate(config, schema)
+    assert [s["name"] for s in config["services"]] == [s.name for s in VARIANTS[variant].services]
