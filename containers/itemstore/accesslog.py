@@ -87,7 +87,8 @@ class AccessLogger(Logger):
                 environ["REQUEST_METHOD"],
                 environ["RAW_URI"],
                 environ["SERVER_PROTOCOL"],
-                resp.status_code or "-",
+                # gunicorn's own error answers (Worker.handle_error) set only the status text.
+                getattr(resp, "status_code", None) or (resp.status or "-").split(" ", 1)[0],
                 resp.sent if resp.sent is not None else "-",
                 request_time.seconds * 1_000_000 + request_time.microseconds,
                 '"%s"' % trace.translate(_ESCAPES) if trace else "-",

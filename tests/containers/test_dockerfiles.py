@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from itemstore.contract import DEFAULT_PORT
 
 CONTAINERS = Path(__file__).resolve().parents[2] / "containers"
 HADOLINT = Path(sys.executable).parent / "hadolint"
@@ -35,7 +36,7 @@ def test_the_image_defaults_match_the_generator_service(service, dockerfiles):
     env = dockerfiles[service.name].env
     assert env["TABLE_KEY"] == service.table_key
     assert env["ITEM_PATH_PREFIX"] == service.prefix
-    assert env["PORT"] == "8080"
+    assert env["PORT"] == str(DEFAULT_PORT)
     assert env["PYTHONDONTWRITEBYTECODE"] == "1"
 
 
