@@ -80,6 +80,15 @@ audit: $(DEV_STAMP) ## pip-audit the container requirements (needs PyPI's vulner
 lint-containers: $(DEV_STAMP) ## hadolint both container Dockerfiles
 	$(VENV)/bin/hadolint containers/food/Dockerfile containers/pet/Dockerfile
 
+# A local DynamoDB for `make tables`: make tables ENDPOINT=http://127.0.0.1:8000 [REGION=...] [CONFIG=stacks/x.toml]
+ENDPOINT ?= $(DYNAMODB_ENDPOINT_URL)
+REGION ?=
+CONFIG ?=
+
+.PHONY: tables
+tables: $(DEV_STAMP) ## Create each service's table on a local DynamoDB: ENDPOINT=http://127.0.0.1:8000 [REGION=] [CONFIG=]
+	$(PY) scripts/create_tables.py --endpoint-url "$(ENDPOINT)" $(if $(REGION),--region "$(REGION)") $(if $(CONFIG),--config "$(CONFIG)")
+
 .PHONY: bench-containers
 bench-containers: $(DEV_STAMP) $(NODE_STAMP) ## Load each container app under gunicorn + dynalite (wrk): req/s, latency, CPU per request
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
