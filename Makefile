@@ -26,8 +26,13 @@ $(BASE_STAMP): setup.cfg pyproject.toml generator/__init__.py
 	$(PY) -m pip install --quiet --disable-pip-version-check $(EDITABLE) -e .
 	@touch $@
 
+# The containers' hash-pinned requirements go in a pip call of their own: one hash in a call puts
+# pip in hash-checking mode for everything in it, and the editable checkout has no hash. The dev
+# tools come next (pip keeps the pinned versions, which satisfy them); pip check proves they agree.
 $(DEV_STAMP): $(BASE_STAMP) setup.cfg containers/requirements.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check $(EDITABLE) -e '.[dev]' -r containers/requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --only-binary=:all: -r containers/requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check $(EDITABLE) -e '.[dev]'
+	$(PY) -m pip check
 	@touch $@
 
 $(CHECKOV): Makefile

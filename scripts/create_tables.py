@@ -28,8 +28,8 @@ if str(REPO) not in sys.path:  # run as a file, like the other scripts
     sys.path.insert(0, str(REPO))
 
 from generator.config import ServiceSpec, StackConfig  # noqa: E402
-from generator.errors import ConfigError  # noqa: E402
 from generator.config_file import load_config  # noqa: E402
+from generator.errors import ConfigError  # noqa: E402
 from generator.storage import key_schema  # noqa: E402
 
 DEFAULT_REGION = "us-east-1"
