@@ -11,7 +11,7 @@ variable and what is allowed, and exit status 2 (CONFIG_ERROR_EXIT): gunicorn's 
 import os
 import sys
 
-from itemstore.contract import DEFAULT_PORT, ENV_PORT, GRACEFUL_TIMEOUT_SECONDS
+from itemstore.contract import DEFAULT_PORT, ENV_PORT, ENV_REGION, GRACEFUL_TIMEOUT_SECONDS
 from itemstore.settings import Settings, SettingsError, from_environment
 
 CONFIG_ERROR_EXIT = 2
@@ -70,7 +70,8 @@ timeout = _env_int("GUNICORN_TIMEOUT", 30, 1, 3600)
 
 # On SIGTERM (ECS stops a task: SIGTERM, then SIGKILL after the container's stopTimeout, 30 s by
 # default) gunicorn stops accepting, lets in-flight requests finish for up to graceful_timeout,
-# then exits. Keep it below stopTimeout so the workers are never killed mid-request.
+# then exits. The default is contract.GRACEFUL_TIMEOUT_SECONDS, which the template's stopTimeout
+# is set above, so the workers are never killed mid-request; an override must stay below it too.
 graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", GRACEFUL_TIMEOUT_SECONDS, 1, 3600)
 
 # Keep-alive: a proxy that reuses idle connections (API Gateway's VPC-link integration does) must
@@ -117,9 +118,20 @@ def on_starting(server) -> None:
     here passes there.
     """
     try:
-        Settings.from_mapping(from_environment())
+        settings = Settings.from_mapping(from_environment())
     except SettingsError as error:
         _config_error(str(error))
+    if settings.region is None and _botocore_region() is None:
+        # Each worker's client would fail with botocore's NoRegionError, a traceback per worker.
+        _config_error(str(SettingsError(
+            ENV_REGION, None, "required: the table's region (ECS sets it; locally, set AWS_REGION)")))
+
+
+def _botocore_region() -> str | None:
+    """The region botocore finds without AWS_REGION: AWS_DEFAULT_REGION or the config file's profile."""
+    import botocore.session
+
+    return botocore.session.get_session().get_config_variable("region")
 
 
 def post_fork(server, worker) -> None:
