@@ -24,7 +24,8 @@ def _json_response(text: str) -> Response:
 
 
 # `<prefix>/` names an item with an empty id, which DynamoDB cannot key. `<prefix>` alone (the
-# collection) is no route at all: there is no listing, so it is a 404 like any unknown path.
+# collection) is no route: there is no listing, so it is a 404 like any unknown path (werkzeug's
+# redirect to `<prefix>/` becomes that 404 in app.ItemStoreFlask).
 @bp.route("/", methods=["GET", "PUT"], strict_slashes=True)
 def empty_id() -> Response:
     raise ApiError(contract.ERROR_INVALID_ID, "The id is empty: use <prefix>/<id>.")
