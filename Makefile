@@ -30,8 +30,13 @@ $(BASE_STAMP): setup.cfg pyproject.toml generator/__init__.py
 	+$(PY) -c 'import pathlib, site; pathlib.Path(site.getsitepackages()[0], "ecsapi-itemstore.pth").write_text("$(CURDIR)/containers\n")'
 	+@touch $@
 
+# The containers' hash-pinned requirements go in a pip call of their own: one hash in a call puts
+# pip in hash-checking mode for everything in it, and the editable checkout has no hash. The dev
+# tools come next (pip keeps the pinned versions, which satisfy them); pip check proves they agree.
 $(DEV_STAMP): $(BASE_STAMP) setup.cfg containers/requirements.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check $(EDITABLE) -e '.[dev]' -r containers/requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --only-binary=:all: -r containers/requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check $(EDITABLE) -e '.[dev]'
+	$(PY) -m pip check
 	@touch $@
 
 $(CHECKOV): Makefile
@@ -116,6 +121,15 @@ lint-containers: $(DEV_STAMP) ## hadolint both container Dockerfiles
 .PHONY: lint-shell
 lint-shell: $(DEV_STAMP) ## shellcheck the image build's commands (generator/buildspec/build.sh)
 	$(VENV)/bin/shellcheck --severity=style --shell=bash generator/buildspec/build.sh
+
+# A local DynamoDB for `make tables`: make tables ENDPOINT=http://127.0.0.1:8000 [REGION=...] [CONFIG=stacks/x.toml]
+ENDPOINT ?= $(DYNAMODB_ENDPOINT_URL)
+REGION ?=
+CONFIG ?=
+
+.PHONY: tables
+tables: $(DEV_STAMP) ## Create each service's table on a local DynamoDB: ENDPOINT=http://127.0.0.1:8000 [REGION=] [CONFIG=]
+	$(PY) scripts/create_tables.py --endpoint-url "$(ENDPOINT)" $(if $(REGION),--region "$(REGION)") $(if $(CONFIG),--config "$(CONFIG)")
 
 .PHONY: bench-containers
 bench-containers: $(DEV_STAMP) $(NODE_STAMP) ## Load each container app under gunicorn + dynalite (wrk): req/s, latency, CPU per request

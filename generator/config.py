@@ -14,6 +14,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from itemstore.settings import SettingsError, check_overrides
+
 from .constants import (
     DEFAULT_CONTAINER_PORT,
     FARGATE_CPU_MEMORY,
@@ -140,7 +142,9 @@ class ServiceSpec:
     environment: tuple[tuple[str, str], ...] = ()
     """Extra container environment (name -> value); may not override the variables ecsapi sets
     (TABLE_NAME, TABLE_KEY, ITEM_PATH_PREFIX, AWS_REGION, PORT). No secrets here: plain text in
-    the task definition. Default: none."""
+    the task definition. DYNAMODB_*/RETRY_* names tune the item store's DynamoDB client and must be
+    ones it reads, with values that keep a request's worst case under API Gateway's 30 s (checked
+    by the container's own rules, itemstore.settings.check_overrides). Default: none."""
     log_retention_days: int | None = None
     """CloudWatch retention for this service's logs. Default: the stack's ``log_retention_days``."""
     throttle_rate_limit: int | None = None
@@ -193,6 +197,15 @@ class ServiceSpec:
                     f"environment.{name}", name,
                     f"ecsapi sets {', '.join(sorted(RESERVED_ENVIRONMENT))} itself; choose another name",
                 )
+        try:
+            # The container refuses at start what it cannot run with (worst case of a request over
+            # API Gateway's 30 s integration timeout, unknown or invalid DynamoDB client settings):
+            # refuse it here, before a deployment whose tasks would never start.
+            check_overrides(dict(environment))
+        except SettingsError as error:
+            # One variable, or several that are only wrong together (their worst case).
+            field = "environment" if "," in error.name else f"environment.{error.name}"
+            raise ConfigError(field, error.value, f"{error.name}: {error.allowed}") from None
         object.__setattr__(self, "environment", environment)
         if self.log_retention_days is not None:
             _one_of("log_retention_days", self.log_retention_days, LOG_RETENTION_DAYS)

@@ -14,6 +14,7 @@ from itemstore.contract import (
     ENV_TABLE_KEY,
     ENV_TABLE_NAME,
     GATEWAY_TIMEOUT_SECONDS,
+    GRACEFUL_TIMEOUT_SECONDS,
     HEALTH_CHECK_COMMAND,
     ITEM_METHODS,
     MAX_ID_BYTES,
@@ -24,7 +25,7 @@ from itemstore.contract import (
 # Re-exported: generator modules take every fact from here, the contract's among them.
 __all__ = [
     "DEFAULT_CONTAINER_PORT", "ENV_ITEM_PATH_PREFIX", "ENV_PORT", "ENV_REGION", "ENV_TABLE_KEY", "ENV_TABLE_NAME",
-    "HEALTH_CHECK_COMMAND", "ITEM_METHODS", "MAX_ID_BYTES", "MAX_ITEM_BYTES",
+    "GRACEFUL_TIMEOUT_SECONDS", "HEALTH_CHECK_COMMAND", "ITEM_METHODS", "MAX_ID_BYTES", "MAX_ITEM_BYTES",
 ]
 
 # API Gateway HTTP API private integrations reach Cloud Map services through a VPC link. The

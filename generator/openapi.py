@@ -7,8 +7,10 @@ need a JWT come from the same :class:`~generator.config.StackConfig` as the temp
 
 from __future__ import annotations
 
+from itemstore import contract
+
 from .config import ServiceSpec, StackConfig
-from .constants import ITEM_METHODS, MAX_ID_BYTES
+from .constants import ITEM_METHODS, MAX_ID_BYTES, MAX_ITEM_BYTES
 from .names import logical_id
 from .release import ReleaseSettings
 
@@ -21,27 +23,28 @@ INVOKE_URL = "https://{apiId}.execute-api.{region}.amazonaws.com"
 API_ID_PLACEHOLDER = "your-api-id"
 
 # Limits the item store enforces (containers/itemstore), stated to clients. DynamoDB sets each of them.
-MAX_ITEM_BYTES = 400 * 1024  # an item; the store refuses a larger body before reading it all
 MAX_NUMBER_DIGITS = 38  # significant digits of a number
 MAX_DEPTH = 32  # nesting of objects and lists
 
-# The item store's error codes, per method and status (containers/itemstore: items.py, dynamo.py,
-# errors.py). Every error body is {"error": {"code": ..., "message": ...}}; clients branch on code.
-ITEM_STORE_ERRORS: dict[str, dict[int, tuple[str, ...]]] = {
-    "GET": {
-        400: ("invalid_id",),
-        404: ("item_not_found",),
-        500: ("internal_error",),
-        503: ("dynamodb_unavailable",),
-    },
-    "PUT": {
-        400: ("invalid_id", "invalid_item"),
-        413: ("item_too_large",),
-        415: ("unsupported_media_type",),
-        500: ("internal_error",),
-        503: ("dynamodb_unavailable",),
-    },
-}
+# The item store's error codes an item operation can answer with, grouped by status: codes and
+# statuses come from the containers' contract (itemstore.contract); which apply to which method is
+# what items.py and dynamo.py do. Every error body is {"error": {"code": ..., "message": ...}}.
+_GET_ERRORS = (
+    contract.ERROR_INVALID_ID, contract.ERROR_ITEM_NOT_FOUND, contract.ERROR_INTERNAL,
+    contract.ERROR_DYNAMODB_UNAVAILABLE,
+)
+_PUT_ERRORS = (
+    contract.ERROR_INVALID_ID, contract.ERROR_INVALID_ITEM, contract.ERROR_ITEM_TOO_LARGE,
+    contract.ERROR_UNSUPPORTED_MEDIA_TYPE, contract.ERROR_INTERNAL, contract.ERROR_DYNAMODB_UNAVAILABLE,
+)
+
+
+def _by_status(codes: tuple[str, ...]) -> dict[int, tuple[str, ...]]:
+    statuses = sorted({contract.ERROR_STATUS[code] for code in codes})
+    return {status: tuple(c for c in codes if contract.ERROR_STATUS[c] == status) for status in statuses}
+
+
+ITEM_STORE_ERRORS: dict[str, dict[int, tuple[str, ...]]] = {"GET": _by_status(_GET_ERRORS), "PUT": _by_status(_PUT_ERRORS)}
 # Bodies API Gateway sends itself, before or instead of the container: {"message": ...}.
 GATEWAY_UNAUTHORIZED = "Unauthorized"
 GATEWAY_THROTTLED = "Too Many Requests"

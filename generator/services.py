@@ -34,6 +34,7 @@ from .constants import (
     ENV_REGION,
     ENV_TABLE_KEY,
     ENV_TABLE_NAME,
+    GRACEFUL_TIMEOUT_SECONDS,
     HEALTH_CHECK_COMMAND,
     WRITABLE_SCRATCH_PATH,
 )
@@ -44,6 +45,8 @@ from .network import Network
 from .parameters import ParameterInterface
 
 SCRATCH_VOLUME = "scratch"
+# gunicorn's graceful timeout plus time for the master to reap the workers and exit.
+STOP_TIMEOUT_SECONDS = GRACEFUL_TIMEOUT_SECONDS + 10
 
 
 @dataclass(frozen=True)
@@ -234,6 +237,10 @@ def _add_task_definition(
                             SourceVolume=SCRATCH_VOLUME, ContainerPath=WRITABLE_SCRATCH_PATH, ReadOnly=False
                         )
                     ],
+                    # ECS sends SIGTERM, then SIGKILL after StopTimeout (30 s by default on Fargate,
+                    # at most 120 s: "Container definitions", Amazon ECS Developer Guide); gunicorn
+                    # needs its graceful timeout to finish in-flight requests, so it must fit inside.
+                    StopTimeout=STOP_TIMEOUT_SECONDS,
                     HealthCheck=ecs.HealthCheck(
                         Command=list(HEALTH_CHECK_COMMAND), Interval=30, Timeout=5, Retries=3, StartPeriod=15
                     ),

@@ -27,8 +27,25 @@ from gunicorn.glogging import Logger
 _ESCAPES = str.maketrans({'"': '\\"', "\\": "\\\\"})
 
 
+def bind_urls(cfg) -> str:
+    """The configured addresses, as gunicorn writes a listener: ``http://0.0.0.0:8080``."""
+    scheme = "https" if cfg.is_ssl else "http"
+    urls = []
+    for address in cfg.address:
+        if isinstance(address, tuple):
+            host, port = address[0], address[1]
+            urls.append(f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}")
+        else:
+            urls.append(f"unix:{address}")
+    return ",".join(urls)
+
+
 class AccessLogger(Logger):
     """gunicorn's Logger (error log, reopening, syslog unchanged) with a cheap ``access()``.
+
+    One error-log line is completed: with ``reuse_port`` each worker opens its own socket and the
+    master holds none, so gunicorn logs ``Listening at:  (pid)`` with no address; this logger puts
+    the configured address there (each worker then logs the socket it bound, gunicorn_conf.post_fork).
 
     With ``accesslog = "-"`` the line is written straight to stdout under a lock (one write per
     line, so lines of concurrent threads never interleave); any other access-log destination
@@ -43,6 +60,13 @@ class AccessLogger(Logger):
         self._write_lock = threading.Lock()
         self._second = -1
         self._stamp = ""
+        self._bind = bind_urls(cfg)
+
+    def info(self, msg, *args, **kwargs) -> None:
+        if args and args[0] == "" and isinstance(msg, str) and msg.startswith("Listening at: %s"):
+            msg = msg.replace("%s", "%s (one SO_REUSEPORT socket per worker)", 1)
+            args = (self._bind, *args[1:])
+        super().info(msg, *args, **kwargs)
 
     def _now(self) -> str:
         # strftime once per second, not once per request.
@@ -63,7 +87,8 @@ class AccessLogger(Logger):
                 environ["REQUEST_METHOD"],
                 environ["RAW_URI"],
                 environ["SERVER_PROTOCOL"],
-                resp.status_code or "-",
+                # gunicorn's own error answers (Worker.handle_error) set only the status text.
+                getattr(resp, "status_code", None) or (resp.status or "-").split(" ", 1)[0],
                 resp.sent if resp.sent is not None else "-",
                 request_time.seconds * 1_000_000 + request_time.microseconds,
                 '"%s"' % trace.translate(_ESCAPES) if trace else "-",

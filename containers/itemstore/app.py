@@ -7,9 +7,26 @@ import logging
 from collections.abc import Mapping
 
 from flask import Flask, Response
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import RequestRedirect
 
 from itemstore import dynamo, errors, items
+from itemstore.contract import HEALTH_PATH
 from itemstore.settings import DEFAULTS, Settings, from_environment
+
+
+class ItemStoreFlask(Flask):
+    """Flask, except that a path the URL map would redirect is a 404 like any unknown path.
+
+    werkzeug answers ``<prefix>`` (no trailing '/') and ``//`` in a path with a 308 redirect, and
+    Flask sends routing redirects as they are, an HTML body, without calling the error handlers.
+    The API has no such paths to redirect to, and every error it sends is JSON.
+    """
+
+    def raise_routing_exception(self, request):
+        if isinstance(request.routing_exception, RequestRedirect):
+            raise NotFound()
+        super().raise_routing_exception(request)
 
 
 def create_app(config: Mapping | None = None) -> Flask:
@@ -17,7 +34,7 @@ def create_app(config: Mapping | None = None) -> Flask:
 
     Raises settings.SettingsError, naming the variable, when a setting is missing or invalid.
     """
-    app = Flask(__name__)
+    app = ItemStoreFlask(__name__)
     app.config.from_mapping(DEFAULTS)
     app.config.from_mapping(from_environment())
     if config is not None:
@@ -36,7 +53,7 @@ def create_app(config: Mapping | None = None) -> Flask:
 
     health_body = json.dumps({"status": "ok"})
 
-    @app.get("/health")
+    @app.get(HEALTH_PATH)
     def health() -> Response:
         # Liveness only: a DynamoDB outage must not make ECS replace every healthy task.
         return Response(health_body, mimetype="application/json")

@@ -12,12 +12,26 @@ import re
 from decimal import Context, Decimal
 from json.encoder import encode_basestring_ascii as _quote  # the C string encoder json.dumps uses
 
-# DynamoDB number limits: 38 significant digits; magnitude from 1E-130 to 9.99…E+125.
+# Where dynalite (the tests' DynamoDB) is more lenient than DynamoDB, the service checks DynamoDB's
+# rules itself, so a body dynalite would store is never one DynamoDB refuses in production.
+#
+# Numbers (Amazon DynamoDB Developer Guide, "Supported data types and naming rules", Number): up to
+# 38 digits of precision; positive from 1E-130 to 9.9999999999999999999999999999999999999E+125,
+# negative from -9.9999999999999999999999999999999999999E+125 to -1E-130, and zero.
 MAX_NUMBER_DIGITS = 38
 MIN_NUMBER_EXPONENT = -130
 MAX_NUMBER_EXPONENT = 125
-# DynamoDB nests maps and lists at most 32 levels deep.
+# Nesting (Developer Guide, "Constraints in Amazon DynamoDB", formerly "Limits"/"Quotas",
+# Attributes: nested attribute depth): maps and lists at most 32 levels deep, the item's own
+# attributes counting as level 1.
 MAX_DEPTH = 32
+# Attribute names (Developer Guide, "Supported data types and naming rules", Naming rules): "at least
+# one character long and less than 64 KB in size", UTF-8. dynalite stores an empty name; DynamoDB
+# refuses it. Applied to the names of the item's attributes and to the keys of nested maps alike.
+MAX_NAME_BYTES = 64 * 1024 - 1
+# Sets (SS, NS, BS) and binary (B), which DynamoDB refuses empty (sets) or allows only as non-key
+# values (binary), never come out of JSON: arrays become lists (L), which may be empty, and strings
+# become S. Empty strings are allowed (non-key attributes); the key is the id, which is never empty.
 _CONTEXT = Context(prec=MAX_NUMBER_DIGITS, Emin=-999999, Emax=999999)
 # A JSON number, as JSON (RFC 8259) spells it: DynamoDB's canonical N strings always match.
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\Z")
@@ -75,6 +89,17 @@ def _check_string(text: str) -> str:
     return text
 
 
+def _check_name(name: str) -> str:
+    """An attribute name or a map key, checked against DynamoDB's naming rules."""
+    if not name:
+        raise InvalidItem("an attribute name is empty; DynamoDB names are at least one character")
+    # 4 bytes per character at most: only a name this long can be over the limit.
+    if len(name) * 4 > MAX_NAME_BYTES and len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        raise InvalidItem(f"an attribute name is longer than {MAX_NAME_BYTES} bytes (UTF-8); DynamoDB "
+                          "names are less than 64 KB")
+    return _check_string(name)
+
+
 def to_attribute_value(value, depth: int = 0) -> dict:
     """One parsed JSON value as a DynamoDB AttributeValue."""
     kind = type(value)
@@ -89,7 +114,7 @@ def to_attribute_value(value, depth: int = 0) -> dict:
     if depth >= MAX_DEPTH:
         raise InvalidItem(f"the item nests lists and objects more than {MAX_DEPTH} levels deep")
     if kind is dict:
-        return {"M": {_check_string(k): to_attribute_value(v, depth + 1) for k, v in value.items()}}
+        return {"M": {_check_name(k): to_attribute_value(v, depth + 1) for k, v in value.items()}}
     if kind is list:
         return {"L": [to_attribute_value(v, depth + 1) for v in value]}
     raise InvalidItem(f"cannot store a {kind.__name__}")  # not reached for parsed JSON
@@ -97,7 +122,7 @@ def to_attribute_value(value, depth: int = 0) -> dict:
 
 def to_item(document: dict) -> dict:
     """A parsed JSON object as a DynamoDB item (a map of attribute names to AttributeValues)."""
-    return {_check_string(k): to_attribute_value(v, 1) for k, v in document.items()}
+    return {_check_name(k): to_attribute_value(v, 1) for k, v in document.items()}
 
 
 def _number_text(text: str) -> str:

@@ -37,3 +37,47 @@ MAX_ITEM_BYTES = 400 * 1024
 # integration timeout 30 s). A request's worst case inside the container must finish before that,
 # or the gateway answers 504 while the container is still retrying.
 GATEWAY_TIMEOUT_SECONDS = 30
+
+# gunicorn's graceful timeout: after SIGTERM, in-flight requests get this long to finish. ECS sends
+# SIGKILL stopTimeout seconds after SIGTERM (30 s when unset), so the template sets the container's
+# stopTimeout above this.
+GRACEFUL_TIMEOUT_SECONDS = 20
+
+# The stable `code` of every error body the service answers with
+# ({"error": {"code": ..., "message": ...}}), each with the one HTTP status it comes with.
+# Clients branch on the code; the generator documents them in the OpenAPI document.
+ERROR_BAD_REQUEST = "bad_request"  # a request HTTP cannot parse (gunicorn) or werkzeug refuses
+ERROR_INVALID_ID = "invalid_id"  # an empty id, or one over MAX_ID_BYTES
+ERROR_INVALID_ITEM = "invalid_item"  # a body that is not a JSON object DynamoDB can store
+ERROR_FORBIDDEN = "forbidden"  # a request gunicorn refuses to proxy (forwarded-header rules)
+ERROR_NOT_FOUND = "not_found"  # a path the service does not serve
+ERROR_ITEM_NOT_FOUND = "item_not_found"  # GET of an id that has no item
+ERROR_METHOD_NOT_ALLOWED = "method_not_allowed"  # another method than ITEM_METHODS on an item
+ERROR_ITEM_TOO_LARGE = "item_too_large"  # a body or an item over MAX_ITEM_BYTES
+ERROR_URI_TOO_LONG = "uri_too_long"  # a request line over gunicorn's limit_request_line
+ERROR_UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"  # PUT without Content-Type: application/json
+ERROR_EXPECTATION_FAILED = "expectation_failed"  # an Expect header other than 100-continue
+ERROR_HEADERS_TOO_LARGE = "headers_too_large"  # too many or too large header fields
+ERROR_INTERNAL = "internal_error"  # a bug; the traceback goes to the log only
+ERROR_NOT_IMPLEMENTED = "not_implemented"  # a transfer coding other than chunked
+ERROR_DYNAMODB_UNAVAILABLE = "dynamodb_unavailable"  # DynamoDB failed after the bounded attempts
+ERROR_SERVICE_UNAVAILABLE = "service_unavailable"  # any other 503
+ERROR_STATUS: dict[str, int] = {
+    ERROR_BAD_REQUEST: 400,
+    ERROR_INVALID_ID: 400,
+    ERROR_INVALID_ITEM: 400,
+    ERROR_FORBIDDEN: 403,
+    ERROR_NOT_FOUND: 404,
+    ERROR_ITEM_NOT_FOUND: 404,
+    ERROR_METHOD_NOT_ALLOWED: 405,
+    ERROR_ITEM_TOO_LARGE: 413,
+    ERROR_URI_TOO_LONG: 414,
+    ERROR_UNSUPPORTED_MEDIA_TYPE: 415,
+    ERROR_EXPECTATION_FAILED: 417,
+    ERROR_HEADERS_TOO_LARGE: 431,
+    ERROR_INTERNAL: 500,
+    ERROR_NOT_IMPLEMENTED: 501,
+    ERROR_DYNAMODB_UNAVAILABLE: 503,
+    ERROR_SERVICE_UNAVAILABLE: 503,
+}
+ERROR_CODES = tuple(ERROR_STATUS)

@@ -15,6 +15,7 @@ from json.encoder import encode_basestring_ascii as quote_json  # what json.dump
 import botocore.session
 from flask import Flask, current_app
 
+from itemstore import contract
 from itemstore.errors import ApiError
 from itemstore.settings import Settings
 from itemstore.transport import DynamoDBClient, DynamoDBError, DynamoDBUnreachable
@@ -97,8 +98,8 @@ class ItemTable:
             code, message = error.code, error.message
             if code == "ValidationException":
                 if "size has exceeded" in message and "hashkey" not in message.lower():
-                    return ApiError(413, "item_too_large", "The item exceeds DynamoDB's 400 KB item size limit.")
-                return ApiError(400, "invalid_item", f"DynamoDB rejected the item: {message}")
+                    return ApiError(contract.ERROR_ITEM_TOO_LARGE, "The item exceeds DynamoDB's 400 KB item size limit.")
+                return ApiError(contract.ERROR_INVALID_ITEM, f"DynamoDB rejected the item: {message}")
             if code not in UNAVAILABLE_CODES:
                 current_app.logger.error("DynamoDB error %s: %s", code, message)
             else:
@@ -107,7 +108,7 @@ class ItemTable:
             # Connection refused, connect or read timeout, connection reset: the client gave up
             # after its bounded attempts.
             current_app.logger.warning("DynamoDB unreachable: %s", error)
-        return ApiError(503, "dynamodb_unavailable", "The item store is unavailable; retry later.",
+        return ApiError(contract.ERROR_DYNAMODB_UNAVAILABLE, "The item store is unavailable; retry later.",
                         self._retry_after)
 
 

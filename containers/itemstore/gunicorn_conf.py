@@ -2,14 +2,37 @@
 
 Every value can be overridden from the environment (names in containers/README.md). The task runs
 with a read-only root filesystem and a writable /tmp: nothing here writes anywhere else.
+
+A bad setting stops the server before any worker boots, with one line on stderr that names the
+variable and what is allowed, and exit status 2 (CONFIG_ERROR_EXIT): gunicorn's own reports
+(a traceback per worker, then "Worker failed to boot") would bury the one line that matters.
 """
 
 import os
+import sys
+
+from itemstore.contract import DEFAULT_PORT, ENV_PORT, ENV_REGION, GRACEFUL_TIMEOUT_SECONDS
+from itemstore.settings import Settings, SettingsError, from_environment
+
+CONFIG_ERROR_EXIT = 2
 
 
-def _env_int(name: str, default: int) -> int:
+def _config_error(message: str):
+    print(f"itemstore: configuration error: {message}", file=sys.stderr, flush=True)
+    raise SystemExit(CONFIG_ERROR_EXIT)
+
+
+def _env_int(name: str, default: int, low: int, high: int) -> int:
     value = os.environ.get(name, "")
-    return int(value) if value else default
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = None
+    if number is None or not low <= number <= high:
+        _config_error(str(SettingsError(name, value, f"an integer from {low} to {high}")))
+    return number
 
 
 def _tmp_dir() -> str:
@@ -18,17 +41,20 @@ def _tmp_dir() -> str:
     for path in ("/dev/shm", "/tmp"):
         if os.path.isdir(path) and os.access(path, os.W_OK):
             return path
-    raise RuntimeError("neither /dev/shm nor /tmp is writable; mount a volume at /tmp")
+    _config_error("neither /dev/shm nor /tmp is writable; mount a volume at /tmp")
 
 
-bind = f"0.0.0.0:{_env_int('PORT', 8080)}"
+# The task definition sets PORT to the container port, 1024-65535 (the image runs as a non-root user).
+bind = f"0.0.0.0:{_env_int(ENV_PORT, DEFAULT_PORT, 1024, 65535)}"
 
 # gthread: each worker is one process with a pool of threads. Requests spend most of their time
 # waiting on DynamoDB, so threads give concurrency without a process (and a client, and ~40 MB)
 # each. Two workers keep the task serving while one is replaced after a crash.
-worker_class = "gthread"
-workers = _env_int("GUNICORN_WORKERS", 2)
-threads = _env_int("GUNICORN_THREADS", 8)
+# itemstore.worker is gunicorn's gthread worker whose own error answers (a request line too long,
+# a malformed request) are JSON like every other error of the API.
+worker_class = "itemstore.worker.ThreadWorker"
+workers = _env_int("GUNICORN_WORKERS", 2, 1, 64)
+threads = _env_int("GUNICORN_THREADS", 8, 1, 256)
 
 # Each worker listens on its own SO_REUSEPORT socket, so the kernel spreads new connections evenly
 # over the workers. With one shared socket, whichever worker wakes first accepts a burst of
@@ -40,12 +66,13 @@ reuse_port = True
 
 # Worst case of one request is bounded by the DynamoDB timeouts and attempts (a few seconds, see
 # Settings.worst_case_seconds); a worker silent for longer than this is stuck and is replaced.
-timeout = _env_int("GUNICORN_TIMEOUT", 30)
+timeout = _env_int("GUNICORN_TIMEOUT", 30, 1, 3600)
 
 # On SIGTERM (ECS stops a task: SIGTERM, then SIGKILL after the container's stopTimeout, 30 s by
 # default) gunicorn stops accepting, lets in-flight requests finish for up to graceful_timeout,
-# then exits. Keep it below stopTimeout so the workers are never killed mid-request.
-graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 20)
+# then exits. The default is contract.GRACEFUL_TIMEOUT_SECONDS, which the template's stopTimeout
+# is set above, so the workers are never killed mid-request; an override must stay below it too.
+graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", GRACEFUL_TIMEOUT_SECONDS, 1, 3600)
 
 # Keep-alive: a proxy that reuses idle connections (API Gateway's VPC-link integration does) must
 # be the side that closes them; if the server closes an idle connection just as the proxy sends a
@@ -54,8 +81,8 @@ graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 20)
 # integrations; AWS proxies in front of targets use 60 s (ALB's default) or 350 s (NLB), so 75 s
 # clears the common case. With gthread an idle kept-alive connection costs a poller entry, not a
 # thread, so a long keep-alive is cheap; worker_connections bounds the total.
-keepalive = _env_int("GUNICORN_KEEPALIVE", 75)
-worker_connections = _env_int("GUNICORN_WORKER_CONNECTIONS", 1000)
+keepalive = _env_int("GUNICORN_KEEPALIVE", 75, 1, 3600)
+worker_connections = _env_int("GUNICORN_WORKER_CONNECTIONS", 1000, 1, 100000)
 
 worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR") or _tmp_dir()
 
@@ -64,7 +91,8 @@ worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR") or _tmp_dir()
 control_socket_disable = True
 
 # A percent-encoded 2048-byte id is up to 6144 bytes of request line; gunicorn's default (4094)
-# would refuse it with a non-JSON 400 before the app could answer.
+# would refuse it before the app could answer. 8190 is gunicorn's maximum; a longer request line is
+# a 414 with the JSON error body (itemstore.worker).
 limit_request_line = 8190
 
 # Logs go to stdout/stderr, which the awslogs driver ships to CloudWatch.
@@ -81,3 +109,32 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
 # The app is imported in each worker after the fork, so each worker builds its own DynamoDB
 # client (botocore connection pools must not be shared across processes).
 preload_app = False
+
+
+def on_starting(server) -> None:
+    """Check the app's settings in the master, before any worker boots (see the module docstring).
+
+    Workers build the same settings from the same environment (create_app), so a value that passes
+    here passes there.
+    """
+    try:
+        settings = Settings.from_mapping(from_environment())
+    except SettingsError as error:
+        _config_error(str(error))
+    if settings.region is None and _botocore_region() is None:
+        # Each worker's client would fail with botocore's NoRegionError, a traceback per worker.
+        _config_error(str(SettingsError(
+            ENV_REGION, None, "required: the table's region (ECS sets it; locally, set AWS_REGION)")))
+
+
+def _botocore_region() -> str | None:
+    """The region botocore finds without AWS_REGION: AWS_DEFAULT_REGION or the config file's profile."""
+    import botocore.session
+
+    return botocore.session.get_session().get_config_variable("region")
+
+
+def post_fork(server, worker) -> None:
+    # With reuse_port the master holds no socket, so gunicorn's "Listening at:" line has no address
+    # (itemstore.accesslog fills in the configured one); each worker says what it has bound.
+    server.log.info("Worker %s listening at: %s", worker.pid, ",".join(str(s) for s in worker.sockets))

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from itemstore import codec
+from itemstore import codec, contract
+from itemstore.contract import MAX_ID_BYTES, MAX_ITEM_BYTES
 from itemstore.dynamo import get_table
 from itemstore.errors import ApiError
-from itemstore.settings import DYNAMODB_MAX_ITEM_BYTES
 
-# DynamoDB's limit on a partition key value, in UTF-8 bytes.
-MAX_ID_BYTES = 2048
 JSON = "application/json"
 
 bp = Blueprint("items", __name__)
@@ -18,16 +16,19 @@ bp = Blueprint("items", __name__)
 
 def _check_id(item_id: str) -> None:
     if len(item_id) * 4 > MAX_ID_BYTES and len(item_id.encode("utf-8")) > MAX_ID_BYTES:
-        raise ApiError(400, "invalid_id", f"The id is longer than {MAX_ID_BYTES} bytes (UTF-8).")
+        raise ApiError(contract.ERROR_INVALID_ID, f"The id is longer than {MAX_ID_BYTES} bytes (UTF-8).")
 
 
 def _json_response(text: str) -> Response:
     return Response(text, status=200, mimetype=JSON)
 
 
-@bp.route("/", methods=["GET", "PUT"], strict_slashes=False)
+# `<prefix>/` names an item with an empty id, which DynamoDB cannot key. `<prefix>` alone (the
+# collection) is no route: there is no listing, so it is a 404 like any unknown path (werkzeug's
+# redirect to `<prefix>/` becomes that 404 in app.ItemStoreFlask).
+@bp.route("/", methods=["GET", "PUT"], strict_slashes=True)
 def empty_id() -> Response:
-    raise ApiError(400, "invalid_id", "The id is empty: use <prefix>/<id>.")
+    raise ApiError(contract.ERROR_INVALID_ID, "The id is empty: use <prefix>/<id>.")
 
 
 @bp.get("/<item_id>")
@@ -35,13 +36,13 @@ def get_item(item_id: str) -> Response:
     _check_id(item_id)
     item = get_table().get(item_id)
     if item is None:
-        raise ApiError(404, "item_not_found", "No item has this id.")
+        raise ApiError(contract.ERROR_ITEM_NOT_FOUND, "No item has this id.")
     return _json_response(codec.item_to_json(item))
 
 
 def _read_body(req) -> bytes:
-    limit = DYNAMODB_MAX_ITEM_BYTES
-    too_large = ApiError(413, "item_too_large", f"The body exceeds DynamoDB's item size limit of {limit} bytes.")
+    limit = MAX_ITEM_BYTES
+    too_large = ApiError(contract.ERROR_ITEM_TOO_LARGE, f"The body exceeds DynamoDB's item size limit of {limit} bytes.")
     if req.content_length is not None and req.content_length > limit:
         raise too_large
     # Read at most one byte past the limit: a chunked body has no Content-Length to check.
@@ -56,7 +57,7 @@ def put_item(item_id: str) -> Response:
     _check_id(item_id)
     req = request._get_current_object()  # one context lookup instead of one per attribute
     if req.mimetype != JSON or req.mimetype_params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
-        raise ApiError(415, "unsupported_media_type", "Send the item as Content-Type: application/json (UTF-8).")
+        raise ApiError(contract.ERROR_UNSUPPORTED_MEDIA_TYPE, "Send the item as Content-Type: application/json (UTF-8).")
     body = _read_body(req)
     table = get_table()
     try:
@@ -69,6 +70,6 @@ def put_item(item_id: str) -> Response:
         document[key] = item_id
         item = codec.to_item(document)
     except codec.InvalidItem as error:
-        raise ApiError(400, "invalid_item", str(error)) from None
+        raise ApiError(contract.ERROR_INVALID_ITEM, str(error)) from None
     table.put(item)
     return _json_response(codec.item_to_json(item))

@@ -34,6 +34,8 @@ REGION = "us-east-1"
 if str(CONTAINERS) not in sys.path:  # the image puts containers/ on PYTHONPATH the same way (/app)
     sys.path.insert(0, str(CONTAINERS))
 
+from itemstore.contract import HEALTH_PATH  # noqa: E402 (needs containers/ on sys.path)
+
 # Dummy credentials and no shared config: boto3 must never find real credentials or a profile.
 AWS_TEST_ENV = {
     "AWS_ACCESS_KEY_ID": "test",
@@ -314,7 +316,7 @@ class Gunicorn(LocalProcess):
 
     def _healthy(self) -> bool:
         try:
-            return http_request(self.port, "GET", "/health", timeout=1)[0] == 200
+            return http_request(self.port, "GET", HEALTH_PATH, timeout=1)[0] == 200
         except OSError:
             return False
 
@@ -389,7 +391,7 @@ def app_factory(dynalite):
     def make(service: Service, **overrides):
         config = {
             "TABLE_NAME": service.table_name,
-            "TABLE_KEY": service.key_attribute,
+            "TABLE_KEY": service.table_key,
             "ITEM_PATH_PREFIX": service.prefix,
             "AWS_REGION": REGION,
             "DYNAMODB_ENDPOINT_URL": dynalite.url,

@@ -83,3 +83,35 @@ def test_item_to_json_passes_binary_through_as_dynamodb_sends_it():
 
 def test_item_to_json_respells_a_number_that_is_not_json():
     assert codec.item_to_json({"n": {"N": ".5"}}) == '{"n":0.5}'
+
+
+@pytest.mark.parametrize("document", [{"": 1}, {"m": {"": 1}}, {"l": [{"": True}]}])
+def test_empty_attribute_names_are_refused_at_every_level(document):
+    with pytest.raises(codec.InvalidItem, match="name is empty"):
+        codec.to_item(document)
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_attribute_names_must_be_under_64_kb_of_utf8(nested):
+    def item(name):
+        return {"m": {name: "v"}} if nested else {name: "v"}
+
+    codec.to_item(item("n" * codec.MAX_NAME_BYTES))
+    codec.to_item(item("é" * (codec.MAX_NAME_BYTES // 2)))  # 2 bytes each: 65534 bytes
+    with pytest.raises(codec.InvalidItem, match="longer than 65535 bytes"):
+        codec.to_item(item("n" * (codec.MAX_NAME_BYTES + 1)))
+    with pytest.raises(codec.InvalidItem, match="longer than"):
+        codec.to_item(item("é" * (codec.MAX_NAME_BYTES // 2 + 1)))  # 32768 characters, 65536 bytes
+
+
+def test_json_never_makes_sets_or_binary_so_empty_ones_cannot_be_sent():
+    # DynamoDB refuses empty sets; JSON arrays become lists (empty allowed), strings become S.
+    assert codec.to_item(codec.parse_json(b'{"a": [], "s": "", "m": {}}')) == {
+        "a": {"L": []}, "s": {"S": ""}, "m": {"M": {}}}
+
+
+@pytest.mark.parametrize("number", ["-1E-130", "-9.9999999999999999999999999999999999999E+125"])
+def test_negative_numbers_have_the_same_range(number):
+    assert codec.canonical_number(Decimal(number)).startswith("-")
+    with pytest.raises(codec.InvalidItem):
+        codec.canonical_number(Decimal(number) * 10 if "E+" in number else Decimal(number) / 10)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from itemstore.contract import DEFAULT_PORT
 
 CONTAINERS = Path(__file__).resolve().parents[2] / "containers"
 HADOLINT = Path(sys.executable).parent / "hadolint"
@@ -35,13 +37,21 @@ def test_the_image_defaults_match_the_generator_service(service, dockerfiles):
     env = dockerfiles[service.name].env
     assert env["TABLE_KEY"] == service.table_key
     assert env["ITEM_PATH_PREFIX"] == service.prefix
-    assert env["PORT"] == "8080"
+    assert env["PORT"] == str(DEFAULT_PORT)
     assert env["PYTHONDONTWRITEBYTECODE"] == "1"
 
 
-def test_the_base_image_is_an_exact_slim_python(service, dockerfiles):
+def test_the_base_image_is_an_exact_slim_python_from_ecr_publics_docker_mirror(service, dockerfiles):
+    # ECR Public's mirror of Docker's official images, not Docker Hub (issue 8).
     base = dockerfiles[service.name].one("FROM")
-    assert re.fullmatch(r"python:3\.11\.\d+-slim-[a-z]+", base), base
+    assert re.fullmatch(r"public\.ecr\.aws/docker/library/python:3\.11\.\d+-slim-[a-z]+", base), base
+
+
+def test_pip_installs_only_hash_checked_wheels(service, dockerfiles):
+    (install,) = [rest for rest in dockerfiles[service.name].all("RUN") if "pip install" in rest]
+    words = shlex.split(install.split("&&")[0])
+    assert {"--require-hashes", "--only-binary=:all:", "--no-cache-dir"} <= set(words), words
+    assert words[words.index("--requirement") + 1] == "requirements.txt"
 
 
 def test_the_image_runs_as_a_numeric_non_root_user(service, dockerfiles):
@@ -55,12 +65,44 @@ def test_the_images_differ_only_in_their_service_settings(dockerfiles):
     assert food == pet
 
 
+def _requirements() -> dict[str, list[str]]:
+    """Each requirement line of requirements.txt (continuations joined): the pin -> its options."""
+    text = (CONTAINERS / "requirements.txt").read_text().replace("\\\n", " ")
+    lines = [line.split() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return {words[0]: words[1:] for words in lines}
+
+
 def test_runtime_requirements_are_pinned_exactly():
-    lines = [line.strip() for line in (CONTAINERS / "requirements.txt").read_text().splitlines()]
-    requirements = [line for line in lines if line and not line.startswith("#")]
+    requirements = _requirements()
     assert {r.split("==")[0].lower() for r in requirements} >= {"flask", "gunicorn", "boto3", "botocore"}
     for requirement in requirements:
         assert re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][A-Za-z0-9.]*", requirement), requirement
+
+
+def test_every_requirement_carries_sha256_hashes_and_nothing_else():
+    for requirement, options in _requirements().items():
+        assert options, f"{requirement} has no --hash"
+        for option in options:
+            assert re.fullmatch(r"--hash=sha256:[0-9a-f]{64}", option), f"{requirement}: {option}"
+        assert len(set(options)) == len(options), requirement
+
+
+def test_the_pins_hold_their_whole_dependency_closure():
+    # Hash-checking mode refuses any dependency that is not pinned and hashed itself. Offline: the
+    # dependencies the venv's copies of the pinned distributions declare (at these exact versions,
+    # `make test` installs them from this file), with markers evaluated for this Python on Linux.
+    from importlib.metadata import distribution
+
+    from packaging.requirements import Requirement
+
+    pins = dict(r.lower().split("==") for r in _requirements())
+    for name, version in pins.items():
+        dist = distribution(name)
+        assert dist.version == version, f"the venv has {name} {dist.version}, requirements.txt pins {version}"
+        for spec in dist.requires or []:
+            requirement = Requirement(spec)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                assert requirement.name.lower() in pins, f"{name} needs {requirement}, which is not pinned"
 
 
 def test_dockerignore_sends_only_what_the_images_copy(dockerfiles):

@@ -16,6 +16,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from itemstore import contract
+from itemstore.contract import HEALTH_PATH, MAX_ITEM_BYTES
 
 pytestmark = pytest.mark.integration
 
@@ -42,13 +44,13 @@ def test_each_image_serves_only_its_own_path(gunicorn_servers, services):
     food, pet = services
     status, _, body = gunicorn_servers[food.name].request("GET", pet.url("x"))
     assert status == 404
-    assert _json(body)["error"]["code"] == "not_found"
+    assert _json(body)["error"]["code"] == contract.ERROR_NOT_FOUND
 
 
 def test_chunked_body_over_400_kb_is_413(gunicorn_servers, service):
     # No Content-Length: the app must count what it reads.
     server = gunicorn_servers[service.name]
-    body = json.dumps({"blob": "x" * (400 * 1024)}).encode()
+    body = json.dumps({"blob": "x" * MAX_ITEM_BYTES}).encode()
     chunks = (body[i:i + 65536] for i in range(0, len(body), 65536))
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     try:
@@ -56,7 +58,7 @@ def test_chunked_body_over_400_kb_is_413(gunicorn_servers, service):
                            headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"})
         response = connection.getresponse()
         assert response.status == 413
-        assert json.loads(response.read())["error"]["code"] == "item_too_large"
+        assert json.loads(response.read())["error"]["code"] == contract.ERROR_ITEM_TOO_LARGE
     finally:
         connection.close()
     assert server.request("GET", service.url("chunked"))[0] == 404
@@ -77,7 +79,7 @@ def test_health_answers_without_touching_dynamodb(start_gunicorn, service, black
     # DynamoDB "up" but never answering: liveness must still be 200, immediately.
     server = start_gunicorn(service, DYNAMODB_ENDPOINT_URL=f"http://127.0.0.1:{blackhole}")
     started = time.monotonic()
-    status, _, body = server.request("GET", "/health")
+    status, _, body = server.request("GET", HEALTH_PATH)
     assert (status, json.loads(body)) == (200, {"status": "ok"})
     assert time.monotonic() - started < 0.5
 
@@ -167,7 +169,7 @@ def test_unreachable_dynamodb_is_a_503_within_the_bound(start_gunicorn, service,
         elapsed = time.monotonic() - started
         assert status == 503, data
         assert headers["Retry-After"] == "3"
-        assert json.loads(data)["error"]["code"] == "dynamodb_unavailable"
+        assert json.loads(data)["error"]["code"] == contract.ERROR_DYNAMODB_UNAVAILABLE
         assert elapsed < bound + 0.5, f"{method} took {elapsed:.2f} s"
 
 
@@ -219,7 +221,7 @@ def test_connections_are_spread_over_the_workers(start_gunicorn, dynalite, servi
         for connection in connections:
             connection.connect()
         for connection in connections:  # kept alive: each stays open on the worker that accepted it
-            connection.request("GET", "/health")
+            connection.request("GET", HEALTH_PATH)
             assert connection.getresponse().read() == b'{"status": "ok"}'
         held = {pid: _open_sockets(pid) - idle[pid] for pid in workers}
         assert 30 <= sum(held.values()) <= 34, held  # the readiness probe's socket may come and go

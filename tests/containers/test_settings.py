@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 from itemstore import create_app
-from itemstore.settings import Settings, SettingsError
+from itemstore.contract import ENV_ITEM_PATH_PREFIX, ENV_TABLE_NAME, GATEWAY_TIMEOUT_SECONDS
+from itemstore.settings import Settings, SettingsError, check_overrides
 
 BASE = {"TABLE_NAME": "foods", "TABLE_KEY": "foodId", "ITEM_PATH_PREFIX": "/foodstore/foods",
         "AWS_REGION": "us-east-1", "DYNAMODB_ENDPOINT_URL": "http://127.0.0.1:9"}
@@ -46,3 +47,45 @@ def test_worst_case_bounds_every_attempt_and_backoff():
     settings = Settings.from_mapping({**BASE, "DYNAMODB_CONNECT_TIMEOUT": "1", "DYNAMODB_READ_TIMEOUT": "2",
                                       "DYNAMODB_MAX_ATTEMPTS": "3"})
     assert settings.worst_case_seconds == 3 * 3 + (1 + 2)
+
+
+def test_settings_whose_worst_case_reaches_the_gateway_timeout_are_refused_naming_them():
+    # 5 x (1 + 2) s + backoff 1 + 2 + 4 + 8 s = 30 s: not below API Gateway's limit.
+    with pytest.raises(SettingsError) as error:
+        Settings.from_mapping({**BASE, "DYNAMODB_MAX_ATTEMPTS": "5"})
+    message = str(error.value)
+    for name in ("DYNAMODB_CONNECT_TIMEOUT", "DYNAMODB_READ_TIMEOUT", "DYNAMODB_MAX_ATTEMPTS"):
+        assert name in message
+    assert f"{GATEWAY_TIMEOUT_SECONDS} s" in message
+    assert Settings.from_mapping({**BASE, "DYNAMODB_MAX_ATTEMPTS": "4"}).worst_case_seconds < GATEWAY_TIMEOUT_SECONDS
+
+
+def test_the_defaults_fit_the_gateway_timeout():
+    assert Settings.from_mapping(BASE).worst_case_seconds < GATEWAY_TIMEOUT_SECONDS
+
+
+@pytest.mark.parametrize("environment", [
+    {}, {"DYNAMODB_MAX_ATTEMPTS": "4"}, {"DYNAMODB_READ_TIMEOUT": "0.5", "RETRY_AFTER_SECONDS": "5"},
+    {"DYNAMODB_ENDPOINT_URL": "http://127.0.0.1:8000"}, {"LOG_LEVEL": "debug", "OTHER": "anything"},
+])
+def test_check_overrides_accepts_what_the_service_would_run_with(environment):
+    check_overrides(environment)
+
+
+@pytest.mark.parametrize(("environment", "named"), [
+    ({"DYNAMODB_MAX_ATTEMPTS": "10"}, "DYNAMODB_MAX_ATTEMPTS"),
+    ({"DYNAMODB_READ_TIMEOUT": "60"}, "DYNAMODB_READ_TIMEOUT"),
+    ({"DYNAMODB_CONNECT_TIMEOUT": "0"}, "DYNAMODB_CONNECT_TIMEOUT"),
+    ({"DYNAMODB_MAX_ATTEMPTS": "three"}, "DYNAMODB_MAX_ATTEMPTS"),
+    ({"RETRY_AFTER_SECONDS": "-1"}, "RETRY_AFTER_SECONDS"),
+    ({"DYNAMODB_ENDPOINT_URL": "localhost:8000"}, "DYNAMODB_ENDPOINT_URL"),
+    ({"DYNAMODB_MAX_ATTEMPT": "2"}, "DYNAMODB_MAX_ATTEMPT"),  # a typo is not silently ignored
+])
+def test_check_overrides_refuses_what_the_service_would_refuse(environment, named):
+    with pytest.raises(SettingsError, match=named):
+        check_overrides(environment)
+
+
+def test_check_overrides_ignores_the_names_the_template_sets():
+    # TABLE_NAME and friends come from the template, which the generator checks itself.
+    check_overrides({ENV_TABLE_NAME: "", ENV_ITEM_PATH_PREFIX: "not a path"})

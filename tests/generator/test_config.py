@@ -157,3 +157,22 @@ def test_the_test_page_is_on_by_default_and_only_true_or_false_turns_it_off():
     assert StackConfig().test_page is True
     assert StackConfig(test_page=False).test_page is False
     refused(lambda: StackConfig(test_page="no"), "test_page", "true or false")
+
+
+@pytest.mark.parametrize("environment, field, words", [
+    # Each alone is a valid setting; with the other defaults the worst case passes the gateway's 30 s.
+    ({"DYNAMODB_MAX_ATTEMPTS": "10"}, "environment", "API Gateway's 30 s"),
+    ({"DYNAMODB_READ_TIMEOUT": "60"}, "environment", "API Gateway's 30 s"),
+    ({"DYNAMODB_MAX_ATTEMPTS": "0"}, "environment.DYNAMODB_MAX_ATTEMPTS", "1 to 10"),
+    ({"DYNAMODB_MAX_ATEMPTS": "2"}, "environment.DYNAMODB_MAX_ATEMPTS", "not a setting of the item store"),
+])
+def test_client_overrides_the_container_would_refuse_are_refused_here(environment, field, words):
+    with pytest.raises(ConfigError) as caught:
+        ServiceSpec(name="food", path="/f/{id}", environment=environment)
+    assert caught.value.field == field
+    assert words in str(caught.value)
+
+
+def test_client_overrides_within_the_gateway_timeout_are_accepted():
+    spec = ServiceSpec(name="food", path="/f/{id}", environment={"DYNAMODB_MAX_ATTEMPTS": "2", "LOG_LEVEL": "debug"})
+    assert dict(spec.environment)["DYNAMODB_MAX_ATTEMPTS"] == "2"

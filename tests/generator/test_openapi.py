@@ -151,13 +151,29 @@ def test_503_documents_retry_after_and_both_bodies(document):
 
 
 def _item_store_errors() -> set[tuple[int, str]]:
-    """(status, code) of every ApiError(...) and error_response(...) with literal arguments in the item store."""
+    """(status, code) of every ApiError(code, ...) and error_response(status, code, ...) in the item
+    store whose code is a literal or an itemstore.contract constant (ApiError's status is the contract's)."""
+    from itemstore import contract
+
+    def code_of(node):
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Attribute) and getattr(node.value, "id", None) == "contract":
+            return getattr(contract, node.attr)
+        return None
+
     found = set()
     for source in sorted(ITEM_STORE.glob("*.py")):
         for node in ast.walk(ast.parse(source.read_text(), str(source))):
-            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) in {"ApiError", "error_response"}
-                    and len(node.args) >= 2 and all(isinstance(a, ast.Constant) for a in node.args[:2])):
-                found.add((node.args[0].value, node.args[1].value))
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None)
+            if name == "ApiError" and node.args and code_of(node.args[0]) is not None:
+                code = code_of(node.args[0])
+                found.add((contract.ERROR_STATUS[code], code))
+            elif (name == "error_response" and len(node.args) >= 2 and isinstance(node.args[0], ast.Constant)
+                  and code_of(node.args[1]) is not None):
+                found.add((node.args[0].value, code_of(node.args[1])))
     return found
 
 
@@ -192,12 +208,12 @@ def test_item_store_error_bodies_match_the_documented_shape(document):
 
 
 def test_stated_limits_are_the_ones_the_item_store_enforces():
-    from itemstore import codec, items, settings
+    from itemstore import codec, contract
 
     from generator import openapi
 
-    assert openapi.MAX_ID_BYTES == items.MAX_ID_BYTES
-    assert openapi.MAX_ITEM_BYTES == settings.DYNAMODB_MAX_ITEM_BYTES
+    assert openapi.MAX_ID_BYTES == contract.MAX_ID_BYTES
+    assert openapi.MAX_ITEM_BYTES == contract.MAX_ITEM_BYTES
     assert openapi.MAX_NUMBER_DIGITS == codec.MAX_NUMBER_DIGITS
     assert openapi.MAX_DEPTH == codec.MAX_DEPTH
 

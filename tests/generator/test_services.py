@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from generator import ServiceSpec, StackConfig
-from generator.constants import HEALTH_CHECK_COMMAND
+from generator.constants import GRACEFUL_TIMEOUT_SECONDS, HEALTH_CHECK_COMMAND
 
 from .conftest import VARIANTS, resources
 
@@ -155,3 +155,10 @@ def test_every_log_group_has_retention(default_template):
 def test_cluster_has_container_insights(default_template):
     settings = default_template["Resources"]["Cluster"]["Properties"]["ClusterSettings"]
     assert settings == [{"Name": "containerInsights", "Value": "enabled"}]
+
+
+def test_the_container_stop_timeout_leaves_gunicorn_its_graceful_timeout(default_template):
+    for name, task in resources(default_template, "AWS::ECS::TaskDefinition").items():
+        [container] = task["Properties"]["ContainerDefinitions"]
+        # Fargate accepts 2-120 s ("Container definitions", Amazon ECS Developer Guide).
+        assert GRACEFUL_TIMEOUT_SECONDS < container["StopTimeout"] <= 120, name

@@ -1,0 +1,50 @@
+"""itemstore.contract: the facts the generator and the containers share, and what keeps them honest."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+from itemstore import gunicorn_conf
+from itemstore.contract import (
+    DEFAULT_PORT,
+    ERROR_CODES,
+    ERROR_STATUS,
+    GRACEFUL_TIMEOUT_SECONDS,
+)
+
+from .conftest import CONTAINERS
+
+
+def test_settings_and_contract_import_only_the_standard_library():
+    # The generator imports both; neither may pull in Flask, werkzeug or botocore.
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import itemstore.settings, itemstore.contract; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in {'flask', 'werkzeug', 'botocore', 'gunicorn'}))")
+    result = subprocess.run([sys.executable, "-c", code, str(CONTAINERS)], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_every_error_code_has_one_status_and_the_fallback_codes_agree_with_it():
+    from itemstore.errors import STATUS_CODES, status_and_code
+
+    assert len(ERROR_CODES) == len(set(ERROR_CODES)) == len(ERROR_STATUS)
+    assert all(400 <= status < 600 for status in ERROR_STATUS.values())
+    for status, code in STATUS_CODES.items():
+        assert ERROR_STATUS[code] == status
+    for status in (402, 409, 418, 502, 504):  # statuses with no code of their own
+        answered, code = status_and_code(status)
+        assert ERROR_STATUS[code] == answered
+
+
+def test_gunicorn_defaults_come_from_the_contract(monkeypatch):
+    for name in ("PORT", "GUNICORN_GRACEFUL_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)
+    conf = importlib.reload(gunicorn_conf)
+    assert conf.bind == f"0.0.0.0:{DEFAULT_PORT}"
+    assert conf.graceful_timeout == GRACEFUL_TIMEOUT_SECONDS
+
+
+def test_the_graceful_timeout_ends_before_ecs_default_stop_timeout():
+    # ECS sends SIGKILL 30 s after SIGTERM when the task definition sets no stopTimeout.
+    assert GRACEFUL_TIMEOUT_SECONDS < 30
