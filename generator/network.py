@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from troposphere import GetAtt, GetAZs, Ref, Select, Sub, Tags, Template, ec2, kms
+from troposphere import GetAtt, Ref, Sub, Tags, Template, ec2, kms
 
 from . import iam as policies
 from .config import NatMode, StackConfig
 from .logs import add_log_group
 from .names import logical_id
+from .zones import Zones
 
 
 @dataclass(frozen=True)
@@ -22,9 +23,9 @@ class Network:
     """Tasks need these routes (through NAT) before they can pull images; services depend on them."""
 
 
-def add_network(template: Template, config: StackConfig, key: kms.Key | None) -> Network:
-    """A VPC across ``config.az_count`` AZs with NAT per ``config.nat_mode``, and flow logs when
-    ``config.vpc_flow_logs`` is on."""
+def add_network(template: Template, config: StackConfig, key: kms.Key | None, zones: Zones) -> Network:
+    """A VPC across ``config.az_count`` AZs (the ones ``zones`` chose) with NAT per
+    ``config.nat_mode``, and flow logs when ``config.vpc_flow_logs`` is on."""
     vpc = template.add_resource(
         ec2.VPC(
             "Vpc",
@@ -56,7 +57,8 @@ def add_network(template: Template, config: StackConfig, key: kms.Key | None) ->
     nat_gateways: list[ec2.NatGateway] = []
     for index in range(config.az_count):
         number = index + 1
-        zone = Select(index, GetAZs(""))
+        # Not GetAZs: its first names may be AZs without VPC link or Fargate support in this account.
+        zone = zones.name(index)
         public = _add_subnet(template, "Public", number, vpc, zone, public_cidrs[index], public_table)
         public_subnets.append(public)
         if config.nat_mode is NatMode.PER_AZ or index == 0:
@@ -135,7 +137,7 @@ def _add_flow_logs(template: Template, config: StackConfig, key: kms.Key | None,
     log_group = add_log_group(template, config, key, "FlowLogGroup")
     role = template.add_resource(
         policies.role(
-            "FlowLogRole", policies.flow_logs_trust(), "deliver-flow-logs", policies.write_flow_logs(log_group)
+            "FlowLogRole", policies.flow_logs_trust(), "deliver-flow-logs", *policies.write_flow_logs(log_group)
         )
     )
     template.add_resource(

@@ -6,8 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from troposphere import (
+    And,
+    Equals,
     GetAtt,
     If,
+    Not,
     Parameter,
     Ref,
     Sub,
@@ -36,6 +39,9 @@ from .constants import (
     ENV_TABLE_NAME,
     GRACEFUL_TIMEOUT_SECONDS,
     HEALTH_CHECK_COMMAND,
+    MAX_MIN_TASKS,
+    MAX_TASKS,
+    MIN_MIN_TASKS,
     WRITABLE_SCRATCH_PATH,
 )
 from .image import ImageBuild, uses_built_image
@@ -90,7 +96,7 @@ def add_service_parameters(template: Template, interface: ParameterInterface, sp
             ),
         )
 
-    return ServiceParameters(
+    parameters = ServiceParameters(
         image=interface.add(
             template, group, "Container image",
             Parameter(
@@ -102,14 +108,46 @@ def add_service_parameters(template: Template, interface: ParameterInterface, sp
             ),
         ),
         min_tasks=number(
-            "MinTasks", "Minimum tasks", spec.min_tasks, 0, 1000,
-            "Fewest running tasks (also the desired count at creation). Must not exceed the maximum.",
+            "MinTasks", "Minimum tasks", spec.min_tasks, MIN_MIN_TASKS, MAX_MIN_TASKS,
+            f"Fewest running tasks, {MIN_MIN_TASKS}-{MAX_MIN_TASKS}: the scaling floor, reached at creation. "
+            "Must not exceed the maximum.",
         ),
-        max_tasks=number("MaxTasks", "Maximum tasks", spec.max_tasks, 1, 1000, "Most running tasks."),
+        max_tasks=number("MaxTasks", "Maximum tasks", spec.max_tasks, 1, MAX_TASKS, "Most running tasks."),
         cpu_target=number(
             "CpuTarget", "Target CPU utilization (%)", spec.cpu_target, 10, 90,
             "Average CPU utilization that target-tracking scaling aims for.",
         ),
+    )
+    _add_task_count_rule(template, spec, parameters)
+    return parameters
+
+
+def _add_task_count_rule(template: Template, spec: ServiceSpec, parameters: ServiceParameters) -> None:
+    """``<Name>TaskCounts``: CloudFormation refuses MinTasks above MaxTasks before it creates or
+    updates anything (Application Auto Scaling would refuse it only after the ECS service exists).
+
+    Rule functions compare strings, not numbers ("Rule functions", AWS CloudFormation Template
+    Reference: Fn::And, Fn::Contains, Fn::Equals, Fn::Not ...), so the assertion lists cases: for
+    each allowed floor m above 1, not (MinTasks is m and MaxTasks is one of 1 .. m-1). Fn::And
+    takes at most ten conditions, which the nine floors 2 .. MAX_MIN_TASKS fit.
+    """
+    minimum, maximum = Ref(parameters.min_tasks), Ref(parameters.max_tasks)
+    cases = [
+        Not(And(Equals(minimum, str(floor)), {"Fn::Contains": [[str(count) for count in range(1, floor)], maximum]}))
+        for floor in range(MIN_MIN_TASKS + 1, MAX_MIN_TASKS + 1)
+    ]
+    template.add_rule(
+        logical_id(spec.name, "TaskCounts"),
+        {
+            "Assertions": [
+                {
+                    "Assert": And(*cases) if len(cases) > 1 else cases[0],
+                    "AssertDescription": (
+                        f"{parameters.min_tasks.title} must not exceed {parameters.max_tasks.title} ({spec.name} service)"
+                    ),
+                }
+            ]
+        },
     )
 
 
@@ -179,9 +217,7 @@ def add_service(
             ],
         )
     )
-    service = _add_ecs_service(
-        template, spec, parameters, network, cluster, task_definition, security_group, discovery_service
-    )
+    service = _add_ecs_service(template, spec, network, cluster, task_definition, security_group, discovery_service)
     scalable_target = _add_scaling(template, spec, parameters, cluster, service)
     return Service(
         spec=spec,
@@ -261,7 +297,6 @@ def _add_task_definition(
 def _add_ecs_service(
     template: Template,
     spec: ServiceSpec,
-    parameters: ServiceParameters,
     network: Network,
     cluster: Cluster,
     task_definition: ecs.TaskDefinition,
@@ -274,14 +309,24 @@ def _add_ecs_service(
         if cluster.capacity_strategy
         else {"LaunchType": "FARGATE"}
     )
+    # Tasks pull their image through NAT: without the routes they would fail to start. A capacity
+    # provider strategy works only once the cluster's association exists, and deleting the
+    # association fails while services still use its providers: created before, deleted after.
+    depends_on = [route.title for route in network.private_default_routes]
+    if cluster.capacity_providers is not None:
+        depends_on.append(cluster.capacity_providers.title)
     return template.add_resource(
         ecs.Service(
             logical_id(spec.name, "Service"),
-            # Tasks pull their image through NAT: without the routes they would fail to start.
-            DependsOn=[route.title for route in network.private_default_routes],
+            DependsOn=depends_on,
             Cluster=Ref(cluster.cluster),
             TaskDefinition=Ref(task_definition),
-            DesiredCount=Ref(parameters.min_tasks),
+            # No DesiredCount: CloudFormation then starts a new service with 1 task and leaves the
+            # count alone on every update, so a stack update never scales in a service that
+            # autoscaling scaled out (aws/aws-cdk#13130 quotes this CloudFormation behaviour). The
+            # scalable target, registered next, moves the count into [MinTasks, MaxTasks]
+            # ("RegisterScalableTarget", Application Auto Scaling API Reference), on create and
+            # whenever the parameters change.
             **placement,
             NetworkConfiguration=ecs.NetworkConfiguration(
                 AwsvpcConfiguration=ecs.AwsvpcConfiguration(
