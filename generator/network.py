@@ -16,7 +16,6 @@ from .zones import Zones
 @dataclass(frozen=True)
 class Network:
     vpc: ec2.VPC
-    public_subnets: tuple[ec2.Subnet, ...]
     private_subnets: tuple[ec2.Subnet, ...]
     private_route_tables: tuple[ec2.RouteTable, ...]
     private_default_routes: tuple[ec2.Route, ...]
@@ -53,14 +52,13 @@ def add_network(template: Template, config: StackConfig, key: kms.Key | None, zo
     )
 
     public_cidrs, private_cidrs = config.subnet_cidrs()
-    public_subnets, private_subnets, private_tables, private_routes = [], [], [], []
+    private_subnets, private_tables, private_routes = [], [], []
     nat_gateways: list[ec2.NatGateway] = []
     for index in range(config.az_count):
         number = index + 1
         # Not GetAZs: its first names may be AZs without VPC link or Fargate support in this account.
         zone = zones.name(index)
         public = _add_subnet(template, "Public", number, vpc, zone, public_cidrs[index], public_table)
-        public_subnets.append(public)
         if config.nat_mode is NatMode.PER_AZ or index == 0:
             eip = template.add_resource(
                 ec2.EIP(logical_id("NatGateway", number, "Eip"), Domain="vpc", DependsOn=attachment.title)
@@ -100,7 +98,6 @@ def add_network(template: Template, config: StackConfig, key: kms.Key | None, zo
         _add_flow_logs(template, config, key, vpc)
     return Network(
         vpc=vpc,
-        public_subnets=tuple(public_subnets),
         private_subnets=tuple(private_subnets),
         private_route_tables=tuple(private_tables),
         private_default_routes=tuple(private_routes),

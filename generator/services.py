@@ -67,7 +67,8 @@ class ServiceParameters:
 
 @dataclass(frozen=True)
 class Service:
-    """Handles to everything one service created, for the API, outputs, alarms and dashboards."""
+    """Handles to what later code wires to: the API (security group, Cloud Map service), outputs,
+    and alarms or dashboards (table, ECS service, scalable target, task-count parameters)."""
 
     spec: ServiceSpec
     parameters: ServiceParameters
@@ -75,10 +76,6 @@ class Service:
     discovery_service: servicediscovery.Service
     security_group: ec2.SecurityGroup
     service: ecs.Service
-    task_definition: ecs.TaskDefinition
-    task_role: iam.Role
-    execution_role: iam.Role
-    log_group: logs.LogGroup
     scalable_target: aas.ScalableTarget
 
 
@@ -226,10 +223,6 @@ def add_service(
         discovery_service=discovery_service,
         security_group=security_group,
         service=service,
-        task_definition=task_definition,
-        task_role=task_role,
-        execution_role=execution_role,
-        log_group=log_group,
         scalable_target=scalable_target,
     )
 

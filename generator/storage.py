@@ -47,12 +47,10 @@ def add_table(template: Template, config: StackConfig, key: kms.Key | None, serv
     return skip_checks(table, *([] if key is not None else [TABLE_WITHOUT_CMK]))
 
 
-def add_table_endpoint(
-    template: Template, network: Network, tables: list[dynamodb.Table]
-) -> ec2.VPCEndpoint:
+def add_table_endpoint(template: Template, network: Network, tables: list[dynamodb.Table]) -> None:
     """A gateway endpoint (free) on the private route tables that admits item access to the stack's
     tables only: a task that tried to reach another table through it would be refused."""
-    return template.add_resource(
+    template.add_resource(
         ec2.VPCEndpoint(
             "DynamoDbEndpoint",
             VpcId=Ref(network.vpc),

@@ -47,7 +47,6 @@ class Zones:
     """The chosen AZs, for the subnets."""
 
     choice: AvailabilityZonesResource
-    parameter: Parameter
 
     def name(self, index: int) -> GetAtt:
         """The name of the ``index``-th AZ (from 0), as the deploying account calls it."""
@@ -81,4 +80,4 @@ def add_zones(template: Template, interface: ParameterInterface, config: StackCo
             Zones=Ref(parameter),
         )
     )
-    return Zones(choice=choice, parameter=parameter)
+    return Zones(choice=choice)
