@@ -163,7 +163,6 @@ def _environment(spec: ServiceSpec, table: dynamodb.Table) -> list[ecs.Environme
 
 def add_service(
     template: Template,
-    interface: ParameterInterface,
     config: StackConfig,
     spec: ServiceSpec,
     parameters: ServiceParameters,

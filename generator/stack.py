@@ -49,7 +49,7 @@ def build_template(config: StackConfig | None = None, release: ReleaseSettings |
     )
     services = [
         add_service(
-            template, interface, config, spec, parameters[spec.name], image, network, cluster,
+            template, config, spec, parameters[spec.name], image, network, cluster,
             table=tables[spec.name],
             discovery_service=add_discovery_service(template, discovery, spec),
             key=key,
