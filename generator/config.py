@@ -293,8 +293,9 @@ class StackConfig:
     nat_mode: NatMode = NatMode.PER_AZ
     """``per-az`` (a NAT gateway per AZ, highly available) or ``single`` (one, cheaper). Default per-az."""
     data_deletion_policy: DeletionPolicy = DeletionPolicy.RETAIN
-    """DeletionPolicy and UpdateReplacePolicy of the tables and the user pool: ``Retain`` keeps the
-    data when the stack is deleted (delete it by hand), ``Delete`` removes it. Default Retain."""
+    """What happens to tables, user pool, key and log groups: ``Retain`` keeps them when the stack
+    is deleted or they are replaced (delete them by hand), though a failed first create still
+    deletes what it made (generator/retention.py); ``Delete`` removes them. Default Retain."""
     fargate_spot_percent: int = 0
     """Share of tasks (by weight) on Fargate Spot, 0–100; Spot tasks can be stopped at two minutes'
     notice. Default 0 (all on-demand)."""

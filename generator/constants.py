@@ -73,7 +73,7 @@ LOG_RETENTION_DAYS = (
 # ECS Developer Guide), and a service at 0 tasks reports no CPU, so it would never scale out. The
 # floor is at most MAX_MIN_TASKS because the template's Rules can compare MinTasks and MaxTasks
 # only by listing values (rule functions have no numeric comparison), one assertion per allowed
-# floor; MAX_TASKS is Application Auto Scaling's range for the parameter.
+# floor. MAX_TASKS bounds the MaxTasks parameter.
 MIN_MIN_TASKS = 1
 MAX_MIN_TASKS = 10
 MAX_TASKS = 1000

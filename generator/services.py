@@ -303,7 +303,9 @@ def _add_ecs_service(
     )
     # Tasks pull their image through NAT: without the routes they would fail to start. A capacity
     # provider strategy works only once the cluster's association exists, and deleting the
-    # association fails while services still use its providers: created before, deleted after.
+    # association while a service still uses it fails ("The specified capacity provider is in use
+    # and cannot be removed"; aws/containers-roadmap#631 recommends this DependsOn): the
+    # association is created before the services and deleted after them.
     depends_on = [route.title for route in network.private_default_routes]
     if cluster.capacity_providers is not None:
         depends_on.append(cluster.capacity_providers.title)

@@ -37,7 +37,8 @@ def build_template(config: StackConfig | None = None, release: ReleaseSettings |
     interface = ParameterInterface()
 
     key = add_stack_key(template, config)
-    network = add_network(template, config, key, add_zones(template, interface, config, key))
+    zones = add_zones(template, interface, config, key)
+    network = add_network(template, config, key, zones)
     cluster = add_cluster(template, config)
     tables = {spec.name: add_table(template, config, key, spec) for spec in config.services}
     add_table_endpoint(template, network, list(tables.values()))
