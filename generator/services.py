@@ -51,6 +51,8 @@ from .network import Network
 from .parameters import ParameterInterface
 
 SCRATCH_VOLUME = "scratch"
+# 1 to MAX_TASKS (1000) written without leading zeros, signs or decimals.
+TASK_COUNT_PATTERN = "^([1-9][0-9]{0,2}|1000)$"
 # gunicorn's graceful timeout plus time for the master to reap the workers and exit.
 STOP_TIMEOUT_SECONDS = GRACEFUL_TIMEOUT_SECONDS + 10
 
@@ -104,12 +106,27 @@ def add_service_parameters(template: Template, interface: ParameterInterface, sp
                 ),
             ),
         ),
-        min_tasks=number(
-            "MinTasks", "Minimum tasks", spec.min_tasks, MIN_MIN_TASKS, MAX_MIN_TASKS,
-            f"Fewest running tasks, {MIN_MIN_TASKS}-{MAX_MIN_TASKS}: the scaling floor, reached at creation. "
-            "Must not exceed the maximum.",
+        # Task counts are strings of canonical digits: the Rules compare them as strings (see
+        # _add_task_count_rule), where a Number parameter would also take "04" or "4.0".
+        min_tasks=interface.add(
+            template, group, "Minimum tasks",
+            Parameter(
+                logical_id(spec.name, "MinTasks"), Type="String", Default=str(spec.min_tasks),
+                AllowedValues=[str(count) for count in range(MIN_MIN_TASKS, MAX_MIN_TASKS + 1)],
+                Description=(
+                    f"Fewest running tasks, {MIN_MIN_TASKS}-{MAX_MIN_TASKS}: the scaling floor, reached at "
+                    "creation. Must not exceed the maximum."
+                ),
+            ),
         ),
-        max_tasks=number("MaxTasks", "Maximum tasks", spec.max_tasks, 1, MAX_TASKS, "Most running tasks."),
+        max_tasks=interface.add(
+            template, group, "Maximum tasks",
+            Parameter(
+                logical_id(spec.name, "MaxTasks"), Type="String", Default=str(spec.max_tasks),
+                AllowedPattern=TASK_COUNT_PATTERN, ConstraintDescription=f"a whole number from 1 to {MAX_TASKS}",
+                Description=f"Most running tasks, 1-{MAX_TASKS}.",
+            ),
+        ),
         cpu_target=number(
             "CpuTarget", "Target CPU utilization (%)", spec.cpu_target, 10, 90,
             "Average CPU utilization that target-tracking scaling aims for.",

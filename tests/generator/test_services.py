@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from generator import ConfigError, ServiceSpec, StackConfig
@@ -139,7 +141,7 @@ def test_spec_scaling_values_become_parameter_defaults(render):
     spec = ServiceSpec(name="foodstore", path="/f/{id}", min_tasks=2, max_tasks=9, cpu_target=70)
     parameters = render(StackConfig(services=(spec,)))["Parameters"]
     assert (parameters["FoodstoreMinTasks"]["Default"], parameters["FoodstoreMaxTasks"]["Default"],
-            parameters["FoodstoreCpuTarget"]["Default"]) == (2, 9, 70)
+            parameters["FoodstoreCpuTarget"]["Default"]) == ("2", "9", 70)
 
 
 def test_every_log_group_has_retention(default_template):
@@ -198,13 +200,18 @@ def rule_allows(template: dict, name: str, parameters: dict[str, str]) -> bool:
 
 
 def test_the_rules_refuse_min_tasks_above_max_tasks_and_allow_every_other_pair(default_template):
-    # CloudFormation passes parameter values to rules as strings; every pair the parameters allow.
+    # Rules compare strings; the parameters admit each count in one spelling only, so every pair
+    # they admit is here, and the rule must decide each as the numbers compare.
     minimum, maximum = (default_template["Parameters"][f"Foodstore{p}"] for p in ("MinTasks", "MaxTasks"))
-    assert (minimum["MinValue"], minimum["MaxValue"], maximum["MinValue"], maximum["MaxValue"]) == (1, 10, 1, 1000)
-    for low in range(minimum["MinValue"], minimum["MaxValue"] + 1):
-        for high in range(maximum["MinValue"], maximum["MaxValue"] + 1):
-            values = {"FoodstoreMinTasks": str(low), "FoodstoreMaxTasks": str(high)}
-            assert rule_allows(default_template, "Foodstore", values) == (low <= high), values
+    assert minimum["AllowedValues"] == [str(n) for n in range(1, 11)]
+    spelled = [str(n) for n in range(1, 1001)]
+    assert all(re.fullmatch(maximum["AllowedPattern"], text) for text in spelled)
+    for other in ("0", "01", "4.0", "+4", " 4", "1001", "", "1e2"):
+        assert not re.fullmatch(maximum["AllowedPattern"], other), other
+    for low in minimum["AllowedValues"]:
+        for high in spelled:
+            values = {"FoodstoreMinTasks": low, "FoodstoreMaxTasks": high}
+            assert rule_allows(default_template, "Foodstore", values) == (int(low) <= int(high)), values
     description = default_template["Rules"]["FoodstoreTaskCounts"]["Assertions"][0]["AssertDescription"]
     assert description == "FoodstoreMinTasks must not exceed FoodstoreMaxTasks (foodstore service)"
     assert sorted(default_template["Rules"]) == ["FoodstoreTaskCounts", "PetstoreTaskCounts"]
