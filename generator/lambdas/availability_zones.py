@@ -174,7 +174,7 @@ def pin(zones: list[Zone], pinned: list[str], count: int, region: str) -> list[Z
     unsupported = [zone for zone in chosen if supported is not None and zone.zone_id not in supported]
     if unsupported:
         raise ResourceFailed(
-            f"AvailabilityZones: {', '.join(map(str, unsupported))} does not support {WHAT} "
-            f"(AWS documents {', '.join(sorted(supported))} in {region})"
+            f"AvailabilityZones: {', '.join(map(str, unsupported))} is not among the AZs where AWS documents "
+            f"{WHAT} (in {region}: {', '.join(sorted(supported))})"
         )
     return chosen

@@ -105,7 +105,8 @@ def test_pinned_azs_by_name_or_zone_id_are_used_in_the_order_given(moto):
 @pytest.mark.parametrize(
     ("pinned", "reason"),
     [
-        ("us-east-1e,us-east-1a", "us-east-1e (use1-az3) does not support HTTP API VPC links and Fargate"),
+        ("us-east-1e,us-east-1a", "us-east-1e (use1-az3) is not among the AZs where AWS documents HTTP API VPC "
+                                  "links and Fargate (in us-east-1: use1-az1, use1-az2, use1-az4, use1-az5, use1-az6)"),
         ("us-east-1a", "names 1 AZs (us-east-1a) but the stack needs exactly 2"),
         ("us-east-1a,us-east-1z", "us-east-1z is not an available AZ of us-east-1"),
         ("us-east-1b,use1-az1", "names an AZ twice"),
