@@ -56,11 +56,7 @@ ACCESS_LOG_FORMAT = json.dumps(
 class Api:
     api: apigw.Api
     stage: apigw.Stage
-    vpc_link: apigw.VpcLink
-    authorizer: apigw.Authorizer
-    integrations: dict[str, apigw.Integration]
-    routes: dict[str, apigw.Route]
-    """Route key (``GET /foodstore/foods/{foodId}``) -> route."""
+    """The ``$default`` stage: its throttling, access logs and (for alarms) its metrics."""
 
 
 def add_api(
@@ -115,9 +111,7 @@ def add_api(
         integrations[service.spec.name] = _add_integration(template, api, vpc_link, service)
         routes.update(_add_routes(template, api, authorizer, integrations[service.spec.name], service.spec))
     stage = _add_stage(template, config, key, api, services, routes)
-    return Api(
-        api=api, stage=stage, vpc_link=vpc_link, authorizer=authorizer, integrations=integrations, routes=routes
-    )
+    return Api(api=api, stage=stage)
 
 
 def _add_vpc_link(template: Template, network: Network, services: list[Service]) -> apigw.VpcLink:

@@ -25,10 +25,16 @@ REPO = Path(__file__).resolve().parent.parent
 CONTAINERS = REPO / "containers"
 WEB = REPO / "web"
 MANIFEST = "release_manifest.json"
+# The Dockerfile (under containers/) of each default service, written once: the source archive
+# carries them, the container tests check and run each service as its own builds it, and the
+# stack's build uses BUILT_DOCKERFILE for every service (the Dockerfiles differ only in default
+# environment values, which every task definition sets anyway).
+SERVICE_DOCKERFILES: dict[str, str] = {"foodstore": "food/Dockerfile", "petstore": "pet/Dockerfile"}
+BUILT_DOCKERFILE = SERVICE_DOCKERFILES["foodstore"]
 # The container build context (what the Dockerfiles COPY, and the Dockerfiles), as one tar. Not
 # compressed: gzip output differs between zlib builds, and the digest must be the same anywhere.
 SOURCE_ARCHIVE = "itemstore-source.tar"
-BUILD_CONTEXT_FILES = ("requirements.txt", "food/Dockerfile", "pet/Dockerfile")
+BUILD_CONTEXT_FILES = ("requirements.txt", *sorted(SERVICE_DOCKERFILES.values()))
 BUILD_CONTEXT_PACKAGE = "itemstore"
 # The test page's static files (its config.json is written per stack, never released).
 WEB_FILES = ("index.html", "app.js", "style.css")

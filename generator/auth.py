@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from troposphere import Ref, Sub, Template, cognito
 
-from .config import DeletionPolicy, MfaMode, StackConfig, ThreatProtection
+from .config import MfaMode, StackConfig, ThreatProtection
 from .constants import COGNITO_ISSUER
+from .retention import data_policies
 
 # The only sign-in flows the app client allows: password sign-in and token refresh.
 EXPLICIT_AUTH_FLOWS = ("ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH")
@@ -25,7 +26,6 @@ class Auth:
 
 
 def add_auth(template: Template, config: StackConfig) -> Auth:
-    deletion = config.data_deletion_policy.value
     threat_protection = (
         {
             "UserPoolTier": "PLUS",
@@ -59,9 +59,9 @@ def add_auth(template: Template, config: StackConfig) -> Auth:
             MfaConfiguration=config.mfa.value,
             **({"EnabledMfas": ["SOFTWARE_TOKEN_MFA"]} if config.mfa is not MfaMode.OFF else {}),
             **threat_protection,
-            DeletionProtection="ACTIVE" if config.data_deletion_policy is DeletionPolicy.RETAIN else "INACTIVE",
-            DeletionPolicy=deletion,
-            UpdateReplacePolicy=deletion,
+            # Inactive: a failed first create must be able to delete the pool (see retention.py).
+            DeletionProtection="INACTIVE",
+            **data_policies(config),
         )
     )
     client = template.add_resource(

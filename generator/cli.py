@@ -19,7 +19,7 @@ from pathlib import Path
 from .config import StackConfig
 from .config_file import load_config
 from .errors import ConfigError
-from .limits import fit_of
+from .limits import fit_of, inline_size_warning
 from .release import ReleaseSettings
 from .render import FORMATS, openapi_file, render_files, render_openapi, render_template, usage_of, write_atomically
 
@@ -155,7 +155,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     if args.check:
         return _output(lambda: _report_stale(diffs))
-    return _output(lambda: print("".join(f"wrote {path}\n" for path in files), end=""))
+    status = _output(lambda: print("".join(f"wrote {path}\n" for path in files), end=""))
+    if args.command == "template":
+        template_path = args.out / release.template_file(args.format)
+        warning = inline_size_warning(str(template_path), len(files[template_path].encode("utf-8")))
+        if warning is not None:
+            print(f"ecsapi: warning: {warning}", file=sys.stderr)
+    return status
 
 
 def _report_stale(diffs: list[list[str]]) -> int:

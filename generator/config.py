@@ -21,6 +21,9 @@ from .constants import (
     FARGATE_CPU_MEMORY,
     ITEM_METHODS,
     LOG_RETENTION_DAYS,
+    MAX_MIN_TASKS,
+    MAX_TASKS,
+    MIN_MIN_TASKS,
     RESERVED_ENVIRONMENT,
 )
 from .errors import ConfigError
@@ -34,6 +37,8 @@ TAG_KEY = re.compile(r"^(?!aws:)[\w .:/=+@-]{1,128}$")
 # Names that say "this is a secret": such values belong in Secrets Manager, not in plain text.
 SECRET_NAME = re.compile(r"(?i)(secret|passw(or)?d|token|credential|api_?key|private_?key|access_?key)")
 ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+# An AZ name (us-east-1a, us-gov-west-1b) or a zone ID (use1-az4, usgw1-az1).
+AZ_NAME_OR_ID = re.compile(r"^([a-z]{2}(-[a-z]+)+-[0-9]+[a-z]|[a-z]+[0-9]+-az[0-9]+)$")
 
 
 class NatMode(str, enum.Enum):
@@ -132,7 +137,8 @@ class ServiceSpec:
     memory: int = 512
     """Fargate memory (MiB); must be a size Fargate accepts for ``cpu``. Default 512."""
     min_tasks: int = 1
-    """Fewest running tasks, 0–1000; also the desired count at creation. Default 1."""
+    """Fewest running tasks, 1–10, at most ``max_tasks``: the scaling floor, which the service
+    reaches at creation. Not 0: target tracking cannot scale out a service with no tasks. Default 1."""
     max_tasks: int = 4
     """Most running tasks, 1–1000, at least ``min_tasks``. Default 4."""
     cpu_target: int = 50
@@ -173,8 +179,13 @@ class ServiceSpec:
                 f"with cpu {self.cpu} Fargate accepts {allowed_memory[0]}-{allowed_memory[-1]} MiB "
                 f"in these steps: {', '.join(map(str, allowed_memory))}",
             )
-        _int_in("min_tasks", self.min_tasks, 0, 1000)
-        _int_in("max_tasks", self.max_tasks, 1, 1000)
+        if self.min_tasks == 0:
+            raise ConfigError(
+                "min_tasks", 0,
+                f"must be {MIN_MIN_TASKS}-{MAX_MIN_TASKS}: CPU target tracking cannot scale out a service that runs no tasks",
+            )
+        _int_in("min_tasks", self.min_tasks, MIN_MIN_TASKS, MAX_MIN_TASKS)
+        _int_in("max_tasks", self.max_tasks, 1, MAX_TASKS)
         if self.min_tasks > self.max_tasks:
             raise ConfigError("min_tasks", self.min_tasks, f"must not exceed max_tasks ({self.max_tasks})")
         _int_in("cpu_target", self.cpu_target, 10, 90)
@@ -269,6 +280,12 @@ class StackConfig:
     """The services, 1 or more; names and paths unique, no path a prefix of another's route."""
     az_count: int = 3
     """Availability zones, 2–6; each gets a public and a private subnet. Default 3."""
+    availability_zones: tuple[str, ...] | None = None
+    """The AZs to place the subnets in, exactly ``az_count`` of them, by name (``us-east-1a``) or,
+    the same in every account, by zone ID (``use1-az4``); the default of the stack's
+    ``AvailabilityZones`` parameter. Default (None): the stack chooses, at deploy time, AZs whose
+    zone IDs AWS documents as supporting HTTP API VPC links and Fargate
+    (generator/lambdas/availability_zones.py)."""
     vpc_cidr: str = "10.0.0.0/16"
     """The VPC's IPv4 block, /16 to /24. Default 10.0.0.0/16."""
     subnet_prefix_length: int = 20
@@ -276,8 +293,9 @@ class StackConfig:
     nat_mode: NatMode = NatMode.PER_AZ
     """``per-az`` (a NAT gateway per AZ, highly available) or ``single`` (one, cheaper). Default per-az."""
     data_deletion_policy: DeletionPolicy = DeletionPolicy.RETAIN
-    """DeletionPolicy and UpdateReplacePolicy of the tables and the user pool: ``Retain`` keeps the
-    data when the stack is deleted (delete it by hand), ``Delete`` removes it. Default Retain."""
+    """What happens to tables, user pool, key and log groups: ``Retain`` keeps them when the stack
+    is deleted or they are replaced (delete them by hand), though a failed first create still
+    deletes what it made (generator/retention.py); ``Delete`` removes them. Default Retain."""
     fargate_spot_percent: int = 0
     """Share of tasks (by weight) on Fargate Spot, 0–100; Spot tasks can be stopped at two minutes'
     notice. Default 0 (all on-demand)."""
@@ -326,6 +344,7 @@ class StackConfig:
         object.__setattr__(self, "services", services)
         self._check_unique_services()
         _int_in("az_count", self.az_count, 2, 6)
+        self._check_availability_zones()
         self._check_cidr_plan()
         object.__setattr__(self, "nat_mode", _enum("nat_mode", self.nat_mode, NatMode))
         object.__setattr__(
@@ -372,6 +391,24 @@ class StackConfig:
                     f"{service.path_prefix}/{{...}}",
                 )
             seen_prefixes[service.path_prefix] = index
+
+    def _check_availability_zones(self) -> None:
+        if self.availability_zones is None:
+            return
+        zones = (self.availability_zones,) if isinstance(self.availability_zones, str) else tuple(self.availability_zones)
+        for index, zone in enumerate(zones):
+            if not isinstance(zone, str) or not AZ_NAME_OR_ID.match(zone):
+                raise ConfigError(
+                    f"availability_zones[{index}]", zone, "give an AZ name such as us-east-1a or a zone ID such as use1-az4"
+                )
+        if len(set(zones)) != len(zones):
+            raise ConfigError("availability_zones", list(zones), "name each AZ once")
+        if len(zones) != self.az_count:
+            raise ConfigError(
+                "availability_zones", list(zones),
+                f"give exactly az_count ({self.az_count}) AZs, or leave unset to let the stack choose",
+            )
+        object.__setattr__(self, "availability_zones", zones)
 
     def _check_cidr_plan(self) -> None:
         try:

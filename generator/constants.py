@@ -68,6 +68,16 @@ LOG_RETENTION_DAYS = (
     2922, 3288, 3653,
 )
 
+# Service task counts. The scaling floor is at least 1: a target-tracking policy does not scale
+# when its metric has insufficient data ("Use a target metric to scale Amazon ECS services", Amazon
+# ECS Developer Guide), and a service at 0 tasks reports no CPU, so it would never scale out. The
+# floor is at most MAX_MIN_TASKS because the template's Rules can compare MinTasks and MaxTasks
+# only by listing values (rule functions have no numeric comparison), one assertion per allowed
+# floor. MAX_TASKS bounds the MaxTasks parameter.
+MIN_MIN_TASKS = 1
+MAX_MIN_TASKS = 10
+MAX_TASKS = 1000
+
 # The ECS service-linked role that Application Auto Scaling uses for ECS services. AWS creates it
 # on first use; a hand-made role with another trust principal does not work.
 ECS_AUTOSCALING_ROLE = (

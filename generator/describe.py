@@ -48,7 +48,17 @@ def idle_monthly_cost(config: StackConfig) -> list[tuple[str, str, float]]:
 
 def describe(config: StackConfig, release: ReleaseSettings, template: dict, usage: Usage, fit: int | None) -> str:
     """The text ``ecsapi describe`` prints; ``fit`` is how many such services fit (None: unknown)."""
-    lines = [f"ecsapi v{release.version}: {len(config.services)} service(s) in {config.az_count} AZs", "", "Services"]
+    zones = (
+        f"pinned to {', '.join(config.availability_zones)} (the AvailabilityZones parameter may change them)"
+        if config.availability_zones
+        else "chosen at deploy time among those where AWS documents HTTP API VPC links and Fargate"
+    )
+    lines = [
+        f"ecsapi v{release.version}: {len(config.services)} service(s) in {config.az_count} AZs",
+        f"AZs: {zones}",
+        "",
+        "Services",
+    ]
     lines += _table(
         [
             (s.name, s.path, s.key_attribute, f"{s.cpu}/{s.memory}", f"{s.min_tasks}-{s.max_tasks}", s.port,

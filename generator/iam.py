@@ -7,7 +7,7 @@ reason AWS gives for it.
 
 from __future__ import annotations
 
-from awacs import cloudfront, codebuild, dynamodb, ecr, kms, logs, s3
+from awacs import cloudfront, codebuild, dynamodb, ec2, ecr, kms, logs, s3
 from awacs.aws import Allow, ArnLike, Bool, Condition, Deny, Policy, PolicyDocument, Principal, Statement, StringEquals
 from awacs.helpers.trust import make_simple_assume_policy
 from troposphere import AWSHelperFn, AWSObject, GetAtt, Sub, iam
@@ -23,6 +23,10 @@ UNSCOPED_ACTIONS: dict[str, str] = {
     "ecr:GetAuthorizationToken": (
         "the registry login token is account-wide; the action supports no resource-level "
         "permissions (Service Authorization Reference, Amazon ECR)"
+    ),
+    "ec2:DescribeAvailabilityZones": (
+        "listing a region's AZs is account-wide; the action supports no resource-level permissions "
+        "(Service Authorization Reference, Amazon EC2)"
     ),
 }
 
@@ -54,9 +58,17 @@ def task_role_trust() -> Policy:
 
 
 def flow_logs_trust() -> Policy:
-    """Only VPC Flow Logs of this account may assume the role."""
+    """Only flow logs of this account and region may assume the role: the confused-deputy guard
+    "IAM role for publishing flow logs to CloudWatch Logs" (Amazon VPC User Guide) recommends,
+    aws:SourceAccount and aws:SourceArn, with the flow log's id a wildcard (the role must exist
+    before the flow log that uses it)."""
     policy = make_simple_assume_policy(FLOW_LOGS_PRINCIPAL)
-    policy.Statement[0].Condition = Condition(StringEquals({"aws:SourceAccount": Sub("${AWS::AccountId}")}))
+    policy.Statement[0].Condition = Condition(
+        [
+            ArnLike({"aws:SourceArn": Sub("arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc-flow-log/*")}),
+            StringEquals({"aws:SourceAccount": Sub("${AWS::AccountId}")}),
+        ]
+    )
     return policy
 
 
@@ -137,13 +149,36 @@ def run_builds(project: AWSObject) -> Statement:
     )
 
 
-def write_flow_logs(log_group: AWSObject) -> Statement:
-    """What VPC Flow Logs needs to deliver to one log group."""
-    return Statement(
-        Effect=Allow,
-        Action=[logs.CreateLogStream, logs.PutLogEvents, logs.DescribeLogStreams],
-        Resource=[GetAtt(log_group, "Arn")],
-    )
+# What "IAM role for publishing flow logs to CloudWatch Logs" (Amazon VPC User Guide) says the
+# role's policy must include at least. AWS shows it on "*"; here each action is scoped as far as it
+# can be (see write_flow_logs).
+FLOW_LOG_ACTIONS = (
+    logs.CreateLogGroup, logs.CreateLogStream, logs.PutLogEvents, logs.DescribeLogGroups, logs.DescribeLogStreams,
+)
+
+
+def write_flow_logs(log_group: AWSObject) -> list[Statement]:
+    """What VPC Flow Logs needs to deliver to one log group: create (if missing) and write that
+    group, by its name (what CreateLogGroup names) and its ``Arn`` (``...:*``, its streams); list
+    the log groups of this account and region, which is how it finds the group."""
+    group = Sub(f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:${{{log_group.title}}}")
+    return [
+        Statement(
+            Effect=Allow,
+            Action=[a for a in FLOW_LOG_ACTIONS if a != logs.DescribeLogGroups],
+            Resource=[group, GetAtt(log_group, "Arn")],
+        ),
+        Statement(
+            Effect=Allow,
+            Action=[logs.DescribeLogGroups],
+            Resource=[Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*")],
+        ),
+    ]
+
+
+def describe_availability_zones() -> Statement:
+    """List the region's Availability Zones with their zone IDs (see ``UNSCOPED_ACTIONS``)."""
+    return Statement(Effect=Allow, Action=[ec2.DescribeAvailabilityZones], Resource=["*"])
 
 
 def write_and_delete_objects(bucket: AWSObject) -> Statement:

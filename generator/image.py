@@ -180,7 +180,7 @@ def add_image_build(
     ``ImageBuild`` custom resource, all under ``condition``."""
     # Imported here, not with the package: `python -m generator.assets` (make template) must be the
     # first import of that module, or Python warns that it runs a module already imported.
-    from .assets import SOURCE_ARCHIVE, pinned_digests
+    from .assets import BUILT_DOCKERFILE, SOURCE_ARCHIVE, pinned_digests
 
     archive_sha256 = pinned_digests()[SOURCE_ARCHIVE]
     archive_url = release.url(SOURCE_ARCHIVE)
@@ -223,6 +223,7 @@ def add_image_build(
     environment = {
         "ARCHIVE_SHA256": archive_sha256,
         "ARCHIVE_URL": archive_url,
+        "DOCKERFILE": BUILT_DOCKERFILE,
         "IMAGE_TAG": tag,
         "REPOSITORY_URI": GetAtt(repository, "RepositoryUri"),
     }

@@ -12,6 +12,7 @@ from troposphere import Sub, Template, kms
 
 from .config import StackConfig
 from .iam import policy
+from .retention import data_policies
 
 
 def add_stack_key(template: Template, config: StackConfig) -> kms.Key | None:
@@ -21,7 +22,6 @@ def add_stack_key(template: Template, config: StackConfig) -> kms.Key | None:
     """
     if not config.customer_managed_key:
         return None
-    deletion = config.data_deletion_policy.value
     return template.add_resource(
         kms.Key(
             "StackKey",
@@ -56,8 +56,7 @@ def add_stack_key(template: Template, config: StackConfig) -> kms.Key | None:
                 ),
             ),
             # Retained data stays readable only while its key exists.
-            DeletionPolicy=deletion,
-            UpdateReplacePolicy=deletion,
+            **data_policies(config),
         )
     )
 

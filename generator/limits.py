@@ -17,6 +17,10 @@ MAX_RESOURCES = 500
 MAX_PARAMETERS = 200
 MAX_OUTPUTS = 200
 MAX_TEMPLATE_BYTES_S3 = 1_000_000  # template body hosted in S3, as Launch Stack links use
+# A template sent in the request itself (TemplateBody: "maximum length of 51,200 bytes", AWS
+# CloudFormation API Reference), as `aws cloudformation deploy --template-file` does without
+# --s3-bucket. Not a quota the stack breaks: the CLI warns, and the README gives the S3 route.
+MAX_TEMPLATE_BYTES_INLINE = 51_200
 MAX_LOGICAL_ID = 255
 # Security groups hold at most 60 outbound rules by default; the VPC link group has one per service.
 MAX_SECURITY_GROUP_RULES = 60
@@ -110,3 +114,14 @@ def quota_error(config: StackConfig, message: str, render_usage) -> ConfigError:
     if fit is not None:
         message += f"; at most {fit} services like these fit"
     return ConfigError("services", f"{len(config.services)} services", message)
+
+
+def inline_size_warning(path: str, template_bytes: int) -> str | None:
+    """One line when a template is too large to send inline, saying what to do; else None."""
+    if template_bytes <= MAX_TEMPLATE_BYTES_INLINE:
+        return None
+    return (
+        f"{path} is {template_bytes:,} bytes, over the {MAX_TEMPLATE_BYTES_INLINE:,} that CloudFormation accepts "
+        "in a request: deploy it from S3 (aws cloudformation deploy --s3-bucket BUCKET, or create-stack "
+        "--template-url); see the README, Deploying from the command line"
+    )

@@ -6,6 +6,7 @@ from troposphere import GetAtt, Template, kms, logs
 
 from .checkov import LOG_GROUP_WITHOUT_CMK, skip_checks
 from .config import StackConfig
+from .retention import log_policies
 
 
 def add_log_group(
@@ -14,15 +15,13 @@ def add_log_group(
     """A log group named by CloudFormation (so two stacks never collide), kept for
     ``retention_days`` (default: the stack's), encrypted with ``key`` when there is one, and
     deleted or retained with the stack's data."""
-    policy = config.data_deletion_policy.value
     encryption = {"KmsKeyId": GetAtt(key, "Arn")} if key is not None else {}
     log_group = template.add_resource(
         logs.LogGroup(
             title,
             RetentionInDays=retention_days or config.log_retention_days,
             **encryption,
-            DeletionPolicy=policy,
-            UpdateReplacePolicy=policy,
+            **log_policies(config),
         )
     )
     return skip_checks(log_group, *([] if key is not None else [LOG_GROUP_WITHOUT_CMK]))

@@ -4,27 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from troposphere import GetAtt, GetAZs, Ref, Select, Sub, Tags, Template, ec2, kms
+from troposphere import GetAtt, Ref, Sub, Tags, Template, ec2, kms
 
 from . import iam as policies
 from .config import NatMode, StackConfig
 from .logs import add_log_group
 from .names import logical_id
+from .zones import Zones
 
 
 @dataclass(frozen=True)
 class Network:
     vpc: ec2.VPC
-    public_subnets: tuple[ec2.Subnet, ...]
     private_subnets: tuple[ec2.Subnet, ...]
     private_route_tables: tuple[ec2.RouteTable, ...]
     private_default_routes: tuple[ec2.Route, ...]
     """Tasks need these routes (through NAT) before they can pull images; services depend on them."""
 
 
-def add_network(template: Template, config: StackConfig, key: kms.Key | None) -> Network:
-    """A VPC across ``config.az_count`` AZs with NAT per ``config.nat_mode``, and flow logs when
-    ``config.vpc_flow_logs`` is on."""
+def add_network(template: Template, config: StackConfig, key: kms.Key | None, zones: Zones) -> Network:
+    """A VPC across ``config.az_count`` AZs (the ones ``zones`` chose) with NAT per
+    ``config.nat_mode``, and flow logs when ``config.vpc_flow_logs`` is on."""
     vpc = template.add_resource(
         ec2.VPC(
             "Vpc",
@@ -52,13 +52,13 @@ def add_network(template: Template, config: StackConfig, key: kms.Key | None) ->
     )
 
     public_cidrs, private_cidrs = config.subnet_cidrs()
-    public_subnets, private_subnets, private_tables, private_routes = [], [], [], []
+    private_subnets, private_tables, private_routes = [], [], []
     nat_gateways: list[ec2.NatGateway] = []
     for index in range(config.az_count):
         number = index + 1
-        zone = Select(index, GetAZs(""))
+        # Not GetAZs: its first names may be AZs without VPC link or Fargate support in this account.
+        zone = zones.name(index)
         public = _add_subnet(template, "Public", number, vpc, zone, public_cidrs[index], public_table)
-        public_subnets.append(public)
         if config.nat_mode is NatMode.PER_AZ or index == 0:
             eip = template.add_resource(
                 ec2.EIP(logical_id("NatGateway", number, "Eip"), Domain="vpc", DependsOn=attachment.title)
@@ -98,7 +98,6 @@ def add_network(template: Template, config: StackConfig, key: kms.Key | None) ->
         _add_flow_logs(template, config, key, vpc)
     return Network(
         vpc=vpc,
-        public_subnets=tuple(public_subnets),
         private_subnets=tuple(private_subnets),
         private_route_tables=tuple(private_tables),
         private_default_routes=tuple(private_routes),
@@ -135,7 +134,7 @@ def _add_flow_logs(template: Template, config: StackConfig, key: kms.Key | None,
     log_group = add_log_group(template, config, key, "FlowLogGroup")
     role = template.add_resource(
         policies.role(
-            "FlowLogRole", policies.flow_logs_trust(), "deliver-flow-logs", policies.write_flow_logs(log_group)
+            "FlowLogRole", policies.flow_logs_trust(), "deliver-flow-logs", *policies.write_flow_logs(log_group)
         )
     )
     template.add_resource(

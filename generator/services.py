@@ -6,8 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from troposphere import (
+    And,
+    Equals,
     GetAtt,
     If,
+    Not,
     Parameter,
     Ref,
     Sub,
@@ -36,6 +39,9 @@ from .constants import (
     ENV_TABLE_NAME,
     GRACEFUL_TIMEOUT_SECONDS,
     HEALTH_CHECK_COMMAND,
+    MAX_MIN_TASKS,
+    MAX_TASKS,
+    MIN_MIN_TASKS,
     WRITABLE_SCRATCH_PATH,
 )
 from .image import ImageBuild, uses_built_image
@@ -45,6 +51,8 @@ from .network import Network
 from .parameters import ParameterInterface
 
 SCRATCH_VOLUME = "scratch"
+# 1 to MAX_TASKS (1000) written without leading zeros, signs or decimals.
+TASK_COUNT_PATTERN = "^([1-9][0-9]{0,2}|1000)$"
 # gunicorn's graceful timeout plus time for the master to reap the workers and exit.
 STOP_TIMEOUT_SECONDS = GRACEFUL_TIMEOUT_SECONDS + 10
 
@@ -61,7 +69,8 @@ class ServiceParameters:
 
 @dataclass(frozen=True)
 class Service:
-    """Handles to everything one service created, for the API, outputs, alarms and dashboards."""
+    """Handles to what later code wires to: the API (security group, Cloud Map service), outputs,
+    and alarms or dashboards (table, ECS service, scalable target, task-count parameters)."""
 
     spec: ServiceSpec
     parameters: ServiceParameters
@@ -69,10 +78,6 @@ class Service:
     discovery_service: servicediscovery.Service
     security_group: ec2.SecurityGroup
     service: ecs.Service
-    task_definition: ecs.TaskDefinition
-    task_role: iam.Role
-    execution_role: iam.Role
-    log_group: logs.LogGroup
     scalable_target: aas.ScalableTarget
 
 
@@ -90,7 +95,7 @@ def add_service_parameters(template: Template, interface: ParameterInterface, sp
             ),
         )
 
-    return ServiceParameters(
+    parameters = ServiceParameters(
         image=interface.add(
             template, group, "Container image",
             Parameter(
@@ -101,15 +106,62 @@ def add_service_parameters(template: Template, interface: ParameterInterface, sp
                 ),
             ),
         ),
-        min_tasks=number(
-            "MinTasks", "Minimum tasks", spec.min_tasks, 0, 1000,
-            "Fewest running tasks (also the desired count at creation). Must not exceed the maximum.",
+        # Task counts are strings of canonical digits: the Rules compare them as strings (see
+        # _add_task_count_rule), where a Number parameter would also take "04" or "4.0".
+        min_tasks=interface.add(
+            template, group, "Minimum tasks",
+            Parameter(
+                logical_id(spec.name, "MinTasks"), Type="String", Default=str(spec.min_tasks),
+                AllowedValues=[str(count) for count in range(MIN_MIN_TASKS, MAX_MIN_TASKS + 1)],
+                Description=(
+                    f"Fewest running tasks, {MIN_MIN_TASKS}-{MAX_MIN_TASKS}: the scaling floor, reached at "
+                    "creation. Must not exceed the maximum."
+                ),
+            ),
         ),
-        max_tasks=number("MaxTasks", "Maximum tasks", spec.max_tasks, 1, 1000, "Most running tasks."),
+        max_tasks=interface.add(
+            template, group, "Maximum tasks",
+            Parameter(
+                logical_id(spec.name, "MaxTasks"), Type="String", Default=str(spec.max_tasks),
+                AllowedPattern=TASK_COUNT_PATTERN, ConstraintDescription=f"a whole number from 1 to {MAX_TASKS}",
+                Description=f"Most running tasks, 1-{MAX_TASKS}.",
+            ),
+        ),
         cpu_target=number(
             "CpuTarget", "Target CPU utilization (%)", spec.cpu_target, 10, 90,
             "Average CPU utilization that target-tracking scaling aims for.",
         ),
+    )
+    _add_task_count_rule(template, spec, parameters)
+    return parameters
+
+
+def _add_task_count_rule(template: Template, spec: ServiceSpec, parameters: ServiceParameters) -> None:
+    """``<Name>TaskCounts``: CloudFormation refuses MinTasks above MaxTasks before it creates or
+    updates anything (Application Auto Scaling would refuse it only after the ECS service exists).
+
+    Rule functions compare strings, not numbers ("Rule functions", AWS CloudFormation Template
+    Reference: Fn::And, Fn::Contains, Fn::Equals, Fn::Not ...), so the assertion lists cases: for
+    each allowed floor m above 1, not (MinTasks is m and MaxTasks is one of 1 .. m-1). Fn::And
+    takes at most ten conditions, which the nine floors 2 .. MAX_MIN_TASKS fit.
+    """
+    minimum, maximum = Ref(parameters.min_tasks), Ref(parameters.max_tasks)
+    cases = [
+        Not(And(Equals(minimum, str(floor)), {"Fn::Contains": [[str(count) for count in range(1, floor)], maximum]}))
+        for floor in range(MIN_MIN_TASKS + 1, MAX_MIN_TASKS + 1)
+    ]
+    template.add_rule(
+        logical_id(spec.name, "TaskCounts"),
+        {
+            "Assertions": [
+                {
+                    "Assert": And(*cases) if len(cases) > 1 else cases[0],
+                    "AssertDescription": (
+                        f"{parameters.min_tasks.title} must not exceed {parameters.max_tasks.title} ({spec.name} service)"
+                    ),
+                }
+            ]
+        },
     )
 
 
@@ -128,7 +180,6 @@ def _environment(spec: ServiceSpec, table: dynamodb.Table) -> list[ecs.Environme
 
 def add_service(
     template: Template,
-    interface: ParameterInterface,
     config: StackConfig,
     spec: ServiceSpec,
     parameters: ServiceParameters,
@@ -179,9 +230,7 @@ def add_service(
             ],
         )
     )
-    service = _add_ecs_service(
-        template, spec, parameters, network, cluster, task_definition, security_group, discovery_service
-    )
+    service = _add_ecs_service(template, spec, network, cluster, task_definition, security_group, discovery_service)
     scalable_target = _add_scaling(template, spec, parameters, cluster, service)
     return Service(
         spec=spec,
@@ -190,10 +239,6 @@ def add_service(
         discovery_service=discovery_service,
         security_group=security_group,
         service=service,
-        task_definition=task_definition,
-        task_role=task_role,
-        execution_role=execution_role,
-        log_group=log_group,
         scalable_target=scalable_target,
     )
 
@@ -261,7 +306,6 @@ def _add_task_definition(
 def _add_ecs_service(
     template: Template,
     spec: ServiceSpec,
-    parameters: ServiceParameters,
     network: Network,
     cluster: Cluster,
     task_definition: ecs.TaskDefinition,
@@ -274,14 +318,26 @@ def _add_ecs_service(
         if cluster.capacity_strategy
         else {"LaunchType": "FARGATE"}
     )
+    # Tasks pull their image through NAT: without the routes they would fail to start. A capacity
+    # provider strategy works only once the cluster's association exists, and deleting the
+    # association while a service still uses it fails ("The specified capacity provider is in use
+    # and cannot be removed"; aws/containers-roadmap#631 recommends this DependsOn): the
+    # association is created before the services and deleted after them.
+    depends_on = [route.title for route in network.private_default_routes]
+    if cluster.capacity_providers is not None:
+        depends_on.append(cluster.capacity_providers.title)
     return template.add_resource(
         ecs.Service(
             logical_id(spec.name, "Service"),
-            # Tasks pull their image through NAT: without the routes they would fail to start.
-            DependsOn=[route.title for route in network.private_default_routes],
+            DependsOn=depends_on,
             Cluster=Ref(cluster.cluster),
             TaskDefinition=Ref(task_definition),
-            DesiredCount=Ref(parameters.min_tasks),
+            # No DesiredCount: CloudFormation then starts a new service with 1 task and leaves the
+            # count alone on every update, so a stack update never scales in a service that
+            # autoscaling scaled out (aws/aws-cdk#13130 quotes this CloudFormation behaviour). The
+            # scalable target, registered next, moves the count into [MinTasks, MaxTasks]
+            # ("RegisterScalableTarget", Application Auto Scaling API Reference), on create and
+            # whenever the parameters change.
             **placement,
             NetworkConfiguration=ecs.NetworkConfiguration(
                 AwsvpcConfiguration=ecs.AwsvpcConfiguration(

@@ -32,7 +32,7 @@ from .checkov import (
     skip_checks,
 )
 from .config import StackConfig
-from .functions import Function, add_function
+from .functions import add_function
 from .keys import let_cloudfront_decrypt
 from .release import ReleaseSettings
 
@@ -73,8 +73,7 @@ PUBLISH_TIMEOUT_SECONDS = 120
 class Site:
     bucket: s3.Bucket
     bucket_policy: s3.BucketPolicy
-    origin_access_control: cloudfront.OriginAccessControl
-    headers_policy: cloudfront.ResponseHeadersPolicy
+    """The page can be served only once it is in place: the page publisher waits for it."""
     distribution: cloudfront.Distribution
 
     @property
@@ -196,8 +195,6 @@ def add_site(template: Template, config: StackConfig, key: kms.Key | None) -> Si
     return Site(
         bucket=bucket,
         bucket_policy=bucket_policy,
-        origin_access_control=origin_access_control,
-        headers_policy=headers_policy,
         distribution=distribution,
     )
 
@@ -311,7 +308,7 @@ def add_site_page(
     site: Site,
     api: Api,
     auth: Auth,
-) -> tuple[Function, SitePage]:
+) -> None:
     """The publisher function and the custom resource that runs it at create, update and delete."""
     statements = [
         policies.write_and_delete_objects(site.bucket),
@@ -325,7 +322,7 @@ def add_site_page(
     # Fn::Sub fills in the stack's values; the rest of the document is literal (a service path
     # cannot hold "${", so nothing in it is taken for a variable).
     document = json.dumps(page_config(config, api, auth), sort_keys=True, separators=(",", ":"))
-    page = template.add_resource(
+    template.add_resource(
         SitePage(
             "SitePage",
             ServiceToken=GetAtt(publisher.function, "Arn"),
@@ -341,4 +338,3 @@ def add_site_page(
             DependsOn=[site.bucket_policy.title],
         )
     )
-    return publisher, page

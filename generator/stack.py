@@ -1,5 +1,5 @@
 """The top-level builder. It reads like the architecture:
-network -> cluster -> data -> discovery -> image -> services -> auth -> site -> api -> page -> outputs."""
+zones -> network -> cluster -> data -> discovery -> image -> services -> auth -> site -> api -> page -> outputs."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from .services import add_service, add_service_parameters
 from .site import add_site, add_site_page
 from .storage import add_table, add_table_endpoint
 from .tags import apply_tags
+from .zones import add_zones
 
 DESCRIPTION = (
     "ecsapi v{version}: container APIs on ECS Fargate, found through Cloud Map and exposed by an "
@@ -36,7 +37,8 @@ def build_template(config: StackConfig | None = None, release: ReleaseSettings |
     interface = ParameterInterface()
 
     key = add_stack_key(template, config)
-    network = add_network(template, config, key)
+    zones = add_zones(template, interface, config, key)
+    network = add_network(template, config, key, zones)
     cluster = add_cluster(template, config)
     tables = {spec.name: add_table(template, config, key, spec) for spec in config.services}
     add_table_endpoint(template, network, list(tables.values()))
@@ -48,7 +50,7 @@ def build_template(config: StackConfig | None = None, release: ReleaseSettings |
     )
     services = [
         add_service(
-            template, interface, config, spec, parameters[spec.name], image, network, cluster,
+            template, config, spec, parameters[spec.name], image, network, cluster,
             table=tables[spec.name],
             discovery_service=add_discovery_service(template, discovery, spec),
             key=key,

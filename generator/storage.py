@@ -6,10 +6,11 @@ from awacs.aws import Allow, Condition, Principal, Statement, StringEquals
 from troposphere import GetAtt, Ref, Sub, Template, dynamodb, ec2, kms
 
 from .checkov import TABLE_WITHOUT_CMK, skip_checks
-from .config import DeletionPolicy, ServiceSpec, StackConfig
+from .config import ServiceSpec, StackConfig
 from .iam import ITEM_STORE_ACTIONS, policy
 from .names import logical_id
 from .network import Network
+from .retention import data_policies
 
 
 def key_schema(service: ServiceSpec) -> dict:
@@ -22,9 +23,8 @@ def key_schema(service: ServiceSpec) -> dict:
 
 def add_table(template: Template, config: StackConfig, key: kms.Key | None, service: ServiceSpec) -> dynamodb.Table:
     """On-demand, point-in-time recovery, encrypted with ``key`` or else the AWS managed key,
-    deletion on purpose."""
+    kept or deleted with the stack's data (retention.py)."""
     keys = key_schema(service)
-    policy_name = config.data_deletion_policy.value
     table = template.add_resource(
         dynamodb.Table(
             logical_id(service.name, "Table"),
@@ -39,20 +39,18 @@ def add_table(template: Template, config: StackConfig, key: kms.Key | None, serv
                 if key is not None
                 else dynamodb.SSESpecification(SSEEnabled=True)
             ),
-            DeletionProtectionEnabled=config.data_deletion_policy is DeletionPolicy.RETAIN,
-            DeletionPolicy=policy_name,
-            UpdateReplacePolicy=policy_name,
+            # Off: a failed first create must be able to delete the table (see retention.py).
+            DeletionProtectionEnabled=False,
+            **data_policies(config),
         )
     )
     return skip_checks(table, *([] if key is not None else [TABLE_WITHOUT_CMK]))
 
 
-def add_table_endpoint(
-    template: Template, network: Network, tables: list[dynamodb.Table]
-) -> ec2.VPCEndpoint:
+def add_table_endpoint(template: Template, network: Network, tables: list[dynamodb.Table]) -> None:
     """A gateway endpoint (free) on the private route tables that admits item access to the stack's
     tables only: a task that tried to reach another table through it would be refused."""
-    return template.add_resource(
+    template.add_resource(
         ec2.VPCEndpoint(
             "DynamoDbEndpoint",
             VpcId=Ref(network.vpc),

@@ -8,6 +8,7 @@
 #   ARCHIVE_SHA256  the archive's SHA-256 as the template pins it (64 hex digits)
 #   REPOSITORY_URI  <account>.dkr.ecr.<region>.amazonaws.com/<repository>
 #   IMAGE_TAG       the tag to push (derived from ARCHIVE_SHA256)
+#   DOCKERFILE      the Dockerfile to build, relative to the archive's root (food/Dockerfile)
 #   AWS_REGION      set by CodeBuild in every build
 set -euo pipefail
 
@@ -15,6 +16,7 @@ set -euo pipefail
 : "${ARCHIVE_SHA256:?ARCHIVE_SHA256 is not set}"
 : "${REPOSITORY_URI:?REPOSITORY_URI is not set}"
 : "${IMAGE_TAG:?IMAGE_TAG is not set}"
+: "${DOCKERFILE:?DOCKERFILE is not set}"
 : "${AWS_REGION:?AWS_REGION is not set}"
 
 workdir=$(mktemp -d)
@@ -48,6 +50,6 @@ aws ecr get-login-password --region "$AWS_REGION" | docker login --username AWS 
 # Every service runs this one image: the Dockerfiles differ only in default environment values,
 # which the task definitions set anyway. Base images come from ECR Public (the Dockerfile's FROM),
 # so the build never logs in to, or pulls from, Docker Hub.
-docker build --file food/Dockerfile --tag "$image" .
+docker build --file "$DOCKERFILE" --tag "$image" .
 docker push "$image"
 echo "Pushed $(docker inspect --format "{{index .RepoDigests 0}}" "$image")"

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from generator.assets import SERVICE_DOCKERFILES
 from generator.config import DEFAULT_SERVICES, ServiceSpec
 from generator.storage import key_schema
 
@@ -82,7 +83,8 @@ class Service:
         return f"{self.prefix}/{item_id}"
 
 
-IMAGE_OF = {"foodstore": "food", "petstore": "pet"}
+# The folder of each service's Dockerfile, from the one place that maps services to Dockerfiles.
+IMAGE_OF = {name: Path(dockerfile).parent.name for name, dockerfile in SERVICE_DOCKERFILES.items()}
 
 
 SERVICES = tuple(Service(spec, IMAGE_OF[spec.name]) for spec in DEFAULT_SERVICES)

@@ -42,3 +42,15 @@ def test_a_changed_source_file_changes_the_digest(tmp_path):
     shutil.copytree(assets.CONTAINERS, copy)
     (copy / "itemstore" / "app.py").write_text((copy / "itemstore" / "app.py").read_text() + "\n# changed\n")
     assert assets.sha256(assets.source_archive(copy)) != assets.sha256(assets.source_archive())
+
+
+def test_each_default_service_has_its_dockerfile_in_the_archive_and_the_stack_builds_one_of_them():
+    from generator.assets import BUILD_CONTEXT_FILES, BUILT_DOCKERFILE, CONTAINERS, SERVICE_DOCKERFILES
+    from generator.config import DEFAULT_SERVICES
+
+    assert set(SERVICE_DOCKERFILES) == {spec.name for spec in DEFAULT_SERVICES}
+    with tarfile.open(fileobj=io.BytesIO(assets.source_archive())) as archive:
+        names = set(archive.getnames())
+    for path in SERVICE_DOCKERFILES.values():
+        assert (CONTAINERS / path).is_file() and path in BUILD_CONTEXT_FILES and path in names
+    assert BUILT_DOCKERFILE in SERVICE_DOCKERFILES.values()

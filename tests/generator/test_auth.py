@@ -11,7 +11,8 @@ def test_user_pool_signs_in_by_verified_email_with_a_password_policy(default_tem
     assert policy["MinimumLength"] >= 12
     assert all(policy[k] for k in ("RequireLowercase", "RequireUppercase", "RequireNumbers", "RequireSymbols"))
     assert props["AccountRecoverySetting"]["RecoveryMechanisms"] == [{"Name": "verified_email", "Priority": 1}]
-    assert pool["DeletionPolicy"] == "Retain"
+    assert (pool["DeletionPolicy"], pool["UpdateReplacePolicy"]) == ("RetainExceptOnCreate", "Retain")
+    assert props["DeletionProtection"] == "INACTIVE"  # else a failed first create could not delete it
 
 
 def test_app_client_has_no_secret_and_hides_whether_users_exist(default_template):

@@ -194,7 +194,8 @@ def test_check_reports_a_file_that_is_not_utf8_as_stale(tmp_path, release, capsy
 UNPRIVILEGED = """
 import contextlib, io, os, sys, tempfile
 from generator.cli import main
-with tempfile.TemporaryDirectory() as scratch, contextlib.redirect_stdout(io.StringIO()):
+with (tempfile.TemporaryDirectory() as scratch, contextlib.redirect_stdout(io.StringIO()),
+      contextlib.redirect_stderr(io.StringIO())):
     main(["--out", scratch]) ; main(["--check", "--out", scratch])
 if os.geteuid() == 0:
     os.setgroups([]); os.setgid(65534); os.setuid(65534)  # nobody
@@ -267,3 +268,29 @@ def test_readme_runs_the_module_with_the_project_venv():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert ".venv/bin/python -m generator" in readme
     assert re.findall(r".{0,40}(?<!\.venv/bin/)python -m generator", readme) == []
+
+
+def test_a_template_too_large_to_send_inline_gets_one_warning_line_naming_the_s3_route(tmp_path):
+    result = run_cli("template", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    size = len((tmp_path / "ecsapi-v1.0.0.json").read_bytes())
+    assert size > 51_200
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"ecsapi: warning: {tmp_path / 'ecsapi-v1.0.0.json'} is {size:,} bytes, over the 51,200")
+    assert "--s3-bucket" in result.stderr and "--template-url" in result.stderr
+    assert "warning" not in result.stdout
+
+
+def test_the_inline_limit_is_cloudformations_template_body_limit():
+    from generator.limits import MAX_TEMPLATE_BYTES_INLINE, inline_size_warning
+
+    assert MAX_TEMPLATE_BYTES_INLINE == 51_200
+    assert inline_size_warning("t.json", 51_200) is None
+    assert inline_size_warning("t.json", 51_201).startswith("t.json is 51,201 bytes")
+
+
+def test_check_and_the_other_commands_do_not_warn_about_size(tmp_path):
+    assert run_cli("template", "--out", str(tmp_path)).returncode == 0
+    for args in (("template", "--check", "--out", str(tmp_path)), ("openapi", "--out", str(tmp_path))):
+        result = run_cli(*args)
+        assert result.returncode == 0 and result.stderr == "", (args, result.stderr)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import types
+import typing
 
 import pytest
 
 from generator import ConfigError, NatMode, ServiceSpec, StackConfig
+
+from .conftest import VARIANTS
 
 FOOD = ServiceSpec(name="foodstore", path="/foodstore/foods/{foodId}")
 
@@ -176,3 +180,39 @@ def test_client_overrides_the_container_would_refuse_are_refused_here(environmen
 def test_client_overrides_within_the_gateway_timeout_are_accepted():
     spec = ServiceSpec(name="food", path="/f/{id}", environment={"DYNAMODB_MAX_ATTEMPTS": "2", "LOG_LEVEL": "debug"})
     assert dict(spec.environment)["DYNAMODB_MAX_ATTEMPTS"] == "2"
+
+
+def _holds(value, annotation) -> bool:
+    """Whether ``value`` is of the declared ``annotation`` (the forms the config classes use)."""
+    origin, arguments = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (types.UnionType, typing.Union):
+        return any(_holds(value, option) for option in arguments)
+    if annotation is type(None):
+        return value is None
+    if origin is tuple:
+        if not isinstance(value, tuple):
+            return False
+        if len(arguments) == 2 and arguments[1] is Ellipsis:
+            return all(_holds(item, arguments[0]) for item in value)
+        return len(value) == len(arguments) and all(map(_holds, value, arguments))
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, annotation)
+
+
+@pytest.mark.parametrize("name", ["default", "python", *sorted(VARIANTS)])
+def test_every_field_holds_the_type_it_declares_after_normalising(name):
+    # Mappings, lists and strings given for tuple and enum fields are stored as the declared types.
+    config = {
+        "default": StackConfig(),
+        "python": StackConfig(
+            services=[ServiceSpec(name="a", path="/a/{aId}", protected_methods=["PUT", "GET"], environment={"X": "1"})],
+            tags={"team": "shop"}, nat_mode="single", cors_origins=["https://b.example", "https://a.example"],
+            data_deletion_policy="Delete", az_count=2, availability_zones=["use1-az1", "use1-az2"],
+        ),
+    }.get(name) or VARIANTS[name]
+    for instance in (config, *config.services):
+        hints = typing.get_type_hints(type(instance))
+        for field in dataclasses.fields(instance):
+            value = getattr(instance, field.name)
+            assert _holds(value, hints[field.name]), f"{type(instance).__name__}.{field.name} = {value!r}"

@@ -28,3 +28,12 @@ def test_idle_cost_counts_nat_per_mode_and_minimum_tasks():
     assert single["NAT gateways"] == pytest.approx(NAT_GATEWAY_HOUR * HOURS_PER_MONTH)
     two_small_tasks = 2 * (0.25 * FARGATE_VCPU_HOUR + 0.5 * FARGATE_GB_HOUR) * HOURS_PER_MONTH
     assert per_az["Fargate tasks at minimum"] == pytest.approx(two_small_tasks)
+
+
+def test_describe_says_how_the_azs_are_chosen(capsys, tmp_path):
+    assert main(["describe"]) == 0
+    assert "AZs: chosen at deploy time among those where AWS documents HTTP API VPC links and Fargate" in capsys.readouterr().out
+    pinned = tmp_path / "pinned.toml"
+    pinned.write_text('az_count = 2\navailability_zones = ["use1-az1", "use1-az4"]\n')
+    assert main(["describe", "--config", str(pinned)]) == 0
+    assert "AZs: pinned to use1-az1, use1-az4" in capsys.readouterr().out

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from generator import ServiceSpec, StackConfig
-from generator.assets import SOURCE_ARCHIVE, pinned_digests, sha256, source_archive
+from generator.assets import BUILT_DOCKERFILE, SOURCE_ARCHIVE, pinned_digests, sha256, source_archive
 from generator.image import (
     BUILD_COMPUTE_TYPE,
     FUNCTION_TIMEOUT_SECONDS,
@@ -68,7 +68,7 @@ def test_the_pinned_archive_digest_is_the_archive_s_and_reaches_project_environm
                    resources_["ImageBuildProject"]["Properties"]["Environment"]["EnvironmentVariables"]}
     assert environment == {
         "ARCHIVE_SHA256": digest, "ARCHIVE_URL": release.url(SOURCE_ARCHIVE), "IMAGE_TAG": image_tag(digest),
-        "REPOSITORY_URI": {"Fn::GetAtt": ["ImageRepository", "RepositoryUri"]},
+        "REPOSITORY_URI": {"Fn::GetAtt": ["ImageRepository", "RepositoryUri"]}, "DOCKERFILE": BUILT_DOCKERFILE,
     }
     build = resources_["ImageBuild"]
     assert build["Type"] == "Custom::ImageBuild"

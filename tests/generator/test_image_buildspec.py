@@ -15,7 +15,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from generator.assets import SOURCE_ARCHIVE, source_archive
+from generator.assets import BUILT_DOCKERFILE, SOURCE_ARCHIVE, source_archive
 from generator.image import BUILD_SCRIPT, SCRIPT_DELIMITER, build_script, buildspec, image_tag
 
 from .test_image_build import REGION, moto_environment, start_moto
@@ -71,7 +71,7 @@ def run_build(tmp_path: Path, archive_url: str, archive_sha256: str = ARCHIVE_SH
     environ = {
         "PATH": f"{tools}:{os.environ['PATH']}", "HOME": str(tmp_path), "CALLS": str(calls),
         "ARCHIVE_URL": archive_url, "ARCHIVE_SHA256": archive_sha256, "REPOSITORY_URI": REPOSITORY_URI,
-        "IMAGE_TAG": image_tag(archive_sha256), "AWS_REGION": REGION,
+        "IMAGE_TAG": image_tag(archive_sha256), "AWS_REGION": REGION, "DOCKERFILE": BUILT_DOCKERFILE,
     }
     result = subprocess.run(["bash", str(BUILD_SH)], env=environ, capture_output=True, text=True, timeout=120,
                             cwd=tmp_path)

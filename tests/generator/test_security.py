@@ -25,7 +25,13 @@ ROLE_ACTIONS = {
         "logs:CreateLogStream", "logs:PutLogEvents", "ecr:GetAuthorizationToken",
         "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
     },
-    "FlowLogRole": {"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
+    # "IAM role for publishing flow logs to CloudWatch Logs" (Amazon VPC User Guide).
+    "FlowLogRole": {
+        "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups",
+        "logs:DescribeLogStreams",
+    },
+    # The AZ choice: list the region's AZs with their zone IDs.
+    "ZoneChoiceFunctionRole": {"logs:CreateLogStream", "logs:PutLogEvents", "ec2:DescribeAvailabilityZones"},
     "SitePublishFunctionRole": {
         "logs:CreateLogStream", "logs:PutLogEvents", "s3:PutObject", "s3:DeleteObject", "cloudfront:CreateInvalidation",
     },
@@ -245,3 +251,25 @@ def test_endpoint_policy_names_tables_not_star_and_only_this_account(variant):
             assert statement["Action"] == ["dynamodb:GetItem", "dynamodb:PutItem"]
             assert all("Fn::GetAtt" in arn for arn in statement["Resource"])
             assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": {"Fn::Sub": "${AWS::AccountId}"}}}
+
+
+def test_the_flow_log_role_has_what_aws_documents_for_delivery_to_cloudwatch_logs(render):
+    # "IAM role for publishing flow logs to CloudWatch Logs" (Amazon VPC User Guide): five actions,
+    # and the trust policy's confused-deputy guard on the source account and the flow log's ARN.
+    role = render(HARDENED)["Resources"]["FlowLogRole"]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": ["vpc-flow-logs.amazonaws.com"]}
+    assert trust["Condition"] == {
+        "ArnLike": {"aws:SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc-flow-log/*"}},
+        "StringEquals": {"aws:SourceAccount": {"Fn::Sub": "${AWS::AccountId}"}},
+    }
+    write, describe = role["Policies"][0]["PolicyDocument"]["Statement"]
+    assert set(write["Action"]) == {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"}
+    assert write["Resource"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${FlowLogGroup}"},
+        {"Fn::GetAtt": ["FlowLogGroup", "Arn"]},
+    ]
+    assert describe == {
+        "Action": ["logs:DescribeLogGroups"], "Effect": "Allow",
+        "Resource": [{"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"}],
+    }

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from generator import ServiceSpec, StackConfig
+from generator import ConfigError, ServiceSpec, StackConfig
 from generator.constants import GRACEFUL_TIMEOUT_SECONDS, HEALTH_CHECK_COMMAND
 
 from .conftest import VARIANTS, resources
@@ -87,7 +89,6 @@ def test_ecs_service_is_private_registered_in_cloud_map_and_rolls_back(default_t
     network = props["NetworkConfiguration"]["AwsvpcConfiguration"]
     assert network["AssignPublicIp"] == "DISABLED"
     assert network["Subnets"] == [{"Ref": f"PrivateSubnet{n}"} for n in (1, 2, 3)]
-    assert props["DesiredCount"] == {"Ref": "FoodstoreMinTasks"}
     assert props["DeploymentConfiguration"]["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
     assert props["ServiceRegistries"] == [{
         "ContainerName": "foodstore", "ContainerPort": 8080,
@@ -140,14 +141,14 @@ def test_spec_scaling_values_become_parameter_defaults(render):
     spec = ServiceSpec(name="foodstore", path="/f/{id}", min_tasks=2, max_tasks=9, cpu_target=70)
     parameters = render(StackConfig(services=(spec,)))["Parameters"]
     assert (parameters["FoodstoreMinTasks"]["Default"], parameters["FoodstoreMaxTasks"]["Default"],
-            parameters["FoodstoreCpuTarget"]["Default"]) == (2, 9, 70)
+            parameters["FoodstoreCpuTarget"]["Default"]) == ("2", "9", 70)
 
 
 def test_every_log_group_has_retention(default_template):
     groups = resources(default_template, "AWS::Logs::LogGroup")
     assert set(groups) == {
         "FoodstoreLogGroup", "PetstoreLogGroup", "ApiAccessLogGroup", "ImageBuildLogGroup", "ImageBuildFunctionLogGroup",
-        "SitePublishFunctionLogGroup",
+        "SitePublishFunctionLogGroup", "ZoneChoiceFunctionLogGroup",
     }
     assert {g["Properties"]["RetentionInDays"] for g in groups.values()} == {30}
 
@@ -162,3 +163,85 @@ def test_the_container_stop_timeout_leaves_gunicorn_its_graceful_timeout(default
         [container] = task["Properties"]["ContainerDefinitions"]
         # Fargate accepts 2-120 s ("Container definitions", Amazon ECS Developer Guide).
         assert GRACEFUL_TIMEOUT_SECONDS < container["StopTimeout"] <= 120, name
+
+
+# --- task counts: the Rules assertion, the floor, updates, and the order around capacity providers ---
+
+def evaluate(expression, parameters: dict[str, str]) -> bool | str | list:
+    """A rule expression evaluated as CloudFormation does, for the functions the rules use
+    ("Rule functions", AWS CloudFormation Template Reference); any other function is an error."""
+    if isinstance(expression, str):
+        return expression
+    if isinstance(expression, list):
+        return [evaluate(item, parameters) for item in expression]
+    ((function, argument),) = expression.items()
+    if function == "Ref":
+        return parameters[argument]
+    values = [evaluate(item, parameters) for item in argument]
+    if function == "Fn::And":
+        assert 2 <= len(values) <= 10, "Fn::And takes 2 to 10 conditions"
+        return all(values)
+    if function == "Fn::Or":
+        assert 2 <= len(values) <= 10
+        return any(values)
+    if function == "Fn::Not":
+        return not values[0]
+    if function == "Fn::Equals":
+        return values[0] == values[1]
+    if function == "Fn::Contains":
+        return values[1] in values[0]
+    raise AssertionError(f"{function} is not a rule function")
+
+
+def rule_allows(template: dict, name: str, parameters: dict[str, str]) -> bool:
+    rule = template["Rules"][f"{name}TaskCounts"]
+    applies = evaluate(rule.get("RuleCondition", {"Fn::Equals": ["x", "x"]}), parameters)
+    return not applies or all(evaluate(a["Assert"], parameters) for a in rule["Assertions"])
+
+
+def test_the_rules_refuse_min_tasks_above_max_tasks_and_allow_every_other_pair(default_template):
+    # Rules compare strings; the parameters admit each count in one spelling only, so every pair
+    # they admit is here, and the rule must decide each as the numbers compare.
+    minimum, maximum = (default_template["Parameters"][f"Foodstore{p}"] for p in ("MinTasks", "MaxTasks"))
+    assert minimum["AllowedValues"] == [str(n) for n in range(1, 11)]
+    spelled = [str(n) for n in range(1, 1001)]
+    assert all(re.fullmatch(maximum["AllowedPattern"], text) for text in spelled)
+    for other in ("0", "01", "4.0", "+4", " 4", "1001", "", "1e2"):
+        assert not re.fullmatch(maximum["AllowedPattern"], other), other
+    for low in minimum["AllowedValues"]:
+        for high in spelled:
+            values = {"FoodstoreMinTasks": low, "FoodstoreMaxTasks": high}
+            assert rule_allows(default_template, "Foodstore", values) == (int(low) <= int(high)), values
+    description = default_template["Rules"]["FoodstoreTaskCounts"]["Assertions"][0]["AssertDescription"]
+    assert description == "FoodstoreMinTasks must not exceed FoodstoreMaxTasks (foodstore service)"
+    assert sorted(default_template["Rules"]) == ["FoodstoreTaskCounts", "PetstoreTaskCounts"]
+
+
+@pytest.mark.parametrize("min_tasks", [0, 11])
+def test_a_floor_of_zero_or_above_ten_tasks_is_refused(min_tasks):
+    with pytest.raises(ConfigError) as caught:
+        ServiceSpec(name="foodstore", path="/f/{id}", min_tasks=min_tasks, max_tasks=20)
+    assert caught.value.field == "min_tasks"
+    assert "1-10" in str(caught.value) or "from 1 to 10" in str(caught.value)
+    if min_tasks == 0:
+        assert "cannot scale out a service that runs no tasks" in str(caught.value)
+
+
+def test_a_stack_update_never_resets_the_desired_count(default_template):
+    # Without DesiredCount CloudFormation leaves the count of an existing service alone; the
+    # scalable target keeps it within the parameters.
+    for service in resources(default_template, "AWS::ECS::Service").values():
+        assert "DesiredCount" not in service["Properties"]
+    target = default_template["Resources"]["FoodstoreScalableTarget"]
+    assert target["Properties"]["MinCapacity"] == {"Ref": "FoodstoreMinTasks"}
+
+
+def test_services_wait_for_the_capacity_provider_association_when_there_is_one(render, default_template):
+    spot = render(StackConfig(fargate_spot_percent=50))
+    assert "ClusterCapacityProviders" in spot["Resources"]
+    for service in resources(spot, "AWS::ECS::Service").values():
+        assert "ClusterCapacityProviders" in service["DependsOn"]
+        assert "LaunchType" not in service["Properties"]
+    assert "ClusterCapacityProviders" not in default_template["Resources"]
+    for service in resources(default_template, "AWS::ECS::Service").values():
+        assert not any("Capacity" in name for name in service["DependsOn"])

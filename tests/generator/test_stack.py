@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from generator import ServiceSpec, StackConfig
+from generator import ServiceSpec, StackConfig, stack
 from generator.config import DEFAULT_SERVICES
 
 ORDERS = ServiceSpec(name="orders", path="/shop/orders/{orderId}")
@@ -40,3 +40,24 @@ def test_services_keep_their_order_in_the_template(render):
     reversed_services = render(StackConfig(services=tuple(reversed(DEFAULT_SERVICES))))
     egress = reversed_services["Resources"]["VpcLinkSecurityGroup"]["Properties"]["SecurityGroupEgress"]
     assert [r["DestinationSecurityGroupId"]["Ref"] for r in egress] == ["PetstoreSecurityGroup", "FoodstoreSecurityGroup"]
+
+
+def test_handles_carry_what_later_code_wires_to(monkeypatch):
+    """A service's handle holds its table, scalable target and task-count parameters, the
+    cluster's its capacity-provider association; dependencies go through them, not by name."""
+    built: dict[str, list] = {"service": [], "cluster": []}
+    for name, original in (("service", stack.add_service), ("cluster", stack.add_cluster)):
+        def record(*args, _original=original, _name=name, **kwargs):
+            built[_name].append(_original(*args, **kwargs))
+            return built[_name][-1]
+        monkeypatch.setattr(stack, f"add_{name}", record)
+    template = stack.build_template(StackConfig(fargate_spot_percent=50)).to_dict()
+    [cluster] = built["cluster"]
+    food = built["service"][0]
+    assert food.table.title == "FoodstoreTable" and food.scalable_target.title == "FoodstoreScalableTarget"
+    assert (food.parameters.min_tasks.title, food.parameters.max_tasks.title) == ("FoodstoreMinTasks", "FoodstoreMaxTasks")
+    target = template["Resources"][food.scalable_target.title]["Properties"]
+    assert target["MinCapacity"] == {"Ref": food.parameters.min_tasks.title}
+    assert target["MaxCapacity"] == {"Ref": food.parameters.max_tasks.title}
+    assert cluster.capacity_providers is not None
+    assert cluster.capacity_providers.title in template["Resources"][food.service.title]["DependsOn"]

@@ -21,7 +21,10 @@ def test_one_on_demand_encrypted_table_per_service_keyed_by_its_table_key(defaul
         assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
         assert props["SSESpecification"] == {"SSEEnabled": True}
         assert "TableName" not in props  # CloudFormation names it, so two stacks never collide
-        assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Retain", "Retain")
+        # Kept when the stack is deleted or the table replaced; deleted when the create that made
+        # it rolls back (it holds no data yet), which deletion protection would block.
+        assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("RetainExceptOnCreate", "Retain")
+        assert props["DeletionProtectionEnabled"] is False
 
 
 def test_delete_policy_is_applied_to_tables_when_chosen(render):
