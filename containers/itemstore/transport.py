@@ -24,7 +24,11 @@ per-request budget. This module does only what these two calls need, the way bot
   ``rand(0, 1) × min(scale × 2^(n-1), 20)`` seconds (scale 1 s for throttling, 25 ms otherwise),
   raised to the server's ``x-amz-retry-after`` (milliseconds) by at most 5 s, within a retry quota
   that stops a worker from multiplying an outage (tests/containers/test_transport_retries.py
-  compares every rule with botocore's own, so an upgrade that changes one fails there);
+  compares every rule with botocore's own, so an upgrade that changes one fails there). One
+  difference on purpose: no wait exceeds ``min(2^(n-1), 20)`` s (:func:`backoff_bound`), the bound
+  the item store's worst case is computed with (itemstore.settings.worst_case_seconds), so an
+  ``x-amz-retry-after`` longer than that shortens to it instead of pushing a request past API
+  Gateway's 30 s;
 * credentials that cannot be had (the ECS credential endpoint down when they expire) fail the
   call at once, not retried, as botocore fails it while signing;
 * errors as botocore reports them: the code is ``__type`` after its ``#``, the message is
@@ -169,10 +173,17 @@ def retry_kind(operation: str, status: int, code: str | None, crc_mismatch: bool
     return None
 
 
+def backoff_bound(attempt: int) -> float:
+    """The longest wait before attempt ``attempt + 1``: the throttling backoff's upper bound,
+    min(2^(attempt-1), 20) s, as itemstore.settings.worst_case_seconds counts it."""
+    return min(THROTTLING_BACKOFF_SCALE * 2 ** (attempt - 1), MAX_BACKOFF)
+
+
 def backoff(kind: str, attempt: int, rand: float, retry_after: str | None = None) -> float:
     """Seconds to wait before attempt ``attempt + 1`` after an answer of ``kind`` (THROTTLING or
     TRANSIENT; connection errors and timeouts are TRANSIENT) and with the answer's
-    ``x-amz-retry-after`` header, if any: botocore's ExponentialBackoff.delay_amount."""
+    ``x-amz-retry-after`` header, if any: botocore's ExponentialBackoff.delay_amount, at most
+    backoff_bound(attempt)."""
     scale = THROTTLING_BACKOFF_SCALE if kind == THROTTLING else TRANSIENT_BACKOFF_SCALE
     delay = rand * min(scale * 2 ** (attempt - 1), MAX_BACKOFF)
     if retry_after is not None:
@@ -181,7 +192,7 @@ def backoff(kind: str, attempt: int, rand: float, retry_after: str | None = None
         except (ValueError, OverflowError):
             return delay
         if wanted >= 0:
-            return max(delay, min(wanted, RETRY_AFTER_MAX_ADDITIONAL + delay))
+            return min(max(delay, min(wanted, RETRY_AFTER_MAX_ADDITIONAL + delay)), backoff_bound(attempt))
     return delay
 
 

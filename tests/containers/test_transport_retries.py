@@ -22,7 +22,8 @@ from botocore.awsrequest import AWSResponse, HeadersDict
 from botocore.parsers import create_parser
 from botocore.retries import quota, standard
 from itemstore import transport
-from itemstore.transport import backoff, error_from_response, retry_kind
+from itemstore.settings import worst_case_seconds
+from itemstore.transport import backoff, backoff_bound, error_from_response, retry_kind
 
 OPERATIONS = ("GetItem", "PutItem")
 ERROR_TYPE = "com.amazonaws.dynamodb.v20120810#"
@@ -200,8 +201,25 @@ def test_the_backoff_is_botocores_including_x_amz_retry_after(model, operation, 
         if kind is None:
             continue  # e.g. ReplicatedWriteConflictException on GetItem, which does not model it
         assert _ours(operation, status, headers, body)[1] == kind
-        assert backoff(kind, attempt, rand, retry_after) == pytest.approx(oracle.delay(context, rand)), \
+        expected = oracle.delay(context, rand)
+        if retry_after is not None:  # the one difference: held to the bound the worst case counts
+            expected = min(expected, backoff_bound(attempt))
+        assert backoff(kind, attempt, rand, retry_after) == pytest.approx(expected), \
             (operation, status, attempt, rand)
+
+
+def test_without_x_amz_retry_after_botocores_backoff_never_exceeds_the_bound(model):
+    # So the bound changes nothing but a long x-amz-retry-after: botocore's own largest wait
+    # (throttling, rand() = 1) before each attempt is backoff_bound.
+    oracle = Oracle(model, "GetItem")
+    body = json.dumps({"__type": ERROR_TYPE + "ThrottlingException"}).encode()
+    for attempt in range(1, 11):
+        assert oracle.delay(oracle.context(400, {}, body, attempt), 1.0) == pytest.approx(backoff_bound(attempt))
+
+
+@pytest.mark.parametrize("max_attempts", range(1, 11))
+def test_the_bound_is_the_backoff_the_worst_case_counts(max_attempts):
+    assert worst_case_seconds(0, 0, max_attempts) == sum(backoff_bound(a) for a in range(1, max_attempts))
 
 
 def test_connection_errors_back_off_as_botocores_transient_errors(model):
