@@ -13,10 +13,10 @@ everything else instead of signing it differently:
 * the body is bytes and its SHA-256 is always signed (botocore signs the payload of every
   ``SigV4Auth`` request, https included, unless told otherwise).
 
-tests/containers/test_sigv4.py signs generated requests (hosts, ports, header values with runs of
-whitespace, bodies empty, binary and unicode, session tokens, dates) with both this signer and
-botocore's and asserts the headers are identical, and that what this one refuses is exactly what
-it does not handle.
+tests/containers/test_sigv4.py signs generated requests (hosts, ports, paths, queries, header
+values with runs of whitespace, bodies empty, binary and unicode, session tokens, dates) with both
+this signer and botocore's and asserts the headers are identical, and that what this one refuses
+is exactly what it does not handle.
 
 The signing key depends only on the date, region, service and secret, so it is derived once per
 day (four HMACs) instead of once per request.
@@ -65,8 +65,9 @@ def host_header(endpoint_url: str) -> str:
         raise UnsupportedEndpoint(f"endpoint URL {endpoint_url!r}: {error}") from None
     if parts.scheme not in DEFAULT_PORTS or not parts.hostname or not _HOSTNAME.fullmatch(parts.hostname):
         raise UnsupportedEndpoint(f"endpoint URL {endpoint_url!r} is not http(s)://host[:port]")
-    extra = {"a path": parts.path not in ("", "/"), "a query string": bool(parts.query),
-             "a fragment": bool(parts.fragment), "user info": "@" in parts.netloc}
+    # An empty query or fragment ("http://host/?") leaves no trace in urlsplit's parts: look for the mark.
+    extra = {"a path": parts.path not in ("", "/"), "a query string": "?" in endpoint_url,
+             "a fragment": "#" in endpoint_url, "user info": "@" in parts.netloc}
     found = [what for what, present in extra.items() if present]
     if found:
         raise UnsupportedEndpoint(

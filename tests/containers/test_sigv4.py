@@ -131,6 +131,14 @@ ODD_TEXT = st.text(min_size=1, max_size=10).filter(lambda text: re.search(r"[^\t
 DNS_NAME = st.from_regex(r"[A-Za-z0-9]([A-Za-z0-9-]{0,12}[A-Za-z0-9])?(\.[A-Za-z0-9-]{1,10}){0,3}", fullmatch=True)
 HOSTS = st.one_of(DNS_NAME, st.ip_addresses(v=4).map(str), st.ip_addresses(v=6).map(lambda ip: f"[{ip}]"))
 PORTS = st.one_of(st.none(), st.sampled_from([80, 443]), st.integers(1, 65535))
+# What may follow the host in an endpoint URL besides "" and "/": paths (unicode, spaces and
+# encoded characters included), queries, fragments.
+SUFFIXES = st.one_of(
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="?#"), min_size=1,
+            max_size=20).map(lambda path: "/" + path.lstrip("/") + ("x" if not path.strip("/") else "")),
+    st.from_regex(r"/?\?[a-z=&%0-9]{0,10}", fullmatch=True),
+    st.from_regex(r"/?#[a-z]{0,5}", fullmatch=True),
+)
 OTHER_HEADERS = st.one_of(st.sampled_from(["User-Agent", "Expect", "X-Amz-Date", "Authorization", "Host",
                                            "X-Amz-Security-Token", "Content-Length", "X-Amz-Content-SHA256",
                                            "X-Amzn-Trace-Id", "Accept-Encoding"]),
@@ -150,7 +158,7 @@ def signing_inputs(draw):
     scheme = draw(st.sampled_from(["http", "https"]))
     port = draw(PORTS)
     netloc = draw(HOSTS) + ("" if port is None else f":{port}")
-    url = f"{scheme}://{netloc}" + draw(st.sampled_from(["", "/"]))
+    url = f"{scheme}://{netloc}" + draw(st.sampled_from(["", "/"]) if draw(st.integers(0, 7)) else SUFFIXES)
     headers = {draw(_case_variants("Content-Type")): draw(st.one_of(FIELD_TEXT, ODD_TEXT) if draw(st.integers(0, 9)) == 0
                                                            else FIELD_TEXT),
                draw(_case_variants("X-Amz-Target")): draw(FIELD_TEXT)}
@@ -176,10 +184,15 @@ def _handled(headers: dict, credentials) -> bool:
             and (not credentials.token or plain.fullmatch(credentials.token) is not None))
 
 
-@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+@settings(max_examples=800, deadline=None, derandomize=True, database=None)
 @given(signing_inputs())
 def test_generated_requests_are_signed_as_botocore_signs_them_or_refused(inputs):
     url, headers, body, credentials, region, when = inputs
+    suffix = url.split("://", 1)[1].partition("/")[1:]
+    if any(mark in url.split("://", 1)[1] for mark in "?#") or "".join(suffix) not in ("", "/"):
+        with pytest.raises(UnsupportedEndpoint, match="endpoint URL"):
+            host_header(url)
+        return
     signer = SigV4Signer(region, "dynamodb", host_header(url))
     if not _handled(headers, credentials):
         with pytest.raises(UnsupportedRequest):
@@ -193,7 +206,7 @@ def test_generated_requests_are_signed_as_botocore_signs_them_or_refused(inputs)
 
 
 @pytest.mark.parametrize("url", ["http://proxy/ddb", "https://127.0.0.1:8000/ddb/", "http://h/?a=1", "http://h/#f",
-                                 "http://user:pw@h", "ftp://h", "http://", "http://h:99999", "http://h\u00e9",
+                                 "http://h/?", "http://h#", "http://user:pw@h", "ftp://h", "http://", "http://h:99999", "http://h\u00e9",
                                  "http://[fe80::1%25eth0]:8000"])
 def test_endpoints_it_cannot_sign_for_are_refused_with_the_reason(url):
     with pytest.raises(UnsupportedEndpoint, match="endpoint URL"):
