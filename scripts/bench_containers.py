@@ -2,7 +2,14 @@
 a local dynalite, loaded by wrk on loopback. Prints req/s, p50/p99 latency and the app's CPU time
 per request (user + system time of the gunicorn process tree, from /proc).
 
-    .venv/bin/python scripts/bench_containers.py [--seconds 10] [--connections 16]
+    .venv/bin/python scripts/bench_containers.py [--seconds 10] [--connections 16] [--rounds 2]
+                                                 [--baseline REF|none]
+
+Before and after in one run: the containers/ folder of the git commit ``--baseline`` (default
+BENCH_BASELINE from the environment, else BASELINE_REF) runs beside the working tree's, its rows
+alternating with the current ones (ABBA over ``--rounds``) on the same machine at the same time;
+then the two DynamoDB clients alone, in this process, alternating (CPU per GetItem and PutItem
+call against the same dynalite), and their signers beside botocore's SigV4Auth.
 
 Everything runs on 127.0.0.1 and stops by itself; nothing talks to AWS.
 """
@@ -11,14 +18,19 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import importlib.util
+import io
 import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,6 +49,12 @@ AWS_ENV = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_
 ITEM = {"name": "Margherita", "price": 8.5, "stock": 120, "tags": ["vegetarian", "classic"],
         "nutrition": {"kcal": 800, "salt_g": 2.25}, "available": True}
 ITEMS = 1000  # GET and PUT spread over this many ids
+# The commit whose containers/ is "before": the DynamoDB client before it refused what its signer
+# does not sign, followed 429 / x-amz-retry-after / modelled retryable errors, resolved credentials
+# lazily and honoured REQUESTS_CA_BUNDLE. CPU per request must stay within 10 % of it.
+BASELINE_REF = "6f19ce1a4679091dc4eac14293e3f2f7beb75a70"
+# A session token as long as an ECS task role's (they run to about a thousand characters).
+SESSION_TOKEN = "IQoJb3JpZ2luX2VjE" * 60
 
 # wrk script: GET or PUT over ITEMS ids; at the end, one JSON line with the latency percentiles.
 WRK_LUA = """
@@ -64,11 +82,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def dockerfile_env_and_cmd(image: str) -> tuple[dict[str, str], list[str]]:
+def dockerfile_env_and_cmd(image: str, containers: Path = CONTAINERS) -> tuple[dict[str, str], list[str]]:
     import shlex
 
     env, cmd, pending = {}, None, ""
-    for raw in (CONTAINERS / image / "Dockerfile").read_text().splitlines():
+    for raw in (containers / image / "Dockerfile").read_text().splitlines():
         line = raw.strip()
         if line.endswith("\\"):
             pending += line[:-1] + " "
@@ -138,39 +156,72 @@ def run_wrk(port: int, method: str, prefix: str, seconds: float, connections: in
     return json.loads(line[len("RESULT "):])
 
 
-def bench_service(name: str, image: str, dynalite_url: str, args, workdir: Path) -> list[dict]:
-    image_env, cmd = dockerfile_env_and_cmd(image)
+def start_gunicorn(name: str, image: str, containers: Path, dynalite_url: str, workdir: Path, label: str):
+    """The image's CMD (with the venv's gunicorn) on the itemstore package in ``containers``."""
+    image_env, cmd = dockerfile_env_and_cmd(image, containers)
     port = free_port()
-    env = {**os.environ, **image_env, **AWS_ENV, "PYTHONPATH": str(CONTAINERS), "PORT": str(port),
+    env = {**os.environ, **image_env, **AWS_ENV, "PYTHONPATH": str(containers), "PORT": str(port),
            "TABLE_NAME": f"bench-{name}", "DYNAMODB_ENDPOINT_URL": dynalite_url,
            "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}", "HOME": str(workdir)}
     env.pop("AWS_PROFILE", None)
-    prefix = image_env["ITEM_PATH_PREFIX"]
-    log = open(workdir / f"gunicorn-{name}.log", "w")
-    # The image's CMD, with the venv's gunicorn in place of the image's.
+    log = open(workdir / f"gunicorn-{name}-{label}.log", "w")  # noqa: SIM115 (closed with the server)
     server = subprocess.Popen([str(GUNICORN), *cmd[1:]], env=env, stdout=log, stderr=subprocess.STDOUT,
-                              start_new_session=True)
+                              cwd=workdir, start_new_session=True)
+    server.log = log
+    server.port = port
+    wait_for(lambda: request(port, "GET", "/health") == 200, f"gunicorn {name} ({label})")
+    return server
+
+
+def bench_service(name: str, image: str, dynalite_url: str, args, workdir: Path,
+                  trees: list[tuple[str, Path]]) -> list[dict]:
+    """One row per tree, method and round; the trees' servers run side by side and take turns."""
+    prefix = dockerfile_env_and_cmd(image)[0]["ITEM_PATH_PREFIX"]
+    servers = {}
     rows = []
     try:
-        wait_for(lambda: request(port, "GET", "/health") == 200, f"gunicorn {name}")
+        for label, containers in trees:
+            servers[label] = start_gunicorn(name, image, containers, dynalite_url, workdir, label)
         body = json.dumps(ITEM).encode()
+        port = servers[trees[-1][0]].port
         for i in range(ITEMS):
             assert request(port, "PUT", f"{prefix}/bench-{i}", body) == 200
         for method in ("GET", "PUT"):
-            run_wrk(port, method, prefix, 2, args.connections, workdir)  # warm-up
-            before = tree_cpu_seconds(server.pid)
-            result = run_wrk(port, method, prefix, args.seconds, args.connections, workdir)
-            cpu = tree_cpu_seconds(server.pid) - before
-            requests = result["requests"]
-            rows.append({"service": name, "method": method, "requests": requests,
-                         "errors": result["errors"] + result["status_errors"],
-                         "rps": requests / result["seconds"], "p50_ms": result["p50_us"] / 1000,
-                         "p99_ms": result["p99_us"] / 1000, "cpu_ms": 1000 * cpu / max(requests, 1)})
+            for label, _ in trees:
+                run_wrk(servers[label].port, method, prefix, 2, args.connections, workdir)  # warm-up
+            for round_ in range(args.rounds):
+                order = trees if round_ % 2 == 0 else trees[::-1]  # ABBA: a drift in load hits both
+                for label, _ in order:
+                    server = servers[label]
+                    before = tree_cpu_seconds(server.pid)
+                    result = run_wrk(server.port, method, prefix, args.seconds, args.connections, workdir)
+                    cpu = tree_cpu_seconds(server.pid) - before
+                    requests = result["requests"]
+                    rows.append({"service": name, "tree": label, "method": method, "round": round_ + 1,
+                                 "requests": requests, "errors": result["errors"] + result["status_errors"],
+                                 "rps": requests / result["seconds"], "p50_ms": result["p50_us"] / 1000,
+                                 "p99_ms": result["p99_us"] / 1000, "cpu_ms": 1000 * cpu / max(requests, 1)})
     finally:
-        server.terminate()
-        server.wait(30)
-        log.close()
+        for server in servers.values():
+            server.terminate()
+            server.wait(30)
+            server.log.close()
     return rows
+
+
+def export_baseline(ref: str, workdir: Path) -> Path | None:
+    """containers/ of the commit ``ref``, extracted under ``workdir``; None when git cannot give it
+    (not a git checkout, a shallow clone without that commit)."""
+    try:
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", ref, "containers"],
+                                 capture_output=True, check=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError) as error:
+        print(f"baseline {ref}: not available ({error}); only the working tree is measured", file=sys.stderr)
+        return None
+    target = workdir / "baseline"
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(target, filter="data")
+    return target / "containers"
 
 
 def create_tables(url: str) -> None:
@@ -186,11 +237,219 @@ def create_tables(url: str) -> None:
         client.get_waiter("table_exists").wait(TableName=f"bench-{name}", WaiterConfig={"Delay": 0.1})
 
 
+def load_clients(baseline: Path | None, workdir: Path) -> dict[str, tuple]:
+    """{label: (transport module, sigv4 module)}: the working tree's, and the baseline's loaded
+    beside them under other module names (its transport's import of itemstore.sigv4 redirected)."""
+    sys.path.insert(0, str(CONTAINERS))
+    from itemstore import sigv4, transport
+
+    modules = {}
+    if baseline is not None:
+        folder = workdir / "baseline-modules"
+        folder.mkdir()
+        names = {"sigv4": "baseline_sigv4", "transport": "baseline_transport"}
+        for name in ("sigv4", "transport"):
+            source = (baseline / "itemstore" / f"{name}.py").read_text()
+            redirected = source.replace("from itemstore.sigv4 import", "from baseline_sigv4 import")
+            if name == "transport" and redirected == source:
+                raise SystemExit("the baseline transport does not import itemstore.sigv4 as expected")
+            path = folder / f"{names[name]}.py"
+            path.write_text(redirected)
+            spec = importlib.util.spec_from_file_location(names[name], path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[names[name]] = module
+            spec.loader.exec_module(module)
+        modules["before"] = (sys.modules["baseline_transport"], sys.modules["baseline_sigv4"])
+    modules["after"] = (transport, sigv4)
+    return modules
+
+
+class StaticCredentials:
+    """A provider handing out the same frozen task-role-like credentials (long session token)."""
+
+    def __init__(self) -> None:
+        from botocore.credentials import Credentials
+
+        self.frozen = Credentials("ASIAEXAMPLEEXAMPLE12", "secret", SESSION_TOKEN).get_frozen_credentials()
+
+    def get_frozen_credentials(self):
+        return self.frozen
+
+
+def _cpu_per_call(function, calls: int) -> float:
+    started = time.process_time()
+    for _ in range(calls):
+        function()
+    return 1e6 * (time.process_time() - started) / calls
+
+
+def bench_client_calls(modules: dict[str, tuple], dynalite_url: str, rounds: int = 7,
+                       calls: int = 2000) -> dict[tuple[str, str], list[float]]:
+    """CPU µs per GetItem and PutItem call of each client, in this process, against dynalite (whose
+    CPU is not counted): the clients take turns, ``rounds`` times, ABBA."""
+    table = "bench-foodstore"
+    key = dockerfile_env_and_cmd("food")[0]["TABLE_KEY"]
+    get_body = json.dumps({"TableName": table, "Key": {key: {"S": "bench-1"}}}).encode()
+    put_body = json.dumps({"TableName": table, "Item": {
+        key: {"S": "bench-client"}, "name": {"S": "Margherita"}, "price": {"N": "8.5"}, "stock": {"N": "120"},
+        "tags": {"L": [{"S": "vegetarian"}, {"S": "classic"}]}, "available": {"BOOL": True},
+        "nutrition": {"M": {"kcal": {"N": "800"}, "salt_g": {"N": "2.25"}}}}}).encode()
+    credentials = StaticCredentials()
+    clients = {label: transport.DynamoDBClient(dynalite_url, "us-east-1", credentials, connect_timeout=2,
+                                               read_timeout=10, max_attempts=1)
+               for label, (transport, _) in modules.items()}
+    labels = list(clients)
+    results: dict[tuple[str, str], list[float]] = {}
+    for operation, body in (("GetItem", get_body), ("PutItem", put_body)):
+        for label in labels:  # warm-up: connections open, caches filled
+            _cpu_per_call(partial(clients[label].call, operation, body), calls // 10)
+        for round_ in range(rounds):
+            for label in labels if round_ % 2 == 0 else labels[::-1]:
+                micros = _cpu_per_call(partial(clients[label].call, operation, body), calls)
+                results.setdefault((operation, label), []).append(micros)
+    for client in clients.values():
+        client.close()
+    return results
+
+
+def bench_signers(modules: dict[str, tuple], rounds: int = 7, calls: int = 20000) -> dict[str, list[float]]:
+    """CPU µs per signature of a GetItem request: each client's signer, and botocore's SigV4Auth on
+    an AWSRequest (what signing with a maintained signer costs per call); taking turns, ``rounds``
+    times."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+
+    transport = modules["after"][0]
+    body = json.dumps({"TableName": "bench-foodstore", "Key": {"foodId": {"S": "bench-1"}}}).encode()
+    credentials = StaticCredentials().frozen
+    host = "dynamodb.us-east-1.amazonaws.com"
+    signers = {}
+    for label, (_, sigv4) in modules.items():
+        signer = sigv4.SigV4Signer("us-east-1", "dynamodb", host)
+        signers[f"itemstore.sigv4 ({label})"] = lambda signer=signer: signer.sign(
+            {"Content-Type": transport.CONTENT_TYPE, "X-Amz-Target": transport.TARGET_PREFIX + "GetItem"},
+            body, credentials)
+    theirs = SigV4Auth(credentials, "dynamodb", "us-east-1")
+
+    def botocore_sigv4() -> None:
+        request = AWSRequest(method="POST", url=f"https://{host}/", data=body,
+                             headers={"Content-Type": transport.CONTENT_TYPE,
+                                      "X-Amz-Target": transport.TARGET_PREFIX + "GetItem"})
+        theirs.add_auth(request)
+
+    signers["botocore SigV4Auth"] = botocore_sigv4
+    crt = awscrt_signer(body, credentials, host, transport)
+    if crt is not None:
+        signers["awscrt aws_sign_request"] = crt
+    results: dict[str, list[float]] = {}
+    for sign in signers.values():
+        _cpu_per_call(sign, calls // 10)  # warm-up
+    names = list(signers)
+    for round_ in range(rounds):
+        for name in names if round_ % 2 == 0 else names[::-1]:
+            results.setdefault(name, []).append(_cpu_per_call(signers[name], calls))
+    return results
+
+
+def awscrt_signer(body: bytes, credentials, host: str, transport):
+    """Signing the same request with AWS's awscrt (the way botocore's CrtSigV4Auth configures it),
+    when awscrt can be imported: it is not a dependency, so this row appears only where it was
+    installed for the measurement. Checked to give the own signer's Authorization first."""
+    try:
+        import awscrt.auth
+        import awscrt.http
+    except ImportError:
+        return None
+    import datetime
+    import hashlib
+
+    provider = awscrt.auth.AwsCredentialsProvider.new_static(credentials.access_key, credentials.secret_key,
+                                                            credentials.token)
+    target = transport.TARGET_PREFIX + "GetItem"
+
+    def sign(when: datetime.datetime | None = None) -> dict[str, str]:
+        request = awscrt.http.HttpRequest("POST", "/", awscrt.http.HttpHeaders(
+            [("Host", host), ("Content-Type", transport.CONTENT_TYPE), ("X-Amz-Target", target)]))
+        config = awscrt.auth.AwsSigningConfig(
+            algorithm=awscrt.auth.AwsSigningAlgorithm.V4,
+            signature_type=awscrt.auth.AwsSignatureType.HTTP_REQUEST_HEADERS,
+            credentials_provider=provider, region="us-east-1", service="dynamodb",
+            date=when or datetime.datetime.now(datetime.UTC), use_double_uri_encode=False,
+            should_normalize_uri_path=True, signed_body_value=hashlib.sha256(body).hexdigest(),
+            signed_body_header_type=awscrt.auth.AwsSignedBodyHeaderType.NONE)
+        awscrt.auth.aws_sign_request(request, config).result()
+        return dict(request.headers)
+
+    when = datetime.datetime(2026, 3, 5, 10, 15, 2, tzinfo=datetime.UTC)
+    from itemstore.sigv4 import SigV4Signer
+
+    ours = SigV4Signer("us-east-1", "dynamodb", host).sign(
+        {"Content-Type": transport.CONTENT_TYPE, "X-Amz-Target": target}, body, credentials, "20260305T101502Z")
+    if sign(when)["Authorization"] != ours["Authorization"]:
+        raise SystemExit("awscrt signs the benchmark request differently from itemstore.sigv4")
+    return sign
+
+
+def _change(before: float, after: float) -> str:
+    return f"{100 * (after - before) / before:+.1f} %"
+
+
+def print_results(rows: list[dict], clients: dict, signers: dict, args) -> None:
+    load = os.getloadavg()
+    print(f"\n{args.seconds:g} s per row, {args.connections} connections, wrk on loopback, "
+          f"gunicorn as the image runs it, dynalite as DynamoDB; {os.cpu_count()} CPUs; "
+          f"load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min)")
+    print(f"{'service':<10} {'tree':<7} {'method':<6} {'round':>5} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
+          f"{'CPU ms/req':>10} {'errors':>6}")
+    for row in rows:
+        print(f"{row['service']:<10} {row['tree']:<7} {row['method']:<6} {row['round']:>5} {row['rps']:>8.0f} "
+              f"{row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f} {row['cpu_ms']:>10.3f} {row['errors']:>6}")
+    trees = list(dict.fromkeys(row["tree"] for row in rows))
+    if "before" in trees:
+        print(f"\n{'CPU ms/request, mean of rounds':<32} {'before':>8} {'after':>8} {'change':>9}")
+        for service, method in dict.fromkeys((row["service"], row["method"]) for row in rows):
+            mean = {tree: statistics.fmean(row["cpu_ms"] for row in rows if (row["service"], row["method"],
+                                                                              row["tree"]) == (service, method, tree))
+                    for tree in trees}
+            print(f"{service + ' ' + method:<32} {mean['before']:>8.3f} {mean['after']:>8.3f} "
+                  f"{_change(mean['before'], mean['after']):>9}")
+    operations = list(dict.fromkeys(operation for operation, _ in clients))
+    labels = list(dict.fromkeys(label for _, label in clients))
+    print(f"\n{'client call, in-process':<28} " + " ".join(f"{label + ' µs':>16}" for label in labels)
+          + (f" {'change':>9}" if "before" in labels else ""))
+    print("(CPU per call against dynalite, median of rounds; min–max in brackets)")
+    for operation in operations:
+        cells, medians = [], {}
+        for label in labels:
+            values = clients[(operation, label)]
+            medians[label] = statistics.median(values)
+            cells.append(f"{medians[label]:>5.1f} ({min(values):.0f}–{max(values):.0f})".rjust(16))
+        change = f" {_change(medians['before'], medians['after']):>9}" if "before" in labels else ""
+        print(f"{operation:<28} " + " ".join(cells) + change)
+    reference = "itemstore.sigv4 (before)" if "itemstore.sigv4 (before)" in signers else "itemstore.sigv4 (after)"
+    base = statistics.median(signers[reference])
+    gets = [row["cpu_ms"] for row in rows if row["method"] == "GET" and row["tree"] == trees[0]]
+    get_ms = statistics.fmean(gets) if gets else None
+    print(f"\n{'signer, GetItem, in-process':<28} {'CPU µs/signature':>16} {'min–max':>11} "
+          f"{'vs ' + reference:>30}" + (f" {'of a GET':>9}" if get_ms else ""))
+    for name, values in signers.items():
+        median = statistics.median(values)
+        share = f" {100 * (median - base) / (1000 * get_ms):>+7.1f} %" if get_ms else ""
+        print(f"{name:<28} {median:>16.1f} {f'{min(values):.1f}–{max(values):.1f}':>11} "
+              f"{median - base:>+27.1f} µs" + share)
+    if get_ms:
+        print(f"(of a GET: the difference as a share of the {trees[0]} tree's mean {get_ms:.3f} ms of CPU per GET)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10, help="measured seconds per row (default 10)")
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections (default 16)")
+    parser.add_argument("--rounds", type=int, default=2, help="rows per tree and method, alternating (default 2)")
     parser.add_argument("--service", choices=[s for s, _ in SERVICES], help="only this service")
+    parser.add_argument("--baseline", default=os.environ.get("BENCH_BASELINE", BASELINE_REF),
+                        help="git commit whose containers/ is measured beside the working tree's ('none': "
+                             "skip; default BENCH_BASELINE, else %(default)s)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: `apt-get install wrk` (make bench-containers does it)")
@@ -202,6 +461,8 @@ def main() -> int:
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-containers-") as tmp:
         workdir = Path(tmp)
+        baseline = None if args.baseline == "none" else export_baseline(args.baseline, workdir)
+        trees = ([("before", baseline)] if baseline is not None else []) + [("after", CONTAINERS)]
         port = free_port()
         dynalite = subprocess.Popen([str(DYNALITE), "--port", str(port), "--host", "127.0.0.1",
                                      "--path", str(workdir / "dynalite")],
@@ -212,17 +473,17 @@ def main() -> int:
             create_tables(url)
             for name, image in SERVICES:
                 if args.service in (None, name):
-                    rows.extend(bench_service(name, image, url, args, workdir))
+                    rows.extend(bench_service(name, image, url, args, workdir, trees))
+            modules = load_clients(baseline, workdir)
+            clients = bench_client_calls(modules, url)
+            signers = bench_signers(modules)
         finally:
             dynalite.terminate()
             dynalite.wait(30)
 
-    print(f"\n{args.seconds:g} s per row, {args.connections} connections, wrk on loopback, "
-          f"gunicorn as the image runs it, dynalite as DynamoDB; {os.cpu_count()} CPUs")
-    print(f"{'service':<10} {'method':<6} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms/req':>10} {'errors':>6}")
-    for row in rows:
-        print(f"{row['service']:<10} {row['method']:<6} {row['rps']:>8.0f} {row['p50_ms']:>7.2f} "
-              f"{row['p99_ms']:>7.2f} {row['cpu_ms']:>10.3f} {row['errors']:>6}")
+    if baseline is not None:
+        print(f"\nbefore: containers/ of {args.baseline}; after: the working tree's")
+    print_results(rows, clients, signers, args)
     return 1 if any(row["errors"] for row in rows) else 0
 
 

@@ -66,7 +66,7 @@ class SettingsError(ValueError):
 def worst_case_seconds(connect_timeout: float, read_timeout: float, max_attempts: int) -> float:
     """An upper bound on how long one DynamoDB call can take before it fails: every attempt times
     out on connect and on read, plus the standard-mode backoff (at most min(2**(n-1), 20) s before
-    retry n, jittered; see itemstore.transport)."""
+    retry n, jittered, x-amz-retry-after included; see itemstore.transport.backoff_bound)."""
     backoff = sum(min(2 ** n, 20) for n in range(max_attempts - 1))
     return max_attempts * (connect_timeout + read_timeout) + backoff
 

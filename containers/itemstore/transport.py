@@ -8,19 +8,29 @@ per-request budget. This module does only what these two calls need, the way bot
 * the request: ``POST /``, ``Content-Type: application/x-amz-json-1.0``,
   ``X-Amz-Target: DynamoDB_20120810.<Operation>``, the JSON body (the same bytes botocore's
   serializer produces), signed with SigV4 (:mod:`itemstore.sigv4`, key cached per day);
-* credentials from botocore's provider chain, frozen per request so that rotating ECS task-role
-  credentials are picked up; region and endpoint as a botocore client resolves them (see
-  :func:`itemstore.dynamo.make_client`);
+* credentials from botocore's provider chain, frozen per call (not per attempt) so that rotating
+  ECS task-role credentials are picked up; region and endpoint as a botocore client resolves them
+  (see :func:`itemstore.dynamo.make_client`);
 * kept-alive HTTP/1.1 connections (TLS for https), pooled per worker process and shared by its
   threads; the request goes out in one ``sendall`` and the answer is read with a minimal parser
   (status line, headers, ``Content-Length`` or chunked body). Measured in-process, a kept-alive
   urllib3 ``HTTPConnectionPool`` cost ≈ 0.18 ms more per call than this (http.client builds an
   ``email.message.Message`` from every answer's headers; urllib3 adds its per-request objects);
-* botocore's *standard* retry mode: throttling codes, transient codes, HTTP 500/502/503/504,
-  connection errors, timeouts and a wrong ``x-amz-crc32`` are retried up to ``max_attempts``
-  (first included) after ``rand(0, 1) × min(scale × 2^(n-1), 20)`` seconds (scale 1 s for
-  throttling, 25 ms otherwise), within a retry quota that stops a worker from multiplying an
-  outage;
+* botocore's *standard* retry mode, as ``botocore.retries.standard`` decides it for these two
+  operations: throttling codes, transient codes, HTTP 500/502/503/504, HTTP 429 with a code the
+  operation does not model, the errors DynamoDB's model marks retryable
+  (``ReplicatedWriteConflictException`` on PutItem), a wrong ``x-amz-crc32``, connection errors
+  and timeouts are retried up to ``max_attempts`` (first included) after
+  ``rand(0, 1) × min(scale × 2^(n-1), 20)`` seconds (scale 1 s for throttling, 25 ms otherwise),
+  raised to the server's ``x-amz-retry-after`` (milliseconds) by at most 5 s, within a retry quota
+  that stops a worker from multiplying an outage (tests/containers/test_transport_retries.py
+  compares every rule with botocore's own, so an upgrade that changes one fails there). One
+  difference on purpose: no wait exceeds ``min(2^(n-1), 20)`` s (:func:`backoff_bound`), the bound
+  the item store's worst case is computed with (itemstore.settings.worst_case_seconds), so an
+  ``x-amz-retry-after`` longer than that shortens to it instead of pushing a request past API
+  Gateway's 30 s;
+* credentials that cannot be had (the ECS credential endpoint down when they expire) fail the
+  call at once, not retried, as botocore fails it while signing;
 * errors as botocore reports them: the code is ``__type`` after its ``#``, the message is
   ``message`` or ``Message``; a body that is not JSON gives the HTTP status as the code.
 """
@@ -37,8 +47,6 @@ import time
 import zlib
 from urllib.parse import urlsplit
 
-from botocore.exceptions import BotoCoreError
-
 from itemstore.sigv4 import SigV4Signer, host_header
 
 SERVICE = "dynamodb"  # the SigV4 signing name
@@ -48,7 +56,10 @@ USER_AGENT = "itemstore"
 MAX_LINE = 65536  # longest status or header line accepted
 MAX_HEADERS = 100
 
-# botocore.retries.standard: the codes and statuses it retries.
+# botocore.retries.standard (ThrottledRetryableChecker, TransientRetryableChecker,
+# ThrottlingStatusCodeChecker, ExponentialBackoff, RetryQuotaChecker) and botocore.retries.quota:
+# what standard mode retries, how long it waits, what a retry costs. Kept here as data, not read from
+# botocore's private attributes at run time; test_transport_retries.py compares them.
 THROTTLING_CODES = frozenset({
     "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
     "TooManyRequestsException", "ProvisionedThroughputExceededException",
@@ -58,6 +69,24 @@ THROTTLING_CODES = frozenset({
 })
 TRANSIENT_CODES = frozenset({"RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete"})
 TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
+THROTTLING_STATUSES = frozenset({429})  # retried as throttling when the code is not one the operation models
+# The errors DynamoDB's service model (2012-08-10) lists for each operation: a 429 with one of these
+# codes is decided by the model, not by its status.
+MODELED_ERRORS = {
+    "GetItem": frozenset({"ProvisionedThroughputExceededException", "ResourceNotFoundException",
+                          "RequestLimitExceeded", "InternalServerError", "ThrottlingException"}),
+    "PutItem": frozenset({"ConditionalCheckFailedException", "ProvisionedThroughputExceededException",
+                          "ResourceNotFoundException", "ItemCollectionSizeLimitExceededException",
+                          "TransactionConflictException", "RequestLimitExceeded", "InternalServerError",
+                          "ReplicatedWriteConflictException", "ThrottlingException"}),
+}
+# Of those, the ones the model marks ``retryable``, with its ``throttling`` flag.
+MODELED_RETRYABLE = {
+    "GetItem": {},
+    "PutItem": {"ReplicatedWriteConflictException": False},
+}
+RETRY_AFTER_HEADER = "x-amz-retry-after"  # milliseconds
+RETRY_AFTER_MAX_ADDITIONAL = 5.0  # seconds the header may add to the computed backoff
 MAX_BACKOFF = 20.0
 THROTTLING_BACKOFF_SCALE = 1.0
 TRANSIENT_BACKOFF_SCALE = 0.025  # botocore's value for DynamoDB
@@ -66,6 +95,8 @@ QUOTA_CAPACITY = 500
 QUOTA_RETRY_COST = 14
 QUOTA_THROTTLING_RETRY_COST = 5
 QUOTA_SUCCESS_REFUND = 1
+THROTTLING = "throttling"
+TRANSIENT = "transient"
 
 
 class DynamoDBError(Exception):
@@ -109,16 +140,66 @@ class RetryQuota:
 
 
 def error_from_response(status: int, data: bytes) -> DynamoDBError:
-    """The error botocore's JSON parser would report for this response."""
+    """The error botocore's JSON parser (``BaseJSONParser._do_error_parse``) would report for this
+    response: the code is ``__type`` (else the status) before any ``:`` and after any ``#``."""
     try:
         body = json.loads(data) if data else {}
     except ValueError:
         body = {}
     if not isinstance(body, dict):
         body = {}
-    code = body.get("__type") or str(status)
-    message = body.get("message") or body.get("Message") or ""
-    return DynamoDBError(code.rsplit("#", 1)[-1], message, status)
+    code = body.get("__type", str(status))
+    message = body.get("message", body.get("Message", ""))
+    if not isinstance(code, str):
+        code = str(code)
+    if not isinstance(message, str):
+        message = str(message)
+    return DynamoDBError(code.split(":", 1)[0].rsplit("#", 1)[-1], message, status)
+
+
+def retry_kind(operation: str, status: int, code: str | None, crc_mismatch: bool = False) -> str | None:
+    """THROTTLING, TRANSIENT or None (not retried): botocore's StandardRetryConditions and its
+    ThrottlingErrorDetector for an answer to ``operation`` with this status and error code (None
+    for a 2xx answer)."""
+    retryable = MODELED_RETRYABLE.get(operation, {})
+    if code in THROTTLING_CODES:
+        return THROTTLING
+    if code in retryable:
+        return THROTTLING if retryable[code] else TRANSIENT
+    if status in THROTTLING_STATUSES and code not in MODELED_ERRORS.get(operation, ()):
+        return THROTTLING
+    if code in TRANSIENT_CODES or status in TRANSIENT_STATUSES or crc_mismatch:
+        return TRANSIENT
+    return None
+
+
+def backoff_bound(attempt: int) -> float:
+    """The longest wait before attempt ``attempt + 1``: the throttling backoff's upper bound,
+    min(2^(attempt-1), 20) s, as itemstore.settings.worst_case_seconds counts it."""
+    return min(THROTTLING_BACKOFF_SCALE * 2 ** (attempt - 1), MAX_BACKOFF)
+
+
+def backoff(kind: str, attempt: int, rand: float, retry_after: str | None = None) -> float:
+    """Seconds to wait before attempt ``attempt + 1`` after an answer of ``kind`` (THROTTLING or
+    TRANSIENT; connection errors and timeouts are TRANSIENT) and with the answer's
+    ``x-amz-retry-after`` header, if any: botocore's ExponentialBackoff.delay_amount, at most
+    backoff_bound(attempt)."""
+    scale = THROTTLING_BACKOFF_SCALE if kind == THROTTLING else TRANSIENT_BACKOFF_SCALE
+    delay = rand * min(scale * 2 ** (attempt - 1), MAX_BACKOFF)
+    if retry_after is not None:
+        try:
+            wanted = int(retry_after) / 1000.0
+        except (ValueError, OverflowError):
+            return delay
+        if wanted >= 0:
+            return min(max(delay, min(wanted, RETRY_AFTER_MAX_ADDITIONAL + delay)), backoff_bound(attempt))
+    return delay
+
+
+def tls_context(ca_bundle: str | None) -> ssl.SSLContext:
+    """Certificate and host name verification against the PEM file ``ca_bundle`` (as botocore's
+    URLLib3Session loads it; None: the system's roots)."""
+    return ssl.create_default_context(cafile=ca_bundle)
 
 
 class DynamoDBClient:
@@ -130,12 +211,13 @@ class DynamoDBClient:
         parts = urlsplit(endpoint_url)
         self.endpoint_url = endpoint_url
         self.max_attempts = max_attempts
+        self.ca_bundle = ca_certs
         self.quota = RetryQuota()
         self._credentials = credentials
         self._signer = SigV4Signer(region, SERVICE, host_header(endpoint_url))
         self._address = (parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
         self._host = self._signer.host
-        self._tls = ssl.create_default_context(cafile=ca_certs) if parts.scheme == "https" else None
+        self._tls = tls_context(ca_certs) if parts.scheme == "https" else None
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._pool_size = pool_size
@@ -154,44 +236,57 @@ class DynamoDBClient:
         """The parsed JSON answer of ``operation`` with the JSON request ``body``.
 
         Raises DynamoDBError (an error answer that is not retried, or the last one) or
-        DynamoDBUnreachable (no answer in the last attempt).
+        DynamoDBUnreachable (no answer in the last attempt, or no credentials).
         """
-        if self._credentials is None:
-            raise DynamoDBUnreachable("no AWS credentials: botocore's provider chain found none")
         target = TARGET_PREFIX + operation
+        # Frozen once per call: when they are due for refresh, botocore's refresh may wait on the
+        # credential endpoint (at most 9 s); every attempt of the call then reuses the result (valid
+        # for at least 10 more minutes) instead of waiting again.
+        credentials = self._frozen_credentials()
         retry_cost = None  # the quota spent on the last retry, refunded on success
         attempt = 1
         while True:
-            throttled = False
+            retry_after = None
             try:
-                status, data, crc = self._send(target, body)
-            except (OSError, BotoCoreError) as error:  # OSError: socket errors, timeouts, BadResponse
+                status, headers, data = self._send(target, body, credentials)
+            except OSError as error:  # socket errors, timeouts, TLS (ssl.SSLError), BadResponse
                 failure: Exception = DynamoDBUnreachable(f"{type(error).__name__}: {error}")
+                kind = TRANSIENT
             else:
-                if status == 200 and (crc is None or str(zlib.crc32(data)) == crc):
+                crc = headers.get("x-amz-crc32")
+                crc_mismatch = crc is not None and str(zlib.crc32(data)) != crc
+                if 200 <= status < 300 and not crc_mismatch:
                     self.quota.release(retry_cost or QUOTA_SUCCESS_REFUND)
                     try:
                         return json.loads(data)
                     except ValueError:
                         raise DynamoDBUnreachable("the answer is not JSON") from None
-                if status == 200:
+                if 200 <= status < 300:
                     failure = DynamoDBUnreachable(f"the x-amz-crc32 of the answer does not match (expected {crc})")
+                    kind = retry_kind(operation, status, None, crc_mismatch)
                 else:
                     failure = error_from_response(status, data)
-                    throttled = failure.code in THROTTLING_CODES
-                    if not (throttled or failure.code in TRANSIENT_CODES or status in TRANSIENT_STATUSES):
-                        raise failure
-            if attempt >= self.max_attempts:
+                    kind = retry_kind(operation, status, failure.code, crc_mismatch)
+                retry_after = headers.get(RETRY_AFTER_HEADER)
+            if kind is None or attempt >= self.max_attempts:
                 raise failure
-            retry_cost = QUOTA_THROTTLING_RETRY_COST if throttled else QUOTA_RETRY_COST
+            retry_cost = QUOTA_THROTTLING_RETRY_COST if kind == THROTTLING else QUOTA_RETRY_COST
             if not self.quota.acquire(retry_cost):
                 raise failure
-            scale = THROTTLING_BACKOFF_SCALE if throttled else TRANSIENT_BACKOFF_SCALE
-            self._sleep(self._rand() * min(scale * 2 ** (attempt - 1), MAX_BACKOFF))
+            self._sleep(backoff(kind, attempt, self._rand(), retry_after))
             attempt += 1
 
-    def _send(self, target: str, body: bytes) -> tuple[int, bytes, str | None]:
-        credentials = self._credentials.get_frozen_credentials()
+    def _frozen_credentials(self):
+        if self._credentials is None:
+            raise DynamoDBUnreachable("no AWS credentials: botocore's provider chain found none")
+        try:
+            return self._credentials.get_frozen_credentials()
+        except Exception as error:
+            # The provider chain may fetch over the network (the ECS credential endpoint, with its
+            # own bounded timeouts and attempts); whatever it raises means "no credentials now".
+            raise DynamoDBUnreachable(f"AWS credentials unavailable: {type(error).__name__}: {error}") from None
+
+    def _send(self, target: str, body: bytes, credentials) -> tuple[int, dict[str, str], bytes]:
         headers = self._signer.sign({"Content-Type": CONTENT_TYPE, "X-Amz-Target": target}, body, credentials)
         lines = ["POST / HTTP/1.1\r\nHost: ", self._host, "\r\n"]
         for name, value in headers.items():
@@ -209,7 +304,7 @@ class DynamoDBClient:
             self._checkin(connection)
         else:
             connection.close()
-        return status, data, response_headers.get("x-amz-crc32")
+        return status, response_headers, data
 
     def _checkout(self) -> Connection:
         while True:

@@ -243,6 +243,66 @@ def test_backoff_is_exponential_and_bounded(fake_dynamodb):
     assert sleeps == [0.025, 0.05]  # botocore's 25 ms scale for DynamoDB's transient errors
 
 
+def test_a_429_without_a_modelled_code_is_retried_as_throttling(fake_dynamodb):
+    sleeps: list[float] = []
+    fake = fake_dynamodb((429, {}, b""), ok({"Item": {"k": {"S": "v"}}}))
+    assert _client(fake, RotatingCredentials(), attempts=3, sleeps=sleeps).call("GetItem", b"{}") == {
+        "Item": {"k": {"S": "v"}}}
+    assert len(fake.requests) == 2 and sleeps == [1.0]  # throttling: botocore's 1 s scale
+
+
+def test_a_429_with_a_modelled_code_is_decided_by_the_model(fake_dynamodb):
+    fake = fake_dynamodb(error(429, "ConditionalCheckFailedException", "no"))
+    with pytest.raises(DynamoDBError) as raised:
+        _client(fake, RotatingCredentials(), attempts=3, sleeps=[]).call("PutItem", b"{}")
+    assert raised.value.code == "ConditionalCheckFailedException" and len(fake.requests) == 1
+
+
+def test_a_replicated_write_conflict_is_retried_on_putitem_only(fake_dynamodb):
+    sleeps: list[float] = []
+    fake = fake_dynamodb(error(409, "ReplicatedWriteConflictException"), ok({}))
+    assert _client(fake, RotatingCredentials(), attempts=2, sleeps=sleeps).call("PutItem", b"{}") == {}
+    assert len(fake.requests) == 2 and sleeps == [0.025]  # modelled retryable, not throttling
+    # GetItem does not model it: not retried, as botocore does not.
+    fake = fake_dynamodb(error(409, "ReplicatedWriteConflictException"))
+    with pytest.raises(DynamoDBError):
+        _client(fake, RotatingCredentials(), attempts=2, sleeps=[]).call("GetItem", b"{}")
+    assert len(fake.requests) == 1
+
+
+def test_x_amz_retry_after_raises_the_backoff_up_to_the_worst_case_bound(fake_dynamodb):
+    sleeps: list[float] = []
+    fake = fake_dynamodb((503, {"x-amz-retry-after": "700"}, b""), (503, {"x-amz-retry-after": "60000"}, b""),
+                         ok({}))
+    assert _client(fake, RotatingCredentials(), attempts=3, sleeps=sleeps).call("GetItem", b"{}") == {}
+    # botocore: max(t, min(after, t + 5)), t = 25 ms x 2^(n-1): 0.7 s, then 5.05 s; the second is
+    # held to the 2 s the worst case counts before a third attempt.
+    assert sleeps == [0.7, 2.0]
+
+
+def test_a_429_through_the_app_is_a_503_with_retry_after_once_every_attempt_is_spent(fake_dynamodb, app_against, service):
+    fake = fake_dynamodb((429, {"x-amz-retry-after": "1"}, b""))
+    _is_503(_request(app_against(fake, attempts=2), service, "PUT"))
+    assert len(fake.requests) == 2
+
+
+class FailingCredentials:
+    """A provider whose refresh fails, as botocore's does when the ECS endpoint is down."""
+
+    def get_frozen_credentials(self):
+        from botocore.exceptions import CredentialRetrievalError
+
+        raise CredentialRetrievalError(provider="container-role", error_msg="connection refused")
+
+
+def test_missing_credentials_fail_at_once_without_a_request_or_a_retry(fake_dynamodb):
+    sleeps: list[float] = []
+    fake = fake_dynamodb(ok({}))
+    with pytest.raises(DynamoDBUnreachable, match="CredentialRetrievalError"):
+        _client(fake, FailingCredentials(), attempts=3, sleeps=sleeps).call("GetItem", b"{}")
+    assert fake.requests == [] and sleeps == []
+
+
 def test_the_retry_quota_stops_retries_when_spent(fake_dynamodb):
     fake = fake_dynamodb(error(500, "InternalServerError"))
     client = _client(fake, RotatingCredentials(), attempts=3, sleeps=[])
