@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from generator.cli import main
+from generator.version import VERSION
 
 from .conftest import REPO
 
@@ -273,10 +274,11 @@ def test_readme_runs_the_module_with_the_project_venv():
 def test_a_template_too_large_to_send_inline_gets_one_warning_line_naming_the_s3_route(tmp_path):
     result = run_cli("template", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
-    size = len((tmp_path / "ecsapi-v1.0.0.json").read_bytes())
+    written = tmp_path / f"ecsapi-v{VERSION}.json"
+    size = len(written.read_bytes())
     assert size > 51_200
     assert result.stderr.count("\n") == 1
-    assert result.stderr.startswith(f"ecsapi: warning: {tmp_path / 'ecsapi-v1.0.0.json'} is {size:,} bytes, over the 51,200")
+    assert result.stderr.startswith(f"ecsapi: warning: {written} is {size:,} bytes, over the 51,200")
     assert "--s3-bucket" in result.stderr and "--template-url" in result.stderr
     assert "warning" not in result.stdout
 
