@@ -449,6 +449,8 @@ def serve(app: Gateway, host: str, port: int, threads: int = DEFAULT_THREADS, ac
                 "graceful_timeout": 5, "timeout": 60, "keepalive": 5,
                 "accesslog": None, "errorlog": "-", "loglevel": "warning",
                 "proc_name": "ecsapi-local-gateway", "when_ready": when_ready,
+                # No control socket: its default path is shared by every gunicorn of the user.
+                "control_socket_disable": True,
             }
             for key, value in settings.items():
                 self.cfg.set(key, value)

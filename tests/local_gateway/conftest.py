@@ -311,7 +311,7 @@ class Echo(LocalProcess):
     def start(self) -> Echo:
         STARTED.append(self)
         self._spawn([str(GUNICORN), "--bind", f"127.0.0.1:{self.port}", "--worker-class", "gthread",
-                     "--threads", "4", "--chdir", str(HERE), "echo_app:app"], env=dict(os.environ))
+                     "--threads", "4", "--no-control-socket", "--chdir", str(HERE), "echo_app:app"], env=dict(os.environ))
         self._wait_ready(self._answers, timeout=20)
         return self
 
