@@ -193,3 +193,22 @@ def test_a_token_that_passed_is_forwarded_to_the_container_unchanged(stack, echo
     status, _, body = echoing.gateway.request("PUT", "/foodstore/foods/x", ITEM, echoing.bearer(token))
     assert status == 200
     assert json.loads(body)["headers"]["authorization"] == f"Bearer {token}"
+
+
+def test_a_token_seen_before_is_checked_again_for_expiry(stack, tokens):
+    """Verified tokens are cached (signature, issuer, audience); their times are checked at every use."""
+    from generator.local.gateway_auth import JwtVerifier, Unauthorized
+    from generator.local.gateway_spec import Authorizer
+
+    verifier = JwtVerifier(stack.cognito.jwks_url)
+    authorizer = Authorizer("JwtAuthorizer", stack.cognito.issuer, (stack.cognito.client_id,), "authorization")
+    claims = verifier.claims(f"Bearer {tokens['AccessToken']}", authorizer)
+    assert (tokens["AccessToken"], authorizer) in verifier.verified
+    assert verifier.claims(tokens["AccessToken"], authorizer) == claims
+    verifier.clock = lambda: claims["exp"] + 1
+    with pytest.raises(Unauthorized, match="expired"):
+        verifier.claims(tokens["AccessToken"], authorizer)
+    # Another authorizer (another audience) is a check of its own, not a cache hit.
+    other = Authorizer("Other", stack.cognito.issuer, ("another-client",), "authorization")
+    with pytest.raises(Unauthorized, match="audience"):
+        verifier.claims(tokens["AccessToken"], other)
