@@ -83,8 +83,9 @@ _UNAUTHORIZED = b'{"message":"Unauthorized"}'
 _TOO_MANY = b'{"message":"Too Many Requests"}'
 _UNAVAILABLE = b'{"message":"Service Unavailable"}'
 _TOO_LARGE = b'{"message":"Request Entity Too Large"}'
+_INTERNAL = b'{"message":"Internal Server Error"}'
 _REASONS = {200: "OK", 204: "No Content", 401: "Unauthorized", 404: "Not Found", 413: "Request Entity Too Large",
-            429: "Too Many Requests", 503: "Service Unavailable"}
+            429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
 
 
 # --- what the template cannot say: where things run locally -----------------------------------------
@@ -218,8 +219,12 @@ class Gateway:
             rules.append(Rule(path, endpoint=route, methods=methods))
         # merge_slashes off and strict slashes caught below: API Gateway never redirects.
         self.routes = Map(rules, merge_slashes=False).bind("local", "/")
-        self.http = urllib3.PoolManager(num_pools=max(4, len(spec.routes)), maxsize=pool_size, block=False,
-                                        retries=False, timeout=urllib3.Timeout(connect=connect_timeout))
+        # One keep-alive pool per upstream, made up front: no per-request pool lookup.
+        self.pools = {
+            upstream: urllib3.connection_from_url(upstream, maxsize=pool_size, block=False, retries=False,
+                                                  timeout=urllib3.Timeout(connect=connect_timeout))
+            for upstream in sorted({route.upstream for route in spec.routes})
+        }
         self.connect_timeout = connect_timeout
         self._urllib3 = urllib3
 
@@ -228,20 +233,12 @@ class Gateway:
         started = time.perf_counter()
         request_id = base64.b64encode(secrets.token_bytes(10)).decode()
         method = environ["REQUEST_METHOD"]
-        origin = environ.get("HTTP_ORIGIN")
-        cors = self.spec.cors
         route_key, auth_error, upstream_status = "-", "-", "-"
-        if cors is not None and method == "OPTIONS" and origin and environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"):
-            status, headers, body = 204, self._preflight_headers(cors, origin, environ), b""
-        else:
-            route = self._match(method, _path_of(environ))
-            if route is None:
-                status, headers, body = _error(404, _NOT_FOUND)
-            else:
-                route_key = route.key
-                status, headers, body, auth_error, upstream_status = self._serve(route, environ, request_id)
-            if cors is not None and origin:
-                headers = self._cors_headers(cors, origin, headers)
+        try:
+            status, headers, body, route_key, auth_error, upstream_status = self._answer(environ, request_id)
+        except Exception:  # a bug here: API Gateway's own 500, never a traceback to the client
+            LOG.exception("%s %s %s failed in the gateway", request_id, method, environ.get("PATH_INFO"))
+            status, headers, body = _error(500, _INTERNAL)
         headers.append(("apigw-requestid", request_id))
         start_response(f"{status} {_REASONS.get(status, 'Status')}", headers)
         if LOG.isEnabledFor(logging.INFO):
@@ -249,6 +246,24 @@ class Gateway:
                      environ.get("RAW_URI") or environ.get("PATH_INFO"), status, route_key, upstream_status,
                      auth_error, (time.perf_counter() - started) * 1000)
         return [body]
+
+    def _answer(self, environ: dict, request_id: str):
+        """(status, headers, body, route key, why the authorizer refused, the upstream's status)."""
+        method = environ["REQUEST_METHOD"]
+        origin = environ.get("HTTP_ORIGIN")
+        cors = self.spec.cors
+        route_key, auth_error, upstream_status = "-", "-", "-"
+        if cors is not None and method == "OPTIONS" and origin and environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"):
+            return 204, self._preflight_headers(cors, origin, environ), b"", route_key, auth_error, upstream_status
+        route = self._match(method, _path_of(environ))
+        if route is None:
+            status, headers, body = _error(404, _NOT_FOUND)
+        else:
+            route_key = route.key
+            status, headers, body, auth_error, upstream_status = self._serve(route, environ, request_id)
+        if cors is not None and origin:
+            headers = self._cors_headers(cors, origin, headers)
+        return status, headers, body, route_key, auth_error, upstream_status
 
     def _match(self, method: str, path: str) -> Route | None:
         from werkzeug.exceptions import HTTPException
@@ -288,10 +303,9 @@ class Gateway:
         if body is not None and len(body) > MAX_PAYLOAD_BYTES:
             return (*_error(413, _TOO_LARGE), auth_error, "-")
         try:
-            response = self.http.request(
-                environ["REQUEST_METHOD"], route.upstream + _target_of(environ), body=body,
-                headers=_forwarded_headers(environ), redirect=False, preload_content=True,
-                decode_content=False,
+            response = self.pools[route.upstream].urlopen(
+                environ["REQUEST_METHOD"], _target_of(environ), body=body, headers=_forwarded_headers(environ),
+                redirect=False, assert_same_host=False, preload_content=True, decode_content=False,
                 timeout=self._urllib3.Timeout(connect=self.connect_timeout, read=route.timeout_seconds),
             )
         except self._urllib3.exceptions.HTTPError as error:

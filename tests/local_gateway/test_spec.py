@@ -212,3 +212,11 @@ def test_greedy_path_variables_and_default_routes_match_like_api_gateway():
 def test_the_app_is_a_plain_wsgi_callable():
     status = Client(create_app(DEFAULT, resolution())).get("/nope")
     assert (status.status_code, status.json) == (404, {"message": "Not Found"})
+
+
+def test_a_failure_inside_the_gateway_is_a_json_500_not_a_traceback(monkeypatch):
+    app = create_app(DEFAULT, resolution())
+    monkeypatch.setattr(app, "_match", lambda method, path: 1 / 0)
+    response = Client(app).get("/foodstore/foods/a")
+    assert (response.status_code, response.json) == (500, {"message": "Internal Server Error"})
+    assert response.headers["apigw-requestid"]
