@@ -75,7 +75,10 @@ HOP_BY_HOP = frozenset({
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te",
     "trailer", "trailers", "transfer-encoding", "upgrade",
 })
-NOT_FORWARDED = HOP_BY_HOP | {"host", "content-length"}
+# Expect: 100-continue was the gateway's to answer (the body is read before it is forwarded).
+NOT_FORWARDED = HOP_BY_HOP | {"host", "content-length", "expect"}
+# The gateway's server sends its own Date and Server; the container's would repeat them.
+NOT_RETURNED = HOP_BY_HOP | {"date", "server"}
 
 JSON = "application/json"
 _NOT_FOUND = b'{"message":"Not Found"}'
@@ -313,7 +316,7 @@ class Gateway:
                         route.integration_id, error)
             return (*_error(503, _UNAVAILABLE), auth_error, "error")
         headers = [(name, value) for name, value in response.headers.iteritems()
-                   if name.lower() not in HOP_BY_HOP and not (self.spec.cors and _is_cors_header(name))]
+                   if name.lower() not in NOT_RETURNED and not (self.spec.cors and _is_cors_header(name))]
         return response.status, headers, response.data, auth_error, str(response.status)
 
     @staticmethod

@@ -2,7 +2,7 @@
 
 Its response carries headers the gateway must pass on (two Set-Cookie, X-Echo) and some it must not
 (Access-Control-* ones, which API Gateway replaces with the API's CORS).
-``/ready`` answers 200; ``/status/<code>`` answers that status.
+It answers 200, or the status an ``X-Status`` request header names.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ def app(environ, start_response):
     length = int(environ.get("CONTENT_LENGTH") or 0)
     body = environ["wsgi.input"].read(length) if length else environ["wsgi.input"].read()
     path = environ.get("PATH_INFO", "")
-    status = int(path.rsplit("/", 1)[1]) if path.startswith("/status/") else 200
+    status = int(environ.get("HTTP_X_STATUS", "200"))
     echoed = {
         "method": environ["REQUEST_METHOD"],
         "raw_uri": environ.get("RAW_URI"),

@@ -212,3 +212,25 @@ def test_a_token_seen_before_is_checked_again_for_expiry(stack, tokens):
     other = Authorizer("Other", stack.cognito.issuer, ("another-client",), "authorization")
     with pytest.raises(Unauthorized, match="audience"):
         verifier.claims(tokens["AccessToken"], other)
+
+
+def test_route_authorization_scopes_admit_access_tokens_and_refuse_id_tokens(stack, tokens, echo):
+    """With AuthorizationScopes on a route, the token's scope must hold one of them: Cognito's ID
+    tokens have no scope, so only access tokens pass (API Gateway's advice for telling them apart)."""
+    import copy
+
+    from werkzeug.test import Client
+
+    from generator.local.gateway import LocalResolution, create_app
+
+    template = copy.deepcopy(stack.template)
+    template["Resources"]["FoodstorePutRoute"]["Properties"]["AuthorizationScopes"] = ["aws.cognito.signin.user.admin"]
+    app = create_app(template, LocalResolution(
+        region="us-east-1", physical_ids={"UserPool": stack.cognito.pool_id, "UserPoolClient": stack.cognito.client_id},
+        upstreams={"FoodstoreDiscoveryService": echo.url, "PetstoreDiscoveryService": echo.url},
+        jwks_url=stack.cognito.jwks_url))
+    client = Client(app)
+    assert client.put("/foodstore/foods/s", json=ITEM, headers=stack.bearer(tokens["AccessToken"])).status_code == 200
+    refused = client.put("/foodstore/foods/s", json=ITEM, headers=stack.bearer(tokens["IdToken"]))
+    assert (refused.status_code, refused.json) == (401, {"message": "Unauthorized"})
+    assert "scope" in refused.headers["www-authenticate"]

@@ -114,7 +114,15 @@ def test_the_containers_answer_comes_back_with_its_status_and_headers(echoing):
     assert headers.get_all("Set-Cookie") == ["a=1; Path=/", "b=2; Path=/"]
     assert headers["Content-Type"] == "application/json"
     assert headers["apigw-requestid"]
+    assert len(headers.get_all("Date")) == len(headers.get_all("Server")) == 1  # the gateway's, not both
     assert json.loads(data)["path"] == "/foodstore/foods/status"
+
+
+@pytest.mark.parametrize("status", [201, 400, 404, 500, 502])
+def test_the_containers_status_is_passed_on_as_it_is(echoing, status):
+    got, _, data = echoing.gateway.request("GET", "/foodstore/foods/s", headers={"X-Status": str(status)})
+    assert got == status
+    assert json.loads(data)["path"] == "/foodstore/foods/s"  # the container's body, not the gateway's
 
 
 def test_the_item_store_answers_through_the_gateway(stack):
