@@ -15,8 +15,10 @@ What it does, per request, in API Gateway's order:
 - on a JWT route the token is checked (:mod:`.gateway_auth`); failing: 401 ``{"message":"Unauthorized"}``
   with a ``www-authenticate`` header saying why, as API Gateway does;
 - the request is proxied (payload format 1.0 HTTP_PROXY: method, path, query, body and end-to-end
-  headers unchanged; hop-by-hop headers dropped; X-Forwarded-For/-Proto/-Port, Forwarded and
-  X-Amzn-Trace-Id added) to the container serving the integration's Cloud Map service. An upstream
+  headers unchanged; hop-by-hop headers dropped; Host the upstream's; X-Forwarded-For/-Proto/-Port,
+  Forwarded with the client's host, and X-Amzn-Trace-Id added, the headers API Gateway sets itself
+  and keeps out of parameter mapping, its "reserved headers" in "Transform API requests and
+  responses for HTTP APIs") to the container serving the integration's Cloud Map service. An upstream
   that refuses, drops or does not answer within the timeout gives 503 ``{"message":"Service
   Unavailable"}``. API Gateway waits up to the integration's TimeoutInMillis (30 s at most); locally
   the wait is capped at ``LOCAL_TIMEOUT_SECONDS`` (connect: ``CONNECT_TIMEOUT_SECONDS``), so a dead
