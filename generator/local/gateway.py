@@ -49,6 +49,8 @@ from urllib.parse import quote, urlsplit
 
 from .gateway_spec import (
     ANY_METHOD,
+    CLOUD_MAP_SERVICE_RESOURCE,
+    INTEGRATION_RESOURCE,
     ApiSpec,
     Cors,
     GatewayTemplateError,
@@ -59,7 +61,7 @@ from .gateway_spec import (
     werkzeug_rule_path,
 )
 
-__all__ = ["GatewayTemplateError", "LocalResolution", "create_app", "main"]
+__all__ = ["GatewayTemplateError", "LocalResolution", "create_app", "main", "upstream_services"]
 
 LOG = logging.getLogger("generator.local.gateway")
 
@@ -155,6 +157,20 @@ class LocalResolution:
     @classmethod
     def from_json(cls, path: str | os.PathLike) -> LocalResolution:
         return cls.from_dict(json.loads(Path(path).read_text()))
+
+
+def upstream_services(template: Mapping) -> tuple[str, ...]:
+    """The Cloud Map service logical ids the template's HTTP API integrations reach, sorted: the keys
+    a :class:`LocalResolution`'s ``upstreams`` needs."""
+    resources = template.get("Resources", {})
+    found = set()
+    for resource in resources.values():
+        uri = resource.get("Properties", {}).get("IntegrationUri") if resource.get("Type") == INTEGRATION_RESOURCE else None
+        if isinstance(uri, dict) and "Fn::GetAtt" in uri:
+            name = uri["Fn::GetAtt"][0] if isinstance(uri["Fn::GetAtt"], list) else uri["Fn::GetAtt"].split(".")[0]
+            if resources.get(name, {}).get("Type") == CLOUD_MAP_SERVICE_RESOURCE:
+                found.add(name)
+    return tuple(sorted(found))
 
 
 # --- throttling --------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 from werkzeug.test import Client
 
 from generator import ServiceSpec, StackConfig
-from generator.local.gateway import GatewayTemplateError, LocalResolution, create_app
+from generator.local.gateway import GatewayTemplateError, LocalResolution, create_app, upstream_services
 from generator.names import logical_id
 
 from .conftest import PAGE_ORIGIN, REPO, template_of
@@ -104,6 +104,8 @@ def test_a_service_added_in_the_configuration_is_routed_without_code_changes():
     assert routes["GET /shop/orders/{orderId}"].upstream == "http://127.0.0.1:9003"
     assert routes["GET /shop/orders/{orderId}"].authorizer is not None  # orders protects GET too
     assert routes["GET /shop/orders/{orderId}"].throttle.rate == 20
+    assert upstream_services(template_of(config)) == (
+        "FoodstoreDiscoveryService", "OrdersDiscoveryService", "PetstoreDiscoveryService")
 
 
 # --- errors that name the logical id --------------------------------------------------------------
