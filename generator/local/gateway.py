@@ -36,6 +36,7 @@ import errno
 import json
 import logging
 import os
+import re
 import secrets
 import socket
 import sys
@@ -91,6 +92,7 @@ _TOO_MANY = b'{"message":"Too Many Requests"}'
 _UNAVAILABLE = b'{"message":"Service Unavailable"}'
 _TOO_LARGE = b'{"message":"Request Entity Too Large"}'
 _INTERNAL = b'{"message":"Internal Server Error"}'
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _REASONS = {200: "OK", 204: "No Content", 401: "Unauthorized", 404: "Not Found", 413: "Request Entity Too Large",
             429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
 
@@ -430,13 +432,19 @@ def _forwarded_headers(environ: dict) -> dict[str, str]:
     headers["x-forwarded-for"] = f"{previous}, {client}" if previous else client
     headers["x-forwarded-proto"] = proto
     headers["x-forwarded-port"] = str(environ.get("SERVER_PORT", ""))
-    headers["forwarded"] = f'for={_forwarded_node(client)};host={host};proto={proto}'
+    headers["forwarded"] = f"for={_forwarded_value(client)};host={_forwarded_value(host)};proto={proto}"
     headers.setdefault("x-amzn-trace-id", f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)}")
     return headers
 
 
-def _forwarded_node(address: str) -> str:
-    return f'"[{address}]"' if ":" in address else address
+def _forwarded_value(value: str) -> str:
+    """A Forwarded parameter value (RFC 7239): a token as it is, else a quoted string; an IPv6
+    address in brackets."""
+    if value.count(":") > 1 and not value.startswith("["):
+        value = f"[{value}]"
+    if _TOKEN.fullmatch(value):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 # --- the command line -------------------------------------------------------------------------------

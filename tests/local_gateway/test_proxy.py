@@ -105,6 +105,10 @@ def test_the_gateway_adds_forwarding_headers(echoing):
     assert headers["forwarded"] == "for=127.0.0.1;host=api.local;proto=http"
     assert headers["x-amzn-trace-id"].startswith("Root=1-")
     assert headers["host"] != "api.local"  # the upstream's own host and port
+    # A host with a port is not an RFC 7239 token: it goes in quotes.
+    status, _, data = echoing.gateway.request("GET", "/foodstore/foods/f")
+    assert json.loads(data)["headers"]["forwarded"] == (
+        f'for=127.0.0.1;host="127.0.0.1:{echoing.gateway.port}";proto=http')
 
 
 def test_the_containers_answer_comes_back_with_its_status_and_headers(echoing):
