@@ -48,6 +48,11 @@ from pathlib import Path
 from types import MappingProxyType
 from urllib.parse import quote, urlsplit
 
+import urllib3
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, RequestRedirect, Rule
+
+from .gateway_auth import JwtVerifier, Unauthorized
 from .gateway_spec import (
     ANY_METHOD,
     CLOUD_MAP_SERVICE_RESOURCE,
@@ -226,11 +231,6 @@ class Gateway:
 
     def __init__(self, spec: ApiSpec, jwks_url: str, *, connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
                  pool_size: int = DEFAULT_THREADS) -> None:
-        import urllib3
-        from werkzeug.routing import Map, Rule
-
-        from .gateway_auth import JwtVerifier
-
         self.spec = spec
         self.verifier = JwtVerifier(jwks_url)
         self.buckets = {route.key: TokenBucket(route.throttle) for route in spec.routes if route.throttle.limited}
@@ -249,7 +249,6 @@ class Gateway:
             for upstream in sorted({route.upstream for route in spec.routes})
         }
         self.connect_timeout = connect_timeout
-        self._urllib3 = urllib3
 
     # The routing and the answer, in API Gateway's order (module docstring).
     def __call__(self, environ: dict, start_response):
@@ -258,7 +257,7 @@ class Gateway:
         method = environ["REQUEST_METHOD"]
         route_key, auth_error, upstream_status = "-", "-", "-"
         try:
-            status, headers, body, route_key, auth_error, upstream_status = self._answer(environ, request_id)
+            status, headers, body, route_key, auth_error, upstream_status = self._answer(environ)
         except Exception:  # a bug here: API Gateway's own 500, never a traceback to the client
             LOG.exception("%s %s %s failed in the gateway", request_id, method, environ.get("PATH_INFO"))
             status, headers, body = _error(500, _INTERNAL)
@@ -270,7 +269,7 @@ class Gateway:
                      auth_error, (time.perf_counter() - started) * 1000)
         return [body]
 
-    def _answer(self, environ: dict, request_id: str):
+    def _answer(self, environ: dict):
         """(status, headers, body, route key, why the authorizer refused, the upstream's status)."""
         method = environ["REQUEST_METHOD"]
         origin = environ.get("HTTP_ORIGIN")
@@ -283,15 +282,12 @@ class Gateway:
             status, headers, body = _error(404, _NOT_FOUND)
         else:
             route_key = route.key
-            status, headers, body, auth_error, upstream_status = self._serve(route, environ, request_id)
+            status, headers, body, auth_error, upstream_status = self._serve(route, environ)
         if cors is not None and origin:
             headers = self._cors_headers(cors, origin, headers)
         return status, headers, body, route_key, auth_error, upstream_status
 
     def _match(self, method: str, path: str) -> Route | None:
-        from werkzeug.exceptions import HTTPException
-        from werkzeug.routing import RequestRedirect
-
         try:
             route, _ = self.routes.match(path, method=method)
             # werkzeug lets HEAD through to GET rules; API Gateway matches the method as written.
@@ -301,14 +297,12 @@ class Gateway:
             pass
         return self.default_route
 
-    def _serve(self, route: Route, environ: dict, request_id: str):
+    def _serve(self, route: Route, environ: dict):
         bucket = self.buckets.get(route.key)
         if bucket is not None and not bucket.take():
             return (*_error(429, _TOO_MANY), "-", "-")
         auth_error = "-"
         if route.authorizer is not None:
-            from .gateway_auth import Unauthorized
-
             header = environ.get("HTTP_" + route.authorizer.header.upper().replace("-", "_"))
             try:
                 self.verifier.claims(header, route.authorizer, route.scopes)
@@ -329,11 +323,10 @@ class Gateway:
             response = self.pools[route.upstream].urlopen(
                 environ["REQUEST_METHOD"], _target_of(environ), body=body, headers=_forwarded_headers(environ),
                 redirect=False, assert_same_host=False, preload_content=True, decode_content=False,
-                timeout=self._urllib3.Timeout(connect=self.connect_timeout, read=route.timeout_seconds),
+                timeout=urllib3.Timeout(connect=self.connect_timeout, read=route.timeout_seconds),
             )
-        except self._urllib3.exceptions.HTTPError as error:
-            LOG.warning("%s %s: upstream %s (%s) failed: %s", request_id, route.key, route.upstream,
-                        route.integration_id, error)
+        except urllib3.exceptions.HTTPError as error:
+            LOG.warning("%s: upstream %s (%s) failed: %s", route.key, route.upstream, route.integration_id, error)
             return (*_error(503, _UNAVAILABLE), auth_error, "error")
         headers = [(name, value) for name, value in response.headers.iteritems()
                    if name.lower() not in NOT_RETURNED and not (self.spec.cors and _is_cors_header(name))]
