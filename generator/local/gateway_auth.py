@@ -9,6 +9,11 @@
    ``iat`` are not;
 4. when the route has authorization scopes, ``scope`` (or ``scp``) holds at least one of them.
 
+API Gateway does not read Cognito's ``token_use``: an ID token (``aud``: the client id) passes an
+authorizer whose audience is the client id, as an access token (``client_id``) does. A template
+that wants access tokens only gives its routes AuthorizationScopes (ID tokens carry no scope), and
+those are checked here.
+
 Signatures and time claims are PyJWT's; keys come from its ``PyJWKClient``.
 """
 

@@ -69,6 +69,31 @@ def test_a_put_body_arrives_byte_for_byte_with_the_token(echoing):
     assert base64.b64decode(echoed["body_base64"]) == body
 
 
+def test_a_chunked_body_is_forwarded_whole_with_its_length(echoing):
+    connection = http.client.HTTPConnection("127.0.0.1", echoing.gateway.port, timeout=15)
+    try:
+        connection.request("GET", "/petstore/pets/chunked", body=iter([b'{"a":', b' 1}']),
+                           headers={"Content-Type": "application/json"}, encode_chunked=True)
+        response = connection.getresponse()
+        echoed = json.loads(response.read())
+    finally:
+        connection.close()
+    assert response.status == 200
+    assert base64.b64decode(echoed["body_base64"]) == b'{"a": 1}'
+    assert echoed["content_length"] == "8"
+    assert "transfer-encoding" not in echoed["headers"]
+
+
+def test_a_body_over_the_http_api_payload_quota_is_413_before_it_is_read(echoing):
+    # HTTP API quota: 10 MB. The gateway answers from Content-Length, so only the head is sent.
+    with socket.create_connection(("127.0.0.1", echoing.gateway.port), timeout=15) as sock:
+        sock.sendall(b"GET /petstore/pets/big HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+                     % (10 * 1024 * 1024 + 1))
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        assert (response.status, json.loads(response.read())) == (413, {"message": "Request Entity Too Large"})
+
+
 def test_end_to_end_headers_pass_and_hop_by_hop_ones_do_not(echoing):
     status, _, data = raw_request(echoing.gateway.port, "GET", "/foodstore/foods/h", [
         ("Accept", "application/json"),
