@@ -288,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
     except NotStarted as error:
         print(f"local: {error}; nothing was started", file=sys.stderr)
         return EXIT_NOT_STARTED
+    except KeyboardInterrupt:  # Ctrl-C while rendering: nothing runs yet
+        return EXIT_NOT_STARTED
     supervisor = Supervisor(name_width=max(10, *(len(c.name) for c in stack.containers)))
     supervisor.handle_signals()
     try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -24,6 +25,9 @@ from pathlib import Path
 from typing import TextIO
 
 POLL_SECONDS = 0.1
+# Terminal colour codes (werkzeug colours moto's warnings): dropped, so every line reads the same
+# on a terminal, in a pipe and in a log file.
+_ANSI = re.compile(rb"\x1b\[[0-9;]*m")
 # How long a component may take to stop after SIGTERM before its group gets SIGKILL. gunicorn
 # lets in-flight requests finish; an idle one exits in well under a second.
 STOP_SECONDS = 25.0
@@ -95,7 +99,7 @@ class Supervisor:
 
     def _pump(self, component: Component) -> None:
         for raw in component.process.stdout:
-            self.say(raw.decode(errors="replace").rstrip("\n"), component.name)
+            self.say(_ANSI.sub(b"", raw).decode(errors="replace").rstrip("\n"), component.name)
 
     # --- signals ----------------------------------------------------------------------------
 
