@@ -6,13 +6,14 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
 import time
 
 import pytest
 
 from generator.local.supervisor import port_free
 
-from .conftest import alive
+from .conftest import REPO, alive
 
 pytestmark = pytest.mark.integration
 
@@ -70,3 +71,12 @@ def test_ctrl_c_during_start_stops_what_was_started(make_stack):
     assert stack.wait_exit() == 0
     assert "SIGINT: stopping" in stack.output and "Ctrl-C stops everything." not in stack.output
     _assert_all_gone(stack, pids)
+
+
+def test_make_local_reset_wipes_the_data_and_nothing_else(tmp_path):
+    (tmp_path / "data" / "dynamodb").mkdir(parents=True)
+    (tmp_path / "data" / "dynamodb" / "000001.log").write_text("items")
+    (tmp_path / "config.json").write_text("{}")
+    subprocess.run(["make", "--no-print-directory", "local-reset", f"LOCAL_DIR={tmp_path}"], cwd=REPO, check=True,
+                   capture_output=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json"]

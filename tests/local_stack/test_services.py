@@ -3,9 +3,12 @@ container — with no change to generator/local: the stack reads it from the ren
 
 from __future__ import annotations
 
+import json
 import re
+import urllib.request
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 pytestmark = pytest.mark.integration
@@ -27,7 +30,8 @@ port = 9100
 protected_methods = ["GET", "PUT"]
 environment = { DYNAMODB_MAX_ATTEMPTS = "2" }
 """
-LOCAL_CODE = Path(__file__).resolve().parents[2] / "generator" / "local"
+REPO = Path(__file__).resolve().parents[2]
+LOCAL_CODE = REPO / "generator" / "local"
 
 
 def _environ(pid: int) -> dict[str, str]:
@@ -42,6 +46,12 @@ def test_a_third_service_gets_its_route_table_and_container(make_stack, tmp_path
     stack = make_stack(config=config, services=3).start()
 
     page = stack.page_config
+    schema = json.loads((REPO / "web" / "config.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(page)  # the page's own rules
+    assert (page["apiUrl"], page["cognitoEndpoint"]) == (stack.api_url, f"http://127.0.0.1:{stack.ports['cognito']}/")
+    with urllib.request.urlopen(stack.page_url, timeout=10) as response:
+        csp = response.headers["Content-Security-Policy"]
+    assert f"connect-src 'self' {stack.api_url} http://127.0.0.1:{stack.ports['cognito']};" in csp
     assert page["services"][-1] == {"name": "toystore", "path": "/toystore/toys/{toyId}", "idParameter": "toyId",
                                     "protectedMethods": ["GET", "PUT"]}
 
