@@ -82,9 +82,10 @@ def answers(port: int, host: str = "127.0.0.1") -> bool:
 class Supervisor:
     """Runs components; ``out`` receives every line, prefixed ``name | ``."""
 
-    def __init__(self, out: TextIO | None = None, name_width: int = 10) -> None:
+    def __init__(self, out: TextIO | None = None, name_width: int = 10, stop_seconds: float = STOP_SECONDS) -> None:
         self.out = out or sys.stdout
         self.width = name_width
+        self.stop_seconds = stop_seconds
         self.components: list[Component] = []
         self.stopping = threading.Event()
         self._lock = threading.Lock()
@@ -186,11 +187,11 @@ class Supervisor:
         process = component.process
         group = process.pid  # start_new_session: the leader's pid is the group id
         if _signal_group(group, signal.SIGTERM):
-            deadline = time.monotonic() + STOP_SECONDS
+            deadline = time.monotonic() + self.stop_seconds
             while _group_alive(group, process) and time.monotonic() < deadline:
                 time.sleep(POLL_SECONDS)
             if _group_alive(group, process):
-                self.say(f"{component.name} did not stop within {STOP_SECONDS:g} s: SIGKILL")
+                self.say(f"{component.name} did not stop within {self.stop_seconds:g} s: SIGKILL")
                 _signal_group(group, signal.SIGKILL)
         process.wait()
         while _group_alive(group, process):  # members the leader left behind, after SIGKILL
