@@ -1,0 +1,365 @@
+"""The HTTP API a template describes, read into plain values the local gateway serves: routes and
+where each one goes, the JWT authorizers, CORS, throttling.
+
+Only what a stack running on 127.0.0.1 can have is resolved: ``Ref``/``Fn::Sub``/``Fn::GetAtt`` of
+resources are looked up in the local resolution's ``physical_ids`` (``"UserPool"`` or, for an
+attribute, ``"SiteDistribution.DomainName"``), pseudo parameters come from its region. Anything else
+raises :class:`GatewayTemplateError` naming the logical id it could not resolve.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+# The AWS::ApiGatewayV2 resource types the gateway reads (CloudFormation resource reference).
+API_TYPE = "AWS::ApiGatewayV2::Api"
+ROUTE_TYPE = "AWS::ApiGatewayV2::Route"
+INTEGRATION_TYPE = "AWS::ApiGatewayV2::Integration"
+AUTHORIZER_TYPE = "AWS::ApiGatewayV2::Authorizer"
+STAGE_TYPE = "AWS::ApiGatewayV2::Stage"
+CLOUD_MAP_SERVICE_TYPE = "AWS::ServiceDiscovery::Service"
+
+# Route keys: "$default", or "<METHOD> <path>" where METHOD may be ANY and a path segment may be
+# {name} (one segment) or, last, {name+} (the rest of the path). API Gateway developer guide,
+# "Working with routes for HTTP APIs".
+DEFAULT_ROUTE_KEY = "$default"
+ANY_METHOD = "ANY"
+_PATH_VARIABLE = re.compile(r"\{([^{}/]+?)(\+?)\}")
+# The only payload format an HTTP_PROXY integration accepts (API Gateway developer guide,
+# "Working with HTTP proxy integrations for HTTP APIs").
+PROXY_PAYLOAD_FORMAT = "1.0"
+# The identity source a JWT authorizer reads: "$request.header.<Name>" (a single header).
+_HEADER_SOURCE = re.compile(r"^\$request\.header\.([A-Za-z0-9!#$%&'*+.^_`|~-]+)$")
+_SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
+
+
+class GatewayTemplateError(ValueError):
+    """A part of the template the local gateway cannot serve; the message names the logical id."""
+
+    def __init__(self, logical_id: str, problem: str) -> None:
+        self.logical_id = logical_id
+        super().__init__(f"{logical_id}: {problem}")
+
+
+@dataclass(frozen=True)
+class Authorizer:
+    """A JWT authorizer: the token comes from ``header``; ``issuer`` and ``audiences`` must match."""
+
+    logical_id: str
+    issuer: str
+    audiences: tuple[str, ...]
+    header: str  # lower-case header name, "authorization"
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """Token bucket: ``rate`` tokens a second, at most ``burst`` stored (None: that limit is unset)."""
+
+    rate: float | None = None
+    burst: int | None = None
+
+    def over(self, default: Throttle | None) -> Throttle:
+        """These limits, with the unset ones taken from ``default`` (the stage's)."""
+        if default is None:
+            return self
+        return Throttle(self.rate if self.rate is not None else default.rate,
+                        self.burst if self.burst is not None else default.burst)
+
+    @property
+    def limited(self) -> bool:
+        return self.rate is not None or self.burst is not None
+
+
+@dataclass(frozen=True)
+class Route:
+    """One route: ``method`` (or ANY) on ``path`` (None for $default), proxied to ``upstream``."""
+
+    logical_id: str
+    key: str
+    method: str | None
+    path: str | None
+    upstream: str  # "http://127.0.0.1:8081"
+    integration_id: str
+    timeout_seconds: float
+    authorizer: Authorizer | None = None
+    scopes: tuple[str, ...] = ()
+    throttle: Throttle = field(default_factory=Throttle)
+
+
+@dataclass(frozen=True)
+class Cors:
+    """The API's CorsConfiguration, with origins resolved (unresolvable ones dropped)."""
+
+    allow_origins: tuple[str, ...] = ()
+    allow_methods: tuple[str, ...] = ()
+    allow_headers: tuple[str, ...] = ()
+    expose_headers: tuple[str, ...] = ()
+    max_age: int | None = None
+    allow_credentials: bool = False
+
+
+@dataclass(frozen=True)
+class ApiSpec:
+    logical_id: str
+    routes: tuple[Route, ...]
+    cors: Cors | None
+
+
+class Resolver:
+    """Resolves the intrinsic functions the gateway's values use, for a stack on 127.0.0.1."""
+
+    def __init__(self, template: Mapping, physical_ids: Mapping[str, str], pseudo: Mapping[str, str]) -> None:
+        self.resources: Mapping = template.get("Resources", {})
+        self.parameters: Mapping = template.get("Parameters", {})
+        self.physical_ids = physical_ids
+        self.pseudo = pseudo
+
+    def value(self, owner: str, what: str, node) -> str:
+        """``node`` as a string; ``owner`` (a logical id) and ``what`` (its property) name errors."""
+        if isinstance(node, str):
+            return node
+        if isinstance(node, bool) or not isinstance(node, dict | int | float):
+            raise GatewayTemplateError(owner, f"{what} is {node!r}, not a string")
+        if not isinstance(node, dict):
+            return str(node)
+        if len(node) != 1:
+            raise GatewayTemplateError(owner, f"{what} is {node!r}, not a string or one intrinsic function")
+        [(function, argument)] = node.items()
+        if function == "Ref":
+            return self.ref(owner, what, argument)
+        if function == "Fn::GetAtt":
+            name, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
+            return self.get_att(owner, what, name, attribute)
+        if function == "Fn::Sub":
+            text, variables = (argument, {}) if isinstance(argument, str) else argument
+            return self.sub(owner, what, text, variables)
+        if function == "Fn::Join":
+            delimiter, parts = argument
+            return delimiter.join(self.value(owner, what, part) for part in parts)
+        raise GatewayTemplateError(owner, f"{what} uses {function}, which the local gateway does not resolve")
+
+    def ref(self, owner: str, what: str, name: str) -> str:
+        if name in self.pseudo:
+            return self.pseudo[name]
+        if name in self.physical_ids:
+            return self.physical_ids[name]
+        if name in self.parameters and "Default" in self.parameters[name]:
+            return str(self.parameters[name]["Default"])
+        raise GatewayTemplateError(
+            owner, f"{what} refers to {name}, which the local resolution does not give (physical_ids[{name!r}])")
+
+    def get_att(self, owner: str, what: str, name: str, attribute: str) -> str:
+        key = f"{name}.{attribute}"
+        if key in self.physical_ids:
+            return self.physical_ids[key]
+        raise GatewayTemplateError(
+            owner, f"{what} refers to {key}, which the local resolution does not give (physical_ids[{key!r}])")
+
+    def sub(self, owner: str, what: str, text: str, variables: Mapping) -> str:
+        def replace(match: re.Match) -> str:
+            name = match.group(1)
+            if name in variables:
+                return self.value(owner, what, variables[name])
+            if "." in name and not name.startswith("AWS::"):
+                return self.get_att(owner, what, *name.split(".", 1))
+            return self.ref(owner, what, name)
+
+        # "${!Literal}" is CloudFormation's escape for a literal "${Literal}".
+        return _SUB_VARIABLE.sub(replace, text).replace("${!", "${")
+
+    def referenced(self, node) -> str | None:
+        """The logical id ``node`` names by Ref, GetAtt or a one-variable Sub, else None."""
+        if isinstance(node, dict) and len(node) == 1:
+            [(function, argument)] = node.items()
+            if function == "Ref" and isinstance(argument, str):
+                return argument
+            if function == "Fn::GetAtt":
+                return argument[0] if isinstance(argument, list) else argument.split(".", 1)[0]
+            if function == "Fn::Sub":
+                text = argument if isinstance(argument, str) else argument[0]
+                names = _SUB_VARIABLE.findall(text)
+                if len(names) == 1:
+                    return names[0].split(".", 1)[0]
+        return None
+
+
+def read_api(template: Mapping, resolver: Resolver, upstreams: Mapping[str, str],
+             extra_origins: tuple[str, ...] = (), local_timeout: float | None = None) -> ApiSpec:
+    """The template's one HTTP API as an :class:`ApiSpec`.
+
+    ``upstreams`` maps Cloud Map service logical ids to the URL of what serves them locally;
+    ``extra_origins`` are added to the CORS origins; ``local_timeout`` caps each integration's timeout.
+    """
+    resources: Mapping = template.get("Resources", {})
+    apis = [name for name, resource in resources.items() if resource.get("Type") == API_TYPE]
+    if len(apis) != 1:
+        raise GatewayTemplateError("Resources", f"the local gateway serves exactly one {API_TYPE}, found {apis}")
+    [api_id] = apis
+    api = resources[api_id].get("Properties", {})
+    if api.get("ProtocolType") != "HTTP":
+        raise GatewayTemplateError(api_id, f"ProtocolType is {api.get('ProtocolType')!r}; only HTTP APIs are served")
+
+    def of_api(kind: str) -> dict[str, Mapping]:
+        return {name: resource.get("Properties", {}) for name, resource in resources.items()
+                if resource.get("Type") == kind and resolver.referenced(resource.get("Properties", {}).get("ApiId"))
+                == api_id}
+
+    stage_default, stage_routes = _read_stage(of_api(STAGE_TYPE))
+    authorizers = {name: _read_authorizer(name, props, resolver) for name, props in of_api(AUTHORIZER_TYPE).items()}
+    integrations = of_api(INTEGRATION_TYPE)
+    routes = []
+    for name, props in sorted(of_api(ROUTE_TYPE).items()):
+        routes.append(_read_route(name, props, resolver, resources, integrations, authorizers, upstreams,
+                                  stage_default, stage_routes, local_timeout))
+    keys = [route.key for route in routes]
+    duplicates = sorted({key for key in keys if keys.count(key) > 1})
+    if duplicates:
+        raise GatewayTemplateError(api_id, f"route keys {duplicates} appear more than once")
+    cors = _read_cors(api_id, api.get("CorsConfiguration"), resolver, extra_origins)
+    return ApiSpec(logical_id=api_id, routes=tuple(routes), cors=cors)
+
+
+def _read_stage(stages: Mapping[str, Mapping]) -> tuple[Throttle | None, dict[str, Throttle]]:
+    """The $default stage's throttling: its default route settings and per-route-key settings."""
+    default_stages = {name: props for name, props in stages.items() if props.get("StageName") == "$default"}
+    if not default_stages:
+        return None, {}
+    [(name, props)] = default_stages.items()
+
+    def throttle(settings: Mapping) -> Throttle:
+        rate, burst = settings.get("ThrottlingRateLimit"), settings.get("ThrottlingBurstLimit")
+        return Throttle(None if rate is None else float(rate), None if burst is None else int(burst))
+
+    default = throttle(props.get("DefaultRouteSettings", {}))
+    per_route = {key: throttle(settings) for key, settings in props.get("RouteSettings", {}).items()}
+    return (default if default.limited else None), per_route
+
+
+def _read_authorizer(name: str, props: Mapping, resolver: Resolver) -> Authorizer | None:
+    if props.get("AuthorizerType") != "JWT":
+        return None  # REQUEST (Lambda) authorizers: routes using one are refused in _read_route
+    sources = props.get("IdentitySource", [])
+    if len(sources) != 1 or not isinstance(sources[0], str) or not _HEADER_SOURCE.match(sources[0]):
+        raise GatewayTemplateError(name, f"IdentitySource {sources!r} is not one $request.header.<Name>")
+    config = props.get("JwtConfiguration", {})
+    if "Issuer" not in config:
+        raise GatewayTemplateError(name, "JwtConfiguration has no Issuer")
+    issuer = resolver.value(name, "JwtConfiguration.Issuer", config["Issuer"])
+    audiences = tuple(resolver.value(name, "JwtConfiguration.Audience", item) for item in config.get("Audience", []))
+    return Authorizer(logical_id=name, issuer=issuer, audiences=audiences,
+                      header=_HEADER_SOURCE.match(sources[0]).group(1).lower())
+
+
+def _read_route(name: str, props: Mapping, resolver: Resolver, resources: Mapping, integrations: Mapping,
+                authorizers: Mapping[str, Authorizer | None], upstreams: Mapping[str, str],
+                stage_default: Throttle | None, stage_routes: Mapping[str, Throttle],
+                local_timeout: float | None) -> Route:
+    key = props.get("RouteKey")
+    if not isinstance(key, str):
+        raise GatewayTemplateError(name, f"RouteKey is {key!r}, not a string")
+    method, path = _parse_route_key(name, key)
+    integration_id = _target_integration(name, props.get("Target"), resolver)
+    if integration_id not in integrations:
+        raise GatewayTemplateError(name, f"Target names {integration_id}, which is not an integration of this API")
+    upstream, timeout = _read_integration(integration_id, integrations[integration_id], resources, upstreams)
+    if local_timeout is not None:
+        timeout = min(timeout, local_timeout)
+    authorization = props.get("AuthorizationType", "NONE")
+    authorizer = None
+    if authorization == "JWT":
+        authorizer_id = resolver.referenced(props.get("AuthorizerId"))
+        authorizer = authorizers.get(authorizer_id)
+        if authorizer is None:
+            raise GatewayTemplateError(name, f"AuthorizerId names {authorizer_id}, not a JWT authorizer of this API")
+    elif authorization != "NONE":
+        raise GatewayTemplateError(name, f"AuthorizationType {authorization} is not served locally (JWT or NONE)")
+    scopes = tuple(props.get("AuthorizationScopes", ()))
+    throttle = stage_routes.get(key, Throttle()).over(stage_default)
+    return Route(logical_id=name, key=key, method=method, path=path, upstream=upstream,
+                 integration_id=integration_id, timeout_seconds=timeout, authorizer=authorizer, scopes=scopes,
+                 throttle=throttle)
+
+
+def _parse_route_key(name: str, key: str) -> tuple[str | None, str | None]:
+    if key == DEFAULT_ROUTE_KEY:
+        return None, None
+    method, _, path = key.partition(" ")
+    if not path.startswith("/") or not method.isupper():
+        raise GatewayTemplateError(name, f"RouteKey {key!r} is not '$default' or '<METHOD> /<path>'")
+    for match in _PATH_VARIABLE.finditer(path):
+        if match.group(2) and match.end() != len(path):
+            raise GatewayTemplateError(name, f"RouteKey {key!r}: a greedy {{name+}} variable must end the path")
+    return method, path
+
+
+def _target_integration(name: str, target, resolver: Resolver) -> str:
+    """The integration's logical id in ``integrations/${Integration}`` (Fn::Sub or Fn::Join with Ref)."""
+    if isinstance(target, dict) and "Fn::Sub" in target:
+        text = target["Fn::Sub"] if isinstance(target["Fn::Sub"], str) else target["Fn::Sub"][0]
+        match = re.fullmatch(r"integrations/\$\{([A-Za-z0-9]+)\}", text)
+        if match:
+            return match.group(1)
+    if isinstance(target, dict) and "Fn::Join" in target:
+        delimiter, parts = target["Fn::Join"]
+        if len(parts) == 2 and parts[0] == "integrations" and delimiter == "/" and resolver.referenced(parts[1]):
+            return resolver.referenced(parts[1])
+    raise GatewayTemplateError(name, f"Target {target!r} is not integrations/<a Ref to an integration>")
+
+
+def _read_integration(name: str, props: Mapping, resources: Mapping, upstreams: Mapping[str, str]) -> tuple[str, float]:
+    """The upstream URL that serves the integration's Cloud Map service, and its timeout in seconds."""
+    if props.get("IntegrationType") != "HTTP_PROXY" or props.get("ConnectionType") != "VPC_LINK":
+        raise GatewayTemplateError(
+            name, "only HTTP_PROXY integrations over a VPC_LINK (to a Cloud Map service) are served locally, "
+                  f"not {props.get('IntegrationType')} over {props.get('ConnectionType', 'INTERNET')}")
+    if str(props.get("PayloadFormatVersion", PROXY_PAYLOAD_FORMAT)) != PROXY_PAYLOAD_FORMAT:
+        raise GatewayTemplateError(name, f"PayloadFormatVersion {props['PayloadFormatVersion']!r}: HTTP_PROXY "
+                                         f"uses {PROXY_PAYLOAD_FORMAT}")
+    uri = props.get("IntegrationUri")
+    service = uri["Fn::GetAtt"][0] if isinstance(uri, dict) and "Fn::GetAtt" in uri else None
+    if service is None or resources.get(service, {}).get("Type") != CLOUD_MAP_SERVICE_TYPE:
+        raise GatewayTemplateError(name, f"IntegrationUri {uri!r} is not the Arn of a {CLOUD_MAP_SERVICE_TYPE}")
+    if service not in upstreams:
+        raise GatewayTemplateError(
+            name, f"its Cloud Map service {service} has no local upstream (upstreams[{service!r}])")
+    # HTTP APIs allow 50 ms to 30 s and default to 30 s (AWS::ApiGatewayV2::Integration TimeoutInMillis).
+    timeout = int(props.get("TimeoutInMillis", 30000)) / 1000
+    return upstreams[service], timeout
+
+
+def _read_cors(api_id: str, config: Mapping | None, resolver: Resolver, extra_origins: tuple[str, ...]) -> Cors | None:
+    """The API's CORS; an origin naming a resource that does not run locally (say, the CloudFront
+    distribution that serves the page in AWS) is dropped. None when the API has no CORS at all."""
+    if config is None and not extra_origins:
+        return None
+    config = config or {}
+    origins = []
+    for item in config.get("AllowOrigins", []):
+        try:
+            origins.append(resolver.value(api_id, "CorsConfiguration.AllowOrigins", item))
+        except GatewayTemplateError:
+            if resolver.referenced(item) is None:
+                raise
+    origins.extend(origin for origin in extra_origins if origin not in origins)
+
+    def strings(prop: str) -> tuple[str, ...]:
+        return tuple(resolver.value(api_id, f"CorsConfiguration.{prop}", item) for item in config.get(prop, []))
+
+    max_age = config.get("MaxAge")
+    return Cors(allow_origins=tuple(origins), allow_methods=strings("AllowMethods"),
+                allow_headers=strings("AllowHeaders"), expose_headers=strings("ExposeHeaders"),
+                max_age=None if max_age is None else int(max_age),
+                allow_credentials=bool(config.get("AllowCredentials", False)))
+
+
+def werkzeug_rule_path(path: str, variable: Callable[[int, bool], str]) -> str:
+    """``/pets/{petId}`` in werkzeug's syntax; ``variable(index, greedy)`` names each converter."""
+    parts, last, index = [], 0, 0
+    for match in _PATH_VARIABLE.finditer(path):
+        parts.append(path[last:match.start()].replace("<", "%3C").replace(">", "%3E"))
+        parts.append(variable(index, bool(match.group(2))))
+        last, index = match.end(), index + 1
+    parts.append(path[last:].replace("<", "%3C").replace(">", "%3E"))
+    return "".join(parts)
