@@ -43,6 +43,9 @@ EXIT_NOT_STARTED = 2
 # The components and their default ports; each can be set with --NAME-port or ECSAPI_LOCAL_NAME_PORT.
 # The containers take consecutive ports from --containers-port, one per service, in template order.
 PORTS = {"page": 8000, "api": 8001, "cognito": 8002, "dynamodb": 8003, "containers": 8010}
+PORT_HELP = {"page": "the test page's port", "api": "the local API gateway's port", "cognito": "moto's (Cognito) port",
+             "dynamodb": "dynalite's (DynamoDB) port",
+             "containers": "the first service's port; the others take the next ones, one per service"}
 # moto derives user pool and client ids from their names and settings instead of drawing random
 # ones (moto's CognitoIdpBackend documents both variables), so the page's config.json names the
 # same ids after a restart.
@@ -92,10 +95,9 @@ def parser() -> argparse.ArgumentParser:
                       f"(default: {DEFAULT_REGION})")
     for name, default in PORTS.items():
         variable = f"ECSAPI_LOCAL_{name.upper()}_PORT"
-        what = "the first container's port (one port per service, consecutive)" if name == "containers" else \
-            f"the {name} port"
-        root.add_argument(f"--{name}-port", type=int, default=int(os.environ.get(variable) or default),
-                          help=f"{what} (default: ${variable}, else {default})")
+        # A string default goes through type=int too, so a bad variable is refused like a bad flag.
+        root.add_argument(f"--{name}-port", type=int, metavar="PORT", default=os.environ.get(variable) or default,
+                          help=f"{PORT_HELP[name]} (default: ${variable}, else {default})")
     return root
 
 
