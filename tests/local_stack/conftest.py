@@ -256,8 +256,10 @@ def email() -> str:
     return f"local{next(_EMAILS)}-{os.getpid()}@example.com"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one module. Not for the session: Playwright's sync API runs one event loop per
+    thread, so this one must be stopped before tests/web starts its own (session-wide) one."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
