@@ -88,6 +88,7 @@ class Supervisor:
         self.stop_seconds = stop_seconds
         self.components: list[Component] = []
         self.stopping = threading.Event()
+        self.signal_name: str | None = None
         self._lock = threading.Lock()
         self._pumps: list[threading.Thread] = []
 
@@ -95,8 +96,11 @@ class Supervisor:
 
     def say(self, line: str, name: str = "local") -> None:
         with self._lock:
-            self.out.write(f"{name:<{self.width}} | {line}\n")
-            self.out.flush()
+            try:
+                self.out.write(f"{name:<{self.width}} | {line}\n")
+                self.out.flush()
+            except (BrokenPipeError, ValueError):  # the reader went away (`| head`): keep supervising
+                pass
 
     def _pump(self, component: Component) -> None:
         for raw in component.process.stdout:
@@ -105,11 +109,14 @@ class Supervisor:
     # --- signals ----------------------------------------------------------------------------
 
     def handle_signals(self) -> None:
-        """SIGINT and SIGTERM stop the stack (call from the main thread)."""
+        """SIGINT and SIGTERM stop the stack (call from the main thread).
+
+        The handler only records the signal: it runs in the main thread between two bytecodes,
+        possibly while that thread holds the output lock, so printing from it could deadlock.
+        """
 
         def handler(signum, frame) -> None:
-            if not self.stopping.is_set():
-                self.say(f"{signal.Signals(signum).name}: stopping")
+            self.signal_name = self.signal_name or signal.Signals(signum).name
             self.stopping.set()
 
         signal.signal(signal.SIGINT, handler)
@@ -177,6 +184,8 @@ class Supervisor:
     def stop(self) -> None:
         """Stop every component, newest first, and wait for their process groups to be gone."""
         self.stopping.set()
+        if self.signal_name:
+            self.say(f"{self.signal_name}: stopping")
         for component in reversed(self.components):
             self._stop(component)
         for pump in self._pumps:

@@ -5,6 +5,7 @@ leader."""
 from __future__ import annotations
 
 import io
+import subprocess
 import sys
 import threading
 
@@ -85,3 +86,27 @@ def test_a_signal_ends_the_wait_with_status_0():
     threading.Timer(0.3, supervisor.stopping.set).start()  # what the SIGINT/SIGTERM handler does
     # Without the flag, wait() would return 1 when the component's sleep ends.
     assert supervisor.wait() == 0
+
+
+# The main thread holds the output lock when the signal arrives: the handler runs right there, in
+# the same thread, and must not wait for that lock (it did once: a SIGTERM just as the ready line
+# was printed hung the stack).
+SIGNAL_WHILE_PRINTING = """
+import io, os, signal
+from generator.local.supervisor import Supervisor
+supervisor = Supervisor(io.StringIO())
+supervisor.handle_signals()
+with supervisor._lock:
+    os.kill(os.getpid(), signal.SIGTERM)
+    for _ in range(100_000):
+        pass
+supervisor.stop()
+print(supervisor.out.getvalue(), end="")
+"""
+
+
+def test_a_signal_that_arrives_while_a_line_is_printed_does_not_hang():
+    result = subprocess.run([sys.executable, "-c", SIGNAL_WHILE_PRINTING], capture_output=True, text=True,
+                            timeout=120)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines() == ["local      | SIGTERM: stopping", "local      | stopped"]
