@@ -147,8 +147,13 @@ bench-containers: $(DEV_STAMP) $(NODE_STAMP) ## Load each container app under gu
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(PY) scripts/bench_containers.py
 
+.PHONY: bench-local
+bench-local: $(DEV_STAMP) $(NODE_STAMP) ## GET and PUT through the local gateway and straight to the container (wrk): req/s, p99, gateway CPU per request
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(PY) scripts/bench_local_gateway.py
+
 .PHONY: bench
-bench: bench-generator bench-containers ## Every benchmark, printed as tables
+bench: bench-generator bench-containers bench-local ## Every benchmark, printed as tables
 
 .PHONY: bench-generator
 bench-generator: $(BASE_STAMP) ## Generation time in-process and as a cold CLI process, template size

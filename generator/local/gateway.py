@@ -15,8 +15,10 @@ What it does, per request, in API Gateway's order:
 - on a JWT route the token is checked (:mod:`.gateway_auth`); failing: 401 ``{"message":"Unauthorized"}``
   with a ``www-authenticate`` header saying why, as API Gateway does;
 - the request is proxied (payload format 1.0 HTTP_PROXY: method, path, query, body and end-to-end
-  headers unchanged; hop-by-hop headers dropped; X-Forwarded-For/-Proto/-Port, Forwarded and
-  X-Amzn-Trace-Id added) to the container serving the integration's Cloud Map service. An upstream
+  headers unchanged; hop-by-hop headers dropped; Host the upstream's; X-Forwarded-For/-Proto/-Port,
+  Forwarded with the client's host, and X-Amzn-Trace-Id added, the headers API Gateway sets itself
+  and keeps out of parameter mapping, its "reserved headers" in "Transform API requests and
+  responses for HTTP APIs") to the container serving the integration's Cloud Map service. An upstream
   that refuses, drops or does not answer within the timeout gives 503 ``{"message":"Service
   Unavailable"}``. API Gateway waits up to the integration's TimeoutInMillis (30 s at most); locally
   the wait is capped at ``LOCAL_TIMEOUT_SECONDS`` (connect: ``CONNECT_TIMEOUT_SECONDS``), so a dead
@@ -34,6 +36,7 @@ import errno
 import json
 import logging
 import os
+import re
 import secrets
 import socket
 import sys
@@ -45,8 +48,15 @@ from pathlib import Path
 from types import MappingProxyType
 from urllib.parse import quote, urlsplit
 
+import urllib3
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, RequestRedirect, Rule
+
+from .gateway_auth import JwtVerifier, Unauthorized
 from .gateway_spec import (
     ANY_METHOD,
+    CLOUD_MAP_SERVICE_RESOURCE,
+    INTEGRATION_RESOURCE,
     ApiSpec,
     Cors,
     GatewayTemplateError,
@@ -57,7 +67,7 @@ from .gateway_spec import (
     werkzeug_rule_path,
 )
 
-__all__ = ["GatewayTemplateError", "LocalResolution", "create_app", "main"]
+__all__ = ["GatewayTemplateError", "LocalResolution", "create_app", "main", "upstream_services"]
 
 LOG = logging.getLogger("generator.local.gateway")
 
@@ -75,7 +85,10 @@ HOP_BY_HOP = frozenset({
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te",
     "trailer", "trailers", "transfer-encoding", "upgrade",
 })
-NOT_FORWARDED = HOP_BY_HOP | {"host", "content-length"}
+# Expect: 100-continue was the gateway's to answer (the body is read before it is forwarded).
+NOT_FORWARDED = HOP_BY_HOP | {"host", "content-length", "expect"}
+# The gateway's server sends its own Date and Server; the container's would repeat them.
+NOT_RETURNED = HOP_BY_HOP | {"date", "server"}
 
 JSON = "application/json"
 _NOT_FOUND = b'{"message":"Not Found"}'
@@ -83,8 +96,10 @@ _UNAUTHORIZED = b'{"message":"Unauthorized"}'
 _TOO_MANY = b'{"message":"Too Many Requests"}'
 _UNAVAILABLE = b'{"message":"Service Unavailable"}'
 _TOO_LARGE = b'{"message":"Request Entity Too Large"}'
+_INTERNAL = b'{"message":"Internal Server Error"}'
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _REASONS = {200: "OK", 204: "No Content", 401: "Unauthorized", 404: "Not Found", 413: "Request Entity Too Large",
-            429: "Too Many Requests", 503: "Service Unavailable"}
+            429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
 
 
 # --- what the template cannot say: where things run locally -----------------------------------------
@@ -151,6 +166,20 @@ class LocalResolution:
         return cls.from_dict(json.loads(Path(path).read_text()))
 
 
+def upstream_services(template: Mapping) -> tuple[str, ...]:
+    """The Cloud Map service logical ids the template's HTTP API integrations reach, sorted: the keys
+    a :class:`LocalResolution`'s ``upstreams`` needs."""
+    resources = template.get("Resources", {})
+    found = set()
+    for resource in resources.values():
+        uri = resource.get("Properties", {}).get("IntegrationUri") if resource.get("Type") == INTEGRATION_RESOURCE else None
+        if isinstance(uri, dict) and "Fn::GetAtt" in uri:
+            name = uri["Fn::GetAtt"][0] if isinstance(uri["Fn::GetAtt"], list) else uri["Fn::GetAtt"].split(".")[0]
+            if resources.get(name, {}).get("Type") == CLOUD_MAP_SERVICE_RESOURCE:
+                found.add(name)
+    return tuple(sorted(found))
+
+
 # --- throttling --------------------------------------------------------------------------------------
 
 class TokenBucket:
@@ -202,11 +231,6 @@ class Gateway:
 
     def __init__(self, spec: ApiSpec, jwks_url: str, *, connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
                  pool_size: int = DEFAULT_THREADS) -> None:
-        import urllib3
-        from werkzeug.routing import Map, Rule
-
-        from .gateway_auth import JwtVerifier
-
         self.spec = spec
         self.verifier = JwtVerifier(jwks_url)
         self.buckets = {route.key: TokenBucket(route.throttle) for route in spec.routes if route.throttle.limited}
@@ -218,30 +242,25 @@ class Gateway:
             rules.append(Rule(path, endpoint=route, methods=methods))
         # merge_slashes off and strict slashes caught below: API Gateway never redirects.
         self.routes = Map(rules, merge_slashes=False).bind("local", "/")
-        self.http = urllib3.PoolManager(num_pools=max(4, len(spec.routes)), maxsize=pool_size, block=False,
-                                        retries=False, timeout=urllib3.Timeout(connect=connect_timeout))
+        # One keep-alive pool per upstream, made up front: no per-request pool lookup.
+        self.pools = {
+            upstream: urllib3.connection_from_url(upstream, maxsize=pool_size, block=False, retries=False,
+                                                  timeout=urllib3.Timeout(connect=connect_timeout))
+            for upstream in sorted({route.upstream for route in spec.routes})
+        }
         self.connect_timeout = connect_timeout
-        self._urllib3 = urllib3
 
     # The routing and the answer, in API Gateway's order (module docstring).
     def __call__(self, environ: dict, start_response):
         started = time.perf_counter()
         request_id = base64.b64encode(secrets.token_bytes(10)).decode()
         method = environ["REQUEST_METHOD"]
-        origin = environ.get("HTTP_ORIGIN")
-        cors = self.spec.cors
         route_key, auth_error, upstream_status = "-", "-", "-"
-        if cors is not None and method == "OPTIONS" and origin and environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"):
-            status, headers, body = 204, self._preflight_headers(cors, origin, environ), b""
-        else:
-            route = self._match(method, _path_of(environ))
-            if route is None:
-                status, headers, body = _error(404, _NOT_FOUND)
-            else:
-                route_key = route.key
-                status, headers, body, auth_error, upstream_status = self._serve(route, environ, request_id)
-            if cors is not None and origin:
-                headers = self._cors_headers(cors, origin, headers)
+        try:
+            status, headers, body, route_key, auth_error, upstream_status = self._answer(environ)
+        except Exception:  # a bug here: API Gateway's own 500, never a traceback to the client
+            LOG.exception("%s %s %s failed in the gateway", request_id, method, environ.get("PATH_INFO"))
+            status, headers, body = _error(500, _INTERNAL)
         headers.append(("apigw-requestid", request_id))
         start_response(f"{status} {_REASONS.get(status, 'Status')}", headers)
         if LOG.isEnabledFor(logging.INFO):
@@ -250,10 +269,25 @@ class Gateway:
                      auth_error, (time.perf_counter() - started) * 1000)
         return [body]
 
-    def _match(self, method: str, path: str) -> Route | None:
-        from werkzeug.exceptions import HTTPException
-        from werkzeug.routing import RequestRedirect
+    def _answer(self, environ: dict):
+        """(status, headers, body, route key, why the authorizer refused, the upstream's status)."""
+        method = environ["REQUEST_METHOD"]
+        origin = environ.get("HTTP_ORIGIN")
+        cors = self.spec.cors
+        route_key, auth_error, upstream_status = "-", "-", "-"
+        if cors is not None and method == "OPTIONS" and origin and environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"):
+            return 204, self._preflight_headers(cors, origin, environ), b"", route_key, auth_error, upstream_status
+        route = self._match(method, _path_of(environ))
+        if route is None:
+            status, headers, body = _error(404, _NOT_FOUND)
+        else:
+            route_key = route.key
+            status, headers, body, auth_error, upstream_status = self._serve(route, environ)
+        if cors is not None and origin:
+            headers = self._cors_headers(cors, origin, headers)
+        return status, headers, body, route_key, auth_error, upstream_status
 
+    def _match(self, method: str, path: str) -> Route | None:
         try:
             route, _ = self.routes.match(path, method=method)
             # werkzeug lets HEAD through to GET rules; API Gateway matches the method as written.
@@ -263,14 +297,12 @@ class Gateway:
             pass
         return self.default_route
 
-    def _serve(self, route: Route, environ: dict, request_id: str):
+    def _serve(self, route: Route, environ: dict):
         bucket = self.buckets.get(route.key)
         if bucket is not None and not bucket.take():
             return (*_error(429, _TOO_MANY), "-", "-")
         auth_error = "-"
         if route.authorizer is not None:
-            from .gateway_auth import Unauthorized
-
             header = environ.get("HTTP_" + route.authorizer.header.upper().replace("-", "_"))
             try:
                 self.verifier.claims(header, route.authorizer, route.scopes)
@@ -288,18 +320,16 @@ class Gateway:
         if body is not None and len(body) > MAX_PAYLOAD_BYTES:
             return (*_error(413, _TOO_LARGE), auth_error, "-")
         try:
-            response = self.http.request(
-                environ["REQUEST_METHOD"], route.upstream + _target_of(environ), body=body,
-                headers=_forwarded_headers(environ), redirect=False, preload_content=True,
-                decode_content=False,
-                timeout=self._urllib3.Timeout(connect=self.connect_timeout, read=route.timeout_seconds),
+            response = self.pools[route.upstream].urlopen(
+                environ["REQUEST_METHOD"], _target_of(environ), body=body, headers=_forwarded_headers(environ),
+                redirect=False, assert_same_host=False, preload_content=True, decode_content=False,
+                timeout=urllib3.Timeout(connect=self.connect_timeout, read=route.timeout_seconds),
             )
-        except self._urllib3.exceptions.HTTPError as error:
-            LOG.warning("%s %s: upstream %s (%s) failed: %s", request_id, route.key, route.upstream,
-                        route.integration_id, error)
+        except urllib3.exceptions.HTTPError as error:
+            LOG.warning("%s: upstream %s (%s) failed: %s", route.key, route.upstream, route.integration_id, error)
             return (*_error(503, _UNAVAILABLE), auth_error, "error")
         headers = [(name, value) for name, value in response.headers.iteritems()
-                   if name.lower() not in HOP_BY_HOP and not (self.spec.cors and _is_cors_header(name))]
+                   if name.lower() not in NOT_RETURNED and not (self.spec.cors and _is_cors_header(name))]
         return response.status, headers, response.data, auth_error, str(response.status)
 
     @staticmethod
@@ -395,13 +425,19 @@ def _forwarded_headers(environ: dict) -> dict[str, str]:
     headers["x-forwarded-for"] = f"{previous}, {client}" if previous else client
     headers["x-forwarded-proto"] = proto
     headers["x-forwarded-port"] = str(environ.get("SERVER_PORT", ""))
-    headers["forwarded"] = f'for={_forwarded_node(client)};host={host};proto={proto}'
+    headers["forwarded"] = f"for={_forwarded_value(client)};host={_forwarded_value(host)};proto={proto}"
     headers.setdefault("x-amzn-trace-id", f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)}")
     return headers
 
 
-def _forwarded_node(address: str) -> str:
-    return f'"[{address}]"' if ":" in address else address
+def _forwarded_value(value: str) -> str:
+    """A Forwarded parameter value (RFC 7239): a token as it is, else a quoted string; an IPv6
+    address in brackets."""
+    if value.count(":") > 1 and not value.startswith("["):
+        value = f"[{value}]"
+    if _TOKEN.fullmatch(value):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 # --- the command line -------------------------------------------------------------------------------
@@ -449,6 +485,8 @@ def serve(app: Gateway, host: str, port: int, threads: int = DEFAULT_THREADS, ac
                 "graceful_timeout": 5, "timeout": 60, "keepalive": 5,
                 "accesslog": None, "errorlog": "-", "loglevel": "warning",
                 "proc_name": "ecsapi-local-gateway", "when_ready": when_ready,
+                # No control socket: its default path is shared by every gunicorn of the user.
+                "control_socket_disable": True,
             }
             for key, value in settings.items():
                 self.cfg.set(key, value)

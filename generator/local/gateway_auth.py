@@ -9,12 +9,19 @@
    ``iat`` are not;
 4. when the route has authorization scopes, ``scope`` (or ``scp``) holds at least one of them.
 
+API Gateway does not read Cognito's ``token_use``: an ID token (``aud``: the client id) passes an
+authorizer whose audience is the client id, as an access token (``client_id``) does. A template
+that wants access tokens only gives its routes AuthorizationScopes (ID tokens carry no scope), and
+those are checked here.
+
 Signatures and time claims are PyJWT's; keys come from its ``PyJWKClient``.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 import jwt
 
@@ -27,6 +34,9 @@ ALGORITHMS = ("RS256",)
 JWKS_CACHE_SECONDS = 2 * 60 * 60
 JWKS_FETCH_TIMEOUT_SECONDS = 5
 BEARER = "bearer "
+# Tokens whose signature, issuer and audience passed, kept so that a client's next requests skip the
+# RSA check and the decoding; their time claims and scopes are checked again at every use.
+VERIFIED_CACHE_SIZE = 1024
 
 
 class Unauthorized(Exception):
@@ -39,10 +49,28 @@ class JwtVerifier:
     def __init__(self, jwks_url: str) -> None:
         self.jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=JWKS_CACHE_SECONDS,
                                     timeout=JWKS_FETCH_TIMEOUT_SECONDS)
+        self.verified: dict[tuple[str, Authorizer], dict] = {}
+        self.lock = threading.Lock()
+        self.clock = time.time  # what "now" is for tokens seen before (PyJWT reads the clock itself)
 
     def claims(self, header_value: str | None, authorizer: Authorizer, scopes: tuple[str, ...] = ()) -> dict:
         """The token's claims when it passes every check, else :class:`Unauthorized`."""
         token = _token_of(header_value)
+        claims = self.verified.get((token, authorizer))
+        if claims is None:
+            claims = self._verify(token, authorizer)
+            with self.lock:
+                if len(self.verified) >= VERIFIED_CACHE_SIZE:
+                    self.verified.clear()
+                self.verified[(token, authorizer)] = claims
+        else:
+            _check_times(claims, self.clock())
+        if scopes:
+            _check_scopes(claims, scopes)
+        return claims
+
+    def _verify(self, token: str, authorizer: Authorizer) -> dict:
+        """Signature, algorithm, key, issuer, audience and time claims of a token not seen before."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.DecodeError as error:
@@ -72,8 +100,6 @@ class JwtVerifier:
         except jwt.InvalidTokenError as error:
             raise Unauthorized(f"the token is not valid: {error}") from None
         _check_audience(claims, authorizer)
-        if scopes:
-            _check_scopes(claims, scopes)
         return claims
 
 
@@ -86,6 +112,14 @@ def _token_of(header_value: str | None) -> str:
     if not token:
         raise Unauthorized("no token")
     return token
+
+
+def _check_times(claims: dict, now: float) -> None:
+    """exp, nbf and iat against ``now``, as PyJWT checked them the first time (no leeway)."""
+    if claims["exp"] <= now:
+        raise Unauthorized("the token has expired")
+    if claims.get("nbf", now) > now or claims.get("iat", now) > now:
+        raise Unauthorized("the token is not valid yet (nbf or iat in the future)")
 
 
 def _check_audience(claims: dict, authorizer: Authorizer) -> None:

@@ -14,12 +14,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 # The AWS::ApiGatewayV2 resource types the gateway reads (CloudFormation resource reference).
-API_TYPE = "AWS::ApiGatewayV2::Api"
-ROUTE_TYPE = "AWS::ApiGatewayV2::Route"
-INTEGRATION_TYPE = "AWS::ApiGatewayV2::Integration"
-AUTHORIZER_TYPE = "AWS::ApiGatewayV2::Authorizer"
-STAGE_TYPE = "AWS::ApiGatewayV2::Stage"
-CLOUD_MAP_SERVICE_TYPE = "AWS::ServiceDiscovery::Service"
+API_RESOURCE = "AWS::ApiGatewayV2::Api"
+ROUTE_RESOURCE = "AWS::ApiGatewayV2::Route"
+INTEGRATION_RESOURCE = "AWS::ApiGatewayV2::Integration"
+AUTHORIZER_RESOURCE = "AWS::ApiGatewayV2::Authorizer"
+STAGE_RESOURCE = "AWS::ApiGatewayV2::Stage"
+CLOUD_MAP_SERVICE_RESOURCE = "AWS::ServiceDiscovery::Service"
 
 # Route keys: "$default", or "<METHOD> <path>" where METHOD may be ANY and a path segment may be
 # {name} (one segment) or, last, {name+} (the rest of the path). API Gateway developer guide,
@@ -193,9 +193,9 @@ def read_api(template: Mapping, resolver: Resolver, upstreams: Mapping[str, str]
     ``extra_origins`` are added to the CORS origins; ``local_timeout`` caps each integration's timeout.
     """
     resources: Mapping = template.get("Resources", {})
-    apis = [name for name, resource in resources.items() if resource.get("Type") == API_TYPE]
+    apis = [name for name, resource in resources.items() if resource.get("Type") == API_RESOURCE]
     if len(apis) != 1:
-        raise GatewayTemplateError("Resources", f"the local gateway serves exactly one {API_TYPE}, found {apis}")
+        raise GatewayTemplateError("Resources", f"the local gateway serves exactly one {API_RESOURCE}, found {apis}")
     [api_id] = apis
     api = resources[api_id].get("Properties", {})
     if api.get("ProtocolType") != "HTTP":
@@ -206,11 +206,11 @@ def read_api(template: Mapping, resolver: Resolver, upstreams: Mapping[str, str]
                 if resource.get("Type") == kind and resolver.referenced(resource.get("Properties", {}).get("ApiId"))
                 == api_id}
 
-    stage_default, stage_routes = _read_stage(of_api(STAGE_TYPE))
-    authorizers = {name: _read_authorizer(name, props, resolver) for name, props in of_api(AUTHORIZER_TYPE).items()}
-    integrations = of_api(INTEGRATION_TYPE)
+    stage_default, stage_routes = _read_stage(of_api(STAGE_RESOURCE))
+    authorizers = {name: _read_authorizer(name, props, resolver) for name, props in of_api(AUTHORIZER_RESOURCE).items()}
+    integrations = of_api(INTEGRATION_RESOURCE)
     routes = []
-    for name, props in sorted(of_api(ROUTE_TYPE).items()):
+    for name, props in sorted(of_api(ROUTE_RESOURCE).items()):
         routes.append(_read_route(name, props, resolver, resources, integrations, authorizers, upstreams,
                                   stage_default, stage_routes, local_timeout))
     keys = [route.key for route in routes]
@@ -319,8 +319,8 @@ def _read_integration(name: str, props: Mapping, resources: Mapping, upstreams: 
                                          f"uses {PROXY_PAYLOAD_FORMAT}")
     uri = props.get("IntegrationUri")
     service = uri["Fn::GetAtt"][0] if isinstance(uri, dict) and "Fn::GetAtt" in uri else None
-    if service is None or resources.get(service, {}).get("Type") != CLOUD_MAP_SERVICE_TYPE:
-        raise GatewayTemplateError(name, f"IntegrationUri {uri!r} is not the Arn of a {CLOUD_MAP_SERVICE_TYPE}")
+    if service is None or resources.get(service, {}).get("Type") != CLOUD_MAP_SERVICE_RESOURCE:
+        raise GatewayTemplateError(name, f"IntegrationUri {uri!r} is not the Arn of a {CLOUD_MAP_SERVICE_RESOURCE}")
     if service not in upstreams:
         raise GatewayTemplateError(
             name, f"its Cloud Map service {service} has no local upstream (upstreams[{service!r}])")

@@ -12,6 +12,7 @@ import pytest
 from generator.assets import CONTAINERS
 from generator.config_file import load_config
 from generator.local.containers import container_environment, image_command, image_dockerfile, local_argv
+from generator.local.gateway import upstream_services
 from generator.local.stack import LocalStackError, Resolver, load, render
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,6 +46,11 @@ def test_every_service_has_its_table_container_and_routes(variant):
         # the container's table is the one keyed by the service's key attribute
         table_ref = container.environment["TABLE_NAME"]["Ref"]
         assert [k["AttributeName"] for k in stack.table(table_ref).key_schema] == [spec.key_attribute]
+
+
+def test_a_container_runs_for_every_upstream_the_gateway_needs(variant):
+    _, stack = variant
+    assert tuple(sorted(c.discovery_id for c in stack.containers)) == upstream_services(stack.template)
 
 
 def test_page_settings_match_what_the_deployed_stack_publishes(variant):
