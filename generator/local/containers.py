@@ -52,7 +52,7 @@ def local_argv(command: list[str]) -> list[str]:
 def container_environment(container: Container, resolver: Resolver, port: int, dynamodb_url: str,
                           base: Mapping[str, str] = os.environ) -> dict[str, str]:
     """The process environment: ours (minus any AWS settings), the task definition's, then local settings."""
-    task = {name: str(value) for name, value in resolver.resolve(dict(container.environment)).items()}
+    task = {name: str(value) for name, value in resolver.resolve(dict(container.environment), container.service_id).items()}
     environment = {k: v for k, v in base.items() if k not in CLEARED_ENVIRONMENT}
     environment.setdefault("GUNICORN_WORKERS", LOCAL_WORKERS)
     environment.update(task)

@@ -81,11 +81,11 @@ def _api_arguments(idp, operation: str, properties: Mapping, renames: Mapping[st
 
 def create_user_pool(idp, stack: LocalStack, resolver: Resolver, say: Callable[[str], None]) -> tuple[str, str]:
     """Create the user pool and its app client from the template's properties; (pool id, client id)."""
-    pool_properties = resolver.resolve(dict(stack.user_pool))
+    pool_properties = resolver.resolve(dict(stack.user_pool), stack.user_pool_id)
     pool_arguments = _api_arguments(idp, "CreateUserPool", pool_properties, POOL_RENAMES, say, stack.user_pool_id)
     pool_id = idp.create_user_pool(**pool_arguments)["UserPool"]["Id"]
     client_properties = {k: v for k, v in stack.client.items() if k != "UserPoolId"}
-    client_properties = resolver.resolve(client_properties)
+    client_properties = resolver.resolve(client_properties, stack.client_id)
     client_arguments = _api_arguments(idp, "CreateUserPoolClient", client_properties, {}, say, stack.client_id)
     client_id = idp.create_user_pool_client(UserPoolId=pool_id, **client_arguments)["UserPoolClient"]["ClientId"]
     say(f"user pool {pool_id} ({stack.user_pool_id}) and app client {client_id} ({stack.client_id}) created")

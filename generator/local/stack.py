@@ -34,9 +34,6 @@ LOCAL_ACCOUNT_ID = "123456789012"
 URL_SUFFIX = "amazonaws.com"
 PARTITION = "aws"
 
-_SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
-
-
 class LocalStackError(Exception):
     """The template holds something the local stack cannot run; the message says what and where."""
 
@@ -217,65 +214,45 @@ def _route(route_id: str, props: Mapping, resources: Mapping, by_discovery: Mapp
 
 
 class Resolver:
-    """Resolves Ref, Fn::GetAtt, Fn::Sub and Fn::Join with the local stack's values.
+    """Resolves the intrinsic functions in property values with the local stack's values.
 
     ``refs`` maps a logical id (or pseudo parameter) to what Ref gives; ``attributes`` maps
-    ``LogicalId.Attribute`` to what Fn::GetAtt gives. A template parameter that is not in ``refs``
-    resolves to its Default.
+    ``LogicalId.Attribute`` to what Fn::GetAtt gives; a template parameter that is not in ``refs``
+    resolves to its Default. Each intrinsic (Ref, Fn::GetAtt, Fn::Sub, Fn::Join) is evaluated by the
+    local gateway's resolver, so the stack and the gateway read the template the same way; this
+    class walks property structures (maps, lists, numbers) around them.
     """
 
     def __init__(self, template: Mapping, region: str, stack_name: str,
                  refs: Mapping[str, str] | None = None, attributes: Mapping[str, str] | None = None) -> None:
-        parameters = {name: str(p["Default"]) for name, p in template.get("Parameters", {}).items() if "Default" in p}
-        self.refs = {
-            **parameters,
+        self.template = template
+        self.pseudo = {
             "AWS::Region": region,
             "AWS::StackName": stack_name,
             "AWS::AccountId": LOCAL_ACCOUNT_ID,
             "AWS::URLSuffix": URL_SUFFIX,
             "AWS::Partition": PARTITION,
-            **(refs or {}),
         }
+        self.refs = dict(refs or {})
         self.attributes = dict(attributes or {})
 
-    def resolve(self, value: object) -> object:
-        if isinstance(value, list):
-            return [self.resolve(v) for v in value]
-        if not isinstance(value, dict):
-            return value
-        if len(value) == 1:
-            (function, argument), = value.items()
-            if function == "Ref":
-                return self._ref(argument)
-            if function == "Fn::GetAtt":
-                return self._attribute(".".join(argument) if isinstance(argument, list) else argument)
-            if function == "Fn::Sub":
-                return self._sub(argument)
-            if function == "Fn::Join":
-                separator, items = argument
-                return separator.join(str(self.resolve(i)) for i in items)
-            if function.startswith("Fn::") or function == "Condition":
-                raise LocalStackError(f"the local stack does not evaluate {function}: {json.dumps(value)}")
-        return {k: self.resolve(v) for k, v in value.items()}
+    def resolve(self, value: object, owner: str = "template") -> object:
+        """``value`` with every intrinsic function replaced; ``owner`` (a logical id) names errors."""
+        from .gateway_spec import GatewayTemplateError
+        from .gateway_spec import Resolver as IntrinsicResolver
 
-    def _ref(self, name: str) -> str:
-        if name not in self.refs:
-            raise LocalStackError(f"Ref {name}: the local stack has no value for it")
-        return self.refs[name]
+        intrinsics = IntrinsicResolver(self.template, {**self.refs, **self.attributes}, self.pseudo)
 
-    def _attribute(self, name: str) -> str:
-        if name not in self.attributes:
-            raise LocalStackError(f"Fn::GetAtt {name}: the local stack has no value for it")
-        return self.attributes[name]
+        def walk(node: object) -> object:
+            if isinstance(node, list):
+                return [walk(item) for item in node]
+            if not isinstance(node, dict):
+                return node
+            if len(node) == 1 and (next(iter(node)) == "Ref" or next(iter(node)).startswith("Fn::")):
+                return intrinsics.value(owner, "a property", node)
+            return {key: walk(item) for key, item in node.items()}
 
-    def _sub(self, argument: object) -> str:
-        text, variables = (argument, {}) if isinstance(argument, str) else argument
-        values = {k: str(self.resolve(v)) for k, v in variables.items()}
-
-        def replace(match: re.Match) -> str:
-            name = match.group(1)
-            if name in values:
-                return values[name]
-            return str(self._attribute(name) if "." in name and not name.startswith("AWS::") else self._ref(name))
-
-        return _SUB_VARIABLE.sub(replace, text).replace("${!", "${")
+        try:
+            return walk(value)
+        except GatewayTemplateError as error:
+            raise LocalStackError(str(error)) from None

@@ -100,7 +100,9 @@ def test_an_intrinsic_the_local_stack_cannot_evaluate_is_named():
     resolver = Resolver({"Parameters": {"Size": {"Default": 3}}}, "us-east-1", "s", refs={"T": "t1"})
     assert resolver.resolve({"Fn::Sub": ["${A}-${T}-${AWS::Region}-${Size}", {"A": {"Ref": "T"}}]}) == \
         "t1-t1-us-east-1-3"
-    with pytest.raises(LocalStackError, match="Fn::If"):
-        resolver.resolve({"Fn::If": ["C", 1, 2]})
-    with pytest.raises(LocalStackError, match="Ref Missing"):
+    assert resolver.resolve({"A": [{"Ref": "T"}, 12, True], "B": {"Fn::Join": ["/", ["x", {"Ref": "T"}]]}}) == \
+        {"A": ["t1", 12, True], "B": "x/t1"}
+    with pytest.raises(LocalStackError, match=r"^UserPool: a property uses Fn::If"):
+        resolver.resolve({"Name": {"Fn::If": ["C", 1, 2]}}, "UserPool")
+    with pytest.raises(LocalStackError, match=r"^template: a property refers to Missing"):
         resolver.resolve({"Ref": "Missing"})
