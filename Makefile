@@ -131,6 +131,17 @@ CONFIG ?=
 tables: $(DEV_STAMP) ## Create each service's table on a local DynamoDB: ENDPOINT=http://127.0.0.1:8000 [REGION=] [CONFIG=]
 	$(PY) scripts/create_tables.py --endpoint-url "$(ENDPOINT)" $(if $(REGION),--region "$(REGION)") $(if $(CONFIG),--config "$(CONFIG)")
 
+# The whole API on 127.0.0.1, read from the rendered template (generator/local); README "Try it locally".
+LOCAL_DIR := build/local
+
+.PHONY: local
+local: $(DEV_STAMP) $(NODE_STAMP) ## The whole API on 127.0.0.1 from the rendered template: dynalite, moto, gunicorns, gateway, page [CONFIG=] [ARGS=--api-port ...]
+	$(PY) -m generator.local --work $(LOCAL_DIR) $(if $(CONFIG),--config "$(CONFIG)") $(ARGS)
+
+.PHONY: local-reset
+local-reset: ## Wipe what make local keeps across restarts (dynalite's tables and items)
+	rm -rf $(LOCAL_DIR)/data
+
 .PHONY: bench-containers
 bench-containers: $(DEV_STAMP) $(NODE_STAMP) ## Load each container app under gunicorn + dynalite (wrk): req/s, latency, CPU per request
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }

@@ -1,0 +1,108 @@
+"""The local stack's reading of the rendered template (generator.local.stack), without servers:
+the page settings it derives agree with the ones the deployed stack publishes, every table and
+service of the configuration is found, and the containers run the image's own command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from generator.assets import CONTAINERS
+from generator.config_file import load_config
+from generator.local.containers import container_environment, image_command, image_dockerfile, local_argv
+from generator.local.gateway import upstream_services
+from generator.local.stack import LocalStackError, Resolver, load, render
+
+REPO = Path(__file__).resolve().parents[2]
+VARIANTS = sorted(p.stem for p in (REPO / "stacks").glob("*.toml"))
+
+
+@pytest.fixture(scope="module", params=VARIANTS)
+def variant(request, tmp_path_factory):
+    """(configuration, LocalStack) of a stacks/ variant, rendered and read back."""
+    config_path = REPO / "stacks" / f"{request.param}.toml"
+    out = tmp_path_factory.mktemp(request.param)
+    return load_config(config_path), load(render(config_path, out))
+
+
+def _resolver(stack) -> Resolver:
+    refs = {t.logical_id: f"local-{t.logical_id}" for t in stack.tables}
+    refs.update({stack.user_pool_id: "us-east-1_Pool1", stack.client_id: "client1"})
+    return Resolver(stack.template, "eu-west-1", "local", refs=refs)
+
+
+def test_every_service_has_its_table_container_and_routes(variant):
+    config, stack = variant
+    assert [c.name for c in stack.containers] == sorted(s.name for s in config.services)
+    assert len(stack.tables) == len(config.services)
+    for spec in config.services:
+        container = next(c for c in stack.containers if c.name == spec.name)
+        assert container.port == spec.port
+        routes = {r.method: r for r in stack.routes if r.container == spec.name}
+        assert set(routes) == {"GET", "PUT"} and {r.path for r in routes.values()} == {spec.path}
+        assert {m for m, r in routes.items() if r.authorized} == set(spec.protected_methods)
+        # the container's table is the one keyed by the service's key attribute
+        table_ref = container.environment["TABLE_NAME"]["Ref"]
+        assert [k["AttributeName"] for k in stack.table(table_ref).key_schema] == [spec.key_attribute]
+
+
+def test_a_container_runs_for_every_upstream_the_gateway_needs(variant):
+    _, stack = variant
+    assert tuple(sorted(c.discovery_id for c in stack.containers)) == upstream_services(stack.template)
+
+
+def test_page_settings_match_what_the_deployed_stack_publishes(variant):
+    config, stack = variant
+    resolver = _resolver(stack)
+    local = stack.page_config(resolver, "http://127.0.0.1:8001", "http://127.0.0.1:8002/")
+    assert local.pop("cognitoEndpoint") == "http://127.0.0.1:8002/"
+    # The template's JSON keeps no order of services (sorted keys): the local page lists them by name.
+    assert [s["name"] for s in local["services"]] == sorted(s.name for s in config.services)
+    site = stack.template["Resources"].get("SitePage")
+    assert (site is not None) == config.test_page
+    if site is not None:
+        resolver.attributes["HttpApi.ApiEndpoint"] = "http://127.0.0.1:8001"
+        published = json.loads(resolver.resolve(site["Properties"]["Config"]))
+        published["services"].sort(key=lambda s: s["name"])
+        assert local == published
+    else:  # nothing published to compare with: the configuration says what the page must offer
+        assert local["services"] == sorted(({
+            "name": s.name, "path": s.path, "idParameter": s.id_parameter,
+            "protectedMethods": list(s.protected_methods)} for s in config.services), key=lambda s: s["name"])
+
+
+def test_the_container_environment_is_the_task_definitions_plus_local_settings(variant):
+    _, stack = variant
+    resolver = _resolver(stack)
+    for container in stack.containers:
+        env = container_environment(container, resolver, 18080, "http://127.0.0.1:9999", base={"HOME": "/h"})
+        task = {name: value for name, value in container.environment.items() if isinstance(value, str)}
+        assert {k: env[k] for k in task if k != "PORT"} == {k: v for k, v in task.items() if k != "PORT"}
+        assert env["TABLE_NAME"] == f"local-{container.environment['TABLE_NAME']['Ref']}"
+        assert env["AWS_REGION"] == "eu-west-1"
+        assert env["PORT"] == "18080" and env["GUNICORN_CMD_ARGS"] == "--bind 127.0.0.1:18080"
+        assert env["DYNAMODB_ENDPOINT_URL"] == "http://127.0.0.1:9999"
+        assert env["PYTHONPATH"] == str(CONTAINERS) and env["HOME"] == "/h"
+
+
+def test_containers_run_the_command_of_the_image_the_stack_builds():
+    dockerfile = image_dockerfile()
+    assert dockerfile == CONTAINERS / "food" / "Dockerfile"  # build.sh: docker build --file food/Dockerfile
+    command = image_command(dockerfile)
+    assert command == image_command(CONTAINERS / "pet" / "Dockerfile")
+    assert command[0] == "gunicorn" and "itemstore:create_app()" in command
+    assert local_argv(command)[1:] == command[1:]
+
+
+def test_an_intrinsic_the_local_stack_cannot_evaluate_is_named():
+    resolver = Resolver({"Parameters": {"Size": {"Default": 3}}}, "us-east-1", "s", refs={"T": "t1"})
+    assert resolver.resolve({"Fn::Sub": ["${A}-${T}-${AWS::Region}-${Size}", {"A": {"Ref": "T"}}]}) == \
+        "t1-t1-us-east-1-3"
+    assert resolver.resolve({"A": [{"Ref": "T"}, 12, True], "B": {"Fn::Join": ["/", ["x", {"Ref": "T"}]]}}) == \
+        {"A": ["t1", 12, True], "B": "x/t1"}
+    with pytest.raises(LocalStackError, match=r"^UserPool: a property uses Fn::If"):
+        resolver.resolve({"Name": {"Fn::If": ["C", 1, 2]}}, "UserPool")
+    with pytest.raises(LocalStackError, match=r"^template: a property refers to Missing"):
+        resolver.resolve({"Ref": "Missing"})
