@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from generator.assets import CONTAINERS
+from generator.assets import BUILT_DOCKERFILE, CONTAINERS
 
 from .resources import CLEARED_ENVIRONMENT, ISOLATED_ENVIRONMENT
 from .stack import Container, Resolver
 
-BUILD_SCRIPT = Path(__file__).resolve().parent.parent / "buildspec" / "build.sh"
 # The venv's gunicorn stands in for the image's (both are installed from containers/requirements.txt).
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 # One worker per service: a laptop runs every service at once, and one worker with the image's
@@ -26,12 +24,9 @@ GUNICORN = Path(sys.executable).parent / "gunicorn"
 LOCAL_WORKERS = "1"
 
 
-def image_dockerfile(build_script: Path = BUILD_SCRIPT, containers: Path = CONTAINERS) -> Path:
-    """The Dockerfile the stack's image build builds (build.sh's ``docker build --file``)."""
-    match = re.search(r"docker build --file (\S+)", build_script.read_text())
-    if not match:
-        raise RuntimeError(f"{build_script}: no `docker build --file` line")
-    return containers / match.group(1)
+def image_dockerfile(containers: Path = CONTAINERS) -> Path:
+    """The Dockerfile the stack's image build builds (the build reads it from the same constant)."""
+    return containers / BUILT_DOCKERFILE
 
 
 def image_command(dockerfile: Path) -> list[str]:

@@ -136,6 +136,10 @@ class LocalStack:
                 "idParameter": path.rsplit("{", 1)[1].rstrip("}"),
                 "protectedMethods": [r.method for r in routes if r.authorized],
             })
+        # The page lists services in the configuration's order, which the template's sorted
+        # resources lose and its Metadata keeps (generator/stack.py).
+        order = list(self.template.get("Metadata", {}).get("ecsapi", {}).get("services", ()))
+        services.sort(key=lambda s: order.index(s["name"]) if s["name"] in order else len(order))
         return {
             "region": resolver.resolve({"Ref": "AWS::Region"}),
             "apiUrl": api_url,

@@ -28,12 +28,6 @@ from botocore.config import Config
 from generator.local.supervisor import port_free
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-# The flags tests/web launches Debian's chromium with: quiet, offline, no GPU.
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]
 REGION = "us-east-1"
 PASSWORD = "Correct-Horse-9-battery"  # meets the template's password policy (12+, all four classes)
 READY_LINE = "Ctrl-C stops everything."
@@ -256,15 +250,3 @@ def email() -> str:
     return f"local{next(_EMAILS)}-{os.getpid()}@example.com"
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """Chromium for one module. Not for the session: Playwright's sync API runs one event loop per
-    thread, so this one must be stopped before tests/web starts its own (session-wide) one."""
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make test` (the Makefile installs Debian's chromium)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()

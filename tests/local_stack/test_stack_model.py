@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from generator import StackConfig, build_template
 from generator.assets import CONTAINERS
 from generator.config_file import load_config
 from generator.local.containers import container_environment, image_command, image_dockerfile, local_argv
 from generator.local.gateway import upstream_services
 from generator.local.stack import LocalStackError, Resolver, load, render
+from generator.render import template_json
 
 REPO = Path(__file__).resolve().parents[2]
 VARIANTS = sorted(p.stem for p in (REPO / "stacks").glob("*.toml"))
@@ -58,19 +60,18 @@ def test_page_settings_match_what_the_deployed_stack_publishes(variant):
     resolver = _resolver(stack)
     local = stack.page_config(resolver, "http://127.0.0.1:8001", "http://127.0.0.1:8002/")
     assert local.pop("cognitoEndpoint") == "http://127.0.0.1:8002/"
-    # The template's JSON keeps no order of services (sorted keys): the local page lists them by name.
-    assert [s["name"] for s in local["services"]] == sorted(s.name for s in config.services)
+    # In the configuration's order, as the deployed page lists them (the template's Metadata keeps it).
+    assert [s["name"] for s in local["services"]] == [s.name for s in config.services]
     site = stack.template["Resources"].get("SitePage")
     assert (site is not None) == config.test_page
     if site is not None:
         resolver.attributes["HttpApi.ApiEndpoint"] = "http://127.0.0.1:8001"
         published = json.loads(resolver.resolve(site["Properties"]["Config"]))
-        published["services"].sort(key=lambda s: s["name"])
         assert local == published
     else:  # nothing published to compare with: the configuration says what the page must offer
-        assert local["services"] == sorted(({
+        assert local["services"] == [{
             "name": s.name, "path": s.path, "idParameter": s.id_parameter,
-            "protectedMethods": list(s.protected_methods)} for s in config.services), key=lambda s: s["name"])
+            "protectedMethods": list(s.protected_methods)} for s in config.services]
 
 
 def test_the_container_environment_is_the_task_definitions_plus_local_settings(variant):
@@ -88,8 +89,11 @@ def test_the_container_environment_is_the_task_definitions_plus_local_settings(v
 
 
 def test_containers_run_the_command_of_the_image_the_stack_builds():
+    template = json.loads(template_json(build_template(StackConfig())))
+    (project,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::CodeBuild::Project"]
+    built = {v["Name"]: v["Value"] for v in project["Properties"]["Environment"]["EnvironmentVariables"]}
     dockerfile = image_dockerfile()
-    assert dockerfile == CONTAINERS / "food" / "Dockerfile"  # build.sh: docker build --file food/Dockerfile
+    assert dockerfile == CONTAINERS / built["DOCKERFILE"]  # what build.sh's `docker build --file` builds
     command = image_command(dockerfile)
     assert command == image_command(CONTAINERS / "pet" / "Dockerfile")
     assert command[0] == "gunicorn" and "itemstore:create_app()" in command

@@ -24,17 +24,11 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.config import Config
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 REPO = Path(__file__).resolve().parents[2]
 WEB = REPO / "web"
 REGION = "us-east-1"
-CHROMIUM = "/usr/bin/chromium"
-# Debian's chromium, quiet and offline: no first-run UI, no background fetches, no GPU in CI.
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]
 # The password policy the tests' user pools enforce (and the page shows).
 PASSWORD_POLICY = {
     "minimumLength": 12, "requireLowercase": True, "requireUppercase": True, "requireNumbers": True,
@@ -416,16 +410,6 @@ class Watched:
             if target.startswith("AWSCognitoIdentityProviderService."):
                 calls.append((target.split(".", 1)[1], json.loads(request.post_data or "{}")))
         return calls
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make test` (the Makefile installs Debian's chromium)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="session")
