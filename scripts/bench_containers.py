@@ -57,14 +57,17 @@ BASELINE_REF = "6f19ce1a4679091dc4eac14293e3f2f7beb75a70"
 SESSION_TOKEN = "IQoJb3JpZ2luX2VjE" * 60
 
 # wrk script: GET or PUT over ITEMS ids; at the end, one JSON line with the latency percentiles.
+# auth: an Authorization header for the PUTs, or "" for none (bench_local_gateway.py sends a token).
 WRK_LUA = """
-local method, prefix, body, items = "%(method)s", "%(prefix)s", [[%(body)s]], %(items)d
+local method, prefix, body, items, auth = "%(method)s", "%(prefix)s", [[%(body)s]], %(items)d, "%(auth)s"
 local n = 0
 request = function()
   n = n + 1
   local path = prefix .. "/bench-" .. (n %% items)
   if method == "PUT" then
-    return wrk.format("PUT", path, {["Content-Type"] = "application/json"}, body)
+    local headers = {["Content-Type"] = "application/json"}
+    if auth ~= "" then headers["Authorization"] = auth end
+    return wrk.format("PUT", path, headers, body)
   end
   return wrk.format("GET", path)
 end
@@ -146,9 +149,12 @@ def tree_cpu_seconds(root_pid: int) -> float:
     return total / CLOCK_TICKS
 
 
-def run_wrk(port: int, method: str, prefix: str, seconds: float, connections: int, workdir: Path) -> dict:
-    script = workdir / f"{method.lower()}.lua"
-    script.write_text(WRK_LUA % {"method": method, "prefix": prefix, "body": json.dumps(ITEM), "items": ITEMS})
+def run_wrk(port: int, method: str, prefix: str, seconds: float, connections: int, workdir: Path,
+            auth: str = "") -> dict:
+    """GET or PUT over ITEMS ids with wrk (PUTs with ``auth`` as their Authorization header, if any)."""
+    script = workdir / f"{method.lower()}-{port}.lua"
+    script.write_text(WRK_LUA % {"method": method, "prefix": prefix, "body": json.dumps(ITEM), "items": ITEMS,
+                                  "auth": auth})
     output = subprocess.run(
         ["wrk", "-t", "1", "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "-s", str(script), f"http://127.0.0.1:{port}"],
         capture_output=True, text=True, timeout=seconds + 30, check=True).stdout

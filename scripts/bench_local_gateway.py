@@ -32,6 +32,7 @@ from bench_containers import (  # noqa: E402 (the sibling script's helpers)
     dockerfile_env_and_cmd,
     free_port,
     request,
+    run_wrk,
     tree_cpu_seconds,
     wait_for,
 )
@@ -39,36 +40,6 @@ from bench_containers import (  # noqa: E402 (the sibling script's helpers)
 REPO = Path(__file__).resolve().parents[1]
 SERVICE, IMAGE = "foodstore", "food"
 PASSWORD = "Bench-Password-1-x"
-
-# wrk script: GET or PUT over ITEMS ids, PUT with the bearer token; one JSON line of results at the end.
-WRK_LUA = """
-local method, prefix, body, items, auth = "%(method)s", "%(prefix)s", [[%(body)s]], %(items)d, "%(auth)s"
-local n = 0
-request = function()
-  n = n + 1
-  local path = prefix .. "/bench-" .. (n %% items)
-  if method == "PUT" then
-    return wrk.format("PUT", path, {["Content-Type"] = "application/json", ["Authorization"] = auth}, body)
-  end
-  return wrk.format("GET", path)
-end
-done = function(summary, latency, requests)
-  io.write(string.format('RESULT {"requests": %%d, "errors": %%d, "status_errors": %%d, "seconds": %%f, "p50_us": %%d, "p99_us": %%d}\\n',
-    summary.requests, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.errors.status, summary.duration / 1e6, latency:percentile(50), latency:percentile(99)))
-end
-"""
-
-
-def run_wrk(port: int, method: str, prefix: str, auth: str, seconds: float, connections: int, workdir: Path) -> dict:
-    script = workdir / f"{method.lower()}-{port}.lua"
-    script.write_text(WRK_LUA % {"method": method, "prefix": prefix, "body": json.dumps(ITEM), "items": ITEMS,
-                                 "auth": auth})
-    output = subprocess.run(
-        ["wrk", "-t", "1", "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "-s", str(script),
-         f"http://127.0.0.1:{port}"], capture_output=True, text=True, timeout=seconds + 30, check=True).stdout
-    line = next(line for line in output.splitlines() if line.startswith("RESULT "))
-    return json.loads(line[len("RESULT "):])
 
 
 def spawn(argv: list[str], env: dict, log: Path, cwd: Path | None = None) -> subprocess.Popen:
@@ -166,9 +137,9 @@ def main() -> int:
             auth = f"Bearer {token}"
             for method in ("GET", "PUT"):
                 for target, port in (("gateway", gateway_port), ("direct", container_port)):
-                    run_wrk(port, method, prefix, auth, 2, args.connections, workdir)  # warm-up
+                    run_wrk(port, method, prefix, 2, args.connections, workdir, auth)  # warm-up
                     gateway_before, container_before = tree_cpu_seconds(gateway.pid), tree_cpu_seconds(container.pid)
-                    result = run_wrk(port, method, prefix, auth, args.seconds, args.connections, workdir)
+                    result = run_wrk(port, method, prefix, args.seconds, args.connections, workdir, auth)
                     gateway_cpu = tree_cpu_seconds(gateway.pid) - gateway_before
                     container_cpu = tree_cpu_seconds(container.pid) - container_before
                     requests = max(result["requests"], 1)

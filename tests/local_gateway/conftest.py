@@ -27,9 +27,7 @@ from generator import StackConfig, build_template
 from generator.config_file import load_config
 from generator.local.gateway import LocalResolution
 from generator.names import logical_id
-from tests.containers.conftest import (
-    AWS_CLEARED,
-    AWS_TEST_ENV,
+from tests.containers.conftest import (  # noqa: F401 (aws_test_environment: a fixture, used by name)
     CONTAINERS,
     REGION,
     Dockerfile,
@@ -37,6 +35,7 @@ from tests.containers.conftest import (
     Gunicorn,
     LocalProcess,
     Service,
+    aws_test_environment,
     free_port,
     http_request,
 )
@@ -204,21 +203,6 @@ def task_environment(template: dict, service_name: str, table_name: str) -> dict
         env[variable["Name"]] = value
     env.pop("PORT", None)  # the container listens on a free loopback port instead
     return env
-
-
-@pytest.fixture(scope="session", autouse=True)
-def aws_dummy_credentials():
-    """Dummy credentials for every boto3 client; restored afterwards."""
-    saved = {name: os.environ.get(name) for name in (*AWS_TEST_ENV, *AWS_CLEARED)}
-    for name in AWS_CLEARED:
-        os.environ.pop(name, None)
-    os.environ.update(AWS_TEST_ENV)
-    yield
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
 
 
 @pytest.fixture(scope="session")
