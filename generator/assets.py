@@ -13,13 +13,12 @@ manifest from the checkout, and a test fails when it is stale.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import json
 import sys
-import tarfile
-from importlib import resources
 from pathlib import Path
+
+from .package_data import package_file
 
 REPO = Path(__file__).resolve().parent.parent
 CONTAINERS = REPO / "containers"
@@ -49,6 +48,8 @@ def source_archive(containers: Path = CONTAINERS) -> bytes:
         for path in (containers / BUILD_CONTEXT_PACKAGE).rglob("*.py")
         if "__pycache__" not in path.parts
     )
+    import tarfile  # here: only building a release needs it, and it costs ~4 ms of every cold start
+
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as archive:
         for name in sorted(names):
@@ -74,6 +75,8 @@ def release_files(containers: Path = CONTAINERS, web: Path = WEB) -> dict[str, b
 
 
 def sha256(data: bytes) -> str:
+    import hashlib  # here: loading OpenSSL costs ~3 ms of a cold start, and rendering hashes nothing
+
     return hashlib.sha256(data).hexdigest()
 
 
@@ -87,7 +90,7 @@ def manifest_text(manifest: dict[str, str]) -> str:
 
 def pinned_digests() -> dict[str, str]:
     """The digests this package pins (``release_manifest.json``): file name -> SHA-256 hex."""
-    return json.loads(resources.files("generator").joinpath(MANIFEST).read_text(encoding="utf-8"))
+    return json.loads(package_file("generator", MANIFEST).read_text(encoding="utf-8"))
 
 
 def main(argv: list[str] | None = None) -> int:

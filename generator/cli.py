@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 from .config import StackConfig
-from .config_file import load_config
 from .errors import ConfigError
 from .limits import fit_of, inline_size_warning
 from .release import ReleaseSettings
@@ -132,7 +131,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         release = ReleaseSettings.resolve()
-        config = load_config(args.config) if args.config else StackConfig()
+        if args.config:
+            from .config_file import load_config  # here: tomllib costs ~3 ms of a cold start without --config
+
+            config = load_config(args.config)
+        else:
+            config = StackConfig()
         if args.command == "describe":
             return _output(lambda: _describe(config, release))
         if args.command == "openapi":

@@ -10,7 +10,6 @@ location: a function package in S3 would have to sit in a bucket of the stack's 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 
 from awacs.aws import Statement
 from awacs.helpers.trust import make_simple_assume_policy
@@ -21,6 +20,7 @@ from .checkov import FUNCTION_NOT_IN_VPC, FUNCTION_WITHOUT_DLQ, FUNCTION_WITHOUT
 from .config import StackConfig
 from .logs import add_log_group
 from .names import logical_id
+from .package_data import package_file
 
 # A runtime Lambda supports with a deprecation date years ahead ("Lambda runtimes", AWS Lambda
 # Developer Guide: python3.13 is supported on Amazon Linux 2023).
@@ -42,9 +42,8 @@ class Function:
 def inline_code(module: str, package_name: str = "generator.lambdas") -> str:
     """``generator/lambdas/custom_resource.py`` followed by ``generator/lambdas/<module>.py``,
     without the latter's import of the former: one self-contained file."""
-    package = resources.files(package_name)
-    protocol = package.joinpath(f"{PROTOCOL_MODULE}.py").read_text(encoding="utf-8")
-    source = package.joinpath(f"{module}.py").read_text(encoding="utf-8")
+    protocol = package_file(package_name, f"{PROTOCOL_MODULE}.py").read_text(encoding="utf-8")
+    source = package_file(package_name, f"{module}.py").read_text(encoding="utf-8")
     lines = source.splitlines(keepends=True)
     imports = [index for index, line in enumerate(lines) if line.startswith(PROTOCOL_IMPORT)]
     if len(imports) != 1:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from importlib import resources
 
 from troposphere import AWSObject, Equals, GetAtt, Or, Ref, Sub, Template, codebuild, ecr, kms
 from troposphere.validators import integer
@@ -27,6 +26,7 @@ from .config import StackConfig
 from .functions import add_function
 from .logs import add_log_group
 from .names import logical_id
+from .package_data import package_file
 from .release import ReleaseSettings
 
 NAME = "ImageBuild"
@@ -98,7 +98,7 @@ def image_tag(archive_sha256: str) -> str:
 
 def build_script() -> str:
     """``generator/buildspec/build.sh`` as it ships in the package."""
-    return resources.files("generator").joinpath("buildspec", BUILD_SCRIPT).read_text(encoding="utf-8")
+    return package_file("generator", "buildspec", BUILD_SCRIPT).read_text(encoding="utf-8")
 
 
 def buildspec(script: str | None = None) -> str:

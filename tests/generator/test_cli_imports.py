@@ -1,4 +1,5 @@
-"""A cold CLI run imports YAML support only when it writes YAML (see generator/lazy_imports.py)."""
+"""A cold CLI run imports YAML support only when it writes YAML (see generator/lazy_imports.py), and
+what only other commands need (package_data.py, assets.py, cli.py) only when they run."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ from .conftest import REPO
 
 # cfn_flip's own code and everything it brings; ``cfn_flip`` itself is imported (lazily) by troposphere.
 YAML_SUPPORT = ("yaml", "cfn_tools", "cfn_clean", "cfn_flip.")
+# Each a few ms of a ~150 ms cold start that rendering the default stack does not use: package data
+# is read without importlib.resources, the release archive (tarfile) and digests (hashlib) are built
+# by make template's assets step and make publish, and TOML is read only with --config.
+DEFERRED = {"importlib.resources", "tarfile", "hashlib", "tomllib"}
 
 
 def imported_modules(*args: str) -> set[str]:
@@ -38,3 +43,12 @@ def test_a_yaml_template_run_loads_yaml_support_when_it_renders(tmp_path):
 def test_describe_and_openapi_do_not_import_yaml_support(tmp_path):
     assert yaml_support(imported_modules("describe")) == set()
     assert yaml_support(imported_modules("openapi", "--out", str(tmp_path))) == set()
+
+
+def test_a_default_template_run_imports_nothing_only_other_runs_need(tmp_path):
+    assert imported_modules("template", "--out", str(tmp_path)) & DEFERRED == set()
+
+
+def test_a_configuration_file_loads_the_toml_reader(tmp_path):
+    modules = imported_modules("template", "--config", str(REPO / "stacks" / "small.toml"), "--out", str(tmp_path))
+    assert "tomllib" in modules
