@@ -499,7 +499,7 @@ def blackhole():
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item, nextitem):
-    item.stash[_FIRST_STARTED] = len(STARTED)
+    item.stash[FIRST_STARTED] = len(STARTED)
     return (yield)
 
 
@@ -507,18 +507,28 @@ def pytest_runtest_protocol(item, nextitem):
 def pytest_runtest_makereport(item, call):
     report = yield
     if report.failed:
-        for process in _processes_of(item):
-            report.sections.append((f"{process.name} log (last 6000 chars)", process.log()[-6000:]))
+        attach_logs(report, processes_of(item, STARTED))
     return report
 
 
-_FIRST_STARTED = pytest.StashKey[int]()
+FIRST_STARTED = pytest.StashKey[int]()
+"""How many servers the started list held when the test began (set by pytest_runtest_protocol)."""
 
 
-def _processes_of(item) -> list[LocalProcess]:
-    """The servers the test used: its fixtures' and those started while it ran."""
-    found = list(STARTED[item.stash.get(_FIRST_STARTED, len(STARTED)):])
+def processes_of(item, started: list[LocalProcess]) -> list[LocalProcess]:
+    """The servers the test used: those added to ``started`` while it ran, and its fixtures' (a
+    fixture value that is a dict, or that lists its servers in ``local_processes()``, counts too)."""
+    found = list(started[item.stash.get(FIRST_STARTED, len(started)):])
     for value in getattr(item, "funcargs", {}).values():
-        candidates = value.values() if isinstance(value, dict) else [value]
+        if hasattr(value, "local_processes"):
+            candidates = value.local_processes()
+        else:
+            candidates = value.values() if isinstance(value, dict) else [value]
         found.extend(v for v in candidates if isinstance(v, LocalProcess) and v not in found)
     return found
+
+
+def attach_logs(report, processes: list[LocalProcess]) -> None:
+    """The end of each server's log, as a section of a failed test's report."""
+    for process in processes:
+        report.sections.append((f"{process.name} log (last 6000 chars)", process.log()[-6000:]))

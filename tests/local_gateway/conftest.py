@@ -29,15 +29,18 @@ from generator.local.gateway import LocalResolution
 from generator.names import logical_id
 from tests.containers.conftest import (  # noqa: F401 (aws_test_environment: a fixture, used by name)
     CONTAINERS,
+    FIRST_STARTED,
     REGION,
     Dockerfile,
     Dynalite,
     Gunicorn,
     LocalProcess,
     Service,
+    attach_logs,
     aws_test_environment,
     free_port,
     http_request,
+    processes_of,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -188,6 +191,10 @@ class LocalStack:
     def bearer(self, token: str) -> dict:
         return {"Authorization": f"Bearer {token}"}
 
+    def local_processes(self) -> list[LocalProcess]:
+        """Its servers, whose logs a failed test's report shows."""
+        return [self.gateway, *self.containers.values(), self.cognito.moto]
+
 
 def task_environment(template: dict, service_name: str, table_name: str) -> dict[str, str]:
     """The container environment the service's task definition gives, its references resolved locally."""
@@ -320,12 +327,9 @@ def echo(tmp_path_factory):
 
 # --- server logs in failure reports ---------------------------------------------------------------
 
-_FIRST_STARTED = pytest.StashKey[int]()
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item, nextitem):
-    item.stash[_FIRST_STARTED] = len(STARTED)
+    item.stash[FIRST_STARTED] = len(STARTED)
     return (yield)
 
 
@@ -333,12 +337,5 @@ def pytest_runtest_protocol(item, nextitem):
 def pytest_runtest_makereport(item, call):
     report = yield
     if report.failed:
-        shown = STARTED[item.stash.get(_FIRST_STARTED, len(STARTED)):]
-        for value in getattr(item, "funcargs", {}).values():
-            if isinstance(value, LocalStack):
-                shown += [value.gateway, *value.containers.values(), value.cognito.moto]
-            elif isinstance(value, LocalProcess):
-                shown.append(value)
-        for process in dict.fromkeys(shown):
-            report.sections.append((f"{process.name} log (last 6000 chars)", process.log()[-6000:]))
+        attach_logs(report, processes_of(item, STARTED))
     return report
