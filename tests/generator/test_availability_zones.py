@@ -17,17 +17,13 @@ from generator.lambdas.custom_resource import Request
 
 from .conftest import resources
 from .test_custom_resource import Context, ResponseServer
-from .test_image_build import moto_environment, start_moto
+from .test_image_build import moto_for_boto3
 
 
 @pytest.fixture
 def moto(monkeypatch):
-    server, url = start_moto()
-    for name, value in moto_environment(url).items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    yield monkeypatch
-    server.stop()
+    with moto_for_boto3(monkeypatch):
+        yield monkeypatch
 
 
 @pytest.fixture

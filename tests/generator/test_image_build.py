@@ -14,6 +14,7 @@ stopped. Without a script (``None``) moto behaves as itself. ECR's ``put_image``
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sys
@@ -62,12 +63,28 @@ def moto_environment(url: str) -> dict[str, str]:
     }
 
 
-@pytest.fixture
-def moto(monkeypatch):
+@contextlib.contextmanager
+def moto_for_boto3(monkeypatch):
+    """moto in server mode, with this process's environment pointing plain boto3 clients at it;
+    yields its URL."""
     server, url = start_moto()
     for name, value in moto_environment(url).items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def moto(monkeypatch):
+    with moto_for_boto3(monkeypatch) as url:
+        yield _with_build_project(url)
+
+
+def _with_build_project(url: str) -> types.SimpleNamespace:
+    """The stack's image repository and build project, as the handler finds them."""
     ecr = boto3.client("ecr")
     ecr.create_repository(repositoryName=REPOSITORY, imageTagMutability="IMMUTABLE")
     codebuild = boto3.client("codebuild")
@@ -80,8 +97,7 @@ def moto(monkeypatch):
                      "computeType": "BUILD_GENERAL1_SMALL", "privilegedMode": True},
         serviceRole=f"arn:aws:iam::{ACCOUNT}:role/ImageBuildRole",
     )
-    yield types.SimpleNamespace(url=url, ecr=ecr, codebuild=codebuild)
-    server.stop()
+    return types.SimpleNamespace(url=url, ecr=ecr, codebuild=codebuild)
 
 
 def manifest(tag: str) -> str:
