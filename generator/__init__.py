@@ -1,19 +1,58 @@
 """ecsapi: the CloudFormation template for container APIs on ECS Fargate behind an HTTP API.
 
     from generator import ServiceSpec, StackConfig, build_template
+
+The package is in layers, one folder each:
+
+- ``generator.model``: the configuration (typed, validated data), AWS protocol facts and quotas.
+- ``generator.template``: the CloudFormation builders, one module per AWS concern (``stack.py`` calls them).
+- ``generator.runs_in_aws``: code that runs inside AWS (the custom resources' Lambda handlers, the image build).
+- ``generator.tooling``: the command line, rendering and writing files, the release and its publisher.
+
+The local emulator is a package of its own, ``ecsapi_local``.
+
+Importing this package changes nothing in the importing process: the public names below load their
+modules at first use (PEP 562 module ``__getattr__``), so ``import generator`` is cheap.
 """
 
-from . import lazy_imports
+from __future__ import annotations
 
-# Before anything imports troposphere: it imports cfn_flip (and PyYAML) for Template.to_yaml only.
-lazy_imports.defer("cfn_flip")
+import importlib
+from typing import TYPE_CHECKING
 
-from .config import DeletionPolicy, MfaMode, NatMode, ServiceSpec, StackConfig, ThreatProtection
-from .errors import ConfigError
-from .release import ReleaseSettings
-from .stack import build_template
+# Public name -> the module that defines it.
+_PUBLIC = {
+    "ConfigError": "generator.model.errors",
+    "DeletionPolicy": "generator.model.config",
+    "MfaMode": "generator.model.config",
+    "NatMode": "generator.model.config",
+    "ServiceSpec": "generator.model.config",
+    "StackConfig": "generator.model.config",
+    "ThreatProtection": "generator.model.config",
+    "ReleaseSettings": "generator.tooling.release",
+    "build_template": "generator.template.stack",
+}
 
 __all__ = [
     "ConfigError", "DeletionPolicy", "MfaMode", "NatMode", "ReleaseSettings", "ServiceSpec", "StackConfig",
     "ThreatProtection", "build_template",
 ]
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from generator.model.config import DeletionPolicy, MfaMode, NatMode, ServiceSpec, StackConfig, ThreatProtection
+    from generator.model.errors import ConfigError
+    from generator.template.stack import build_template
+    from generator.tooling.release import ReleaseSettings
+
+
+def __getattr__(name: str):
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'generator' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC))

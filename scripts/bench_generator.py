@@ -27,8 +27,8 @@ import time
 from pathlib import Path
 
 from generator import ReleaseSettings, ServiceSpec, StackConfig
-from generator.limits import fit_of
-from generator.render import render_template, usage_of
+from generator.model.limits import fit_of
+from generator.tooling.render import render_template, usage_of
 
 COLD_TARGET_SECONDS = 0.15
 

@@ -1,4 +1,4 @@
-"""Benchmark the local API gateway (generator/local/gateway.py): GET and PUT of the foodstore
+"""Benchmark the local API gateway (ecsapi_local/gateway.py): GET and PUT of the foodstore
 service through the gateway and, for comparison, straight to the container. wrk on loopback; the
 container is the image's gunicorn command against dynalite; moto is the IdP whose access token the
 PUTs carry. Prints req/s, p50/p99 latency and CPU time per request of the gateway's process tree
@@ -123,7 +123,7 @@ def main() -> int:
             gateway_port = free_port()
             (workdir / "template.json").write_text(json.dumps(template))
             (workdir / "resolution.json").write_text(resolution(resources, pool, client, container_port, moto_url))
-            gateway = spawn([sys.executable, "-m", "generator.local.gateway", "--template",
+            gateway = spawn([sys.executable, "-m", "ecsapi_local.gateway", "--template",
                              str(workdir / "template.json"), "--resolution", str(workdir / "resolution.json"),
                              "--bind", f"127.0.0.1:{gateway_port}"], dict(os.environ), workdir / "gateway.log",
                             cwd=REPO)
@@ -172,7 +172,7 @@ def main() -> int:
 def resolution(resources: dict, pool: str, client: str, container_port: int, moto_url: str) -> str:
     """The gateway's LocalResolution (JSON): every Cloud Map service of the template to the one
     benchmarked container (only foodstore's routes are loaded)."""
-    from generator.local.gateway import LocalResolution
+    from ecsapi_local.gateway import LocalResolution
 
     services = [name for name, r in resources.items() if r["Type"] == "AWS::ServiceDiscovery::Service"]
     return LocalResolution(

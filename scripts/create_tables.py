@@ -6,7 +6,7 @@ Local), with the key schema the generated template gives it.
 
 The services come from the stack configuration (``--config FILE``, default: the built-in default
 stack, foodstore and petstore); each table is named after its service (``--prefix`` goes in
-front) and keyed as ``generator.storage.key_schema`` keys it: the service's ``key_attribute``, type S,
+front) and keyed as ``generator.template.storage.key_schema`` keys it: the service's ``key_attribute``, type S,
 hash key. A table that already exists with that key is left alone, so the command can be rerun;
 one with another key is an error.
 
@@ -27,10 +27,10 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a file, like the other scripts
     sys.path.insert(0, str(REPO))
 
-from generator.config import ServiceSpec, StackConfig  # noqa: E402
-from generator.config_file import load_config  # noqa: E402
-from generator.errors import ConfigError  # noqa: E402
-from generator.storage import key_schema  # noqa: E402
+from generator.model.config import ServiceSpec, StackConfig  # noqa: E402
+from generator.model.config_file import load_config  # noqa: E402
+from generator.model.errors import ConfigError  # noqa: E402
+from generator.template.storage import key_schema  # noqa: E402
 
 DEFAULT_REGION = "us-east-1"
 # Bounded: an endpoint that is down or never answers is an error within seconds, not a hang.

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.release import ReleaseSettings
+from generator.tooling.release import ReleaseSettings
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.integration
@@ -50,7 +50,7 @@ def test_the_installed_library_builds_the_template_and_imports_nothing_from_the_
     script = (
         "import json, generator, itemstore.contract\n"
         "from generator import StackConfig, build_template\n"
-        "from generator.render import template_json\n"
+        "from generator.tooling.render import template_json\n"
         "print(json.dumps([generator.__file__, itemstore.contract.__file__]))\n"
         "print(template_json(build_template(StackConfig())), end='')\n"
     )

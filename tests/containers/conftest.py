@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.assets import SERVICE_DOCKERFILES
-from generator.config import DEFAULT_SERVICES, ServiceSpec
-from generator.storage import key_schema
+from generator.model.config import DEFAULT_SERVICES, ServiceSpec
+from generator.template.storage import key_schema
+from generator.tooling.assets import SERVICE_DOCKERFILES
 
 REPO = Path(__file__).resolve().parents[2]
 CONTAINERS = REPO / "containers"

@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from generator.config import DEFAULT_SERVICES
-from generator.config_file import load_config
-from generator.storage import key_schema
+from generator.model.config import DEFAULT_SERVICES
+from generator.model.config_file import load_config
+from generator.template.storage import key_schema
 
 from .conftest import AWS_TEST_ENV, REPO, Dynalite
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from generator import ReleaseSettings, StackConfig, build_template
-from generator.config_file import load_config
-from generator.render import template_json
+from generator.model.config_file import load_config
+from generator.tooling.render import template_json
 
 REPO = Path(__file__).resolve().parents[2]
 # Every template variant the project ships (stacks/*.toml): each must lint and scan clean.

@@ -6,12 +6,12 @@ import io
 import shutil
 import tarfile
 
-from generator import assets
+from generator.tooling import assets
 
 
 def test_the_committed_manifest_matches_the_files_of_this_checkout():
     assert assets.pinned_digests() == assets.manifest_of(assets.release_files()), (
-        "generator/release_manifest.json is stale: run `make template` and commit it"
+        "generator/tooling/release_manifest.json is stale: run `make template` and commit it"
     )
 
 
@@ -45,8 +45,8 @@ def test_a_changed_source_file_changes_the_digest(tmp_path):
 
 
 def test_each_default_service_has_its_dockerfile_in_the_archive_and_the_stack_builds_one_of_them():
-    from generator.assets import BUILD_CONTEXT_FILES, BUILT_DOCKERFILE, CONTAINERS, SERVICE_DOCKERFILES
-    from generator.config import DEFAULT_SERVICES
+    from generator.model.config import DEFAULT_SERVICES
+    from generator.tooling.assets import BUILD_CONTEXT_FILES, BUILT_DOCKERFILE, CONTAINERS, SERVICE_DOCKERFILES
 
     assert set(SERVICE_DOCKERFILES) == {spec.name for spec in DEFAULT_SERVICES}
     with tarfile.open(fileobj=io.BytesIO(assets.source_archive())) as archive:

@@ -1,6 +1,6 @@
-"""The AZ choice: the custom resource's function (generator/lambdas/availability_zones.py) with real
+"""The AZ choice: the custom resource's function (generator/runs_in_aws/availability_zones.py) with real
 boto3 calls over HTTP to moto's EC2 in server mode and a local HTTP server as CloudFormation's
-response URL, and its wiring in the template (generator/zones.py).
+response URL, and its wiring in the template (generator/template/zones.py).
 
 moto 5.2.5 maps AZ names to zone IDs per region as one real account does (us-east-1e is use1-az3,
 us-west-1 has usw1-az3 and usw1-az1 only, ca-central-1 has cac1-az4): those are the cases here.
@@ -11,9 +11,9 @@ from __future__ import annotations
 import pytest
 
 from generator import ConfigError, StackConfig
-from generator.functions import inline_code
-from generator.lambdas import availability_zones as zones
-from generator.lambdas.custom_resource import Request
+from generator.runs_in_aws import availability_zones as zones
+from generator.runs_in_aws.custom_resource import Request
+from generator.template.functions import inline_code
 
 from .conftest import resources
 from .test_custom_resource import Context, ResponseServer

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.cli import main
+from generator.tooling.cli import main
 from generator.version import VERSION
 
 from .conftest import REPO
@@ -194,7 +194,7 @@ def test_check_reports_a_file_that_is_not_utf8_as_stale(tmp_path, release, capsy
 # the stdlib may live where the unprivileged user cannot read.
 UNPRIVILEGED = """
 import contextlib, io, os, sys, tempfile
-from generator.cli import main
+from generator.tooling.cli import main
 with (tempfile.TemporaryDirectory() as scratch, contextlib.redirect_stdout(io.StringIO()),
       contextlib.redirect_stderr(io.StringIO())):
     main(["--out", scratch]) ; main(["--check", "--out", scratch])
@@ -284,7 +284,7 @@ def test_a_template_too_large_to_send_inline_gets_one_warning_line_naming_the_s3
 
 
 def test_the_inline_limit_is_cloudformations_template_body_limit():
-    from generator.limits import MAX_TEMPLATE_BYTES_INLINE, inline_size_warning
+    from generator.model.limits import MAX_TEMPLATE_BYTES_INLINE, inline_size_warning
 
     assert MAX_TEMPLATE_BYTES_INLINE == 51_200
     assert inline_size_warning("t.json", 51_200) is None

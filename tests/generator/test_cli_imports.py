@@ -1,4 +1,4 @@
-"""A cold CLI run imports YAML support only when it writes YAML (see generator/lazy_imports.py), and
+"""A cold CLI run imports YAML support only when it writes YAML (see generator/tooling/lazy_imports.py), and
 what only other commands need (package_data.py, assets.py, cli.py) only when they run."""
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from generator import ConfigError, StackConfig
-from generator.config_file import config_from_mapping, load_config
+from generator.model.config_file import config_from_mapping, load_config
 
 from .conftest import REPO
 
@@ -18,7 +18,7 @@ def test_default_toml_is_exactly_the_built_in_default():
 
 def test_default_toml_documents_every_stack_and_service_setting():
     text = (REPO / "stacks" / "default.toml").read_text()
-    from generator.config_file import SERVICE_KEYS, STACK_KEYS
+    from generator.model.config_file import SERVICE_KEYS, STACK_KEYS
 
     for key in (*STACK_KEYS, *SERVICE_KEYS):
         assert f"{key} =" in text or f"[{key}]" in text or f"[[{key}]]" in text, key

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.functions import inline_code
-from generator.lambdas import custom_resource
-from generator.lambdas.custom_resource import MAX_RESPONSE_BYTES, ResourceFailed, Result, run
+from generator.runs_in_aws import custom_resource
+from generator.runs_in_aws.custom_resource import MAX_RESPONSE_BYTES, ResourceFailed, Result, run
+from generator.template.functions import inline_code
 
 LAMBDAS = Path(custom_resource.__file__).parent
 

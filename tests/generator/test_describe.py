@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from generator import NatMode, StackConfig
-from generator.cli import main
-from generator.describe import FARGATE_GB_HOUR, FARGATE_VCPU_HOUR, HOURS_PER_MONTH, NAT_GATEWAY_HOUR, idle_monthly_cost
+from generator.model.prices import FARGATE_GB_HOUR, FARGATE_VCPU_HOUR, HOURS_PER_MONTH, NAT_GATEWAY_HOUR
+from generator.tooling.cli import main
+from generator.tooling.describe import idle_monthly_cost
 
 from .conftest import REPO
 

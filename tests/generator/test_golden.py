@@ -7,7 +7,7 @@ import difflib
 import pytest
 
 from generator import StackConfig, build_template
-from generator.render import render_files, template_json
+from generator.tooling.render import render_files, template_json
 
 from .conftest import REPO, VARIANTS, cfn_lint
 

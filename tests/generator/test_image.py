@@ -11,8 +11,7 @@ import json
 import pytest
 
 from generator import ServiceSpec, StackConfig
-from generator.assets import BUILT_DOCKERFILE, SOURCE_ARCHIVE, pinned_digests, sha256, source_archive
-from generator.image import (
+from generator.template.image import (
     BUILD_COMPUTE_TYPE,
     FUNCTION_TIMEOUT_SECONDS,
     MAX_OR_CONDITIONS,
@@ -20,6 +19,7 @@ from generator.image import (
     build_script,
     image_tag,
 )
+from generator.tooling.assets import BUILT_DOCKERFILE, SOURCE_ARCHIVE, pinned_digests, sha256, source_archive
 
 from .conftest import VARIANTS, cfn_lint
 

@@ -1,4 +1,4 @@
-"""The image-build custom resource (generator/lambdas/image_build.py), with real boto3 calls over HTTP
+"""The image-build custom resource (generator/runs_in_aws/image_build.py), with real boto3 calls over HTTP
 to moto in server mode and a local HTTP server standing in for CloudFormation's pre-signed URL.
 
 What moto does and does not do (moto 5.2.5, moto/codebuild/models.py), and so what is scripted:
@@ -29,10 +29,10 @@ from moto.codebuild.responses import CodeBuildResponse
 from moto.ecr.models import ecr_backends
 from moto.server import ThreadedMotoServer
 
-from generator.assets import SOURCE_ARCHIVE, pinned_digests
-from generator.functions import inline_code
-from generator.image import buildspec, image_tag
-from generator.lambdas import custom_resource, image_build
+from generator.runs_in_aws import custom_resource, image_build
+from generator.template.functions import inline_code
+from generator.template.image import buildspec, image_tag
+from generator.tooling.assets import SOURCE_ARCHIVE, pinned_digests
 
 from .test_custom_resource import Context, ResponseServer
 

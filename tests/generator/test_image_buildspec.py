@@ -1,4 +1,4 @@
-"""The image build's shell commands (generator/buildspec/build.sh): shellcheck-clean, rendered into
+"""The image build's shell commands (generator/runs_in_aws/build.sh): shellcheck-clean, rendered into
 the buildspec unchanged, and run here for real — curl fetching the archive from moto's S3 over
 loopback, sha256sum checking it, tar unpacking it — with recording stand-ins for the two tools that
 cannot run here (``docker``: no Docker engine; ``aws``: no AWS account)."""
@@ -15,12 +15,12 @@ from pathlib import Path
 import boto3
 import pytest
 
-from generator.assets import BUILT_DOCKERFILE, SOURCE_ARCHIVE, source_archive
-from generator.image import BUILD_SCRIPT, SCRIPT_DELIMITER, build_script, buildspec, image_tag
+from generator.template.image import BUILD_SCRIPT, SCRIPT_DELIMITER, build_script, buildspec, image_tag
+from generator.tooling.assets import BUILT_DOCKERFILE, SOURCE_ARCHIVE, source_archive
 
 from .test_image_build import REGION, moto_environment, start_moto
 
-BUILD_SH = Path(__file__).resolve().parents[2] / "generator" / "buildspec" / BUILD_SCRIPT
+BUILD_SH = Path(__file__).resolve().parents[2] / "generator" / "runs_in_aws" / BUILD_SCRIPT
 SHELLCHECK = Path(sys.executable).with_name("shellcheck")
 REPOSITORY_URI = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stack-imagerepository-abc"
 ARCHIVE = source_archive()

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from generator import lazy_imports
+from generator.tooling import lazy_imports
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from generator import ConfigError, ServiceSpec, StackConfig
-from generator.cli import main
-from generator.render import render_template
+from generator.tooling.cli import main
+from generator.tooling.render import render_template
 
 MOST_SERVICES = 31  # what the default options allow: CloudFormation's 500 resources per template
 

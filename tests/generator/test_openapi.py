@@ -12,8 +12,8 @@ from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import OpenAPIV30SpecValidator, validate
 
 from generator import ServiceSpec, StackConfig
-from generator.config import DEFAULT_SERVICES
-from generator.openapi import build_openapi
+from generator.model.config import DEFAULT_SERVICES
+from generator.template.openapi import build_openapi
 
 from .conftest import REPO, resources
 
@@ -210,7 +210,7 @@ def test_item_store_error_bodies_match_the_documented_shape(document):
 def test_stated_limits_are_the_ones_the_item_store_enforces():
     from itemstore import codec, contract
 
-    from generator import openapi
+    from generator.template import openapi
 
     assert openapi.MAX_ID_BYTES == contract.MAX_ID_BYTES
     assert openapi.MAX_ITEM_BYTES == contract.MAX_ITEM_BYTES

@@ -15,9 +15,10 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from generator import StackConfig, assets
-from generator.publish import PublishError, launch_stack_markdown, main, plan, public_read_policy, publish
-from generator.release import ReleaseSettings
+from generator import StackConfig
+from generator.tooling import assets
+from generator.tooling.publish import PublishError, launch_stack_markdown, main, plan, public_read_policy, publish
+from generator.tooling.release import ReleaseSettings
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ import io
 import json
 import re
 
-from generator.cli import main
+from generator.tooling.cli import main
 
 from .conftest import REPO
 

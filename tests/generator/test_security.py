@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from generator import MfaMode, ServiceSpec, StackConfig, ThreatProtection
-from generator.iam import UNSCOPED_ACTIONS
+from generator.template.iam import UNSCOPED_ACTIONS
 
 from .conftest import REPO, VARIANTS, resources
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from generator import ConfigError, ServiceSpec, StackConfig
-from generator.constants import GRACEFUL_TIMEOUT_SECONDS, HEALTH_CHECK_COMMAND
+from generator.model.constants import GRACEFUL_TIMEOUT_SECONDS, HEALTH_CHECK_COMMAND
 
 from .conftest import VARIANTS, resources
 

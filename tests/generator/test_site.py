@@ -12,10 +12,10 @@ import jsonschema
 import pytest
 
 from generator import StackConfig, build_template
-from generator.assets import pinned_digests
-from generator.functions import inline_code
-from generator.render import template_json
-from generator.site import CACHING_OPTIMIZED_POLICY_ID, page_files
+from generator.template.functions import inline_code
+from generator.template.site import CACHING_OPTIMIZED_POLICY_ID, page_files
+from generator.tooling.assets import pinned_digests
+from generator.tooling.render import template_json
 
 from .conftest import REPO, VARIANTS, cfn_lint
 

@@ -1,4 +1,4 @@
-"""The test page publisher (generator/lambdas/site_publish.py), run as the single file Lambda gets,
+"""The test page publisher (generator/runs_in_aws/site_publish.py), run as the single file Lambda gets,
 against moto in server mode (S3 and CloudFront over HTTP on loopback, real boto3 calls), with the
 release served by a local HTTP server and CloudFormation's response URL by another."""
 
@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import boto3
 import pytest
 
-from generator.functions import inline_code
+from generator.template.functions import inline_code
 
 from .test_custom_resource import Context, ResponseServer
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from generator import ServiceSpec, StackConfig, stack
-from generator.config import DEFAULT_SERVICES
+from generator import ServiceSpec, StackConfig
+from generator.model.config import DEFAULT_SERVICES
+from generator.template import stack
 
 ORDERS = ServiceSpec(name="orders", path="/shop/orders/{orderId}")
 ORDERS_RESOURCES = {

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from generator import DeletionPolicy, StackConfig
-from generator.config import DEFAULT_SERVICES
-from generator.storage import key_schema
+from generator.model.config import DEFAULT_SERVICES
+from generator.template.storage import key_schema
 
 from .conftest import resources
 

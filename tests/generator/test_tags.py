@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from generator import StackConfig
-from generator.stack import build_template
+from generator.template.stack import build_template
 
 TAGS = {"team": "api", "cost-centre": "42"}
 

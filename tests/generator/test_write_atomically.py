@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.render import write_atomically
+from generator.tooling.render import write_atomically
 
 NAMES = ("ecsapi-v1.0.0.json", "launch-stack.md", "ecsapi-v1.0.0.openapi.json")
 

@@ -5,7 +5,7 @@
   ``/<pool>/.well-known/jwks.json``.
 - dynalite and one gunicorn per service (the image's command, the task definition's environment,
   both read from the template) are the containers, reusing tests/containers' process classes.
-- the gateway runs as ``python -m generator.local.gateway`` under gunicorn, as `make local` runs it.
+- the gateway runs as ``python -m ecsapi_local.gateway`` under gunicorn, as `make local` runs it.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from ecsapi_local.gateway import LocalResolution
 from generator import StackConfig, build_template
-from generator.config_file import load_config
-from generator.local.gateway import LocalResolution
-from generator.names import logical_id
+from generator.model.config_file import load_config
+from generator.template.names import logical_id
 from tests.containers.conftest import (  # noqa: F401 (aws_test_environment: a fixture, used by name)
     CONTAINERS,
     FIRST_STARTED,
@@ -145,7 +145,7 @@ def create_cognito(moto: Moto, template: dict) -> Cognito:
 
 
 class GatewayProcess(LocalProcess):
-    """``python -m generator.local.gateway`` on a free loopback port."""
+    """``python -m ecsapi_local.gateway`` on a free loopback port."""
 
     name = "gateway"
 
@@ -164,7 +164,7 @@ class GatewayProcess(LocalProcess):
 
     def start(self) -> GatewayProcess:
         STARTED.append(self)
-        self._spawn([sys.executable, "-m", "generator.local.gateway", "--template", str(self.template_path),
+        self._spawn([sys.executable, "-m", "ecsapi_local.gateway", "--template", str(self.template_path),
                      "--resolution", str(self.resolution_path), "--bind", f"127.0.0.1:{self.port}", *self.extra],
                     env=dict(os.environ), cwd=REPO)
         self._wait_ready(lambda: "local gateway listening on" in self.log(), timeout=30)

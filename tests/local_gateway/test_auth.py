@@ -185,7 +185,7 @@ def test_the_refusal_says_why_in_www_authenticate(stack):
 def test_a_token_that_passed_is_forwarded_to_the_container_unchanged(stack, echo, tokens, start_stack):
     """The Authorization header reaches the integration (HTTP_PROXY passes headers through)."""
     from generator import StackConfig
-    from generator.names import logical_id
+    from generator.template.names import logical_id
 
     echoing = start_stack(StackConfig(), upstreams={
         logical_id(name, "DiscoveryService"): echo.url for name in ("foodstore", "petstore")})
@@ -197,8 +197,8 @@ def test_a_token_that_passed_is_forwarded_to_the_container_unchanged(stack, echo
 
 def test_a_token_seen_before_is_checked_again_for_expiry(stack, tokens):
     """Verified tokens are cached (signature, issuer, audience); their times are checked at every use."""
-    from generator.local.gateway_auth import JwtVerifier, Unauthorized
-    from generator.local.gateway_spec import Authorizer
+    from ecsapi_local.gateway_auth import JwtVerifier, Unauthorized
+    from ecsapi_local.gateway_spec import Authorizer
 
     verifier = JwtVerifier(stack.cognito.jwks_url)
     authorizer = Authorizer("JwtAuthorizer", stack.cognito.issuer, (stack.cognito.client_id,), "authorization")
@@ -221,7 +221,7 @@ def test_route_authorization_scopes_admit_access_tokens_and_refuse_id_tokens(sta
 
     from werkzeug.test import Client
 
-    from generator.local.gateway import LocalResolution, create_app
+    from ecsapi_local.gateway import LocalResolution, create_app
 
     template = copy.deepcopy(stack.template)
     template["Resources"]["FoodstorePutRoute"]["Properties"]["AuthorizationScopes"] = ["aws.cognito.signin.user.admin"]

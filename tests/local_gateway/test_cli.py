@@ -1,4 +1,4 @@
-"""``python -m generator.local.gateway``: it says where it listens, stops cleanly on SIGTERM, and
+"""``python -m ecsapi_local.gateway``: it says where it listens, stops cleanly on SIGTERM, and
 refuses a taken port or an unservable template with one clear line."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 def run_cli(tmp_path, template: dict, resolution_text: str, bind: str) -> subprocess.CompletedProcess:
     (tmp_path / "t.json").write_text(json.dumps(template))
     (tmp_path / "r.json").write_text(resolution_text)
-    return subprocess.run([sys.executable, "-m", "generator.local.gateway", "--template", str(tmp_path / "t.json"),
+    return subprocess.run([sys.executable, "-m", "ecsapi_local.gateway", "--template", str(tmp_path / "t.json"),
                            "--resolution", str(tmp_path / "r.json"), "--bind", bind],
                           cwd=REPO, capture_output=True, text=True, timeout=60)
 

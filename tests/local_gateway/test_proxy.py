@@ -11,7 +11,7 @@ import socket
 import pytest
 
 from generator import ServiceSpec, StackConfig
-from generator.names import logical_id
+from generator.template.names import logical_id
 
 from .conftest import PAGE_ORIGIN, LocalStack
 

@@ -9,9 +9,9 @@ import json
 import pytest
 from werkzeug.test import Client
 
+from ecsapi_local.gateway import GatewayTemplateError, LocalResolution, create_app, upstream_services
 from generator import ServiceSpec, StackConfig
-from generator.local.gateway import GatewayTemplateError, LocalResolution, create_app, upstream_services
-from generator.names import logical_id
+from generator.template.names import logical_id
 
 from .conftest import PAGE_ORIGIN, REPO, template_of
 
@@ -94,7 +94,7 @@ def test_configured_cors_origins_are_kept():
 
 
 def test_a_service_added_in_the_configuration_is_routed_without_code_changes():
-    from generator.config_file import load_config
+    from generator.model.config_file import load_config
 
     config = load_config(REPO / "stacks" / "three-services.toml")
     orders = logical_id("orders", "DiscoveryService")

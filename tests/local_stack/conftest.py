@@ -1,4 +1,4 @@
-"""Fixtures for the local stack's end-to-end tests: ``python -m generator.local`` as a subprocess on
+"""Fixtures for the local stack's end-to-end tests: ``python -m ecsapi_local`` as a subprocess on
 free loopback ports with a temporary work and data folder, boto3 clients on its moto and dynalite,
 and Debian's chromium driven by Playwright.
 
@@ -25,7 +25,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from generator.local.supervisor import port_free
+from ecsapi_local.supervisor import port_free
 
 REPO = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -80,7 +80,7 @@ def alive(pid: int) -> bool:
 
 
 class LocalStack:
-    """One ``python -m generator.local`` run; ``output`` is everything it printed so far."""
+    """One ``python -m ecsapi_local`` run; ``output`` is everything it printed so far."""
 
     def __init__(self, root: Path, config: Path | None = None, data: Path | None = None,
                  ports: dict[str, int] | None = None, services: int = 3) -> None:
@@ -89,7 +89,7 @@ class LocalStack:
         self.data = data or root / "data"
         self.ports = ports or {"page": free_port(), "api": free_port(), "cognito": free_port(),
                                "dynamodb": free_port(), "containers": free_run(services)}
-        self.argv = [sys.executable, "-m", "generator.local", "--work", str(self.work), "--data", str(self.data),
+        self.argv = [sys.executable, "-m", "ecsapi_local", "--work", str(self.work), "--data", str(self.data),
                      *(f"--{name}-port={port}" for name, port in self.ports.items())]
         if config is not None:
             self.argv += ["--config", str(config)]

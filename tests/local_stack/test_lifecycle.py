@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from generator.local.supervisor import port_free
+from ecsapi_local.supervisor import port_free
 
 from .conftest import REPO, alive
 

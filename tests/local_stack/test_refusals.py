@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.local.supervisor import port_free
+from ecsapi_local.supervisor import port_free
 
 pytestmark = pytest.mark.integration
 

@@ -31,7 +31,7 @@ protected_methods = ["GET", "PUT"]
 environment = { DYNAMODB_MAX_ATTEMPTS = "2" }
 """
 REPO = Path(__file__).resolve().parents[2]
-LOCAL_CODE = REPO / "generator" / "local"
+LOCAL_CODE = REPO / "ecsapi_local"
 
 
 def _environ(pid: int) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""The local stack's reading of the rendered template (generator.local.stack), without servers:
+"""The local stack's reading of the rendered template (ecsapi_local.stack), without servers:
 the page settings it derives agree with the ones the deployed stack publishes, every table and
 service of the configuration is found, and the containers run the image's own command."""
 
@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from ecsapi_local.containers import container_environment, image_command, image_dockerfile, local_argv
+from ecsapi_local.gateway import upstream_services
+from ecsapi_local.stack import LocalStackError, Resolver, load, render
 from generator import StackConfig, build_template
-from generator.assets import CONTAINERS
-from generator.config_file import load_config
-from generator.local.containers import container_environment, image_command, image_dockerfile, local_argv
-from generator.local.gateway import upstream_services
-from generator.local.stack import LocalStackError, Resolver, load, render
-from generator.render import template_json
+from generator.model.config_file import load_config
+from generator.tooling.assets import CONTAINERS
+from generator.tooling.render import template_json
 
 REPO = Path(__file__).resolve().parents[2]
 VARIANTS = sorted(p.stem for p in (REPO / "stacks").glob("*.toml"))

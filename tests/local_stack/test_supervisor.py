@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from generator.local.supervisor import Component, StartError, Supervisor
+from ecsapi_local.supervisor import Component, StartError, Supervisor
 
 from .conftest import alive, descendants
 
@@ -93,7 +93,7 @@ def test_a_signal_ends_the_wait_with_status_0():
 # was printed hung the stack).
 SIGNAL_WHILE_PRINTING = """
 import io, os, signal
-from generator.local.supervisor import Supervisor
+from ecsapi_local.supervisor import Supervisor
 supervisor = Supervisor(io.StringIO())
 supervisor.handle_signals()
 with supervisor._lock:

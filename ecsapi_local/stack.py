@@ -1,0 +1,262 @@
+"""The rendered template, read as the local stack needs it: tables, the user pool and its app
+client, and one container per ECS service with the Cloud Map service it registers in.
+
+Everything here comes from the template's resources, never from the configuration that produced
+it: :func:`render` writes the template a configuration gives (as ``make template`` would) and
+:func:`load` reads that file back. A service added to the configuration therefore shows up here
+with its table, its container and its routes, and nothing in ``generator/local`` names a service.
+
+Intrinsic functions are resolved by :class:`Resolver` with the values the local stack gives the
+resources (table names, user pool ids, the gateway's URL); an intrinsic it does not know is an
+error that names it, not a silent guess.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TABLE = "AWS::DynamoDB::Table"
+USER_POOL = "AWS::Cognito::UserPool"
+USER_POOL_CLIENT = "AWS::Cognito::UserPoolClient"
+ECS_SERVICE = "AWS::ECS::Service"
+TASK_DEFINITION = "AWS::ECS::TaskDefinition"
+DISCOVERY_SERVICE = "AWS::ServiceDiscovery::Service"
+ROUTE = "AWS::ApiGatewayV2::Route"
+INTEGRATION = "AWS::ApiGatewayV2::Integration"
+
+# The pseudo parameters the local stack answers (CloudFormation User Guide, "Pseudo parameters
+# reference"). The account is moto's default account, which moto's ARNs carry.
+LOCAL_ACCOUNT_ID = "123456789012"
+URL_SUFFIX = "amazonaws.com"
+PARTITION = "aws"
+
+class LocalStackError(Exception):
+    """The template holds something the local stack cannot run; the message says what and where."""
+
+
+def render(config_path: Path | None, out: Path) -> Path:
+    """Render ``config_path`` (None: the built-in default stack) with the generator into ``out``
+    and return the template's path. Raises ConfigError for a bad configuration."""
+    from generator.model.config import StackConfig
+    from generator.model.config_file import load_config
+    from generator.tooling.release import ReleaseSettings
+    from generator.tooling.render import render_files, write_atomically
+
+    config = load_config(config_path) if config_path else StackConfig()
+    release = ReleaseSettings.resolve()
+    write_atomically(render_files(out, config, release))
+    return out / release.template_file()
+
+
+@dataclass(frozen=True)
+class Table:
+    """A DynamoDB table of the template: its logical id and key, as CreateTable takes them."""
+
+    logical_id: str
+    key_schema: tuple[Mapping[str, str], ...]
+    attribute_definitions: tuple[Mapping[str, str], ...]
+
+    def create_table_arguments(self, name: str) -> dict:
+        """The CreateTable request for this table under ``name`` (on demand, as the template bills it)."""
+        return {
+            "TableName": name,
+            "KeySchema": [dict(k) for k in self.key_schema],
+            "AttributeDefinitions": [dict(a) for a in self.attribute_definitions],
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+
+
+@dataclass(frozen=True)
+class Container:
+    """The one container of an ECS service, as its task definition describes it."""
+
+    name: str
+    """The container's name (ServiceRegistries ContainerName), e.g. foodstore."""
+    service_id: str
+    """The ECS service's logical id, e.g. FoodstoreService."""
+    discovery_id: str
+    """The logical id of the Cloud Map service it registers in, e.g. FoodstoreDiscoveryService:
+    the key of the gateway's upstreams."""
+    port: int
+    """The container port it registers (ServiceRegistries ContainerPort)."""
+    environment: Mapping[str, object]
+    """The task definition's Environment, name -> value, intrinsics unresolved."""
+
+
+@dataclass(frozen=True)
+class Route:
+    """An HTTP API route and the container behind it."""
+
+    method: str
+    path: str
+    authorized: bool
+    """True when the route needs a JWT (AuthorizationType JWT)."""
+    container: str
+    """The container's name."""
+
+
+@dataclass(frozen=True)
+class LocalStack:
+    """What the local stack creates and runs, read from one rendered template."""
+
+    template_path: Path
+    template: Mapping = field(repr=False)
+    tables: tuple[Table, ...]
+    user_pool_id: str
+    """Logical id of the user pool."""
+    user_pool: Mapping
+    """The user pool's Properties."""
+    client_id: str
+    """Logical id of the app client."""
+    client: Mapping
+    """The app client's Properties."""
+    containers: tuple[Container, ...]
+    routes: tuple[Route, ...]
+
+    def table(self, logical_id: str) -> Table:
+        return next(t for t in self.tables if t.logical_id == logical_id)
+
+    def page_config(self, resolver: Resolver, api_url: str, cognito_endpoint: str) -> dict:
+        """The test page's config.json (web/config.schema.json) for this stack served locally:
+        services and their protected methods from the routes, the password policy from the pool."""
+        policy = self.user_pool.get("Policies", {}).get("PasswordPolicy", {})
+        services = []
+        for container in self.containers:
+            routes = [r for r in self.routes if r.container == container.name]
+            if not routes:
+                continue
+            path = routes[0].path
+            services.append({
+                "name": container.name,
+                "path": path,
+                "idParameter": path.rsplit("{", 1)[1].rstrip("}"),
+                "protectedMethods": [r.method for r in routes if r.authorized],
+            })
+        # The page lists services in the configuration's order, which the template's sorted
+        # resources lose and its Metadata keeps (generator/template/stack.py).
+        order = list(self.template.get("Metadata", {}).get("ecsapi", {}).get("services", ()))
+        services.sort(key=lambda s: order.index(s["name"]) if s["name"] in order else len(order))
+        return {
+            "region": resolver.resolve({"Ref": "AWS::Region"}),
+            "apiUrl": api_url,
+            "cognitoEndpoint": cognito_endpoint,
+            "userPoolId": resolver.resolve({"Ref": self.user_pool_id}),
+            "clientId": resolver.resolve({"Ref": self.client_id}),
+            "passwordPolicy": {
+                "minimumLength": policy.get("MinimumLength", 8),
+                "requireLowercase": policy.get("RequireLowercase", False),
+                "requireUppercase": policy.get("RequireUppercase", False),
+                "requireNumbers": policy.get("RequireNumbers", False),
+                "requireSymbols": policy.get("RequireSymbols", False),
+            },
+            "services": services,
+        }
+
+
+def load(path: Path) -> LocalStack:
+    """Read a rendered JSON template into a :class:`LocalStack`."""
+    template = json.loads(Path(path).read_text())
+    resources: dict[str, dict] = template.get("Resources", {})
+
+    def of_type(kind: str) -> dict[str, dict]:
+        return {name: r.get("Properties", {}) for name, r in sorted(resources.items()) if r.get("Type") == kind}
+
+    tables = tuple(
+        Table(name, tuple(p["KeySchema"]), tuple(p["AttributeDefinitions"])) for name, p in of_type(TABLE).items()
+    )
+    pools, clients = of_type(USER_POOL), of_type(USER_POOL_CLIENT)
+    if len(pools) != 1 or len(clients) != 1:
+        raise LocalStackError(f"{path}: expected one {USER_POOL} and one {USER_POOL_CLIENT}, "
+                              f"found {sorted(pools)} and {sorted(clients)}")
+    (pool_id, pool), (client_id, client) = next(iter(pools.items())), next(iter(clients.items()))
+    containers = tuple(_container(name, props, resources) for name, props in of_type(ECS_SERVICE).items())
+    by_discovery = {c.discovery_id: c.name for c in containers}
+    routes = tuple(_route(name, props, resources, by_discovery) for name, props in of_type(ROUTE).items())
+    return LocalStack(Path(path), template, tables, pool_id, pool, client_id, client, containers, routes)
+
+
+def _logical_id(value: object, where: str) -> str:
+    """The logical id in ``{"Ref": id}`` or ``{"Fn::GetAtt": [id, attribute]}``."""
+    if isinstance(value, dict) and "Ref" in value:
+        return value["Ref"]
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        target = value["Fn::GetAtt"]
+        return target[0] if isinstance(target, list) else target.split(".", 1)[0]
+    raise LocalStackError(f"{where}: expected a Ref or Fn::GetAtt, found {json.dumps(value)}")
+
+
+def _container(service_id: str, props: Mapping, resources: Mapping) -> Container:
+    registries = props.get("ServiceRegistries", [])
+    if len(registries) != 1:
+        raise LocalStackError(f"{service_id}: expected one ServiceRegistries entry, found {len(registries)}")
+    registry = registries[0]
+    discovery_id = _logical_id(registry["RegistryArn"], f"{service_id}.ServiceRegistries")
+    task_id = _logical_id(props["TaskDefinition"], f"{service_id}.TaskDefinition")
+    definitions = resources[task_id]["Properties"]["ContainerDefinitions"]
+    matching = [d for d in definitions if d["Name"] == registry["ContainerName"]]
+    if len(matching) != 1:
+        raise LocalStackError(f"{task_id}: no container named {registry['ContainerName']}")
+    environment = {e["Name"]: e["Value"] for e in matching[0].get("Environment", [])}
+    return Container(registry["ContainerName"], service_id, discovery_id, int(registry["ContainerPort"]), environment)
+
+
+def _route(route_id: str, props: Mapping, resources: Mapping, by_discovery: Mapping[str, str]) -> Route:
+    method, _, path = props["RouteKey"].partition(" ")
+    target = props.get("Target", {})
+    match = re.fullmatch(r"integrations/\$\{(\w+)\}", target.get("Fn::Sub", "")) if isinstance(target, dict) else None
+    if not match:
+        raise LocalStackError(f"{route_id}: expected Target integrations/${{Integration}}, found {json.dumps(target)}")
+    integration = resources[match.group(1)]["Properties"]
+    discovery_id = _logical_id(integration["IntegrationUri"], f"{match.group(1)}.IntegrationUri")
+    if discovery_id not in by_discovery:
+        raise LocalStackError(f"{route_id}: its integration points at {discovery_id}, which no ECS service registers in")
+    return Route(method, path, props.get("AuthorizationType") == "JWT", by_discovery[discovery_id])
+
+
+class Resolver:
+    """Resolves the intrinsic functions in property values with the local stack's values.
+
+    ``refs`` maps a logical id (or pseudo parameter) to what Ref gives; ``attributes`` maps
+    ``LogicalId.Attribute`` to what Fn::GetAtt gives; a template parameter that is not in ``refs``
+    resolves to its Default. Each intrinsic (Ref, Fn::GetAtt, Fn::Sub, Fn::Join) is evaluated by the
+    local gateway's resolver, so the stack and the gateway read the template the same way; this
+    class walks property structures (maps, lists, numbers) around them.
+    """
+
+    def __init__(self, template: Mapping, region: str, stack_name: str,
+                 refs: Mapping[str, str] | None = None, attributes: Mapping[str, str] | None = None) -> None:
+        self.template = template
+        self.pseudo = {
+            "AWS::Region": region,
+            "AWS::StackName": stack_name,
+            "AWS::AccountId": LOCAL_ACCOUNT_ID,
+            "AWS::URLSuffix": URL_SUFFIX,
+            "AWS::Partition": PARTITION,
+        }
+        self.refs = dict(refs or {})
+        self.attributes = dict(attributes or {})
+
+    def resolve(self, value: object, owner: str = "template") -> object:
+        """``value`` with every intrinsic function replaced; ``owner`` (a logical id) names errors."""
+        from ecsapi_local.gateway_spec import GatewayTemplateError
+        from ecsapi_local.gateway_spec import Resolver as IntrinsicResolver
+
+        intrinsics = IntrinsicResolver(self.template, {**self.refs, **self.attributes}, self.pseudo)
+
+        def walk(node: object) -> object:
+            if isinstance(node, list):
+                return [walk(item) for item in node]
+            if not isinstance(node, dict):
+                return node
+            if len(node) == 1 and (next(iter(node)) == "Ref" or next(iter(node)).startswith("Fn::")):
+                return intrinsics.value(owner, "a property", node)
+            return {key: walk(item) for key, item in node.items()}
+
+        try:
+            return walk(value)
+        except GatewayTemplateError as error:
+            raise LocalStackError(str(error)) from None

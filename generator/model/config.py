@@ -1,0 +1,436 @@
+"""Stack configuration as typed, frozen, validated data.
+
+``StackConfig()`` is the default stack (food store and pet store). Every field documents its default
+and its constraint beside it; a value outside the constraint raises :class:`ConfigError` naming the
+field, the value and what is allowed, when the object is built, before any template exists.
+``None`` means "unset, use the default described here" (never ``""`` or ``0``).
+"""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from itemstore.settings import SettingsError, check_overrides
+
+from generator.model.constants import (
+    DEFAULT_CONTAINER_PORT,
+    FARGATE_CPU_MEMORY,
+    ITEM_METHODS,
+    LOG_RETENTION_DAYS,
+    MAX_MIN_TASKS,
+    MAX_TASKS,
+    MIN_MIN_TASKS,
+    RESERVED_ENVIRONMENT,
+)
+from generator.model.errors import ConfigError
+
+SERVICE_NAME = re.compile(r"^[a-z][a-z0-9]{0,19}$")
+PATH_SEGMENT = re.compile(r"^[A-Za-z0-9._~-]+$")
+PATH_PARAMETER = re.compile(r"^\{([A-Za-z][A-Za-z0-9_]{0,63})\}$")
+ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,255}$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
+TAG_KEY = re.compile(r"^(?!aws:)[\w .:/=+@-]{1,128}$")
+# Names that say "this is a secret": such values belong in Secrets Manager, not in plain text.
+SECRET_NAME = re.compile(r"(?i)(secret|passw(or)?d|token|credential|api_?key|private_?key|access_?key)")
+ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+# An AZ name (us-east-1a, us-gov-west-1b) or a zone ID (use1-az4, usgw1-az1).
+AZ_NAME_OR_ID = re.compile(r"^([a-z]{2}(-[a-z]+)+-[0-9]+[a-z]|[a-z]+[0-9]+-az[0-9]+)$")
+
+
+class NatMode(str, enum.Enum):
+    """How private subnets reach the internet (image pulls, CloudWatch, Cognito keys)."""
+
+    PER_AZ = "per-az"  # one NAT gateway per AZ: an AZ outage does not cut the others off
+    SINGLE = "single"  # one shared NAT gateway: cheaper, but a single point of failure
+
+
+class DeletionPolicy(str, enum.Enum):
+    """What happens to stored data (tables, user pool) when the stack or resource is deleted."""
+
+    RETAIN = "Retain"
+    DELETE = "Delete"
+
+
+class MfaMode(str, enum.Enum):
+    """Cognito multi-factor authentication (TOTP software tokens)."""
+
+    OFF = "OFF"
+    OPTIONAL = "OPTIONAL"  # each user may turn it on
+    ON = "ON"  # every user must set up a TOTP app at first sign-in
+
+
+class ThreatProtection(str, enum.Enum):
+    """Cognito threat protection (compromised credentials, adaptive authentication).
+
+    Anything but OFF needs the user pool's Plus feature plan, which is billed per monthly active
+    user; that cost is why the default is OFF.
+    """
+
+    OFF = "OFF"
+    AUDIT = "AUDIT"  # detect and log risky sign-ins, block nothing
+    ENFORCED = "ENFORCED"  # block or challenge risky sign-ins
+
+
+def _one_of(field_name: str, value: object, allowed: tuple) -> None:
+    if value not in allowed:
+        raise ConfigError(field_name, value, f"allowed: {', '.join(map(str, allowed))}")
+
+
+def _int_in(field_name: str, value: object, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(field_name, value, f"must be a whole number from {low} to {high}")
+
+
+def _flag(field_name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise ConfigError(field_name, value, "must be true or false")
+
+
+def _enum(field_name: str, value: object, kind: type[enum.Enum]) -> enum.Enum:
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(repr(member.value) for member in kind)
+        raise ConfigError(field_name, value, f"allowed: {allowed}") from None
+
+
+def _string_pairs(field_name: str, value: object, key_pattern: re.Pattern, what: str) -> tuple:
+    """A mapping or pairs -> a sorted tuple of (str, str) pairs, so output order never varies."""
+    items = value.items() if isinstance(value, Mapping) else value
+    try:
+        pairs = tuple(sorted((k, v) for k, v in items))
+    except (TypeError, ValueError):
+        raise ConfigError(field_name, value, f"must be a mapping of {what} to strings") from None
+    for key, text in pairs:
+        if not isinstance(key, str) or not key_pattern.match(key):
+            raise ConfigError(f"{field_name}.{key}", key, f"{what} must match {key_pattern.pattern}")
+        if not isinstance(text, str) or len(text) > 256:
+            raise ConfigError(f"{field_name}.{key}", text, "must be a string of at most 256 characters")
+    return pairs
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """One item-store service: its route, table, container and scaling."""
+
+    name: str
+    """Lower-case letters and digits, 1–20 characters, starting with a letter. Names the Cloud Map
+    service and every logical id of the service (``foodstore`` -> ``FoodstoreTable``)."""
+    path: str
+    """The item route, ``/<segment>/.../{idParameter}``: one or more fixed segments, then exactly
+    one path parameter, last (``/foodstore/foods/{foodId}``)."""
+    table_key: str | None = None
+    """The DynamoDB hash key attribute (type S), 1-255 of letters, digits, '_', '-', '.'. Default
+    (None): the path parameter's name; read the effective name from :attr:`key_attribute`."""
+    image: str | None = None
+    """The default of the service's image parameter (``repo/name:tag`` or ``...@sha256:...``).
+    Default: unset, and the parameter empty: the stack builds the item-store image from the
+    release's source archive in the deploying account and runs it (generator/template/image.py)."""
+    port: int = DEFAULT_CONTAINER_PORT
+    """Container port, 1024–65535 (the containers run as a non-root user). Default 8080."""
+    cpu: int = 256
+    """Fargate cpu units: 256, 512, 1024, 2048, 4096, 8192 or 16384. Default 256."""
+    memory: int = 512
+    """Fargate memory (MiB); must be a size Fargate accepts for ``cpu``. Default 512."""
+    min_tasks: int = 1
+    """Fewest running tasks, 1–10, at most ``max_tasks``: the scaling floor, which the service
+    reaches at creation. Not 0: target tracking cannot scale out a service with no tasks. Default 1."""
+    max_tasks: int = 4
+    """Most running tasks, 1–1000, at least ``min_tasks``. Default 4."""
+    cpu_target: int = 50
+    """Target average CPU utilization (%) for target-tracking scaling, 10–90. Default 50."""
+    protected_methods: tuple[str, ...] = ("PUT",)
+    """Methods that require a valid Cognito JWT; a subset of GET, PUT. Default: PUT only."""
+    environment: tuple[tuple[str, str], ...] = ()
+    """Extra container environment (name -> value); may not override the variables ecsapi sets
+    (TABLE_NAME, TABLE_KEY, ITEM_PATH_PREFIX, AWS_REGION, PORT). No secrets here: plain text in
+    the task definition. DYNAMODB_*/RETRY_* names tune the item store's DynamoDB client and must be
+    ones it reads, with values that keep a request's worst case under API Gateway's 30 s (checked
+    by the container's own rules, itemstore.settings.check_overrides). Default: none."""
+    log_retention_days: int | None = None
+    """CloudWatch retention for this service's logs. Default: the stack's ``log_retention_days``."""
+    throttle_rate_limit: int | None = None
+    """Steady requests per second allowed on each of this service's routes, 1–10000. Default: the
+    stack's ``throttle_rate_limit``. Set together with ``throttle_burst_limit``."""
+    throttle_burst_limit: int | None = None
+    """Burst of requests allowed on each of this service's routes, 1–5000. Default: the stack's."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not SERVICE_NAME.match(self.name):
+            raise ConfigError(
+                "name", self.name, "use 1-20 lower-case letters and digits, starting with a letter"
+            )
+        self._check_path()
+        if self.table_key is not None and (not isinstance(self.table_key, str) or not ATTRIBUTE_NAME.match(self.table_key)):
+            raise ConfigError("table_key", self.table_key, "use 1-255 letters, digits, '_', '-' or '.'")
+        if self.image is not None and (not isinstance(self.image, str) or not self.image.strip()
+                                       or len(self.image) > 255 or any(c.isspace() for c in self.image)):
+            raise ConfigError("image", self.image, "give an image reference such as repo/name:tag, or leave unset")
+        _int_in("port", self.port, 1024, 65535)
+        _one_of("cpu", self.cpu, tuple(FARGATE_CPU_MEMORY))
+        allowed_memory = FARGATE_CPU_MEMORY[self.cpu]
+        if self.memory not in allowed_memory:
+            raise ConfigError(
+                "memory", self.memory,
+                f"with cpu {self.cpu} Fargate accepts {allowed_memory[0]}-{allowed_memory[-1]} MiB "
+                f"in these steps: {', '.join(map(str, allowed_memory))}",
+            )
+        if self.min_tasks == 0:
+            raise ConfigError(
+                "min_tasks", 0,
+                f"must be {MIN_MIN_TASKS}-{MAX_MIN_TASKS}: CPU target tracking cannot scale out a service that runs no tasks",
+            )
+        _int_in("min_tasks", self.min_tasks, MIN_MIN_TASKS, MAX_MIN_TASKS)
+        _int_in("max_tasks", self.max_tasks, 1, MAX_TASKS)
+        if self.min_tasks > self.max_tasks:
+            raise ConfigError("min_tasks", self.min_tasks, f"must not exceed max_tasks ({self.max_tasks})")
+        _int_in("cpu_target", self.cpu_target, 10, 90)
+        methods = tuple(self.protected_methods) if not isinstance(self.protected_methods, str) else (self.protected_methods,)
+        for method in methods:
+            _one_of("protected_methods", method, ITEM_METHODS)
+        if len(set(methods)) != len(methods):
+            raise ConfigError("protected_methods", self.protected_methods, "list each method once")
+        object.__setattr__(self, "protected_methods", tuple(m for m in ITEM_METHODS if m in methods))
+        environment = _string_pairs("environment", self.environment, ENV_NAME, "variable names")
+        for name, _ in environment:
+            if SECRET_NAME.search(name):
+                raise ConfigError(
+                    f"environment.{name}", name,
+                    "environment values are plain text in the task definition; keep secrets in "
+                    "Secrets Manager and pass them through the task definition's Secrets instead",
+                )
+            if name in RESERVED_ENVIRONMENT:
+                raise ConfigError(
+                    f"environment.{name}", name,
+                    f"ecsapi sets {', '.join(sorted(RESERVED_ENVIRONMENT))} itself; choose another name",
+                )
+        try:
+            # The container refuses at start what it cannot run with (worst case of a request over
+            # API Gateway's 30 s integration timeout, unknown or invalid DynamoDB client settings):
+            # refuse it here, before a deployment whose tasks would never start.
+            check_overrides(dict(environment))
+        except SettingsError as error:
+            # One variable, or several that are only wrong together (their worst case).
+            field = "environment" if "," in error.name else f"environment.{error.name}"
+            raise ConfigError(field, error.value, f"{error.name}: {error.allowed}") from None
+        object.__setattr__(self, "environment", environment)
+        if self.log_retention_days is not None:
+            _one_of("log_retention_days", self.log_retention_days, LOG_RETENTION_DAYS)
+        if (self.throttle_rate_limit is None) != (self.throttle_burst_limit is None):
+            raise ConfigError(
+                "throttle_rate_limit" if self.throttle_rate_limit is None else "throttle_burst_limit", None,
+                "set throttle_rate_limit and throttle_burst_limit together, or neither",
+            )
+        if self.throttle_rate_limit is not None:
+            _int_in("throttle_rate_limit", self.throttle_rate_limit, 1, 10000)
+            _int_in("throttle_burst_limit", self.throttle_burst_limit, 1, 5000)
+
+    def _check_path(self) -> None:
+        allowed = "use /segment/.../{idParameter}: fixed segments, then exactly one {parameter}, last"
+        if not isinstance(self.path, str) or not self.path.startswith("/") or self.path.endswith("/"):
+            raise ConfigError("path", self.path, allowed)
+        segments = self.path[1:].split("/")
+        parameters = [s for s in segments if "{" in s or "}" in s]
+        if len(parameters) != 1 or len(segments) < 2 or not PATH_PARAMETER.match(segments[-1]):
+            raise ConfigError("path", self.path, allowed)
+        for segment in segments[:-1]:
+            if not PATH_SEGMENT.match(segment):
+                raise ConfigError("path", self.path, f"segment {segment!r} may hold only A-Z a-z 0-9 . _ ~ -")
+
+    @property
+    def id_parameter(self) -> str:
+        """The path parameter's name: ``foodId`` for ``/foodstore/foods/{foodId}``."""
+        return PATH_PARAMETER.match(self.path.rsplit("/", 1)[1]).group(1)
+
+    @property
+    def key_attribute(self) -> str:
+        """The table's hash key: ``table_key``, or else the path parameter (derived on every read, so
+        ``dataclasses.replace(spec, path=...)`` never keeps a stale key)."""
+        return self.table_key if self.table_key is not None else self.id_parameter
+
+    @property
+    def path_prefix(self) -> str:
+        """The fixed part of the path: ``/foodstore/foods``."""
+        return self.path.rsplit("/", 1)[0]
+
+    def route_key(self, method: str) -> str:
+        """The HTTP API route key of ``method`` on this service: ``GET /foodstore/foods/{foodId}``."""
+        return f"{method} {self.path}"
+
+    @property
+    def public_methods(self) -> tuple[str, ...]:
+        return tuple(m for m in ITEM_METHODS if m not in self.protected_methods)
+
+
+DEFAULT_SERVICES = (
+    ServiceSpec(name="foodstore", path="/foodstore/foods/{foodId}"),
+    ServiceSpec(name="petstore", path="/petstore/pets/{petId}"),
+)
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """The whole stack. ``StackConfig()`` is the default: food store and pet store."""
+
+    services: tuple[ServiceSpec, ...] = DEFAULT_SERVICES
+    """The services, 1 or more; names and paths unique, no path a prefix of another's route."""
+    az_count: int = 3
+    """Availability zones, 2–6; each gets a public and a private subnet. Default 3."""
+    availability_zones: tuple[str, ...] | None = None
+    """The AZs to place the subnets in, exactly ``az_count`` of them, by name (``us-east-1a``) or,
+    the same in every account, by zone ID (``use1-az4``); the default of the stack's
+    ``AvailabilityZones`` parameter. Default (None): the stack chooses, at deploy time, AZs whose
+    zone IDs AWS documents as supporting HTTP API VPC links and Fargate
+    (generator/runs_in_aws/availability_zones.py)."""
+    vpc_cidr: str = "10.0.0.0/16"
+    """The VPC's IPv4 block, /16 to /24. Default 10.0.0.0/16."""
+    subnet_prefix_length: int = 20
+    """Size of every subnet (/N), 16–28; 2 × az_count subnets must fit in ``vpc_cidr``. Default /20."""
+    nat_mode: NatMode = NatMode.PER_AZ
+    """``per-az`` (a NAT gateway per AZ, highly available) or ``single`` (one, cheaper). Default per-az."""
+    data_deletion_policy: DeletionPolicy = DeletionPolicy.RETAIN
+    """What happens to tables, user pool, key and log groups: ``Retain`` keeps them when the stack
+    is deleted or they are replaced (delete them by hand), though a failed first create still
+    deletes what it made (generator/template/retention.py); ``Delete`` removes them. Default Retain."""
+    fargate_spot_percent: int = 0
+    """Share of tasks (by weight) on Fargate Spot, 0–100; Spot tasks can be stopped at two minutes'
+    notice. Default 0 (all on-demand)."""
+    cors_origins: tuple[str, ...] = ()
+    """Browser origins allowed to call the API (``https://app.example.com``), besides the test
+    page's own origin when ``test_page`` is on; never ``*``. Default: none."""
+    tags: tuple[tuple[str, str], ...] = ()
+    """Tags applied to every taggable resource (key -> value). Default: none."""
+    log_retention_days: int = 30
+    """CloudWatch Logs retention for every log group (a value CloudWatch accepts). Default 30."""
+    throttle_rate_limit: int = 100
+    """Stage-wide steady requests per second per route, 1–10000; beyond it API Gateway answers 429
+    before a task sees the request. Default 100."""
+    throttle_burst_limit: int = 200
+    """Stage-wide burst per route, 1–5000. Default 200."""
+    vpc_flow_logs: bool = False
+    """Record the VPC's accepted and rejected traffic to CloudWatch Logs (billed per GB). Default off."""
+    customer_managed_key: bool = False
+    """Encrypt tables and log groups with a KMS key the stack creates (rotation on) instead of AWS
+    managed keys: you control and audit the key policy, for about $1 a month plus requests.
+    Default off."""
+    mfa: MfaMode = MfaMode.OFF
+    """Cognito MFA with TOTP apps: OFF, OPTIONAL or ON. Default OFF."""
+    access_token_minutes: int = 60
+    """Validity of access tokens, 5–1440 minutes. Default 60."""
+    id_token_minutes: int = 60
+    """Validity of ID tokens, 5–1440 minutes. Default 60."""
+    refresh_token_days: int = 30
+    """Validity of refresh tokens, 1–3650 days. Default 30."""
+    threat_protection: ThreatProtection = ThreatProtection.OFF
+    """Cognito threat protection: OFF, AUDIT or ENFORCED (not OFF selects the Plus plan, billed
+    per active user). Default OFF."""
+    test_page: bool = True
+    """Serve the API test page from the stack: a private S3 bucket behind a CloudFront
+    distribution, the page written into it at create and update, its URL the ``APITestPage``
+    output and its origin the API's CORS origin. Off: no bucket, distribution or function, and
+    CORS admits only ``cors_origins``. Default on."""
+
+    def __post_init__(self) -> None:
+        services = tuple(self.services) if not isinstance(self.services, ServiceSpec) else (self.services,)
+        if not services:
+            raise ConfigError("services", list(services), "give at least one service")
+        for index, service in enumerate(services):
+            if not isinstance(service, ServiceSpec):
+                raise ConfigError(f"services[{index}]", service, "must be a ServiceSpec")
+        object.__setattr__(self, "services", services)
+        self._check_unique_services()
+        _int_in("az_count", self.az_count, 2, 6)
+        self._check_availability_zones()
+        self._check_cidr_plan()
+        object.__setattr__(self, "nat_mode", _enum("nat_mode", self.nat_mode, NatMode))
+        object.__setattr__(
+            self, "data_deletion_policy", _enum("data_deletion_policy", self.data_deletion_policy, DeletionPolicy)
+        )
+        _int_in("fargate_spot_percent", self.fargate_spot_percent, 0, 100)
+        origins = (self.cors_origins,) if isinstance(self.cors_origins, str) else tuple(self.cors_origins)
+        for index, origin in enumerate(origins):
+            if not isinstance(origin, str) or not ORIGIN.match(origin):
+                raise ConfigError(
+                    f"cors_origins[{index}]", origin, "give an origin such as https://app.example.com (no path, no '*')"
+                )
+        object.__setattr__(self, "cors_origins", tuple(sorted(set(origins))))
+        object.__setattr__(self, "tags", _string_pairs("tags", self.tags, TAG_KEY, "tag keys"))
+        _one_of("log_retention_days", self.log_retention_days, LOG_RETENTION_DAYS)
+        _int_in("throttle_rate_limit", self.throttle_rate_limit, 1, 10000)
+        _int_in("throttle_burst_limit", self.throttle_burst_limit, 1, 5000)
+        _flag("vpc_flow_logs", self.vpc_flow_logs)
+        _flag("customer_managed_key", self.customer_managed_key)
+        object.__setattr__(self, "mfa", _enum("mfa", self.mfa, MfaMode))
+        _int_in("access_token_minutes", self.access_token_minutes, 5, 1440)
+        _int_in("id_token_minutes", self.id_token_minutes, 5, 1440)
+        _int_in("refresh_token_days", self.refresh_token_days, 1, 3650)
+        object.__setattr__(
+            self, "threat_protection", _enum("threat_protection", self.threat_protection, ThreatProtection)
+        )
+        _flag("test_page", self.test_page)
+
+    def _check_unique_services(self) -> None:
+        seen_names: dict[str, int] = {}
+        seen_prefixes: dict[str, int] = {}
+        for index, service in enumerate(self.services):
+            if service.name in seen_names:
+                raise ConfigError(
+                    f"services[{index}].name", service.name,
+                    f"names must be unique; services[{seen_names[service.name]}] already uses it",
+                )
+            seen_names[service.name] = index
+            # Two routes /a/{x} and /a/{y} are the same route to API Gateway.
+            if service.path_prefix in seen_prefixes:
+                raise ConfigError(
+                    f"services[{index}].path", service.path,
+                    f"paths must be unique; services[{seen_prefixes[service.path_prefix]}] already serves "
+                    f"{service.path_prefix}/{{...}}",
+                )
+            seen_prefixes[service.path_prefix] = index
+
+    def _check_availability_zones(self) -> None:
+        if self.availability_zones is None:
+            return
+        zones = (self.availability_zones,) if isinstance(self.availability_zones, str) else tuple(self.availability_zones)
+        for index, zone in enumerate(zones):
+            if not isinstance(zone, str) or not AZ_NAME_OR_ID.match(zone):
+                raise ConfigError(
+                    f"availability_zones[{index}]", zone, "give an AZ name such as us-east-1a or a zone ID such as use1-az4"
+                )
+        if len(set(zones)) != len(zones):
+            raise ConfigError("availability_zones", list(zones), "name each AZ once")
+        if len(zones) != self.az_count:
+            raise ConfigError(
+                "availability_zones", list(zones),
+                f"give exactly az_count ({self.az_count}) AZs, or leave unset to let the stack choose",
+            )
+        object.__setattr__(self, "availability_zones", zones)
+
+    def _check_cidr_plan(self) -> None:
+        try:
+            network = ipaddress.IPv4Network(self.vpc_cidr)
+        except (ValueError, TypeError):
+            raise ConfigError("vpc_cidr", self.vpc_cidr, "give an IPv4 network such as 10.0.0.0/16") from None
+        if not 16 <= network.prefixlen <= 24:
+            raise ConfigError("vpc_cidr", self.vpc_cidr, "the prefix length must be /16 to /24")
+        _int_in("subnet_prefix_length", self.subnet_prefix_length, max(16, network.prefixlen), 28)
+        available = 2 ** (self.subnet_prefix_length - network.prefixlen)
+        needed = 2 * self.az_count
+        if needed > available:
+            raise ConfigError(
+                "subnet_prefix_length", self.subnet_prefix_length,
+                f"{self.az_count} AZs need {needed} subnets but {self.vpc_cidr} holds only {available} "
+                f"/{self.subnet_prefix_length} subnets; use a longer prefix length or fewer AZs",
+            )
+
+    def subnet_cidrs(self) -> tuple[list[str], list[str]]:
+        """(public, private) subnet blocks, one each per AZ, carved in order from ``vpc_cidr``."""
+        blocks = list(ipaddress.IPv4Network(self.vpc_cidr).subnets(new_prefix=self.subnet_prefix_length))
+        public = [str(b) for b in blocks[: self.az_count]]
+        private = [str(b) for b in blocks[self.az_count : 2 * self.az_count]]
+        return public, private
+

@@ -1,0 +1,247 @@
+"""API Gateway HTTP API: a VPC link into the private subnets, one private integration per Cloud Map
+service, GET/PUT routes per item path, a Cognito JWT authorizer, and a logged, throttled stage."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from troposphere import GetAtt, Ref, Sub, Template, ec2, kms
+from troposphere import apigatewayv2 as apigw
+
+from generator.model.config import ServiceSpec, StackConfig
+from generator.model.constants import (
+    INTEGRATION_CONNECTION_TYPE,
+    INTEGRATION_METHOD,
+    INTEGRATION_PAYLOAD_FORMAT,
+    INTEGRATION_TIMEOUT_MS,
+    INTEGRATION_TYPE,
+    ITEM_METHODS,
+    JWT_IDENTITY_SOURCE,
+)
+from generator.template.auth import Auth
+from generator.template.logs import add_log_group
+from generator.template.names import logical_id
+from generator.template.network import Network
+from generator.template.services import Service
+
+if TYPE_CHECKING:  # site.py needs Api, the API needs only the Site handle's type
+    from generator.template.site import Site
+
+# What each access-log line records: enough to trace a request end to end and see who called,
+# which route answered, how long it took and what the integration said when it failed.
+ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "requestTime": "$context.requestTime",
+        "ip": "$context.identity.sourceIp",
+        "caller": "$context.authorizer.claims.sub",
+        "userAgent": "$context.identity.userAgent",
+        "routeKey": "$context.routeKey",
+        "status": "$context.status",
+        "responseLength": "$context.responseLength",
+        "latencyMs": "$context.responseLatency",
+        "integrationStatus": "$context.integrationStatus",
+        "integrationLatencyMs": "$context.integrationLatency",
+        "integrationError": "$context.integrationErrorMessage",
+        "authorizerError": "$context.authorizer.error",
+    },
+    sort_keys=True,
+    separators=(",", ":"),
+)
+
+
+@dataclass(frozen=True)
+class Api:
+    api: apigw.Api
+    stage: apigw.Stage
+    """The ``$default`` stage: its throttling, access logs and (for alarms) its metrics."""
+
+
+def add_api(
+    template: Template,
+    config: StackConfig,
+    network: Network,
+    services: list[Service],
+    auth: Auth,
+    key: kms.Key | None,
+    site: Site | None = None,
+) -> Api:
+    """The HTTP API in front of ``services``: each gets GET and PUT on its path, protected per spec;
+    browsers on the test page's origin (``site``) and on ``config.cors_origins`` may call it."""
+    # The test page's origin (when the stack serves it) and the configured ones; no origin at all
+    # means no CORS configuration, so browsers on other origins cannot read responses.
+    origins = ([site.origin] if site is not None else []) + list(config.cors_origins)
+    cors = (
+        {
+            "CorsConfiguration": apigw.Cors(
+                AllowOrigins=origins,
+                AllowMethods=[*ITEM_METHODS, "OPTIONS"],
+                AllowHeaders=["authorization", "content-type"],
+                MaxAge=600,
+            )
+        }
+        if origins
+        else {}
+    )
+    api = template.add_resource(
+        apigw.Api(
+            "HttpApi",
+            Name=Sub("${AWS::StackName}"),
+            ProtocolType="HTTP",
+            Description="Item-store services on ECS Fargate, reached through a VPC link and Cloud Map",
+            **cors,
+        )
+    )
+    vpc_link = _add_vpc_link(template, network, services)
+    authorizer = template.add_resource(
+        apigw.Authorizer(
+            "JwtAuthorizer",
+            ApiId=Ref(api),
+            Name="cognito",
+            AuthorizerType="JWT",
+            IdentitySource=[JWT_IDENTITY_SOURCE],
+            JwtConfiguration=apigw.JWTConfiguration(Issuer=auth.issuer, Audience=[Ref(auth.client)]),
+        )
+    )
+    integrations: dict[str, apigw.Integration] = {}
+    routes: dict[str, apigw.Route] = {}
+    for service in services:
+        integrations[service.spec.name] = _add_integration(template, api, vpc_link, service)
+        routes.update(_add_routes(template, api, authorizer, integrations[service.spec.name], service.spec))
+    stage = _add_stage(template, config, key, api, services, routes)
+    return Api(api=api, stage=stage)
+
+
+def _add_vpc_link(template: Template, network: Network, services: list[Service]) -> apigw.VpcLink:
+    """The VPC link in the private subnets; its security group reaches only the container ports,
+    and each container group admits only it."""
+    link_group = template.add_resource(
+        ec2.SecurityGroup(
+            "VpcLinkSecurityGroup",
+            GroupDescription="API Gateway VPC link - outbound only to the service container ports",
+            VpcId=Ref(network.vpc),
+            SecurityGroupEgress=[
+                ec2.SecurityGroupRule(
+                    IpProtocol="tcp",
+                    FromPort=service.spec.port,
+                    ToPort=service.spec.port,
+                    DestinationSecurityGroupId=Ref(service.security_group),
+                    Description=f"To {service.spec.name} containers",
+                )
+                for service in services
+            ],
+        )
+    )
+    for service in services:
+        # A separate rule resource: inline, the two groups would reference each other (a cycle).
+        template.add_resource(
+            ec2.SecurityGroupIngress(
+                logical_id(service.spec.name, "IngressFromVpcLink"),
+                GroupId=Ref(service.security_group),
+                IpProtocol="tcp",
+                FromPort=service.spec.port,
+                ToPort=service.spec.port,
+                SourceSecurityGroupId=Ref(link_group),
+                Description="From the API Gateway VPC link only",
+            )
+        )
+    return template.add_resource(
+        apigw.VpcLink(
+            "VpcLink",
+            Name=Sub("${AWS::StackName}"),
+            SubnetIds=[Ref(subnet) for subnet in network.private_subnets],
+            SecurityGroupIds=[Ref(link_group)],
+        )
+    )
+
+
+def _add_integration(template: Template, api: apigw.Api, vpc_link: apigw.VpcLink, service: Service) -> apigw.Integration:
+    """A private integration: API Gateway resolves the Cloud Map service's SRV records itself."""
+    return template.add_resource(
+        apigw.Integration(
+            logical_id(service.spec.name, "Integration"),
+            ApiId=Ref(api),
+            Description=f"{service.spec.name} via Cloud Map",
+            IntegrationType=INTEGRATION_TYPE,
+            IntegrationMethod=INTEGRATION_METHOD,
+            ConnectionType=INTEGRATION_CONNECTION_TYPE,
+            ConnectionId=Ref(vpc_link),
+            IntegrationUri=GetAtt(service.discovery_service, "Arn"),
+            PayloadFormatVersion=INTEGRATION_PAYLOAD_FORMAT,
+            TimeoutInMillis=INTEGRATION_TIMEOUT_MS,
+        )
+    )
+
+
+def _add_routes(
+    template: Template, api: apigw.Api, authorizer: apigw.Authorizer, integration: apigw.Integration, spec: ServiceSpec
+) -> dict[str, apigw.Route]:
+    """``GET`` and ``PUT`` on the service's path; protected methods go through the JWT authorizer."""
+    routes = {}
+    for method in ITEM_METHODS:
+        route_key = spec.route_key(method)
+        authorization = (
+            {"AuthorizationType": "JWT", "AuthorizerId": Ref(authorizer)}
+            if method in spec.protected_methods
+            else {"AuthorizationType": "NONE"}
+        )
+        routes[route_key] = template.add_resource(
+            apigw.Route(
+                logical_id(spec.name, method.capitalize(), "Route"),
+                ApiId=Ref(api),
+                RouteKey=route_key,
+                Target=Sub(f"integrations/${{{integration.title}}}"),
+                **authorization,
+            )
+        )
+    return routes
+
+
+def _add_stage(
+    template: Template,
+    config: StackConfig,
+    key: kms.Key | None,
+    api: apigw.Api,
+    services: list[Service],
+    routes: dict[str, apigw.Route],
+) -> apigw.Stage:
+    """The auto-deployed ``$default`` stage: JSON access logs, stage-wide and per-route throttling."""
+    # Route settings name routes by key, so the stage must wait for the routes it throttles.
+    throttled = {
+        route_key: (routes[route_key], service.spec)
+        for service in services
+        if service.spec.throttle_rate_limit is not None
+        for route_key in map(service.spec.route_key, ITEM_METHODS)
+    }
+    route_throttling = (
+        {
+            "RouteSettings": {
+                route_key: {
+                    "ThrottlingBurstLimit": spec.throttle_burst_limit,
+                    "ThrottlingRateLimit": spec.throttle_rate_limit,
+                }
+                for route_key, (_, spec) in sorted(throttled.items())
+            },
+            "DependsOn": [route.title for route, _ in throttled.values()],
+        }
+        if throttled
+        else {}
+    )
+    access_logs = add_log_group(template, config, key, "ApiAccessLogGroup")
+    return template.add_resource(
+        apigw.Stage(
+            "ApiStage",
+            ApiId=Ref(api),
+            StageName="$default",
+            AutoDeploy=True,
+            AccessLogSettings=apigw.AccessLogSettings(
+                DestinationArn=GetAtt(access_logs, "Arn"), Format=ACCESS_LOG_FORMAT
+            ),
+            DefaultRouteSettings=apigw.RouteSettings(
+                ThrottlingBurstLimit=config.throttle_burst_limit, ThrottlingRateLimit=config.throttle_rate_limit
+            ),
+            **route_throttling,
+        )
+    )

@@ -1,0 +1,53 @@
+"""The ECS cluster: Fargate (and Fargate Spot when asked), Container Insights on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from troposphere import Ref, Template, ecs
+
+from generator.model.config import StackConfig
+
+FARGATE = "FARGATE"
+FARGATE_SPOT = "FARGATE_SPOT"
+
+
+@dataclass(frozen=True)
+class Cluster:
+    cluster: ecs.Cluster
+    capacity_strategy: tuple[ecs.CapacityProviderStrategyItem, ...]
+    """Empty when every task runs on on-demand Fargate (services then use the FARGATE launch type)."""
+    capacity_providers: ecs.ClusterCapacityProviderAssociations | None
+    """The association that lets services use the strategy; None with the FARGATE launch type."""
+
+
+def add_cluster(template: Template, config: StackConfig) -> Cluster:
+    cluster = template.add_resource(
+        ecs.Cluster(
+            "Cluster",
+            ClusterSettings=[ecs.ClusterSetting(Name="containerInsights", Value="enabled")],
+        )
+    )
+    strategy: tuple[ecs.CapacityProviderStrategyItem, ...] = ()
+    association = None
+    if config.fargate_spot_percent:
+        association = template.add_resource(
+            ecs.ClusterCapacityProviderAssociations(
+                "ClusterCapacityProviders",
+                Cluster=Ref(cluster),
+                CapacityProviders=[FARGATE, FARGATE_SPOT],
+                DefaultCapacityProviderStrategy=[
+                    ecs.CapacityProviderStrategy(CapacityProvider=FARGATE, Weight=1)
+                ],
+            )
+        )
+        # Weights split tasks between the two providers by percent.
+        strategy = tuple(
+            ecs.CapacityProviderStrategyItem(CapacityProvider=provider, Weight=weight)
+            for provider, weight in (
+                (FARGATE, 100 - config.fargate_spot_percent),
+                (FARGATE_SPOT, config.fargate_spot_percent),
+            )
+            if weight
+        )
+    return Cluster(cluster=cluster, capacity_strategy=strategy, capacity_providers=association)

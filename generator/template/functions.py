@@ -1,0 +1,99 @@
+"""Lambda functions that back the stack's custom resources: inline code, role and log group.
+
+The code is ordinary Python in :mod:`generator.runs_in_aws`; :func:`inline_code` renders a module and
+the shared protocol module into one file, because an inline ``ZipFile`` holds exactly one file
+(CloudFormation names it ``index``, so the handler is ``index.handler``; "AWS::Lambda::Function
+Code", AWS CloudFormation User Guide). Inline code keeps a release a set of files in one S3
+location: a function package in S3 would have to sit in a bucket of the stack's own region.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from awacs.aws import Statement
+from awacs.helpers.trust import make_simple_assume_policy
+from troposphere import GetAtt, Ref, Template, awslambda, iam, kms, logs
+
+from generator.model.config import StackConfig
+from generator.template import iam as policies
+from generator.template.checkov import (
+    FUNCTION_NOT_IN_VPC,
+    FUNCTION_WITHOUT_DLQ,
+    FUNCTION_WITHOUT_RESERVED_CONCURRENCY,
+    skip_checks,
+)
+from generator.template.logs import add_log_group
+from generator.template.names import logical_id
+from generator.tooling.package_data import package_file
+
+# A runtime Lambda supports with a deprecation date years ahead ("Lambda runtimes", AWS Lambda
+# Developer Guide: python3.13 is supported on Amazon Linux 2023).
+PYTHON_RUNTIME = "python3.13"
+LAMBDA_PRINCIPAL = "lambda.amazonaws.com"
+PROTOCOL_MODULE = "custom_resource"
+# The one line by which a function module imports the protocol; rendering replaces it with the
+# protocol module itself.
+PROTOCOL_IMPORT = "from .custom_resource import "
+
+
+@dataclass(frozen=True)
+class Function:
+    function: awslambda.Function
+    role: iam.Role
+    log_group: logs.LogGroup
+
+
+def inline_code(module: str, package_name: str = "generator.runs_in_aws") -> str:
+    """``generator/runs_in_aws/custom_resource.py`` followed by ``generator/runs_in_aws/<module>.py``,
+    without the latter's import of the former: one self-contained file."""
+    protocol = package_file(package_name, f"{PROTOCOL_MODULE}.py").read_text(encoding="utf-8")
+    source = package_file(package_name, f"{module}.py").read_text(encoding="utf-8")
+    lines = source.splitlines(keepends=True)
+    imports = [index for index, line in enumerate(lines) if line.startswith(PROTOCOL_IMPORT)]
+    if len(imports) != 1:
+        raise ValueError(f"generator/runs_in_aws/{module}.py must import the protocol once as '{PROTOCOL_IMPORT}...'")
+    del lines[imports[0]]
+    # ``from __future__`` must come first in a file; the protocol module's is kept, the second dropped.
+    body = "".join(line for line in lines if line.strip() != "from __future__ import annotations")
+    return f"{protocol}\n\n# ---- {module}.py ----\n{body}"
+
+
+def add_function(
+    template: Template,
+    config: StackConfig,
+    key: kms.Key | None,
+    name: str,
+    module: str,
+    statements: list[Statement],
+    timeout_seconds: int,
+    memory_mb: int = 256,
+) -> Function:
+    """``<Name>Function`` running ``generator/runs_in_aws/<module>.py``, with a role granting exactly
+    ``statements`` plus writing to its own log group (retention as every log group)."""
+    log_group = add_log_group(template, config, key, logical_id(name, "FunctionLogGroup"))
+    role = template.add_resource(
+        policies.role(
+            logical_id(name, "FunctionRole"),
+            make_simple_assume_policy(LAMBDA_PRINCIPAL),
+            f"{name.lower()}-function",
+            policies.write_log_streams(log_group),
+            *statements,
+        )
+    )
+    function = template.add_resource(
+        awslambda.Function(
+            logical_id(name, "Function"),
+            Runtime=PYTHON_RUNTIME,
+            Handler="index.handler",
+            Code=awslambda.Code(ZipFile=inline_code(module)),
+            Role=GetAtt(role, "Arn"),
+            Timeout=timeout_seconds,
+            MemorySize=memory_mb,
+            # Text is the default log format; troposphere 4.11.1's LoggingConfig (the class of a
+            # newer resource that shadows the function's) does not accept LogFormat.
+            LoggingConfig=awslambda.LoggingConfig(LogGroup=Ref(log_group)),
+        )
+    )
+    skip_checks(function, FUNCTION_NOT_IN_VPC, FUNCTION_WITHOUT_DLQ, FUNCTION_WITHOUT_RESERVED_CONCURRENCY)
+    return Function(function=function, role=role, log_group=log_group)

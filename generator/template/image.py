@@ -1,0 +1,279 @@
+"""The stack builds its own item-store image: an ECR repository it owns, a CodeBuild project that
+builds the release's source archive into it, and a custom resource that runs that build and hands
+back the pushed image's digest.
+
+Nothing is built for a service whose image parameter is set. Each service gets the condition
+``<Name>UsesBuiltImage`` (its image parameter is empty, the default); everything here exists only
+when at least one service uses the built image (:attr:`ImageBuild.condition`). Every such service
+runs the same image, by digest: ``<repository uri>@sha256:...``.
+
+The build trusts nothing it downloads: the archive's SHA-256 is pinned in the template (from
+``generator/tooling/release_manifest.json``), in the project's environment and as a property of the custom
+resource, and the build (``generator/runs_in_aws/build.sh``) refuses an archive whose digest differs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from troposphere import AWSObject, Equals, GetAtt, Or, Ref, Sub, Template, codebuild, ecr, kms
+from troposphere.validators import integer
+
+from generator.model.config import StackConfig
+from generator.template import iam as policies
+from generator.template.checkov import ECR_WITHOUT_CMK, skip_checks
+from generator.template.functions import add_function
+from generator.template.logs import add_log_group
+from generator.template.names import logical_id
+from generator.tooling.package_data import package_file
+from generator.tooling.release import ReleaseSettings
+
+NAME = "ImageBuild"
+BUILD_SCRIPT = "build.sh"
+# The heredoc delimiter that carries build.sh into the buildspec; the script must not contain it.
+SCRIPT_DELIMITER = "ECSAPI_BUILD_SH"
+# Fn::Or takes from 2 to 10 conditions ("Condition functions", AWS CloudFormation User Guide).
+MAX_OR_CONDITIONS = 10
+# Lambda's longest timeout is 900 s ("Lambda quotas", AWS Lambda Developer Guide). The function
+# stops a build still running near that limit; the project's own timeout (CodeBuild accepts 5 to
+# 2160 minutes) is a backstop should StopBuild itself fail, and builds queue at most the minimum, 5.
+FUNCTION_TIMEOUT_SECONDS = 900
+BUILD_TIMEOUT_MINUTES = 15
+# CloudFormation fails a custom resource that has not answered within ServiceTimeout (1 to 3600
+# seconds, default 3600: "AWS::CloudFormation::CustomResource"): a minute past the function's limit,
+# so even a function that dies without answering never holds the stack for an hour.
+SERVICE_TIMEOUT_SECONDS = FUNCTION_TIMEOUT_SECONDS + 60
+QUEUED_TIMEOUT_MINUTES = 5
+# A CodeBuild-managed Amazon Linux 2023 image with Docker; privileged mode lets it run the Docker
+# daemon ("Docker images provided by CodeBuild", AWS CodeBuild User Guide). The small compute type
+# (3 GB, 2 vCPUs) builds a slim Python image in a few minutes.
+BUILD_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
+BUILD_COMPUTE_TYPE = "BUILD_GENERAL1_SMALL"
+# Images kept in the repository: the one in use is always among the newest, older ones serve a
+# rollback to an earlier release. Untagged layers left by an interrupted push go after a day.
+KEEP_IMAGES = 10
+
+
+class ImageBuildResource(AWSObject):
+    """``Custom::ImageBuild``: runs generator/runs_in_aws/image_build.py; ``Fn::GetAtt`` reads ``Digest``."""
+
+    resource_type = "Custom::ImageBuild"
+    props = {
+        "ServiceToken": (str, True),
+        "ServiceTimeout": (integer, False),
+        "ProjectName": (str, True),
+        "RepositoryName": (str, True),
+        "ArchiveUrl": (str, True),
+        "ArchiveSha256": (str, True),
+        "ImageTag": (str, True),
+    }
+
+
+@dataclass(frozen=True)
+class ImageBuild:
+    """Handles to the build, for the services' task definitions."""
+
+    condition: str
+    """Name of the condition under which the repository, project and build exist."""
+    repository: ecr.Repository
+    project: codebuild.Project
+    build: ImageBuildResource
+    archive_sha256: str
+
+    def image_uri(self) -> Sub:
+        """``<repository uri>@sha256:<digest>``: the pushed image, by digest."""
+        return Sub(f"${{{self.repository.title}.RepositoryUri}}@${{{self.build.title}.Digest}}")
+
+
+def uses_built_image(service_name: str) -> str:
+    """The name of the condition that holds when the service's image parameter is empty."""
+    return logical_id(service_name, "UsesBuiltImage")
+
+
+def image_tag(archive_sha256: str) -> str:
+    """The tag a build pushes: the archive's digest, so one archive is built once."""
+    return f"source-{archive_sha256}"
+
+
+def build_script() -> str:
+    """``generator/runs_in_aws/build.sh`` as it ships in the package."""
+    return package_file("generator.runs_in_aws", BUILD_SCRIPT).read_text(encoding="utf-8")
+
+
+def buildspec(script: str | None = None) -> str:
+    """The project's inline buildspec: the build phase writes build.sh from a quoted heredoc (taken
+    as it is, nothing expanded) and runs it with bash, so CodeBuild runs exactly the checked file."""
+    script = build_script() if script is None else script
+    if SCRIPT_DELIMITER in script:
+        raise ValueError(f"{BUILD_SCRIPT} must not contain the heredoc delimiter {SCRIPT_DELIMITER}")
+    if not script.endswith("\n"):
+        script += "\n"
+    document = {
+        "version": "0.2",
+        "env": {"shell": "bash"},
+        "phases": {
+            "build": {
+                "commands": [
+                    f"cat > {BUILD_SCRIPT} <<'{SCRIPT_DELIMITER}'\n{script}{SCRIPT_DELIMITER}",
+                    f"bash {BUILD_SCRIPT}",
+                ]
+            }
+        },
+    }
+    # JSON is YAML, which CodeBuild reads; sorted keys keep the template stable.
+    return json.dumps(document, indent=2, sort_keys=True)
+
+
+def _lifecycle_policy() -> str:
+    """Expire untagged images after a day and keep the newest KEEP_IMAGES images. A rule that
+    selects ``any`` tag status must have the lowest priority ("Lifecycle policy properties", Amazon
+    ECR User Guide)."""
+    rules = [
+        {
+            "rulePriority": 1,
+            "description": "Remove untagged layers an interrupted push left behind",
+            "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days",
+                          "countNumber": 1},
+            "action": {"type": "expire"},
+        },
+        {
+            "rulePriority": 2,
+            "description": f"Keep the {KEEP_IMAGES} newest images",
+            "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": KEEP_IMAGES},
+            "action": {"type": "expire"},
+        },
+    ]
+    return json.dumps({"rules": rules}, sort_keys=True)
+
+
+def _any_of(conditions: list) -> Or:
+    """``Fn::Or`` over any number of conditions, nested in groups of at most ten."""
+    if len(conditions) <= MAX_OR_CONDITIONS:
+        return Or(*conditions)
+    groups = [conditions[i : i + MAX_OR_CONDITIONS] for i in range(0, len(conditions), MAX_OR_CONDITIONS)]
+    return _any_of([Or(*group) if len(group) > 1 else group[0] for group in groups])
+
+
+def add_build_conditions(template: Template, image_parameters: dict[str, object]) -> str:
+    """``<Name>UsesBuiltImage`` per service and the condition under which the build exists: the one
+    service's own, or ``AnyServiceUsesBuiltImage``. Returns the latter's name."""
+    names = []
+    for service_name, parameter in image_parameters.items():
+        name = uses_built_image(service_name)
+        template.add_condition(name, Equals(Ref(parameter), ""))
+        names.append(name)
+    if len(names) == 1:
+        return names[0]
+    template.add_condition("AnyServiceUsesBuiltImage", _any_of([{"Condition": name} for name in names]))
+    return "AnyServiceUsesBuiltImage"
+
+
+def add_image_build(
+    template: Template,
+    config: StackConfig,
+    release: ReleaseSettings,
+    key: kms.Key | None,
+    condition: str,
+) -> ImageBuild:
+    """The repository, the build project and its log group and role, the build function and the
+    ``ImageBuild`` custom resource, all under ``condition``."""
+    # Imported here, not with the package: `python -m generator.tooling.assets` (make template) must be the
+    # first import of that module, or Python warns that it runs a module already imported.
+    from generator.tooling.assets import BUILT_DOCKERFILE, SOURCE_ARCHIVE, pinned_digests
+
+    archive_sha256 = pinned_digests()[SOURCE_ARCHIVE]
+    archive_url = release.url(SOURCE_ARCHIVE)
+    tag = image_tag(archive_sha256)
+
+    encryption = (
+        ecr.EncryptionConfiguration(EncryptionType="KMS", KmsKey=GetAtt(key, "Arn"))
+        if key is not None
+        else ecr.EncryptionConfiguration(EncryptionType="AES256")
+    )
+    repository = template.add_resource(
+        ecr.Repository(
+            "ImageRepository",
+            Condition=condition,
+            # Deleting the stack deletes the repository with its images ("AWS::ECR::Repository",
+            # AWS CloudFormation Template Reference: EmptyOnDelete).
+            EmptyOnDelete=True,
+            ImageScanningConfiguration=ecr.ImageScanningConfiguration(ScanOnPush=True),
+            ImageTagMutability="IMMUTABLE",
+            EncryptionConfiguration=encryption,
+            LifecyclePolicy=ecr.LifecyclePolicy(LifecyclePolicyText=_lifecycle_policy()),
+        )
+    )
+    skip_checks(repository, *([] if key is not None else [ECR_WITHOUT_CMK]))
+
+    log_group = add_log_group(template, config, key, "ImageBuildLogGroup")
+    log_group.Condition = condition
+    role = template.add_resource(
+        policies.role(
+            "ImageBuildRole",
+            policies.codebuild_trust(),
+            "build-and-push-one-image",
+            policies.write_log_streams(log_group),
+            policies.registry_login(),
+            policies.push_images(repository),
+        )
+    )
+    role.Condition = condition
+
+    environment = {
+        "ARCHIVE_SHA256": archive_sha256,
+        "ARCHIVE_URL": archive_url,
+        "DOCKERFILE": BUILT_DOCKERFILE,
+        "IMAGE_TAG": tag,
+        "REPOSITORY_URI": GetAtt(repository, "RepositoryUri"),
+    }
+    project = template.add_resource(
+        codebuild.Project(
+            "ImageBuildProject",
+            Condition=condition,
+            Description="Builds the item-store image from the release's source archive (ecsapi)",
+            ServiceRole=GetAtt(role, "Arn"),
+            Source=codebuild.Source(Type="NO_SOURCE", BuildSpec=buildspec()),
+            Artifacts=codebuild.Artifacts(Type="NO_ARTIFACTS"),
+            Environment=codebuild.Environment(
+                Type="LINUX_CONTAINER",
+                ComputeType=BUILD_COMPUTE_TYPE,
+                Image=BUILD_IMAGE,
+                PrivilegedMode=True,
+                EnvironmentVariables=[
+                    codebuild.EnvironmentVariable(Name=name, Type="PLAINTEXT", Value=environment[name])
+                    for name in sorted(environment)
+                ],
+            ),
+            LogsConfig=codebuild.LogsConfig(
+                CloudWatchLogs=codebuild.CloudWatchLogs(Status="ENABLED", GroupName=Ref(log_group)),
+            ),
+            TimeoutInMinutes=BUILD_TIMEOUT_MINUTES,
+            QueuedTimeoutInMinutes=QUEUED_TIMEOUT_MINUTES,
+        )
+    )
+
+    function = add_function(
+        template, config, key, NAME, "image_build",
+        [policies.run_builds(project), policies.describe_images(repository)],
+        timeout_seconds=FUNCTION_TIMEOUT_SECONDS,
+    )
+    for resource in (function.function, function.role, function.log_group):
+        resource.Condition = condition
+
+    build = template.add_resource(
+        ImageBuildResource(
+            NAME,
+            Condition=condition,
+            ServiceToken=GetAtt(function.function, "Arn"),
+            ServiceTimeout=SERVICE_TIMEOUT_SECONDS,
+            ProjectName=Ref(project),
+            RepositoryName=Ref(repository),
+            ArchiveUrl=archive_url,
+            ArchiveSha256=archive_sha256,
+            ImageTag=tag,
+        )
+    )
+    return ImageBuild(
+        condition=condition, repository=repository, project=project, build=build, archive_sha256=archive_sha256
+    )

@@ -1,0 +1,87 @@
+"""An optional customer-managed KMS key for the stack's tables and log groups.
+
+Off by default: AWS managed keys already encrypt everything at rest. The key is for teams that need
+to control and audit the key policy themselves, at about $1 a month plus requests.
+"""
+
+from __future__ import annotations
+
+from awacs import kms as kms_actions
+from awacs.aws import Allow, ArnLike, AWSPrincipal, Condition, Principal, Statement
+from troposphere import Sub, Template, kms
+
+from generator.model.config import StackConfig
+from generator.template.iam import policy
+from generator.template.retention import data_policies
+
+
+def add_stack_key(template: Template, config: StackConfig) -> kms.Key | None:
+    """The key, or ``None`` when ``config.customer_managed_key`` is off.
+
+    In a key policy ``Resource: "*"`` means "this key", so these statements are scoped to the key.
+    """
+    if not config.customer_managed_key:
+        return None
+    return template.add_resource(
+        kms.Key(
+            "StackKey",
+            Description=Sub("${AWS::StackName}: tables and log groups"),
+            EnableKeyRotation=True,
+            PendingWindowInDays=30,
+            KeyPolicy=policy(
+                # Without this statement nobody, not even the account, could manage the key; IAM
+                # policies then decide who may use it (the task roles get kms via DynamoDB only).
+                Statement(
+                    Sid="AccountAdministers",
+                    Effect=Allow,
+                    Principal=AWSPrincipal(Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")),
+                    Action=[kms_actions.Action("*")],
+                    Resource=["*"],
+                ),
+                Statement(
+                    Sid="CloudWatchLogsEncryptsThisAccountsLogGroups",
+                    Effect=Allow,
+                    Principal=Principal("Service", Sub("logs.${AWS::Region}.${AWS::URLSuffix}")),
+                    Action=[kms_actions.Encrypt, kms_actions.Decrypt, kms_actions.ReEncryptFrom,
+                            kms_actions.ReEncryptTo, kms_actions.GenerateDataKey,
+                            kms_actions.GenerateDataKeyWithoutPlaintext, kms_actions.DescribeKey],
+                    Resource=["*"],
+                    Condition=Condition(
+                        ArnLike({
+                            "kms:EncryptionContext:aws:logs:arn": Sub(
+                                "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"
+                            )
+                        })
+                    ),
+                ),
+            ),
+            # Retained data stays readable only while its key exists.
+            **data_policies(config),
+        )
+    )
+
+
+def let_cloudfront_decrypt(key: kms.Key) -> None:
+    """Add to the key policy: CloudFront may decrypt objects it reads for this account's
+    distributions, which an S3 origin encrypted with this key needs ("Restricting access to an
+    Amazon S3 origin", SSE-KMS, Amazon CloudFront Developer Guide).
+
+    AWS names the one distribution; here any distribution of this account may, because the key
+    encrypts the bucket the distribution reads, so naming the distribution in the key policy would
+    be a dependency cycle (key -> distribution -> bucket -> key). The bucket policy still admits
+    only this distribution, and KMS decrypts nothing CloudFront was not allowed to read.
+    """
+    key.KeyPolicy.Statement.append(
+        Statement(
+            Sid="CloudFrontDecryptsForThisAccountsDistributions",
+            Effect=Allow,
+            Principal=Principal("Service", "cloudfront.amazonaws.com"),
+            Action=[kms_actions.Decrypt],
+            Resource=["*"],
+            # The condition AWS documents for origin access control (AWS:SourceArn), widened to
+            # the account's distributions; the ARN carries the account id.
+            Condition=Condition(
+                ArnLike({"AWS:SourceArn": Sub("arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/*")})
+            ),
+        )
+    )

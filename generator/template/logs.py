@@ -1,0 +1,27 @@
+"""CloudWatch log groups: every one with a retention period, so logs never pile up unbounded."""
+
+from __future__ import annotations
+
+from troposphere import GetAtt, Template, kms, logs
+
+from generator.model.config import StackConfig
+from generator.template.checkov import LOG_GROUP_WITHOUT_CMK, skip_checks
+from generator.template.retention import log_policies
+
+
+def add_log_group(
+    template: Template, config: StackConfig, key: kms.Key | None, title: str, retention_days: int | None = None
+) -> logs.LogGroup:
+    """A log group named by CloudFormation (so two stacks never collide), kept for
+    ``retention_days`` (default: the stack's), encrypted with ``key`` when there is one, and
+    deleted or retained with the stack's data."""
+    encryption = {"KmsKeyId": GetAtt(key, "Arn")} if key is not None else {}
+    log_group = template.add_resource(
+        logs.LogGroup(
+            title,
+            RetentionInDays=retention_days or config.log_retention_days,
+            **encryption,
+            **log_policies(config),
+        )
+    )
+    return skip_checks(log_group, *([] if key is not None else [LOG_GROUP_WITHOUT_CMK]))

@@ -1,0 +1,45 @@
+"""Outputs: what a user needs to call and test the API, and what the test page reads."""
+
+from __future__ import annotations
+
+from troposphere import GetAtt, Output, Ref, Sub, Template
+
+from generator.template.api import Api
+from generator.template.auth import Auth
+from generator.template.cluster import Cluster
+from generator.template.discovery import Discovery
+from generator.template.names import logical_id
+from generator.template.network import Network
+from generator.template.services import Service
+from generator.template.site import Site
+
+
+def add_outputs(
+    template: Template,
+    network: Network,
+    cluster: Cluster,
+    discovery: Discovery,
+    services: list[Service],
+    auth: Auth,
+    api: Api,
+    site: Site | None = None,
+) -> None:
+    def output(title: str, value, description: str) -> None:
+        template.add_output(Output(title, Value=value, Description=description))
+
+    if site is not None:
+        output("APITestPage", site.url, "The API test page: sign up, sign in, GET and PUT items")
+    output("ApiUrl", GetAtt(api.api, "ApiEndpoint"), "Invoke URL of the HTTP API")
+    for service in services:
+        output(
+            logical_id(service.spec.name, "Url"),
+            Sub(f"${{{api.api.title}.ApiEndpoint}}{service.spec.path_prefix}"),
+            f"Base URL of {service.spec.name} items: append /<{service.spec.id_parameter}>",
+        )
+    output("ApiId", Ref(api.api), "HTTP API id")
+    output("UserPoolId", Ref(auth.user_pool), "Cognito user pool id")
+    output("UserPoolClientId", Ref(auth.client), "Cognito app client id (no secret)")
+    output("Region", Ref("AWS::Region"), "Region of the stack")
+    output("ClusterName", Ref(cluster.cluster), "ECS cluster name")
+    output("VpcId", Ref(network.vpc), "VPC id")
+    output("NamespaceId", Ref(discovery.namespace), "Cloud Map namespace id")

@@ -1,0 +1,398 @@
+"""One function builds everything a service needs: parameters, log group, roles, task definition,
+security group, ECS service registered in Cloud Map, and autoscaling. Services differ only by data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from troposphere import (
+    And,
+    Equals,
+    GetAtt,
+    If,
+    Not,
+    Parameter,
+    Ref,
+    Sub,
+    Template,
+    dynamodb,
+    ec2,
+    ecs,
+    iam,
+    kms,
+    logs,
+    servicediscovery,
+)
+from troposphere import (
+    applicationautoscaling as aas,
+)
+
+from generator.model.config import ServiceSpec, StackConfig
+from generator.model.constants import (
+    ECS_AUTOSCALING_ROLE,
+    ENV_ITEM_PATH_PREFIX,
+    ENV_PORT,
+    ENV_REGION,
+    ENV_TABLE_KEY,
+    ENV_TABLE_NAME,
+    GRACEFUL_TIMEOUT_SECONDS,
+    HEALTH_CHECK_COMMAND,
+    MAX_MIN_TASKS,
+    MAX_TASKS,
+    MIN_MIN_TASKS,
+    WRITABLE_SCRATCH_PATH,
+)
+from generator.template import iam as policies
+from generator.template.cluster import Cluster
+from generator.template.image import ImageBuild, uses_built_image
+from generator.template.logs import add_log_group
+from generator.template.names import logical_id
+from generator.template.network import Network
+from generator.template.parameters import ParameterInterface
+
+SCRATCH_VOLUME = "scratch"
+# 1 to MAX_TASKS (1000) written without leading zeros, signs or decimals.
+TASK_COUNT_PATTERN = "^([1-9][0-9]{0,2}|1000)$"
+# gunicorn's graceful timeout plus time for the master to reap the workers and exit.
+STOP_TIMEOUT_SECONDS = GRACEFUL_TIMEOUT_SECONDS + 10
+
+
+@dataclass(frozen=True)
+class ServiceParameters:
+    """The parameters a user can change per service at deploy time."""
+
+    image: Parameter
+    min_tasks: Parameter
+    max_tasks: Parameter
+    cpu_target: Parameter
+
+
+@dataclass(frozen=True)
+class Service:
+    """Handles to what later code wires to: the API (security group, Cloud Map service), outputs,
+    and alarms or dashboards (table, ECS service, scalable target, task-count parameters)."""
+
+    spec: ServiceSpec
+    parameters: ServiceParameters
+    table: dynamodb.Table
+    discovery_service: servicediscovery.Service
+    security_group: ec2.SecurityGroup
+    service: ecs.Service
+    scalable_target: aas.ScalableTarget
+
+
+def add_service_parameters(template: Template, interface: ParameterInterface, spec: ServiceSpec) -> ServiceParameters:
+    """The service's deploy-time parameters. The image defaults to ``spec.image`` or, unset, to
+    empty: the image the stack builds from the release's source (generator/template/image.py)."""
+    group = f"Service: {spec.name} ({spec.path})"
+
+    def number(name: str, label: str, default: int, low: int, high: int, description: str) -> Parameter:
+        return interface.add(
+            template, group, label,
+            Parameter(
+                logical_id(spec.name, name), Type="Number", Default=default, MinValue=low, MaxValue=high,
+                Description=description,
+            ),
+        )
+
+    parameters = ServiceParameters(
+        image=interface.add(
+            template, group, "Container image",
+            Parameter(
+                logical_id(spec.name, "Image"), Type="String", Default=spec.image or "",
+                Description=(
+                    f"Container image of the {spec.name} service. Empty: the stack builds the item-store "
+                    "image from this release's source archive in your account and runs it."
+                ),
+            ),
+        ),
+        # Task counts are strings of canonical digits: the Rules compare them as strings (see
+        # _add_task_count_rule), where a Number parameter would also take "04" or "4.0".
+        min_tasks=interface.add(
+            template, group, "Minimum tasks",
+            Parameter(
+                logical_id(spec.name, "MinTasks"), Type="String", Default=str(spec.min_tasks),
+                AllowedValues=[str(count) for count in range(MIN_MIN_TASKS, MAX_MIN_TASKS + 1)],
+                Description=(
+                    f"Fewest running tasks, {MIN_MIN_TASKS}-{MAX_MIN_TASKS}: the scaling floor, reached at "
+                    "creation. Must not exceed the maximum."
+                ),
+            ),
+        ),
+        max_tasks=interface.add(
+            template, group, "Maximum tasks",
+            Parameter(
+                logical_id(spec.name, "MaxTasks"), Type="String", Default=str(spec.max_tasks),
+                AllowedPattern=TASK_COUNT_PATTERN, ConstraintDescription=f"a whole number from 1 to {MAX_TASKS}",
+                Description=f"Most running tasks, 1-{MAX_TASKS}.",
+            ),
+        ),
+        cpu_target=number(
+            "CpuTarget", "Target CPU utilization (%)", spec.cpu_target, 10, 90,
+            "Average CPU utilization that target-tracking scaling aims for.",
+        ),
+    )
+    _add_task_count_rule(template, spec, parameters)
+    return parameters
+
+
+def _add_task_count_rule(template: Template, spec: ServiceSpec, parameters: ServiceParameters) -> None:
+    """``<Name>TaskCounts``: CloudFormation refuses MinTasks above MaxTasks before it creates or
+    updates anything (Application Auto Scaling would refuse it only after the ECS service exists).
+
+    Rule functions compare strings, not numbers ("Rule functions", AWS CloudFormation Template
+    Reference: Fn::And, Fn::Contains, Fn::Equals, Fn::Not ...), so the assertion lists cases: for
+    each allowed floor m above 1, not (MinTasks is m and MaxTasks is one of 1 .. m-1). Fn::And
+    takes at most ten conditions, which the nine floors 2 .. MAX_MIN_TASKS fit.
+    """
+    minimum, maximum = Ref(parameters.min_tasks), Ref(parameters.max_tasks)
+    cases = [
+        Not(And(Equals(minimum, str(floor)), {"Fn::Contains": [[str(count) for count in range(1, floor)], maximum]}))
+        for floor in range(MIN_MIN_TASKS + 1, MAX_MIN_TASKS + 1)
+    ]
+    template.add_rule(
+        logical_id(spec.name, "TaskCounts"),
+        {
+            "Assertions": [
+                {
+                    "Assert": And(*cases) if len(cases) > 1 else cases[0],
+                    "AssertDescription": (
+                        f"{parameters.min_tasks.title} must not exceed {parameters.max_tasks.title} ({spec.name} service)"
+                    ),
+                }
+            ]
+        },
+    )
+
+
+def _environment(spec: ServiceSpec, table: dynamodb.Table) -> list[ecs.Environment]:
+    """The container's environment, sorted by name so the template never reorders."""
+    values = {
+        ENV_TABLE_NAME: Ref(table),
+        ENV_TABLE_KEY: spec.key_attribute,
+        ENV_ITEM_PATH_PREFIX: spec.path_prefix,
+        ENV_REGION: Ref("AWS::Region"),
+        ENV_PORT: str(spec.port),
+        **dict(spec.environment),
+    }
+    return [ecs.Environment(Name=name, Value=values[name]) for name in sorted(values)]
+
+
+def add_service(
+    template: Template,
+    config: StackConfig,
+    spec: ServiceSpec,
+    parameters: ServiceParameters,
+    image: ImageBuild,
+    network: Network,
+    cluster: Cluster,
+    table: dynamodb.Table,
+    discovery_service: servicediscovery.Service,
+    key: kms.Key | None,
+) -> Service:
+    """Everything one service needs; returns the handles the API and outputs wire to."""
+    name = spec.name
+    log_group = add_log_group(template, config, key, logical_id(name, "LogGroup"), spec.log_retention_days)
+    execution_role = template.add_resource(
+        policies.role(
+            logical_id(name, "ExecutionRole"),
+            policies.execution_role_trust(),
+            "pull-image-and-write-logs",
+            policies.write_log_streams(log_group),
+            policies.registry_login(),
+            policies.pull_private_images(),
+        )
+    )
+    task_role = template.add_resource(
+        policies.role(
+            logical_id(name, "TaskRole"),
+            policies.task_role_trust(),
+            "item-store-table",
+            policies.item_store_access(table),
+            *([policies.use_key_through_dynamodb(key)] if key is not None else []),
+        )
+    )
+    task_definition = _add_task_definition(
+        template, spec, parameters, image, table, log_group, execution_role, task_role
+    )
+    security_group = template.add_resource(
+        ec2.SecurityGroup(
+            logical_id(name, "SecurityGroup"),
+            GroupDescription=f"{name} tasks - inbound only from the API VPC link, outbound HTTPS only",
+            VpcId=Ref(network.vpc),
+            # Outbound: image pulls, CloudWatch Logs and DynamoDB, all over HTTPS. DNS goes to the
+            # VPC resolver, which security groups do not filter.
+            SecurityGroupEgress=[
+                ec2.SecurityGroupRule(
+                    IpProtocol="tcp", FromPort=443, ToPort=443, CidrIp="0.0.0.0/0",
+                    Description="HTTPS to AWS APIs and image registries",
+                )
+            ],
+        )
+    )
+    service = _add_ecs_service(template, spec, network, cluster, task_definition, security_group, discovery_service)
+    scalable_target = _add_scaling(template, spec, parameters, cluster, service)
+    return Service(
+        spec=spec,
+        parameters=parameters,
+        table=table,
+        discovery_service=discovery_service,
+        security_group=security_group,
+        service=service,
+        scalable_target=scalable_target,
+    )
+
+
+def _add_task_definition(
+    template: Template,
+    spec: ServiceSpec,
+    parameters: ServiceParameters,
+    image: ImageBuild,
+    table: dynamodb.Table,
+    log_group: logs.LogGroup,
+    execution_role: iam.Role,
+    task_role: iam.Role,
+) -> ecs.TaskDefinition:
+    """One container on a read-only root filesystem with a scratch volume, its health check, and
+    its logs in the service's log group. The image is the parameter's, or when that is empty the
+    stack's own build, by digest."""
+    name = spec.name
+    return template.add_resource(
+        ecs.TaskDefinition(
+            logical_id(name, "TaskDefinition"),
+            Family=Sub(f"${{AWS::StackName}}-{name}"),
+            Cpu=str(spec.cpu),
+            Memory=str(spec.memory),
+            NetworkMode="awsvpc",
+            RequiresCompatibilities=["FARGATE"],
+            RuntimePlatform=ecs.RuntimePlatform(CpuArchitecture="X86_64", OperatingSystemFamily="LINUX"),
+            ExecutionRoleArn=GetAtt(execution_role, "Arn"),
+            TaskRoleArn=GetAtt(task_role, "Arn"),
+            Volumes=[ecs.Volume(Name=SCRATCH_VOLUME)],
+            ContainerDefinitions=[
+                ecs.ContainerDefinition(
+                    Name=name,
+                    Image=If(uses_built_image(name), image.image_uri(), Ref(parameters.image)),
+                    Essential=True,
+                    PortMappings=[ecs.PortMapping(ContainerPort=spec.port, Protocol="tcp")],
+                    Environment=_environment(spec, table),
+                    ReadonlyRootFilesystem=True,
+                    MountPoints=[
+                        ecs.MountPoint(
+                            SourceVolume=SCRATCH_VOLUME, ContainerPath=WRITABLE_SCRATCH_PATH, ReadOnly=False
+                        )
+                    ],
+                    # ECS sends SIGTERM, then SIGKILL after StopTimeout (30 s by default on Fargate,
+                    # at most 120 s: "Container definitions", Amazon ECS Developer Guide); gunicorn
+                    # needs its graceful timeout to finish in-flight requests, so it must fit inside.
+                    StopTimeout=STOP_TIMEOUT_SECONDS,
+                    HealthCheck=ecs.HealthCheck(
+                        Command=list(HEALTH_CHECK_COMMAND), Interval=30, Timeout=5, Retries=3, StartPeriod=15
+                    ),
+                    LogConfiguration=ecs.LogConfiguration(
+                        LogDriver="awslogs",
+                        Options={
+                            "awslogs-group": Ref(log_group),
+                            "awslogs-region": Ref("AWS::Region"),
+                            "awslogs-stream-prefix": name,
+                        },
+                    ),
+                )
+            ],
+        )
+    )
+
+
+def _add_ecs_service(
+    template: Template,
+    spec: ServiceSpec,
+    network: Network,
+    cluster: Cluster,
+    task_definition: ecs.TaskDefinition,
+    security_group: ec2.SecurityGroup,
+    discovery_service: servicediscovery.Service,
+) -> ecs.Service:
+    """The Fargate service in the private subnets, registered in Cloud Map by container and port."""
+    placement: dict = (
+        {"CapacityProviderStrategy": list(cluster.capacity_strategy)}
+        if cluster.capacity_strategy
+        else {"LaunchType": "FARGATE"}
+    )
+    # Tasks pull their image through NAT: without the routes they would fail to start. A capacity
+    # provider strategy works only once the cluster's association exists, and deleting the
+    # association while a service still uses it fails ("The specified capacity provider is in use
+    # and cannot be removed"; aws/containers-roadmap#631 recommends this DependsOn): the
+    # association is created before the services and deleted after them.
+    depends_on = [route.title for route in network.private_default_routes]
+    if cluster.capacity_providers is not None:
+        depends_on.append(cluster.capacity_providers.title)
+    return template.add_resource(
+        ecs.Service(
+            logical_id(spec.name, "Service"),
+            DependsOn=depends_on,
+            Cluster=Ref(cluster.cluster),
+            TaskDefinition=Ref(task_definition),
+            # No DesiredCount: CloudFormation then starts a new service with 1 task and leaves the
+            # count alone on every update, so a stack update never scales in a service that
+            # autoscaling scaled out (aws/aws-cdk#13130 quotes this CloudFormation behaviour). The
+            # scalable target, registered next, moves the count into [MinTasks, MaxTasks]
+            # ("RegisterScalableTarget", Application Auto Scaling API Reference), on create and
+            # whenever the parameters change.
+            **placement,
+            NetworkConfiguration=ecs.NetworkConfiguration(
+                AwsvpcConfiguration=ecs.AwsvpcConfiguration(
+                    AssignPublicIp="DISABLED",
+                    SecurityGroups=[Ref(security_group)],
+                    Subnets=[Ref(subnet) for subnet in network.private_subnets],
+                )
+            ),
+            DeploymentConfiguration=ecs.DeploymentConfiguration(
+                DeploymentCircuitBreaker=ecs.DeploymentCircuitBreaker(Enable=True, Rollback=True),
+                MaximumPercent=200,
+                MinimumHealthyPercent=100,
+            ),
+            # SRV records carry the port, so ECS registers the container name and port.
+            ServiceRegistries=[
+                ecs.ServiceRegistry(
+                    RegistryArn=GetAtt(discovery_service, "Arn"), ContainerName=spec.name, ContainerPort=spec.port
+                )
+            ],
+            EnableECSManagedTags=True,
+            PropagateTags="SERVICE",
+        )
+    )
+
+
+def _add_scaling(
+    template: Template, spec: ServiceSpec, parameters: ServiceParameters, cluster: Cluster, service: ecs.Service
+) -> aas.ScalableTarget:
+    """Target tracking on average CPU between the MinTasks and MaxTasks parameters."""
+    name = spec.name
+    scalable_target = template.add_resource(
+        aas.ScalableTarget(
+            logical_id(name, "ScalableTarget"),
+            MinCapacity=Ref(parameters.min_tasks),
+            MaxCapacity=Ref(parameters.max_tasks),
+            ResourceId=Sub(f"service/${{{cluster.cluster.title}}}/${{{service.title}.Name}}"),
+            RoleARN=Sub(ECS_AUTOSCALING_ROLE),
+            ScalableDimension="ecs:service:DesiredCount",
+            ServiceNamespace="ecs",
+        )
+    )
+    template.add_resource(
+        aas.ScalingPolicy(
+            logical_id(name, "ScalingPolicy"),
+            PolicyName=Sub(f"${{AWS::StackName}}-{name}-cpu"),
+            PolicyType="TargetTrackingScaling",
+            ScalingTargetId=Ref(scalable_target),
+            TargetTrackingScalingPolicyConfiguration=aas.TargetTrackingScalingPolicyConfiguration(
+                PredefinedMetricSpecification=aas.PredefinedMetricSpecification(
+                    PredefinedMetricType="ECSServiceAverageCPUUtilization"
+                ),
+                TargetValue=Ref(parameters.cpu_target),
+                ScaleInCooldown=60,
+                ScaleOutCooldown=60,
+            ),
+        )
+    )
+    return scalable_target

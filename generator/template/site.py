@@ -1,0 +1,340 @@
+"""The stack serves its own API test page: a private S3 bucket behind a CloudFront distribution,
+and a custom resource that writes the page and its ``config.json`` into the bucket.
+
+Only CloudFront reads the bucket, through origin access control: the bucket blocks every form of
+public access, and its policy admits the CloudFront service principal only for requests signed on
+behalf of this distribution ("Restricting access to an Amazon S3 origin", Amazon CloudFront
+Developer Guide). Viewers get HTTPS only, with security headers from a response headers policy.
+
+Two halves, because the API sits between them: :func:`add_site` (bucket, distribution) comes
+before the API, whose CORS admits the distribution's origin; :func:`add_site_page` (the files and
+the stack's values) comes after it, because ``config.json`` carries the API's URL.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from troposphere import GetAtt, Ref, Select, Split, Sub, Template, cloudfront, kms, s3
+from troposphere.cloudformation import CustomResource
+
+from generator.model.config import StackConfig
+from generator.template import iam as policies
+from generator.template.api import Api
+from generator.template.auth import Auth
+from generator.template.checkov import (
+    BUCKET_WITHOUT_ACCESS_LOGS,
+    BUCKET_WITHOUT_VERSIONING,
+    DISTRIBUTION_WITH_DEFAULT_CERTIFICATE,
+    DISTRIBUTION_WITHOUT_ACCESS_LOGS,
+    DISTRIBUTION_WITHOUT_WAF,
+    skip_checks,
+)
+from generator.template.functions import add_function
+from generator.template.keys import let_cloudfront_decrypt
+from generator.tooling.assets import WEB_FILES, WEB_PREFIX, pinned_digests
+from generator.tooling.release import ReleaseSettings
+
+# The managed cache policy "CachingOptimized" (id from "Use managed cache policies", Amazon
+# CloudFront Developer Guide): no cookies or query strings in the cache key, gzip and brotli on,
+# TTL 1 s to 1 year, honouring the origin's Cache-Control (the publisher sets it per file).
+CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+ORIGIN_ID = "SiteBucket"
+INDEX_DOCUMENT = "index.html"
+# A year of HSTS, the value browsers' preload lists ask for. includeSubDomains is on and changes
+# nothing (the distribution's *.cloudfront.net host has no subdomains); preload stays off, as
+# cloudfront.net is not ours to submit.
+HSTS_SECONDS = 31_536_000
+# The page fetches its config.json from its own origin ('self'), the API and Cognito's JSON API.
+# The API is admitted as any HTTP API of this region, not by its exact endpoint: the API's CORS
+# names the distribution's origin, so the distribution (through this policy) cannot also name the
+# API — CloudFormation refuses the cycle HttpApi -> SiteDistribution -> SiteHeadersPolicy ->
+# HttpApi. The exact origin is on the API's side, where it decides what browsers may read.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "connect-src 'self' https://*.execute-api.${AWS::Region}.${AWS::URLSuffix} "
+        "https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}",
+        "img-src 'self'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+    )
+)
+# The publisher downloads three small files and writes four: well within a minute; the rest of
+# the timeout is the protocol's margin to report a hang as FAILED.
+PUBLISH_TIMEOUT_SECONDS = 120
+
+
+@dataclass(frozen=True)
+class Site:
+    bucket: s3.Bucket
+    bucket_policy: s3.BucketPolicy
+    """The page can be served only once it is in place: the page publisher waits for it."""
+    distribution: cloudfront.Distribution
+
+    @property
+    def origin(self) -> Sub:
+        """``https://<distribution domain>``: the page's origin, which the API's CORS admits."""
+        return Sub(f"https://${{{self.distribution.title}.DomainName}}")
+
+    @property
+    def url(self) -> Sub:
+        """``https://<distribution domain>/``: the page (the distribution serves index.html at /)."""
+        return Sub(f"https://${{{self.distribution.title}.DomainName}}/")
+
+    @property
+    def distribution_arn(self) -> Sub:
+        return _distribution_arn(self.distribution)
+
+
+def _distribution_arn(distribution: cloudfront.Distribution) -> Sub:
+    # AWS::CloudFront::Distribution has no Arn attribute (only Id and DomainName); CloudFront
+    # ARNs have no region.
+    return Sub(f"arn:${{AWS::Partition}}:cloudfront::${{AWS::AccountId}}:distribution/${{{distribution.title}}}")
+
+
+class SitePage(CustomResource):
+    """The page's files and config.json in the site bucket (generator/runs_in_aws/site_publish.py)."""
+
+    resource_type = "Custom::SitePage"
+    props = {
+        "ServiceToken": (str, True),
+        "ServiceTimeout": (int, False),
+        "Bucket": (str, True),
+        "DistributionId": (str, True),
+        "Files": (list, True),
+        "Config": (str, True),
+    }
+
+
+def _unique_name(purpose: str) -> Sub:
+    """``ecsapi-<purpose>-<stack uuid>``: unique in the account (as CloudFront requires of these
+    names) and short whatever the stack's name (which may have 128 characters; these take 64)."""
+    return Sub(
+        f"ecsapi-{purpose}-${{StackUuid}}",
+        StackUuid=Select(2, Split("/", Ref("AWS::StackId"))),
+    )
+
+
+def add_site(template: Template, config: StackConfig, key: kms.Key | None) -> Site | None:
+    """The bucket, its policy, the distribution and its headers; ``None`` without ``test_page``."""
+    if not config.test_page:
+        return None
+    bucket = _add_bucket(template, key)
+    origin_access_control = template.add_resource(
+        cloudfront.OriginAccessControl(
+            "SiteOriginAccessControl",
+            OriginAccessControlConfig=cloudfront.OriginAccessControlConfig(
+                Name=_unique_name("site"),
+                Description="CloudFront signs every request to the test page bucket",
+                OriginAccessControlOriginType="s3",
+                # "always": every origin request is signed, whatever the viewer sent.
+                SigningBehavior="always",
+                SigningProtocol="sigv4",
+            ),
+        )
+    )
+    headers_policy = _add_headers_policy(template)
+    distribution = template.add_resource(
+        skip_checks(
+            cloudfront.Distribution(
+                "SiteDistribution",
+                DistributionConfig=cloudfront.DistributionConfig(
+                    Comment="ecsapi API test page",
+                    Enabled=True,
+                    DefaultRootObject=INDEX_DOCUMENT,
+                    HttpVersion="http2and3",
+                    IPV6Enabled=True,
+                    # North America and Europe: the cheapest class; a test page needs no more.
+                    PriceClass="PriceClass_100",
+                    Origins=[
+                        cloudfront.Origin(
+                            Id=ORIGIN_ID,
+                            DomainName=GetAtt(bucket, "RegionalDomainName"),
+                            OriginAccessControlId=GetAtt(origin_access_control, "Id"),
+                            # With origin access control the origin access identity stays empty
+                            # ("AWS::CloudFront::Distribution S3OriginConfig").
+                            S3OriginConfig=cloudfront.S3OriginConfig(OriginAccessIdentity=""),
+                        )
+                    ],
+                    DefaultCacheBehavior=cloudfront.DefaultCacheBehavior(
+                        TargetOriginId=ORIGIN_ID,
+                        ViewerProtocolPolicy="redirect-to-https",
+                        AllowedMethods=["GET", "HEAD"],
+                        CachedMethods=["GET", "HEAD"],
+                        CachePolicyId=CACHING_OPTIMIZED_POLICY_ID,
+                        ResponseHeadersPolicyId=Ref(headers_policy),
+                        Compress=True,
+                    ),
+                    # The *.cloudfront.net certificate: no domain or certificate of the user's own
+                    # is needed for a test page.
+                    ViewerCertificate=cloudfront.ViewerCertificate(CloudFrontDefaultCertificate=True),
+                ),
+            ),
+            DISTRIBUTION_WITH_DEFAULT_CERTIFICATE,
+            DISTRIBUTION_WITHOUT_ACCESS_LOGS,
+            DISTRIBUTION_WITHOUT_WAF,
+                )
+    )
+    bucket_policy = template.add_resource(
+        s3.BucketPolicy(
+            "SiteBucketPolicy",
+            Bucket=Ref(bucket),
+            PolicyDocument=policies.policy(
+                policies.cloudfront_reads_objects(bucket, _distribution_arn(distribution)),
+                policies.deny_requests_without_tls(bucket),
+            ),
+        )
+    )
+    if key is not None:
+        let_cloudfront_decrypt(key)
+    return Site(
+        bucket=bucket,
+        bucket_policy=bucket_policy,
+        distribution=distribution,
+    )
+
+
+def _add_bucket(template: Template, key: kms.Key | None) -> s3.Bucket:
+    """A private bucket: every public access blocked, ACLs off, encrypted at rest."""
+    encryption = (
+        s3.ServerSideEncryptionByDefault(SSEAlgorithm="aws:kms", KMSMasterKeyID=GetAtt(key, "Arn"))
+        if key is not None
+        else s3.ServerSideEncryptionByDefault(SSEAlgorithm="AES256")
+    )
+    return template.add_resource(
+        skip_checks(
+            s3.Bucket(
+                "SiteBucket",
+                BucketEncryption=s3.BucketEncryption(
+                    ServerSideEncryptionConfiguration=[
+                        # A bucket key cuts KMS requests (and their cost) to one per bucket and period.
+                        s3.ServerSideEncryptionRule(ServerSideEncryptionByDefault=encryption, BucketKeyEnabled=True)
+                    ]
+                ),
+                PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
+                    BlockPublicAcls=True, BlockPublicPolicy=True, IgnorePublicAcls=True, RestrictPublicBuckets=True
+                ),
+                # Origin access control needs "bucket owner enforced" (ACLs disabled).
+                OwnershipControls=s3.OwnershipControls(
+                    Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
+                ),
+                # Nothing here is data: the page comes from the release and config.json from the
+                # stack, both rewritten at every update. The publisher empties the bucket on
+                # delete, so the stack deletes it.
+                DeletionPolicy="Delete",
+                UpdateReplacePolicy="Delete",
+            ),
+            BUCKET_WITHOUT_ACCESS_LOGS,
+            BUCKET_WITHOUT_VERSIONING,
+        )
+    )
+
+
+def _add_headers_policy(template: Template) -> cloudfront.ResponseHeadersPolicy:
+    """Security headers on every response; each overrides whatever the origin might send."""
+    return template.add_resource(
+        cloudfront.ResponseHeadersPolicy(
+            "SiteHeadersPolicy",
+            ResponseHeadersPolicyConfig=cloudfront.ResponseHeadersPolicyConfig(
+                Name=_unique_name("site-headers"),
+                Comment="ecsapi API test page: CSP, HSTS, nosniff, no framing, no referrer",
+                SecurityHeadersConfig=cloudfront.SecurityHeadersConfig(
+                    ContentSecurityPolicy=cloudfront.ContentSecurityPolicy(
+                        ContentSecurityPolicy=Sub(CONTENT_SECURITY_POLICY), Override=True
+                    ),
+                    StrictTransportSecurity=cloudfront.StrictTransportSecurity(
+                        AccessControlMaxAgeSec=HSTS_SECONDS, IncludeSubdomains=True, Preload=False, Override=True
+                    ),
+                    ContentTypeOptions=cloudfront.ContentTypeOptions(Override=True),
+                    FrameOptions=cloudfront.FrameOptions(FrameOption="DENY", Override=True),
+                    ReferrerPolicy=cloudfront.ReferrerPolicy(ReferrerPolicy="no-referrer", Override=True),
+                ),
+            ),
+        )
+    )
+
+
+def page_files(release: ReleaseSettings, digests: dict[str, str] | None = None) -> list[dict[str, str]]:
+    """The page's files the release holds, each with its URL and pinned SHA-256, in a fixed order.
+
+    Only files the manifest pins are published: a file without a digest could not be verified.
+    """
+    digests = pinned_digests() if digests is None else digests
+    return [
+        {"Key": name, "Url": release.url(WEB_PREFIX + name), "Sha256": digests[WEB_PREFIX + name]}
+        for name in WEB_FILES
+        if WEB_PREFIX + name in digests
+    ]
+
+
+def page_config(config: StackConfig, api: Api, auth: Auth) -> dict:
+    """config.json as the page reads it (web/config.schema.json), with ``${...}`` for ``Fn::Sub``
+    where the value is the stack's own: region, API URL, user pool and app client."""
+    password = auth.user_pool.Policies.PasswordPolicy
+    return {
+        "region": "${AWS::Region}",
+        "apiUrl": f"${{{api.api.title}.ApiEndpoint}}",
+        "userPoolId": f"${{{auth.user_pool.title}}}",
+        "clientId": f"${{{auth.client.title}}}",
+        "passwordPolicy": {
+            "minimumLength": password.MinimumLength,
+            "requireLowercase": password.RequireLowercase,
+            "requireUppercase": password.RequireUppercase,
+            "requireNumbers": password.RequireNumbers,
+            "requireSymbols": password.RequireSymbols,
+        },
+        "services": [
+            {
+                "name": spec.name,
+                "path": spec.path,
+                "idParameter": spec.id_parameter,
+                "protectedMethods": list(spec.protected_methods),
+            }
+            for spec in config.services
+        ],
+    }
+
+
+def add_site_page(
+    template: Template,
+    config: StackConfig,
+    key: kms.Key | None,
+    release: ReleaseSettings,
+    site: Site,
+    api: Api,
+    auth: Auth,
+) -> None:
+    """The publisher function and the custom resource that runs it at create, update and delete."""
+    statements = [
+        policies.write_and_delete_objects(site.bucket),
+        policies.invalidate_distribution(site.distribution_arn),
+    ]
+    if key is not None:
+        statements.append(policies.use_key_through_s3(key))
+    publisher = add_function(
+        template, config, key, "SitePublish", "site_publish", statements, timeout_seconds=PUBLISH_TIMEOUT_SECONDS
+    )
+    # Fn::Sub fills in the stack's values; the rest of the document is literal (a service path
+    # cannot hold "${", so nothing in it is taken for a variable).
+    document = json.dumps(page_config(config, api, auth), sort_keys=True, separators=(",", ":"))
+    template.add_resource(
+        SitePage(
+            "SitePage",
+            ServiceToken=GetAtt(publisher.function, "Arn"),
+            Bucket=Ref(site.bucket),
+            DistributionId=Ref(site.distribution),
+            Files=page_files(release),
+            Config=Sub(document),
+            # CloudFormation's own bound on waiting for an answer, should even the function's
+            # watchdog never run (default: an hour).
+            ServiceTimeout=PUBLISH_TIMEOUT_SECONDS + 60,
+            # The bucket policy is not a property the publisher reads, but CloudFront can serve
+            # the page only once it is in place.
+            DependsOn=[site.bucket_policy.title],
+        )
+    )

@@ -1,0 +1,74 @@
+"""The top-level builder. It reads like the architecture:
+zones -> network -> cluster -> data -> discovery -> image -> services -> auth -> site -> api -> page -> outputs."""
+
+from __future__ import annotations
+
+from troposphere import Template
+
+from generator.model.config import StackConfig
+from generator.template.api import add_api
+from generator.template.auth import add_auth
+from generator.template.cluster import add_cluster
+from generator.template.discovery import add_discovery_service, add_namespace
+from generator.template.image import add_build_conditions, add_image_build
+from generator.template.keys import add_stack_key
+from generator.template.network import add_network
+from generator.template.outputs import add_outputs
+from generator.template.parameters import ParameterInterface
+from generator.template.services import add_service, add_service_parameters
+from generator.template.site import add_site, add_site_page
+from generator.template.storage import add_table, add_table_endpoint
+from generator.template.tags import apply_tags
+from generator.template.zones import add_zones
+from generator.tooling.release import ReleaseSettings
+
+DESCRIPTION = (
+    "ecsapi v{version}: container APIs on ECS Fargate, found through Cloud Map and exposed by an "
+    "API Gateway HTTP API over a VPC link, with Cognito JWT authorization and DynamoDB"
+)
+
+
+def build_template(config: StackConfig | None = None, release: ReleaseSettings | None = None) -> Template:
+    """The whole stack as a troposphere ``Template``; pure: reads nothing, writes nothing."""
+    config = config or StackConfig()
+    release = release or ReleaseSettings()
+    template = Template(Description=DESCRIPTION.format(version=release.version))
+    template.set_version("2010-09-09")
+    interface = ParameterInterface()
+
+    key = add_stack_key(template, config)
+    zones = add_zones(template, interface, config, key)
+    network = add_network(template, config, key, zones)
+    cluster = add_cluster(template, config)
+    tables = {spec.name: add_table(template, config, key, spec) for spec in config.services}
+    add_table_endpoint(template, network, list(tables.values()))
+    discovery = add_namespace(template, interface, network)
+    parameters = {spec.name: add_service_parameters(template, interface, spec) for spec in config.services}
+    image = add_image_build(
+        template, config, release, key,
+        condition=add_build_conditions(template, {name: p.image for name, p in parameters.items()}),
+    )
+    services = [
+        add_service(
+            template, config, spec, parameters[spec.name], image, network, cluster,
+            table=tables[spec.name],
+            discovery_service=add_discovery_service(template, discovery, spec),
+            key=key,
+        )
+        for spec in config.services
+    ]
+    auth = add_auth(template, config)
+    site = add_site(template, config, key)
+    api = add_api(template, config, network, services, auth, key, site)
+    if site is not None:
+        add_site_page(template, config, key, release, site, api, auth)
+    add_outputs(template, network, cluster, discovery, services, auth, api, site)
+    apply_tags(template, config.tags)
+
+    template.set_metadata(
+        {
+            "AWS::CloudFormation::Interface": interface.metadata(),
+            "ecsapi": {"version": release.version, "services": [spec.name for spec in config.services]},
+        }
+    )
+    return template
