@@ -81,8 +81,9 @@ ECR_GB_MONTH = 0.10
 INTERFACE_ENDPOINT_AZ_HOUR = 0.01
 
 # What one item-store request costs the task, measured by `make bench-containers`
-# (scripts/bench_containers.py: gunicorn's CPU seconds over the requests wrk completed against
-# dynalite, GET and PUT mixed) on 2026-12-04, on this project's 2-core development machine
-# (x86_64). ``describe`` turns it into Fargate vCPU time per million requests; a Fargate vCPU is
-# not the same CPU, so read it as an order of magnitude.
-ITEMSTORE_CPU_MS_PER_REQUEST = 1.0
+# (scripts/bench_containers.py: the gunicorn tree's user + system CPU seconds over the requests wrk
+# completed against dynalite, foodstore, 16 connections, 5 s rows) on 2026-12-04 on this project's
+# shared 2-core x86_64 development machine (load average about 6): 0.489 ms per GET, 0.637 ms per
+# PUT; the constant is their mean. ``describe`` turns it into Fargate vCPU time per million
+# requests; a Fargate vCPU (and Graviton) is another CPU, so read it as an order of magnitude.
+ITEMSTORE_CPU_MS_PER_REQUEST = 0.56
