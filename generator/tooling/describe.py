@@ -68,6 +68,20 @@ def tasks_with_public_ip(config: StackConfig) -> int:
             assert_never(config.nat_mode)
 
 
+def network_summary(config: StackConfig) -> str:
+    """One line on where the tasks run and how they reach the internet."""
+    match config.nat_mode:
+        case NatMode.PER_AZ:
+            way = f"private subnets, a NAT gateway in each of the {config.az_count} AZs"
+        case NatMode.SINGLE:
+            way = "private subnets, one NAT gateway shared by every AZ"
+        case NatMode.NONE:
+            way = "public subnets, a public IPv4 address each for outbound calls; only the VPC link reaches them"
+        case _:
+            assert_never(config.nat_mode)
+    return f"Tasks: {config.cpu_architecture.value} on Fargate, in {way} (nat_mode {config.nat_mode.value})"
+
+
 def fargate_prices(architecture: CpuArchitecture) -> tuple[float, float]:
     """(USD per vCPU hour, USD per GB hour) of on-demand Fargate on ``architecture``."""
     match architecture:
@@ -176,6 +190,7 @@ def describe(config: StackConfig, release: ReleaseSettings, template: dict, usag
     lines = [
         f"ecsapi v{release.version}: {len(config.services)} service(s) in {config.az_count} AZs",
         f"AZs: {zones}",
+        network_summary(config),
         "",
         "Services",
     ]

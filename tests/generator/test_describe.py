@@ -8,7 +8,7 @@ from generator import NatMode, StackConfig
 from generator.model.config_file import load_config
 from generator.model.prices import FARGATE_GB_HOUR, FARGATE_VCPU_HOUR, HOURS_PER_MONTH, NAT_GATEWAY_HOUR
 from generator.tooling.cli import main
-from generator.tooling.describe import cost_per_million_requests, idle_monthly_cost
+from generator.tooling.describe import cost_per_million_requests, idle_monthly_cost, network_summary
 
 from .conftest import REPO
 
@@ -99,3 +99,12 @@ def test_a_key_of_the_stack_s_own_is_priced_when_asked():
     rows = {item: usd for item, _, usd in idle_monthly_cost(StackConfig(customer_managed_key=True))}
     assert rows["KMS key"] == pytest.approx(1.00)
     assert "KMS key" not in {item for item, _, _ in idle_monthly_cost(StackConfig())}
+
+
+def test_describe_says_where_the_tasks_run_for_every_nat_mode(capsys):
+    lines = {mode: network_summary(StackConfig(nat_mode=mode, az_count=2)) for mode in NatMode}
+    assert lines[NatMode.PER_AZ].endswith("in private subnets, a NAT gateway in each of the 2 AZs (nat_mode per-az)")
+    assert lines[NatMode.SINGLE].endswith("in private subnets, one NAT gateway shared by every AZ (nat_mode single)")
+    assert "public subnets, a public IPv4 address each" in lines[NatMode.NONE]
+    assert main(["describe", "--config", str(REPO / "stacks" / "lean.toml")]) == 0
+    assert "Tasks: ARM64 on Fargate, in public subnets" in capsys.readouterr().out
