@@ -35,8 +35,10 @@ FARGATE_ARM_GB_HOUR = 0.00356
 # Amazon API Gateway pricing, HTTP APIs (https://aws.amazon.com/api-gateway/pricing/), read
 # 2026-12-04 (the AWS whitepaper "Best Practices for Designing Amazon API Gateway Private APIs and
 # Private Integration", Cost optimization, Table 4, quotes it for us-east-1): $1.00 per million
-# requests for the first 300 million a month, metered in 512 KB increments. VPC links for HTTP APIs
-# have no charge of their own on that page: a private integration is billed as the request.
+# requests for the first 300 million a month, metered in 512 KB increments. The page names no
+# charge for HTTP API VPC links (the PrivateLink charges it mentions are for private REST APIs), so
+# a private integration is billed as the request; the VPC link's network interfaces are API
+# Gateway's and carry no public address.
 HTTP_API_PER_MILLION_REQUESTS = 1.00
 
 # Amazon Route 53 pricing, "Hosted zones" (https://aws.amazon.com/route53/pricing/), read 2026-12-04:
