@@ -123,7 +123,8 @@ def add_network(template: Template, config: StackConfig, key: kms.Key | None, zo
                 gateway_endpoint_route_tables=tuple(private_tables),
             )
         case NatMode.NONE:
-            # The private route tables keep the endpoints too: nothing else routes through them.
+            # The tasks' traffic to DynamoDB (and S3) takes the public route table, so the gateway
+            # endpoints must be on it; they stay on the private ones as in the NAT modes.
             tasks = dict(
                 task_subnets=tuple(public_subnets),
                 task_public_ip=True,
