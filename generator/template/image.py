@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from troposphere import AWSObject, Equals, GetAtt, Or, Ref, Sub, Template, codebuild, ecr, kms
+from troposphere import AWSObject, Equals, GetAtt, Or, Ref, Sub, Template, awslambda, codebuild, ecr, kms
 from troposphere.validators import integer
 
 from generator.model.config import StackConfig
@@ -80,6 +80,8 @@ class ImageBuild:
     project: codebuild.Project
     build: ImageBuildResource
     archive_sha256: str
+    function: awslambda.Function
+    """The function that runs the build: the dashboard shows its errors."""
 
     def image_uri(self) -> Sub:
         """``<repository uri>@sha256:<digest>``: the pushed image, by digest."""
@@ -275,5 +277,6 @@ def add_image_build(
         )
     )
     return ImageBuild(
-        condition=condition, repository=repository, project=project, build=build, archive_sha256=archive_sha256
+        condition=condition, repository=repository, project=project, build=build, archive_sha256=archive_sha256,
+        function=function.function,
     )
