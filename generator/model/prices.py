@@ -20,3 +20,16 @@ PUBLIC_IPV4_HOUR = 0.005
 # per vCPU hour and per GB of memory hour.
 FARGATE_VCPU_HOUR = 0.04048
 FARGATE_GB_HOUR = 0.004445
+
+# ---- Monitoring (generator/template/monitoring.py, dashboard.py), read 2026-12-04 ----
+# Amazon CloudWatch pricing (https://aws.amazon.com/cloudwatch/pricing/), US East (N. Virginia).
+# Alarms are billed per alarm metric and month: a metric-math alarm for every metric it reads.
+CLOUDWATCH_ALARM_METRIC_MONTH = 0.10  # standard resolution (60 s periods): every ecsapi alarm
+CLOUDWATCH_HIGH_RESOLUTION_ALARM_METRIC_MONTH = 0.30  # 10 s periods: none in ecsapi, for comparison
+# Dashboards: $3.00 each a month; the free tier covers 3 dashboards of up to 50 metrics each per account.
+CLOUDWATCH_DASHBOARD_MONTH = 3.00
+CLOUDWATCH_FREE_DASHBOARDS = 3
+CLOUDWATCH_FREE_DASHBOARD_METRICS = 50
+# Custom metrics, first 10,000: $0.30 a metric and month, prorated by the hour and metered only in
+# hours the metric is published. API Gateway detailed (route) metrics are billed at this rate.
+CLOUDWATCH_CUSTOM_METRIC_MONTH = 0.30

@@ -15,6 +15,7 @@ from generator.model.prices import (
     PUBLIC_IPV4_HOUR,
 )
 from generator.tooling.assets import SOURCE_ARCHIVE, pinned_digests
+from generator.tooling.monitoring_cost import monitoring_lines
 from generator.tooling.release import ReleaseSettings
 
 # What a service without an image runs: generator/template/image.py builds it in the deploying account.
@@ -101,4 +102,5 @@ def describe(config: StackConfig, release: ReleaseSettings, template: dict, usag
     ]
     lines += _table([(item, how, f"${usd:,.2f}") for item, how, usd in costs], ("item", "inputs", "USD/month"))
     lines.append(f"  total: ${sum(usd for *_, usd in costs):,.2f} a month")
+    lines += monitoring_lines(config, template, _table)
     return "\n".join(lines) + "\n"

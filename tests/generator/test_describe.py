@@ -18,7 +18,8 @@ def test_describe_lists_services_routes_with_auth_resources_and_cost(capsys):
     assert "GET     /shop/orders/{orderId}     JWT (Cognito)" in out
     assert "GET     /foodstore/foods/{foodId}  public" in out
     assert "AWS::ECS::Service                            3" in out
-    assert "services like these that fit: 31" in out
+    # Each service brings three alarms (tasks, scaling ceiling, table): fewer fit in 500 resources than before.
+    assert "services like these that fit: 24" in out
     assert "an estimate at us-east-1 on-demand list prices" in out
 
 
@@ -38,3 +39,27 @@ def test_describe_says_how_the_azs_are_chosen(capsys, tmp_path):
     pinned.write_text('az_count = 2\navailability_zones = ["use1-az1", "use1-az4"]\n')
     assert main(["describe", "--config", str(pinned)]) == 0
     assert "AZs: pinned to use1-az1, use1-az4" in capsys.readouterr().out
+
+
+def test_describe_lists_alarms_dashboard_and_route_metrics_with_their_cost(capsys):
+    from generator.model.prices import (
+        CLOUDWATCH_ALARM_METRIC_MONTH,
+        CLOUDWATCH_CUSTOM_METRIC_MONTH,
+        CLOUDWATCH_DASHBOARD_MONTH,
+    )
+
+    assert main(["describe", "--config", str(REPO / "stacks" / "hardened.toml")]) == 0
+    out = capsys.readouterr().out
+    assert "<stack>-foodstore-5xx-rate             4" in out
+    assert "deployments roll back on each service's own 5xx alarm" in out
+    # 2 + 1 API alarm metrics, and per service 4 (5xx rate of 2 routes) + 1 + 2 + 4.
+    assert f"10 alarms reading 25 metrics x ${CLOUDWATCH_ALARM_METRIC_MONTH}" in out
+    assert f"${25 * CLOUDWATCH_ALARM_METRIC_MONTH:,.2f}" in out
+    assert f"1 x ${CLOUDWATCH_DASHBOARD_MONTH:.2f}" in out
+    assert f"4 routes x 6 metrics x ${CLOUDWATCH_CUSTOM_METRIC_MONTH}" in out
+    assert f"${24 * CLOUDWATCH_CUSTOM_METRIC_MONTH:,.2f}" in out
+
+
+def test_describe_says_when_a_configuration_has_no_monitoring(capsys):
+    assert main(["describe", "--config", str(REPO / "stacks" / "small.toml")]) == 0
+    assert "Monitoring: none" in capsys.readouterr().out
