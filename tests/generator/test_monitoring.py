@@ -405,3 +405,14 @@ def test_topic_uses_the_stack_key_and_never_the_aws_managed_sns_key(default_temp
 
 def test_detailed_metrics_bill_six_metrics_per_route():
     assert DETAILED_METRICS_PER_ROUTE == 6
+
+
+def test_the_table_alarm_watches_exactly_the_operations_the_item_store_calls(default_template):
+    from itemstore.transport import MODELED_ERRORS
+
+    from generator.model.constants import TABLE_OPERATIONS
+
+    assert set(TABLE_OPERATIONS) == set(MODELED_ERRORS)
+    operations = {d["Value"] for q in alarms(default_template)["FoodstoreTableAlarm"]["Metrics"] if "MetricStat" in q
+                  for d in q["MetricStat"]["Metric"]["Dimensions"] if d["Name"] == "Operation"}
+    assert operations == set(TABLE_OPERATIONS)
