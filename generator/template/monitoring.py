@@ -190,8 +190,13 @@ def _error_rate(
     for index, dimensions in enumerate(routes):
         queries.append(_query(f"requests{index}", API_GATEWAY, "Count", SUM, **dimensions))
         queries.append(_query(f"errors{index}", API_GATEWAY, "5xx", SUM, **dimensions))
-    errors = ", ".join(f"FILL(errors{i}, 0)" for i in range(len(routes)))
-    requests = ", ".join(f"FILL(requests{i}, 0)" for i in range(len(routes)))
+    # Minutes without requests have no rate (not 0/0): the common guard IF(requests > 0, ...).
+    totals = [
+        cloudwatch.MetricDataQuery(
+            Id=kind, Expression=" + ".join(f"FILL({kind}{i}, 0)" for i in range(len(routes))), ReturnData=False
+        )
+        for kind in ("requests", "errors")
+    ]
     minutes = config.alarm_5xx_minutes
     return _alarm(
         template, topic, name,
@@ -201,7 +206,8 @@ def _error_rate(
         "was rolled back, fix the image or task definition before deploying again.",
         Metrics=[
             *queries,
-            _expression(f"100 * SUM([{errors}]) / SUM([{requests}])", "5xx % of requests"),
+            *totals,
+            _expression("IF(requests > 0, 100 * errors / requests, 0)", "5xx % of requests"),
         ],
         ComparisonOperator="GreaterThanThreshold",
         Threshold=config.alarm_5xx_percent,

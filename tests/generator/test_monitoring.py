@@ -320,8 +320,12 @@ def test_error_rate_alarm_uses_the_configured_percent_and_minutes(render):
     found = alarms(render(config))
     rate = found["ApiErrorRateAlarm"]
     assert (rate["Threshold"], rate["EvaluationPeriods"], rate["DatapointsToAlarm"]) == (2, 7, 7)
-    expression = next(q for q in rate["Metrics"] if q.get("ReturnData"))["Expression"]
-    assert expression == "100 * SUM([FILL(errors0, 0)]) / SUM([FILL(requests0, 0)])"
+    expressions = {q["Id"]: q["Expression"] for q in rate["Metrics"] if "Expression" in q}
+    assert expressions == {
+        "requests": "FILL(requests0, 0)", "errors": "FILL(errors0, 0)",
+        "result": "IF(requests > 0, 100 * errors / requests, 0)",
+    }
+    assert [q["Id"] for q in rate["Metrics"] if q["ReturnData"]] == ["result"]
     assert found["ApiLatencyAlarm"]["Threshold"] == INTEGRATION_TIMEOUT_MS * 80 // 100
     assert found["ApiLatencyAlarm"]["EvaluateLowSampleCountPercentile"] == "ignore"
 
@@ -331,6 +335,8 @@ def test_per_service_error_rate_sums_the_services_own_routes(everything):
     routes = {d["Value"] for q in rate["Metrics"] if "MetricStat" in q for d in q["MetricStat"]["Metric"]["Dimensions"]
               if d["Name"] == "Route"}
     assert routes == {"GET /petstore/pets/{petId}", "PUT /petstore/pets/{petId}"}
+    totals = {q["Id"]: q["Expression"] for q in rate["Metrics"] if q["Id"] in ("requests", "errors")}
+    assert totals == {"requests": "FILL(requests0, 0) + FILL(requests1, 0)", "errors": "FILL(errors0, 0) + FILL(errors1, 0)"}
 
 
 def test_task_floor_and_scaling_ceiling_follow_the_parameters(default_template):
