@@ -53,6 +53,7 @@ DASHBOARD_NAME = "${AWS::StackName}-${AWS::Region}"
 MAX_DASHBOARD_NAME = 255
 DASHBOARD_NAME_CHARACTERS = re.compile(r"^[A-Za-z0-9_-]+$")
 GRID_COLUMNS = 24
+MAX_ALARMS_PER_WIDGET = 100
 PERIOD_SECONDS = 60
 STAGE_NAME = "$default"
 # A number in the body that comes from a parameter: rendered bare (not as a JSON string) into Fn::Sub.
@@ -172,12 +173,14 @@ def dashboard_widgets(
         _metric(LAMBDA, "Errors", SUM, watched.label, {FUNCTION_NAME: f"${{{_function_variable(watched)}}}"})
         for watched in functions
     ], width=GRID_COLUMNS if not alarms else 12) if functions else None)
-    if alarms:
+    # An alarm status widget lists 1-100 alarm ARNs ("Properties of an Alarm Status Widget Object"):
+    # a stack of many services gets one widget per hundred.
+    for start in range(0, len(alarms), MAX_ALARMS_PER_WIDGET):
         widgets.append({
-            "type": "alarm", "width": 12 if functions else GRID_COLUMNS, "height": 6,
+            "type": "alarm", "width": 12 if functions and start == 0 else GRID_COLUMNS, "height": 6,
             "properties": {
                 "title": "Alarms",
-                "alarms": [f"${{{alarm.title}.Arn}}" for alarm in alarms],
+                "alarms": [f"${{{alarm.title}.Arn}}" for alarm in alarms[start:start + MAX_ALARMS_PER_WIDGET]],
             },
         })
     return _layout([widget for widget in widgets if widget is not None])

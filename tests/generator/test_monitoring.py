@@ -422,3 +422,29 @@ def test_the_table_alarm_watches_exactly_the_operations_the_item_store_calls(def
     operations = {d["Value"] for q in alarms(default_template)["FoodstoreTableAlarm"]["Metrics"] if "MetricStat" in q
                   for d in q["MetricStat"]["Metric"]["Dimensions"] if d["Name"] == "Operation"}
     assert operations == set(TABLE_OPERATIONS)
+
+
+def test_every_alarm_is_on_the_dashboard_in_widgets_of_at_most_a_hundred(render):
+    # About the most services with detailed metrics that fit CloudFormation's 500 resources.
+    config = StackConfig(
+        services=tuple(ServiceSpec(name=f"svc{i}", path=f"/svc{i}/items/{{id}}") for i in range(23)),
+        detailed_metrics=True,
+    )
+    template = render(config)
+    body = dashboard(template)
+    jsonschema.validate(body, DASHBOARD_SCHEMA)
+    listed = [arn for w in body["widgets"] if w["type"] == "alarm" for arn in w["properties"]["alarms"]]
+    assert len(listed) == len(alarms(template)) == 23 * 4 + 2
+
+
+def test_more_than_a_hundred_alarms_are_split_over_alarm_widgets():
+    from types import SimpleNamespace
+
+    from generator.template.dashboard import dashboard_widgets
+
+    named = lambda title: SimpleNamespace(title=title)  # noqa: E731 - a handle with a logical id
+    api = SimpleNamespace(api=named("HttpApi"), access_logs=named("ApiAccessLogGroup"))
+    fake_alarms = [named(f"Alarm{i}") for i in range(150)]
+    widgets = dashboard_widgets(StackConfig(), api, SimpleNamespace(cluster=named("Cluster")), [], [], fake_alarms)
+    sizes = [len(w["properties"]["alarms"]) for w in widgets if w["type"] == "alarm"]
+    assert sizes == [100, 50]
