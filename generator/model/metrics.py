@@ -18,6 +18,11 @@ from dataclasses import dataclass
 # Stage, and (only with detailed metrics on the stage) by ApiId, Stage and Route. REST APIs use
 # other names (4XXError, ApiName): not these. There is no throttling metric: a request refused by
 # the stage's or a route's throttle is answered 429 and counted in 4xx.
+# Open question: that page says the Route dimension filters by "route ID"; the template gives it the
+# route key ("GET /foodstore/foods/{foodId}"), which is what route-level metrics are reported under
+# as far as we know, but no stored AWS page states the value's form. If a deployed stack's per-route
+# widgets stay empty, compare with `aws cloudwatch list-metrics --namespace AWS/ApiGateway
+# --dimensions Name=ApiId,Value=<id>` and change Route in dashboard.py and monitoring.py.
 API_GATEWAY_PAGE = "https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-metrics.html"
 # "Amazon ECS CloudWatch metrics", Amazon ECS Developer Guide
 # (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/available-metrics.html): service
