@@ -359,6 +359,27 @@ class StackConfig:
     distribution, the page written into it at create and update, its URL the ``APITestPage``
     output and its origin the API's CORS origin. Off: no bucket, distribution or function, and
     CORS admits only ``cors_origins``. Default on."""
+    detailed_metrics: bool = False
+    """Route-level API metrics: every route's Count, 4xx, 5xx, DataProcessed, Latency and
+    IntegrationLatency, shown per route on the dashboard; with ``alarms`` each service then gets a
+    5xx alarm of its own routes, which its deployments roll back on. Billed as CloudWatch custom
+    metrics, six per route in each hour the route is called (``ecsapi describe`` shows the cost).
+    Default off."""
+    dashboard: bool = True
+    """One CloudWatch dashboard of the API, each service, its table and the stack's functions.
+    Default on (about $3 a month beyond an account's three free dashboards)."""
+    alarms: bool = True
+    """CloudWatch alarms on API errors and latency, task counts, scaling and the tables, published
+    to an SNS topic (the ``AlarmEmail`` parameter subscribes an address); the ECS services roll a
+    deployment back when their 5xx alarm fires. Default on ($0.10 per alarm metric a month)."""
+    alarm_5xx_percent: int = 5
+    """Alarm when more than this share (%) of requests answer 5xx, 1-100. Default 5."""
+    alarm_5xx_minutes: int = 3
+    """... for this many consecutive minutes, 1-60; also how long a deployment's errors take to
+    roll it back. Default 3."""
+    alarm_latency_percent: int = 50
+    """Alarm when the API's p99 integration latency stays above this share (%) of the 30 s
+    integration timeout for five minutes, 10-100. Default 50 (15 s)."""
 
     def __post_init__(self) -> None:
         services = tuple(self.services) if not isinstance(self.services, ServiceSpec) else (self.services,)
@@ -402,6 +423,12 @@ class StackConfig:
             self, "threat_protection", _enum("threat_protection", self.threat_protection, ThreatProtection)
         )
         _flag("test_page", self.test_page)
+        _flag("detailed_metrics", self.detailed_metrics)
+        _flag("dashboard", self.dashboard)
+        _flag("alarms", self.alarms)
+        _int_in("alarm_5xx_percent", self.alarm_5xx_percent, 1, 100)
+        _int_in("alarm_5xx_minutes", self.alarm_5xx_minutes, 1, 60)
+        _int_in("alarm_latency_percent", self.alarm_latency_percent, 10, 100)
 
     def _check_unique_services(self) -> None:
         seen_names: dict[str, int] = {}

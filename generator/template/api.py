@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from troposphere import GetAtt, Ref, Sub, Template, ec2, kms
+from troposphere import GetAtt, Ref, Sub, Template, ec2, kms, logs
 from troposphere import apigatewayv2 as apigw
 
 from generator.model.config import ServiceSpec, StackConfig
@@ -57,6 +57,8 @@ class Api:
     api: apigw.Api
     stage: apigw.Stage
     """The ``$default`` stage: its throttling, access logs and (for alarms) its metrics."""
+    access_logs: logs.LogGroup
+    """The stage's access log: the dashboard counts throttled (429) requests in it."""
 
 
 def add_api(
@@ -110,8 +112,8 @@ def add_api(
     for service in services:
         integrations[service.spec.name] = _add_integration(template, api, vpc_link, service)
         routes.update(_add_routes(template, api, authorizer, integrations[service.spec.name], service.spec))
-    stage = _add_stage(template, config, key, api, services, routes)
-    return Api(api=api, stage=stage)
+    stage, access_logs = _add_stage(template, config, key, api, services, routes)
+    return Api(api=api, stage=stage, access_logs=access_logs)
 
 
 def _add_vpc_link(template: Template, network: Network, services: list[Service]) -> apigw.VpcLink:
@@ -206,8 +208,11 @@ def _add_stage(
     api: apigw.Api,
     services: list[Service],
     routes: dict[str, apigw.Route],
-) -> apigw.Stage:
-    """The auto-deployed ``$default`` stage: JSON access logs, stage-wide and per-route throttling."""
+) -> tuple[apigw.Stage, logs.LogGroup]:
+    """The auto-deployed ``$default`` stage: JSON access logs, stage-wide and per-route throttling,
+    and route-level metrics when ``config.detailed_metrics`` is on."""
+    # Set on every route's own settings too, so a route with its own throttling keeps them.
+    detailed = {"DetailedMetricsEnabled": True} if config.detailed_metrics else {}
     # Route settings name routes by key, so the stage must wait for the routes it throttles.
     throttled = {
         route_key: (routes[route_key], service.spec)
@@ -221,6 +226,7 @@ def _add_stage(
                 route_key: {
                     "ThrottlingBurstLimit": spec.throttle_burst_limit,
                     "ThrottlingRateLimit": spec.throttle_rate_limit,
+                    **detailed,
                 }
                 for route_key, (_, spec) in sorted(throttled.items())
             },
@@ -230,7 +236,7 @@ def _add_stage(
         else {}
     )
     access_logs = add_log_group(template, config, key, "ApiAccessLogGroup")
-    return template.add_resource(
+    stage = template.add_resource(
         apigw.Stage(
             "ApiStage",
             ApiId=Ref(api),
@@ -240,8 +246,10 @@ def _add_stage(
                 DestinationArn=GetAtt(access_logs, "Arn"), Format=ACCESS_LOG_FORMAT
             ),
             DefaultRouteSettings=apigw.RouteSettings(
-                ThrottlingBurstLimit=config.throttle_burst_limit, ThrottlingRateLimit=config.throttle_rate_limit
+                ThrottlingBurstLimit=config.throttle_burst_limit, ThrottlingRateLimit=config.throttle_rate_limit,
+                **detailed,
             ),
             **route_throttling,
         )
     )
+    return stage, access_logs

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from troposphere import GetAtt, Ref, Select, Split, Sub, Template, cloudfront, kms, s3
+from troposphere import GetAtt, Ref, Select, Split, Sub, Template, awslambda, cloudfront, kms, s3
 from troposphere.cloudformation import CustomResource
 
 from generator.model.config import StackConfig
@@ -308,8 +308,9 @@ def add_site_page(
     site: Site,
     api: Api,
     auth: Auth,
-) -> None:
-    """The publisher function and the custom resource that runs it at create, update and delete."""
+) -> awslambda.Function:
+    """The publisher function and the custom resource that runs it at create, update and delete;
+    returns the function (the dashboard shows its errors)."""
     statements = [
         policies.write_and_delete_objects(site.bucket),
         policies.invalidate_distribution(site.distribution_arn),
@@ -338,3 +339,4 @@ def add_site_page(
             DependsOn=[site.bucket_policy.title],
         )
     )
+    return publisher.function

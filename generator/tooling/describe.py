@@ -28,6 +28,7 @@ from generator.model.prices import (
     PUBLIC_IPV4_HOUR,
 )
 from generator.tooling.assets import SOURCE_ARCHIVE, pinned_digests
+from generator.tooling.monitoring_cost import idle_monitoring_items, monitoring_lines
 from generator.tooling.release import ReleaseSettings
 
 # What a service without an image runs: generator/template/image.py builds it in the deploying account.
@@ -229,7 +230,10 @@ def describe(config: StackConfig, release: ReleaseSettings, template: dict, usag
         f"  services like these that fit: {fit}" if fit is not None
         else "  services that fit: measured from two services; this configuration has one"
     )
-    costs = idle_monthly_cost(config)
+    # Alarms and a dashboard are billed every month whether or not a request comes: they are idle
+    # costs. Detailed route metrics bill only the hours the route is called (monitoring section).
+    *fixed, by_use = idle_monthly_cost(config)
+    costs = [*fixed, *idle_monitoring_items(config, template), by_use]
     lines += [
         "",
         f"Estimated idle monthly cost: an estimate at us-east-1 on-demand list prices, {HOURS_PER_MONTH} h a month",
@@ -241,4 +245,5 @@ def describe(config: StackConfig, release: ReleaseSettings, template: dict, usag
     lines += ["", "Estimated cost per million requests, on top of the idle cost"]
     lines += _table([(item, how, f"${usd:,.2f}") for item, how, usd in per_million], ("item", "inputs", "USD"))
     lines.append(f"  total: ${sum(usd for *_, usd in per_million):,.2f} per million requests")
+    lines += monitoring_lines(config, template, _table)
     return "\n".join(lines) + "\n"

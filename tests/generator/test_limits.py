@@ -8,7 +8,10 @@ from generator import ConfigError, ServiceSpec, StackConfig
 from generator.tooling.cli import main
 from generator.tooling.render import render_template
 
-MOST_SERVICES = 31  # what the default options allow: CloudFormation's 500 resources per template
+# What the default options allow: CloudFormation's 500 resources per template, a service taking 17
+# (14 of its own, and 3 alarms: task floor, scaling ceiling, table). Without alarms 31 fit.
+MOST_SERVICES = 25
+RESOURCES_PER_SERVICE = 17
 
 
 def many(count: int) -> StackConfig:
@@ -17,8 +20,15 @@ def many(count: int) -> StackConfig:
 
 def test_the_most_services_that_fit_render(release):
     _, template, usage = render_template(many(MOST_SERVICES), release)
-    assert usage.resources <= 500 < usage.resources + 14
+    assert usage.resources <= 500 < usage.resources + RESOURCES_PER_SERVICE
     assert len(template["Resources"]) == usage.resources
+
+
+def test_without_alarms_each_service_takes_three_resources_fewer(release):
+    _, _, with_alarms = render_template(many(2), release)
+    _, _, without = render_template(StackConfig(services=many(2).services, alarms=False), release)
+    # Two services' three alarms each, and the API's two alarms, the topic, its policy and subscription.
+    assert with_alarms.resources - without.resources == 2 * 3 + 2 + 3
 
 
 def test_one_service_more_is_refused_saying_how_many_fit(release):

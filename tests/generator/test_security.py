@@ -3,6 +3,7 @@ encryption at rest, and checkov with zero failed checks."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 
@@ -132,11 +133,18 @@ def test_task_roles_use_the_key_only_through_dynamodb(render):
 
 def test_key_policy_lets_only_this_accounts_log_groups_use_the_key(render):
     statements = render(HARDENED)["Resources"]["StackKey"]["Properties"]["KeyPolicy"]["Statement"]
-    admin, logs = statements
+    admin, logs, alarms = statements
     assert admin["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
     assert logs["Principal"] == {"Service": {"Fn::Sub": "logs.${AWS::Region}.${AWS::URLSuffix}"}}
     assert "kms:EncryptionContext:aws:logs:arn" in logs["Condition"]["ArnLike"]
     assert not any(a.startswith("kms:Put") or a == "kms:*" for a in logs["Action"])
+    # The alarm topic is encrypted with the key: CloudWatch, for this stack's alarms only, may use it.
+    assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert alarms["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert alarms["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Fn::Sub": "${AWS::AccountId}"}}
+    assert alarms["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Sub"].endswith(":alarm:${AWS::StackName}-*")
+    without_alarms = render(dataclasses.replace(HARDENED, alarms=False))["Resources"]["StackKey"]
+    assert len(without_alarms["Properties"]["KeyPolicy"]["Statement"]) == 2
 
 
 def test_no_security_group_admits_the_internet(variant):
@@ -227,7 +235,9 @@ def test_checkov_finds_no_failed_check_in_any_variant(render, tmp_path):
 
 
 # Every resource type that carries a policy, and the test above or below that checks it.
-POLICY_BEARING = {"AWS::IAM::Role", "AWS::EC2::VPCEndpoint", "AWS::KMS::Key", "AWS::S3::BucketPolicy"}
+POLICY_BEARING = {
+    "AWS::IAM::Role", "AWS::EC2::VPCEndpoint", "AWS::KMS::Key", "AWS::S3::BucketPolicy", "AWS::SNS::TopicPolicy",
+}
 
 
 def holds_policy_document(value) -> bool:
@@ -245,6 +255,17 @@ def test_every_policy_in_the_template_is_one_these_tests_check(variant):
     assert bearing
     for name in bearing:
         assert template["Resources"][name]["Type"] in POLICY_BEARING, f"{variant_name}/{name}: a policy no test checks"
+
+
+def test_topic_policies_admit_only_this_stacks_alarms(variant):
+    _, template = variant
+    for topic_policy in resources(template, "AWS::SNS::TopicPolicy").values():
+        for statement in topic_policy["Properties"]["PolicyDocument"]["Statement"]:
+            assert statement["Effect"] == "Allow"
+            assert statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+            assert statement["Action"] == ["sns:Publish"]
+            assert set(statement["Condition"]) == {"StringEquals", "ArnLike"}
+            assert statement["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Sub"].endswith(":alarm:${AWS::StackName}-*")
 
 
 def test_endpoint_policy_names_tables_not_star_and_only_this_account(variant):
