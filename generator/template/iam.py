@@ -186,6 +186,17 @@ def write_and_delete_objects(bucket: AWSObject) -> Statement:
     return Statement(Effect=Allow, Action=[s3.PutObject, s3.DeleteObject], Resource=[Sub(f"${{{bucket.title}.Arn}}/*")])
 
 
+def empty_versioned_bucket(bucket: AWSObject) -> list[Statement]:
+    """List and delete every object version of one bucket: what emptying a versioned bucket takes
+    (the test page publisher, on Delete). ListBucketVersions is a bucket action, DeleteObjectVersion
+    an object action ("Actions, resources, and condition keys for Amazon S3", Service Authorization
+    Reference)."""
+    return [
+        Statement(Effect=Allow, Action=[s3.ListBucketVersions], Resource=[GetAtt(bucket, "Arn")]),
+        Statement(Effect=Allow, Action=[s3.DeleteObjectVersion], Resource=[Sub(f"${{{bucket.title}.Arn}}/*")]),
+    ]
+
+
 def invalidate_distribution(distribution_arn: AWSHelperFn) -> Statement:
     """Invalidate one distribution's cache (after the publisher rewrote the page)."""
     return Statement(Effect=Allow, Action=[cloudfront.CreateInvalidation], Resource=[distribution_arn])
