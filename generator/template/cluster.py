@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from troposphere import Ref, Template, ecs
+from troposphere import AWSObject, Ref, Template, ecs
 
 from generator.model.config import StackConfig
 
@@ -21,11 +21,13 @@ class Cluster:
     """The association that lets services use the strategy; None with the FARGATE launch type."""
 
 
-def add_cluster(template: Template, config: StackConfig) -> Cluster:
+def add_cluster(template: Template, config: StackConfig, service_role: AWSObject) -> Cluster:
+    """The cluster, created once ``service_role`` (ECS's service-linked role) is there."""
     cluster = template.add_resource(
         ecs.Cluster(
             "Cluster",
             ClusterSettings=[ecs.ClusterSetting(Name="containerInsights", Value="enabled")],
+            DependsOn=[service_role.title],
         )
     )
     strategy: tuple[ecs.CapacityProviderStrategyItem, ...] = ()

@@ -8,7 +8,10 @@ reason AWS gives for it.
 from __future__ import annotations
 
 from awacs import cloudfront, codebuild, dynamodb, ec2, ecr, kms, logs, s3
-from awacs.aws import Allow, ArnLike, Bool, Condition, Deny, Policy, PolicyDocument, Principal, Statement, StringEquals
+from awacs import iam as awacs_iam
+from awacs.aws import (
+    Allow, ArnLike, Bool, Condition, Deny, Policy, PolicyDocument, Principal, Statement, StringEquals, StringLike,
+)
 from awacs.helpers.trust import make_simple_assume_policy
 from troposphere import AWSHelperFn, AWSObject, GetAtt, Sub, iam
 
@@ -174,6 +177,18 @@ def write_flow_logs(log_group: AWSObject) -> list[Statement]:
             Resource=[Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*")],
         ),
     ]
+
+
+def create_service_linked_role(service: str, role_name: str) -> Statement:
+    """Create one service-linked role and nothing else: the statement "Service-linked role
+    permissions" (IAM User Guide) gives, on the role's ARN under ``aws-service-role/<service>/``
+    with ``iam:AWSServiceName`` naming the service."""
+    return Statement(
+        Effect=Allow,
+        Action=[awacs_iam.CreateServiceLinkedRole],
+        Resource=[Sub(f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/aws-service-role/{service}/{role_name}")],
+        Condition=Condition(StringLike({"iam:AWSServiceName": service})),
+    )
 
 
 def describe_availability_zones() -> Statement:
