@@ -192,7 +192,7 @@ def refuse_moves(previous: list[str], chosen: list[Zone], zones: list[Zone]) -> 
     known = {zone.name: zone for zone in zones}
     moved = [
         f"AZ {number} from {known.get(old, old)} to {new}"
-        for number, (old, new) in enumerate(zip(previous, chosen), start=1)
+        for number, (old, new) in enumerate(zip(previous, chosen, strict=False), start=1)  # added or removed AZs move none
         if old != new.name
     ]
     if moved:

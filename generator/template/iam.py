@@ -10,7 +10,17 @@ from __future__ import annotations
 from awacs import cloudfront, codebuild, dynamodb, ec2, ecr, kms, logs, s3
 from awacs import iam as awacs_iam
 from awacs.aws import (
-    Allow, ArnLike, Bool, Condition, Deny, Policy, PolicyDocument, Principal, Statement, StringEquals, StringLike,
+    Allow,
+    ArnLike,
+    Bool,
+    Condition,
+    Deny,
+    Policy,
+    PolicyDocument,
+    Principal,
+    Statement,
+    StringEquals,
+    StringLike,
 )
 from awacs.helpers.trust import make_simple_assume_policy
 from troposphere import AWSHelperFn, AWSObject, GetAtt, Sub, iam

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from generator.model.account_quotas import ACCOUNT_QUOTAS, UNVERIFIABLE
 from generator.model.config import StackConfig
 from generator.model.constants import ITEM_METHODS
 from generator.model.limits import QUOTAS, Usage
@@ -43,6 +44,21 @@ def idle_monthly_cost(config: StackConfig) -> list[tuple[str, str, float]]:
         ("Elastic IPs (public IPv4)", f"{nat} x ${PUBLIC_IPV4_HOUR}/h", nat * PUBLIC_IPV4_HOUR * HOURS_PER_MONTH),
         ("Fargate tasks at minimum", f"{tasks} task(s), ${task_hour:.5f}/h in all", task_hour * HOURS_PER_MONTH),
     ]
+
+
+def account_quota_lines(config: StackConfig) -> list[str]:
+    """The account and Region quotas a launch draws on (``ecsapi preflight --region R`` checks them)."""
+    lines = ["", "Account quotas a launch draws on (ecsapi preflight --region R reads their use)"]
+    lines += _table(
+        [
+            (quota.name, quota.quota_code, quota.scope, quota.needs(config),
+             "set per account" if quota.default is None else quota.default)
+            for quota in ACCOUNT_QUOTAS
+        ],
+        ("quota", "code", "scope", "this stack", "AWS default"),
+    )
+    return lines + [f"  not checkable: {item.what}; fallback: {item.fallback}" for item in UNVERIFIABLE
+                    if item.applies(config)]
 
 
 def describe(config: StackConfig, release: ReleaseSettings, template: dict, usage: Usage, fit: int | None) -> str:
@@ -93,6 +109,7 @@ def describe(config: StackConfig, release: ReleaseSettings, template: dict, usag
         f"  services like these that fit: {fit}" if fit is not None
         else "  services that fit: measured from two services; this configuration has one"
     )
+    lines += account_quota_lines(config)
     costs = idle_monthly_cost(config)
     lines += [
         "",

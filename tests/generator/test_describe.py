@@ -38,3 +38,17 @@ def test_describe_says_how_the_azs_are_chosen(capsys, tmp_path):
     pinned.write_text('az_count = 2\navailability_zones = ["use1-az1", "use1-az4"]\n')
     assert main(["describe", "--config", str(pinned)]) == 0
     assert "AZs: pinned to use1-az1, use1-az4" in capsys.readouterr().out
+
+
+def test_describe_lists_the_account_quotas_preflight_checks_with_what_this_stack_needs():
+    from generator.model.account_quotas import ACCOUNT_QUOTAS
+    from generator.tooling.describe import account_quota_lines
+
+    per_az = "\n".join(account_quota_lines(StackConfig()))
+    for quota in ACCOUNT_QUOTAS:  # one list for both commands
+        assert quota.name in per_az and quota.quota_code in per_az
+    elastic_ips = next(line for line in per_az.splitlines() if "EC2-VPC Elastic IPs" in line).split()
+    single = "\n".join(account_quota_lines(StackConfig(nat_mode=NatMode.SINGLE, test_page=False)))
+    single_ips = next(line for line in single.splitlines() if "EC2-VPC Elastic IPs" in line).split()
+    assert elastic_ips[-2:] == ["3", "5"] and single_ips[-2:] == ["1", "5"]
+    assert "test_page = false" in per_az and "CloudFront refuses" not in single
