@@ -241,10 +241,13 @@ def _add_stage(
     # API Gateway adds the access-log group to the region's CloudWatch Logs resource policy, which
     # holds 5,120 characters at most; when it is full, the stage fails ("Cannot enable logging.
     # Policy document length ..."), and retained groups of earlier stacks keep it full. Groups
-    # whose names start with /aws/vendedlogs/ need no entry of their own ("Enabling logging from
-    # AWS services", Amazon CloudWatch Logs User Guide: "CloudWatch Logs resource policies are
-    # limited to 5120 characters ... log groups that start with /aws/vendedlogs/"). The stack's
-    # UUID keeps the name unique (and short: 70 characters, the limit is 512).
+    # whose names start with /aws/vendedlogs/ need no entry of their own: "CloudWatch Logs resource
+    # policies are limited to 5120 characters. When CloudWatch Logs detects that a policy
+    # approaches this size limit, it automatically enables log groups that start with
+    # /aws/vendedlogs/" ("Avoiding Amazon CloudWatch Logs resource policy size restrictions", AWS
+    # Step Functions Developer Guide; the same advice in Cognito's CloudWatchLogsConfigurationType,
+    # pointing at "Enabling logging from AWS services"). The stack's UUID keeps the name unique, and
+    # short: 70 characters of the 512 "AWS::Logs::LogGroup" allows.
     access_logs = add_log_group(template, config, key, "ApiAccessLogGroup", name=access_log_group_name())
     return template.add_resource(
         apigw.Stage(
