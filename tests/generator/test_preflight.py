@@ -150,3 +150,12 @@ def test_unreachable_aws_is_exit_3_with_the_reason():
 def test_region_is_an_option_of_preflight_only():
     result = cli("template", "--region", REGION, env={})
     assert result.returncode == 2 and "template does not take --region; preflight does" in result.stderr
+
+
+def test_the_codebuild_quota_checked_is_the_one_of_the_build_projects_compute_type():
+    from generator.template.image import BUILD_COMPUTE_TYPE, BUILD_IMAGE
+
+    quota = next(quota for quota in ACCOUNT_QUOTAS if quota.key == "codebuild-small")
+    # BUILD_GENERAL1_SMALL on a Linux image counts against "Linux/Small" ("Quotas for AWS CodeBuild").
+    assert BUILD_COMPUTE_TYPE == "BUILD_GENERAL1_SMALL" and "linux" in BUILD_IMAGE.lower()
+    assert quota.name.endswith("Linux/Small environment")
