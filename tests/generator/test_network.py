@@ -85,3 +85,44 @@ def test_a_vpc_too_small_for_the_fixed_slots_is_refused_naming_the_blocks_needed
     assert StackConfig(az_count=2, vpc_cidr="10.0.0.0/21", subnet_prefix_length=24).subnet_cidrs() == (
         ["10.0.0.0/24", "10.0.1.0/24"], ["10.0.3.0/24", "10.0.4.0/24"],
     )
+
+
+def _blocks_of_2_0_0(config: StackConfig) -> dict[str, str]:
+    """What 2.0.0 gave each subnet: public blocks first, then private ones, in order."""
+    import ipaddress
+
+    blocks = list(ipaddress.IPv4Network(config.vpc_cidr).subnets(new_prefix=config.subnet_prefix_length))
+    count = config.az_count
+    return {
+        **{f"PublicSubnet{n + 1}": str(blocks[n]) for n in range(count)},
+        **{f"PrivateSubnet{n + 1}": str(blocks[count + n]) for n in range(count)},
+    }
+
+
+def test_from_2_0_0_only_stacks_of_three_azs_keep_every_subnet(render):
+    # What the README's "Updating a stack" says: a moved CidrBlock (create-only in the subnet's
+    # resource schema) is a replacement, and with 2 AZs PrivateSubnet1's new block is the one the
+    # old PrivateSubnet2 still holds.
+    from .test_names import schema
+
+    assert {"/properties/CidrBlock", "/properties/AvailabilityZone"} <= set(
+        schema("AWS::EC2::Subnet")["createOnlyProperties"]
+    )
+    moved = {}
+    for count in range(2, 7):
+        config = StackConfig(az_count=count)
+        old, new = _blocks_of_2_0_0(config), _subnet_cidrs(render(config))
+        moved[count] = sorted(name for name in new if new[name] != old[name])
+    assert moved[3] == []
+    assert moved[2] == ["PrivateSubnet1", "PrivateSubnet2"]
+    assert all(moved[count] for count in (2, 4, 5, 6))
+    two = StackConfig(az_count=2)
+    assert _subnet_cidrs(render(two))["PrivateSubnet1"] == _blocks_of_2_0_0(two)["PrivateSubnet2"] == "10.0.48.0/20"
+
+
+def test_a_change_of_azs_replaces_the_vpc_link_its_subnets_are_create_only(render):
+    from .test_names import schema
+
+    assert "/properties/SubnetIds" in schema("AWS::ApiGatewayV2::VpcLink")["createOnlyProperties"]
+    two, three = (render(StackConfig(az_count=count))["Resources"]["VpcLink"]["Properties"] for count in (2, 3))
+    assert two["SubnetIds"] != three["SubnetIds"]
