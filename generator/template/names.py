@@ -23,8 +23,11 @@ def logical_id(*parts: str | int) -> str:
 
 
 def unique_name(purpose: str, prefix: str = "") -> Sub:
-    """``<prefix>ecsapi-<purpose>-<stack uuid>``: unique in the account and region, and short whatever the
-    stack's name. A stack name may have 128 characters ("CreateStack", AWS CloudFormation API
-    Reference), so ``${AWS::StackName}-users`` can break a 128-character name limit; the stack id's
-    UUID (its third ``/``-separated part) has 36, so these take ``len(prefix) + len(purpose) + 44``."""
+    """``<prefix>ecsapi-<purpose>-<stack uuid>``: unique in the account (as CloudFront requires of
+    origin access control and policy names) and short whatever the stack's name.
+
+    A stack name may have 128 characters ("CreateStack", AWS CloudFormation API Reference), so
+    ``${AWS::StackName}-users`` can break a 128-character name limit; the stack id's UUID (its third
+    ``/``-separated part) has 36, so these take ``len(prefix) + len(purpose) + 44``.
+    """
     return Sub(f"{prefix}ecsapi-{purpose}-${{StackUuid}}", StackUuid=Select(2, Split("/", Ref("AWS::StackId"))))

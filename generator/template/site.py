@@ -113,12 +113,6 @@ class SitePage(CustomResource):
     }
 
 
-def _unique_name(purpose: str) -> Sub:
-    """``ecsapi-<purpose>-<stack uuid>``: unique in the account (as CloudFront requires of these
-    names) and short whatever the stack's name (these take 64 characters at most)."""
-    return unique_name(purpose)
-
-
 def add_site(template: Template, config: StackConfig, key: kms.Key | None) -> Site | None:
     """The bucket, its policy, the distribution and its headers; ``None`` without ``test_page``."""
     if not config.test_page:
@@ -128,7 +122,7 @@ def add_site(template: Template, config: StackConfig, key: kms.Key | None) -> Si
         cloudfront.OriginAccessControl(
             "SiteOriginAccessControl",
             OriginAccessControlConfig=cloudfront.OriginAccessControlConfig(
-                Name=_unique_name("site"),
+                Name=unique_name("site"),
                 Description="CloudFront signs every request to the test page bucket",
                 OriginAccessControlOriginType="s3",
                 # "always": every origin request is signed, whatever the viewer sent.
@@ -255,7 +249,7 @@ def _add_headers_policy(template: Template) -> cloudfront.ResponseHeadersPolicy:
         cloudfront.ResponseHeadersPolicy(
             "SiteHeadersPolicy",
             ResponseHeadersPolicyConfig=cloudfront.ResponseHeadersPolicyConfig(
-                Name=_unique_name("site-headers"),
+                Name=unique_name("site-headers"),
                 Comment="ecsapi API test page: CSP, HSTS, nosniff, no framing, no referrer",
                 SecurityHeadersConfig=cloudfront.SecurityHeadersConfig(
                     ContentSecurityPolicy=cloudfront.ContentSecurityPolicy(

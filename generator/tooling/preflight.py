@@ -32,9 +32,10 @@ EXIT_UNCHECKED = 3
 # commercial partition ("Global quotas apply to all AWS regions, but can only be accessed in
 # us-east-1", the Service Quotas notes of the Pulumi AWS provider, which calls the same API).
 GLOBAL_QUOTAS_REGION = "us-east-1"
-# CodeBuild lists builds newest first, 100 ids a page ("ListBuilds", AWS CodeBuild API Reference):
-# running builds are among the newest, and one page is enough to see whether any room is left.
-BUILDS_PAGE = 100
+# ListBuilds answers 100 build ids a page, sorted by id, not by time ("ListBuilds", AWS CodeBuild API
+# Reference), and BatchGetBuilds takes 100 ids a call: running builds are counted among the first
+# pages only, so an account with thousands of builds costs a bounded number of calls.
+BUILD_PAGES = 5
 
 
 def client(session, service: str, region: str | None = None):
@@ -170,12 +171,18 @@ def _vpc_links(session) -> int:
 
 
 def _running_builds(session) -> int:
+    """Builds in progress in the Region, among the first ``BUILD_PAGES`` pages of build ids."""
     codebuild = client(session, "codebuild")
-    ids = codebuild.list_builds(sortOrder="DESCENDING")["ids"][:BUILDS_PAGE]
-    if not ids:
-        return 0
-    builds = codebuild.batch_get_builds(ids=ids)["builds"]
-    return sum(1 for build in builds if build.get("buildStatus") == "IN_PROGRESS")
+    running, token = 0, None
+    for _ in range(BUILD_PAGES):
+        page = codebuild.list_builds(**({"nextToken": token} if token else {}))
+        if page.get("ids"):
+            builds = codebuild.batch_get_builds(ids=page["ids"])["builds"]
+            running += sum(1 for build in builds if build.get("buildStatus") == "IN_PROGRESS")
+        token = page.get("nextToken")
+        if not token:
+            break
+    return running
 
 
 def _response_headers_policies(session) -> int:

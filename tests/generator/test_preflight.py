@@ -159,3 +159,24 @@ def test_the_codebuild_quota_checked_is_the_one_of_the_build_projects_compute_ty
     # BUILD_GENERAL1_SMALL on a Linux image counts against "Linux/Small" ("Quotas for AWS CodeBuild").
     assert BUILD_COMPUTE_TYPE == "BUILD_GENERAL1_SMALL" and "linux" in BUILD_IMAGE.lower()
     assert quota.name.endswith("Linux/Small environment")
+
+
+def test_running_builds_are_counted_across_a_bounded_number_of_pages(monkeypatch):
+    # moto completes a build as soon as it is described, so this counts against a stand-in client:
+    # seven pages of ids, two running builds on each.
+    pages = {None if n == 0 else f"t{n}": {"ids": [f"p:{n}-{i}" for i in range(100)],
+                                           **({"nextToken": f"t{n + 1}"} if n < 6 else {})} for n in range(7)}
+    calls = []
+
+    class CodeBuild:
+        def list_builds(self, nextToken=None):  # noqa: N803 - the API's name
+            calls.append(nextToken)
+            return pages[nextToken]
+
+        def batch_get_builds(self, ids):
+            return {"builds": [{"id": i, "buildStatus": "IN_PROGRESS" if i.endswith(("-0", "-1")) else "SUCCEEDED"}
+                               for i in ids]}
+
+    monkeypatch.setattr(pf, "client", lambda session, service, region=None: CodeBuild())
+    assert pf._running_builds(session=None) == 2 * pf.BUILD_PAGES
+    assert len(calls) == pf.BUILD_PAGES
