@@ -22,7 +22,7 @@ from generator.model.constants import (
 )
 from generator.template.auth import Auth
 from generator.template.logs import add_log_group
-from generator.template.names import logical_id
+from generator.template.names import logical_id, unique_name
 from generator.template.network import Network
 from generator.template.services import Service
 
@@ -50,6 +50,15 @@ ACCESS_LOG_FORMAT = json.dumps(
     sort_keys=True,
     separators=(",", ":"),
 )
+
+
+# The prefix CloudWatch Logs admits without a resource-policy entry per group (see _add_stage).
+VENDED_LOGS_PREFIX = "/aws/vendedlogs/"
+
+
+def access_log_group_name() -> Sub:
+    """``/aws/vendedlogs/ecsapi-api-access-<stack uuid>``: the stage's access-log group."""
+    return unique_name("api-access", prefix=VENDED_LOGS_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -235,7 +244,17 @@ def _add_stage(
         if throttled
         else {}
     )
-    access_logs = add_log_group(template, config, key, "ApiAccessLogGroup")
+    # API Gateway adds the access-log group to the region's CloudWatch Logs resource policy, which
+    # holds 5,120 characters at most; when it is full, the stage fails ("Cannot enable logging.
+    # Policy document length ..."), and retained groups of earlier stacks keep it full. Groups
+    # whose names start with /aws/vendedlogs/ need no entry of their own: "CloudWatch Logs resource
+    # policies are limited to 5120 characters. When CloudWatch Logs detects that a policy
+    # approaches this size limit, it automatically enables log groups that start with
+    # /aws/vendedlogs/" ("Avoiding Amazon CloudWatch Logs resource policy size restrictions", AWS
+    # Step Functions Developer Guide; the same advice in Cognito's CloudWatchLogsConfigurationType,
+    # pointing at "Enabling logging from AWS services"). The stack's UUID keeps the name unique, and
+    # short: 70 characters of the 512 "AWS::Logs::LogGroup" allows.
+    access_logs = add_log_group(template, config, key, "ApiAccessLogGroup", name=access_log_group_name())
     stage = template.add_resource(
         apigw.Stage(
             "ApiStage",

@@ -83,12 +83,6 @@ BUCKET_WITHOUT_ACCESS_LOGS = (
     "Holds only the test page, readable solely by CloudFront; S3 server access logs need another "
     "bucket and would record only CloudFront's own reads",
 )
-BUCKET_WITHOUT_VERSIONING = (
-    "CKV_AWS_21",
-    "Holds nothing to recover: the page comes from the release and config.json from the stack, "
-    "rewritten at every update; with versioning the stack could not delete the bucket without "
-    "also deleting every old version",
-)
 DISTRIBUTION_WITH_DEFAULT_CERTIFICATE = (
     "CKV_AWS_174",
     "Serves the *.cloudfront.net name with CloudFront's default certificate, which needs no domain "

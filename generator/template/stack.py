@@ -1,6 +1,6 @@
 """The top-level builder. It reads like the architecture:
-zones -> network -> cluster -> data -> discovery -> image -> services -> auth -> site -> api -> page ->
-monitoring -> outputs."""
+zones -> network -> service roles -> cluster -> data -> discovery -> image -> services -> auth -> site -> api ->
+page -> monitoring -> outputs."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from generator.template.monitoring import add_monitoring
 from generator.template.network import add_network
 from generator.template.outputs import add_outputs
 from generator.template.parameters import ParameterInterface
+from generator.template.service_roles import add_service_roles
 from generator.template.services import add_service, add_service_parameters
 from generator.template.site import add_site, add_site_page
 from generator.template.storage import add_table, add_table_endpoint
@@ -43,7 +44,8 @@ def build_template(config: StackConfig | None = None, release: ReleaseSettings |
     key = add_stack_key(template, config)
     zones = add_zones(template, interface, config, key)
     network = add_network(template, config, key, zones)
-    cluster = add_cluster(template, config)
+    service_roles = add_service_roles(template, config, key)
+    cluster = add_cluster(template, config, service_roles.ecs)
     tables = {spec.name: add_table(template, config, key, spec) for spec in config.services}
     add_table_endpoint(template, network, list(tables.values()))
     discovery = add_namespace(template, interface, network)

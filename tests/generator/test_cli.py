@@ -90,7 +90,7 @@ def test_an_unknown_command_is_named_and_the_commands_are_listed():
     result = run_cli("deploy")
     assert result.returncode == 2
     assert result.stderr == (
-        "ecsapi: 'deploy' is not a command; the commands are template, openapi, describe "
+        "ecsapi: 'deploy' is not a command; the commands are template, openapi, describe, preflight "
         "(default: template); see ecsapi --help\n"
     )
 

@@ -135,3 +135,17 @@ def test_describe_lists_alarms_dashboard_and_route_metrics_with_their_cost(capsy
 def test_describe_says_when_a_configuration_has_no_monitoring(capsys):
     assert main(["describe", "--config", str(REPO / "stacks" / "small.toml")]) == 0
     assert "Monitoring: none" in capsys.readouterr().out
+
+
+def test_describe_lists_the_account_quotas_preflight_checks_with_what_this_stack_needs():
+    from generator.model.account_quotas import ACCOUNT_QUOTAS
+    from generator.tooling.describe import account_quota_lines
+
+    per_az = "\n".join(account_quota_lines(StackConfig()))
+    for quota in ACCOUNT_QUOTAS:  # one list for both commands
+        assert quota.name in per_az and quota.quota_code in per_az
+    elastic_ips = next(line for line in per_az.splitlines() if "EC2-VPC Elastic IPs" in line).split()
+    single = "\n".join(account_quota_lines(StackConfig(nat_mode=NatMode.SINGLE, test_page=False)))
+    single_ips = next(line for line in single.splitlines() if "EC2-VPC Elastic IPs" in line).split()
+    assert elastic_ips[-2:] == ["3", "5"] and single_ips[-2:] == ["1", "5"]
+    assert "test_page = false" in per_az and "CloudFront refuses" not in single

@@ -31,10 +31,14 @@ ROLE_ACTIONS = {
         "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups",
         "logs:DescribeLogStreams",
     },
+    # ECS's service-linked role before the cluster: create that one role.
+    "EcsServiceLinkedRoleFunctionRole": {"logs:CreateLogStream", "logs:PutLogEvents", "iam:CreateServiceLinkedRole"},
     # The AZ choice: list the region's AZs with their zone IDs.
     "ZoneChoiceFunctionRole": {"logs:CreateLogStream", "logs:PutLogEvents", "ec2:DescribeAvailabilityZones"},
+    # The page publisher: write its files, empty the versioned bucket on delete, invalidate the cache.
     "SitePublishFunctionRole": {
-        "logs:CreateLogStream", "logs:PutLogEvents", "s3:PutObject", "s3:DeleteObject", "cloudfront:CreateInvalidation",
+        "logs:CreateLogStream", "logs:PutLogEvents", "s3:PutObject", "s3:DeleteObject", "s3:ListBucketVersions",
+        "s3:DeleteObjectVersion", "cloudfront:CreateInvalidation",
     },
     # CodeBuild: write its log group, log in to ECR, push to the stack's repository
     # ("IAM permissions for pushing an image to an Amazon ECR private repository", Amazon ECR User Guide).
@@ -90,6 +94,8 @@ def test_the_page_publisher_writes_only_its_bucket_and_invalidates_only_its_dist
                 for action in statement["Action"]:
                     by_action[action] = statement["Resource"]
         assert by_action["s3:PutObject"] == by_action["s3:DeleteObject"] == [{"Fn::Sub": "${SiteBucket.Arn}/*"}]
+        assert by_action["s3:DeleteObjectVersion"] == [{"Fn::Sub": "${SiteBucket.Arn}/*"}]
+        assert by_action["s3:ListBucketVersions"] == [{"Fn::GetAtt": ["SiteBucket", "Arn"]}]
         assert by_action["cloudfront:CreateInvalidation"] == [
             {"Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${SiteDistribution}"}
         ]
