@@ -47,6 +47,8 @@ commands:
               ecsapi-v<version>.openapi.json into --out
   openapi     write only the OpenAPI document into --out
   describe    print what the configuration creates: services, routes, resources, quotas, idle cost
+  diff        what an update replaces and loses: ecsapi diff OLD [NEW | --config F | --stack S]
+  deploy      render, upload, show the change set, execute with live progress: ecsapi deploy --help
 
 Options may come before or after the command.
 
@@ -130,8 +132,30 @@ def stale_diffs(files: dict[Path, str]) -> list[list[str]]:
     return diffs
 
 
+# Commands with their own parser (positional files, AWS options): name -> "module:function".
+OWN_PARSER = {"diff": "generator.tooling.diff_command:main", "deploy": "generator.tooling.deploy:main"}
+
+
+def _own_parser_command(argv: list[str]) -> tuple[str, list[str]] | None:
+    """("diff", the rest) when the command word, wherever it stands, is one of OWN_PARSER."""
+    takes_value = {"--config", "--out", "--format"}
+    skip = False
+    for i, word in enumerate(argv):
+        if skip or word.startswith("-"):
+            skip = not skip and word in takes_value
+            continue
+        return (word, argv[:i] + argv[i + 1:]) if word in OWN_PARSER else None
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    own = _own_parser_command(argv)
+    if own is not None:
+        import importlib
+
+        module, function = OWN_PARSER[own[0]].split(":")
+        return getattr(importlib.import_module(module), function)(own[1])
     try:
         args = parse_arguments(argv)
     except UsageError as error:
