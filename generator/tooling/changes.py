@@ -38,7 +38,7 @@ DATA_TYPES = {
 # Attribute names whose value is the identity of the resource: a replaced resource has new ones.
 IDENTITY_ATTRIBUTES = ("Arn", "Id")
 # ... and those a resource updated in place keeps.
-STABLE_ATTRIBUTES = ("Arn", "Id", "Name")
+STABLE_ATTRIBUTES = ("Arn", "Id", "Name", "Uri")
 # Create-only properties that end in "Name" but name *another* thing, not this resource: two
 # resources may carry the same value, so it is not a unique key.
 NOT_OWN_NAMES = {("AWS::EC2::VPCEndpoint", "ServiceName")}
@@ -93,10 +93,20 @@ class Changes:
 # --- the resource provider schemas -------------------------------------------------------------
 
 
-@cache
 def create_only_properties(resource_type: str) -> tuple[tuple[str, ...], ...]:
     """The create-only property paths of ``resource_type`` from cfn-lint's copy of its provider
     schema (``/properties/A/B`` -> ``("A", "B")``); none for custom resources and unknown types."""
+    return _schema_paths(resource_type, "createOnlyProperties")
+
+
+def conditional_create_only_properties(resource_type: str) -> tuple[tuple[str, ...], ...]:
+    """The schema's ``conditionalCreateOnlyProperties``: a change may or may not replace the
+    resource (DynamoDB's KeySchema is one)."""
+    return _schema_paths(resource_type, "conditionalCreateOnlyProperties")
+
+
+@cache
+def _schema_paths(resource_type: str, key: str) -> tuple[tuple[str, ...], ...]:
     if resource_type.startswith("Custom::") or resource_type == "AWS::CloudFormation::CustomResource":
         return ()  # a custom resource is updated in place unless its handler answers a new id
     from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
@@ -106,13 +116,14 @@ def create_only_properties(resource_type: str) -> tuple[tuple[str, ...], ...]:
         schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(SCHEMA_REGION, resource_type).schema
     except ResourceNotFoundError:
         return ()
-    pointers = schema.get("createOnlyProperties", ())
+    pointers = schema.get(key, ())
     return tuple(tuple(p.split("/")[2:]) for p in pointers if p.startswith("/properties/"))
 
 
-def _is_create_only(resource_type: str, path: tuple) -> bool:
+def _is_create_only(resource_type: str, path: tuple, conditional: bool = False) -> bool:
     keys = tuple(str(p) for p in path)
-    for pointer in create_only_properties(resource_type):
+    pointers = conditional_create_only_properties(resource_type) if conditional else create_only_properties(resource_type)
+    for pointer in pointers:
         n = min(len(pointer), len(keys))
         # A change inside a create-only property, or to a whole value that holds one.
         if all(a == b or a == "*" for a, b in zip(pointer[:n], keys[:n], strict=True)):
@@ -326,7 +337,11 @@ def _judge(name, old_resource, new_resource, diff, state, updated, changed_param
             verdict = level
 
     for path, a, b in diff:
-        if path[0].startswith("(") or not _is_create_only(resource_type, path):
+        if path[0].startswith("("):
+            continue
+        if not _is_create_only(resource_type, path):
+            if _is_create_only(resource_type, path, conditional=True):
+                raise_to("maybe", f"{_path_text(path)} changes, which the schema marks conditionally create-only")
             continue
         text = _path_text(path)
         if _literal(a) and _literal(b):
@@ -521,7 +536,7 @@ def _short(value: Any, other: Any = None, width: int = 70) -> str:
     start = 0
     if isinstance(value, str) and isinstance(other, str):
         other_text = json.dumps(other)
-        start = next((i for i, (a, b) in enumerate(zip(text, other_text)) if a != b), 0)
+        start = next((i for i, (a, b) in enumerate(zip(text, other_text, strict=False)) if a != b), 0)
         start = max(0, start - 20)
     cut = text[start: start + width - 6]
     return ("..." if start else "") + cut + "..."

