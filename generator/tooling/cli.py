@@ -31,6 +31,8 @@ from generator.tooling.render import (
 )
 
 COMMANDS = ("template", "openapi", "describe")
+# Commands with their own parser (positional files, AWS options): name -> "module:function".
+OWN_PARSER = {"diff": "generator.tooling.diff_command:main", "deploy": "generator.tooling.deploy:main"}
 DEFAULT_COMMAND = "template"
 DEFAULT_OUT = Path("templates")
 # Which command takes which option; everything else is refused with a one-line error.
@@ -100,7 +102,7 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
         args.command = DEFAULT_COMMAND
     if args.command not in COMMANDS:
         raise UsageError(
-            f"{args.command!r} is not a command; the commands are {', '.join(COMMANDS)} "
+            f"{args.command!r} is not a command; the commands are {', '.join((*COMMANDS, *OWN_PARSER))} "
             f"(default: {DEFAULT_COMMAND}); see ecsapi --help"
         )
     given = {"--config": args.config is not None, "--out": args.out is not None,
@@ -130,10 +132,6 @@ def stale_diffs(files: dict[Path, str]) -> list[list[str]]:
                 f"{path} (on disk)", f"{path} (fresh render)",
             )))
     return diffs
-
-
-# Commands with their own parser (positional files, AWS options): name -> "module:function".
-OWN_PARSER = {"diff": "generator.tooling.diff_command:main", "deploy": "generator.tooling.deploy:main"}
 
 
 def _own_parser_command(argv: list[str]) -> tuple[str, list[str]] | None:

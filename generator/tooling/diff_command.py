@@ -52,7 +52,10 @@ def main(argv: list[str]) -> int:
         (old, old_label), (new, new_label) = _templates(args)
         from generator.tooling import changes
 
-        result = changes.compare(old, new)
+        try:
+            result = changes.compare(old, new)
+        except ImportError:
+            raise DiffError("ecsapi diff reads the resource schemas cfn-lint ships: pip install 'ecsapi[aws]'") from None
         render = changes.as_json if args.format == "json" else changes.text
         report = render(result, old_label, new_label)
     except DiffError as error:
