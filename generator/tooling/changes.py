@@ -237,9 +237,12 @@ def _path_text(path: tuple) -> str:
     return text
 
 
-def _literal(value: Any) -> bool:
+def _determinate(value: Any, parameters: set[str]) -> bool:
+    """Whether two such values that read differently are different at deploy: literals, pseudo
+    parameters (constant for a stack) and the ids of resources (distinct logical ids, distinct
+    resources) are; parameters, attributes and conditions may resolve to anything."""
     r = references(value)
-    return not (r.refs or r.attributes or r.conditions or r.other)
+    return not (r.refs & parameters or r.attributes or r.conditions or r.other)
 
 
 def compare(old: dict, new: dict, stable: frozenset[str] = frozenset()) -> Changes:
@@ -261,6 +264,7 @@ def compare(old: dict, new: dict, stable: frozenset[str] = frozenset()) -> Chang
         or references(new.get("Conditions", {}).get(name)).refs & changed_parameters
     }
 
+    parameter_names = sorted(set(old.get("Parameters", {})) | set(new.get("Parameters", {})))
     diffs: dict[str, list[tuple[tuple, Any, Any]]] = {}
     for name in kept:
         a, b = old_resources[name], new_resources[name]
@@ -281,7 +285,7 @@ def compare(old: dict, new: dict, stable: frozenset[str] = frozenset()) -> Chang
         for name in kept:
             verdict, why, touched = _judge(name, old_resources[name], new_resources[name], diffs[name],
                                            state, updated - stable, changed_parameters, changed_conditions,
-                                           new_resources)
+                                           new_resources, parameter_names)
             new_state[name], new_reasons[name] = verdict, why
             if touched:
                 new_updated.add(name)
@@ -316,7 +320,7 @@ def _section_entries(old: dict, new: dict, section: str) -> tuple[tuple[str, str
 
 
 def _judge(name, old_resource, new_resource, diff, state, updated, changed_parameters, changed_conditions,
-           resources) -> tuple[Replacement, list[str], bool]:
+           resources, parameter_names=()) -> tuple[Replacement, list[str], bool]:
     """(replacement, reasons, updated at all) for one resource kept by the update."""
     resource_type = new_resource["Type"]
     if old_resource["Type"] != resource_type:
@@ -344,7 +348,8 @@ def _judge(name, old_resource, new_resource, diff, state, updated, changed_param
                 raise_to("maybe", f"{_path_text(path)} changes, which the schema marks conditionally create-only")
             continue
         text = _path_text(path)
-        if _literal(a) and _literal(b):
+        parameters = set(parameter_names)
+        if _determinate(a, parameters) and _determinate(b, parameters):
             raise_to("yes", f"create-only property {text} changes")
         else:
             raise_to("maybe", f"create-only property {text} changes to a value known only at deploy")
@@ -383,8 +388,13 @@ def _judge(name, old_resource, new_resource, diff, state, updated, changed_param
                 if state.get(ref) == "yes" and attribute.endswith(IDENTITY_ATTRIBUTES):
                     raise_to("yes", f"{key} reads {ref}.{attribute}, and {ref} will be replaced")
                 else:
-                    doing = "may be replaced" if state.get(ref) in ("yes", "maybe") else "changes"
-                    raise_to("maybe", f"{key} reads {ref}.{attribute}, and {ref} {doing}")
+                    if state.get(ref) in ("yes", "maybe"):
+                        raise_to("maybe", f"{key} reads {ref}.{attribute}, and {ref} may be replaced")
+                    elif custom:
+                        raise_to("maybe", f"{key} reads {ref}.{attribute}, and {ref} is updated: a custom "
+                                 "resource, its handler decides whether the value changes")
+                    else:
+                        raise_to("maybe", f"{key} reads {ref}.{attribute}, and {ref} is updated")
         for condition in sorted(r.conditions & changed_conditions):
             touched = True
             if create_only:

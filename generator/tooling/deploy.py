@@ -402,7 +402,10 @@ class Screen:
         out = self.console.out
         if self.height:
             out.write(f"\x1b[{self.height}F\x1b[J")  # to the first line drawn, clear to the end
-        width = os.get_terminal_size(out.fileno()).columns if hasattr(out, "fileno") else 200
+        try:
+            width = os.get_terminal_size(out.fileno()).columns
+        except (AttributeError, OSError, ValueError):  # not a real terminal (a test's buffer)
+            width = 200
         out.write("".join(line[: width - 1] + "\n" for line in lines))
         out.flush()
         self.height = len(lines)
