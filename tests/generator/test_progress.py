@@ -5,6 +5,7 @@ made by fixtures/make_create_events.py)."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -115,3 +116,64 @@ def test_where_to_look_for_other_failures_names_the_command():
     assert "describe-stack-events --region eu-west-1 --stack-name s" in where_to_look(event, "s", "eu-west-1")
     service = {"ResourceType": "AWS::ECS::Service", "ResourceStatusReason": "did not stabilize"}
     assert "aws ecs describe-services" in where_to_look(service, "s", "eu-west-1")
+
+
+# --- the view, drawn by ecsapi deploy's watch loop --------------------------------------------------
+
+
+class ReplayedStack:
+    """DescribeStackEvents and DescribeStacks answered from the fixture as of a clock that each
+    poll moves forward by a minute: the stack as CloudFormation would show it while it is created."""
+
+    def __init__(self, events: list[dict]):
+        self.events, self.clock = events, events[0]["Timestamp"]
+
+    def visible(self) -> list[dict]:
+        return [e for e in self.events if e["Timestamp"] <= self.clock]
+
+    def describe_stack_events(self, StackName, NextToken=None):
+        newest_first = list(reversed(self.visible()))
+        return {"StackEvents": newest_first}
+
+    def describe_stacks(self, StackName):
+        stack_events = [e for e in self.visible() if e["ResourceType"] == "AWS::CloudFormation::Stack"]
+        return {"Stacks": [{"StackName": StackName, "StackStatus": stack_events[-1]["ResourceStatus"]}]}
+
+    def tick(self, seconds):
+        self.clock += timedelta(minutes=1)
+
+
+def watch_replay(events, terminal: bool):
+    import io
+
+    from generator.tooling import deploy
+
+    stack = ReplayedStack(events)
+    out = io.StringIO()
+    console = deploy.Console(out=out, err=out, ask=lambda prompt: "", interactive=True, terminal=terminal,
+                             sleep=stack.tick, now=lambda: stack.clock, poll_seconds=60)
+    progress = Progress("my-api", 89, events[0]["Timestamp"])
+    status = deploy.watch(stack, "my-api", "us-east-1", progress, "CREATE", console)
+    return status, out.getvalue()
+
+
+def test_on_a_terminal_the_view_is_redrawn_in_place_until_the_create_completes(events):
+    status, out = watch_replay(events, terminal=True)
+    assert status == "CREATE_COMPLETE"
+    parts = re.split(r"\x1b\[(\d+)F\x1b\[J", out)
+    frames, ups = parts[0::2], [int(n) for n in parts[1::2]]
+    # One frame a minute for a create of about nine minutes, each moving up over exactly the
+    # lines of the one before and erasing them.
+    assert 8 <= len(frames) <= 11
+    assert ups == [len(frame.splitlines()) for frame in frames[:-1]]
+    assert "image build (CodeBuild builds and pushes the container image)" in out
+    assert "CloudFront distribution" in out and "NAT gateway" in out and "steady state" in out
+    assert frames[-1].splitlines()[0].startswith("my-api: CREATE_COMPLETE  89/89 resources done")
+
+
+def test_off_a_terminal_every_event_is_one_plain_line(events):
+    status, out = watch_replay(events, terminal=False)
+    assert status == "CREATE_COMPLETE"
+    assert "\x1b" not in out
+    assert len(out.splitlines()) == len(events)
+    assert out.splitlines()[-1].startswith(f"{events[-1]['Timestamp']:%H:%M:%S} CREATE_COMPLETE")
