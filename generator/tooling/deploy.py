@@ -122,13 +122,32 @@ def deploy(args, console: Console) -> int:
         )
     except Exception as error:
         raise _named(error, name, region) from None
+    try:
+        status, described = _review(cloudformation, name, region, stack, template, given, change_set,
+                                    change_set_type, capabilities, args, console)
+    except KeyboardInterrupt:
+        _discard(cloudformation, name, change_set, change_set_type)
+        console.say("\nInterrupted before executing: the change set is deleted. Nothing changed.")
+        return EXIT_NOT_DEPLOYED
+    if status is not None:
+        return status
+    started = console.now()
+    cloudformation.execute_change_set(StackName=name, ChangeSetName=change_set)
+    total = len(described.get("Changes", [])) if change_set_type == "UPDATE" else len(template["Resources"])
+    final = watch(cloudformation, name, region, Progress(name, total, started), change_set_type, console)
+    return _finish(cloudformation, name, region, final, console)
+
+
+def _review(cloudformation, name, region, stack, template, given, change_set, change_set_type, capabilities,
+            args, console) -> tuple[int | None, dict]:
+    """Wait for the change set, show it, ask: (an exit status when it is not executed, the change set)."""
     described = _wait_for_change_set(cloudformation, name, change_set, console)
     if described["Status"] == "FAILED":
         reason = described.get("StatusReason", "")
         _discard(cloudformation, name, change_set, change_set_type)
         if any(text_ in reason for text_ in NO_CHANGES):
             console.say(f"No changes: stack {name} already runs this template with these parameters. Nothing changed.")
-            return EXIT_DONE
+            return EXIT_DONE, described
         raise AwsProblem(f"CloudFormation refused the change set: {reason}")
     if not described["Changes"] and not given and change_set_type == "UPDATE":
         from generator.tooling import changes
@@ -137,7 +156,7 @@ def deploy(args, console: Console) -> int:
         if not changes.compare(deployed_template(cloudformation, name), template).any:
             _discard(cloudformation, name, change_set, change_set_type)
             console.say(f"No changes: stack {name} already runs this template. Nothing changed.")
-            return EXIT_DONE
+            return EXIT_DONE, described
     _show(console, cloudformation, name, stack, template, described, capabilities)
     if given:
         console.say("Parameters given: " + ", ".join(f"{k}={v}" for k, v in sorted(given.items())))
@@ -145,17 +164,13 @@ def deploy(args, console: Console) -> int:
         if not console.interactive:
             _discard(cloudformation, name, change_set, change_set_type)
             console.say("Not executed: standard input is not a terminal and --yes was not given. Nothing changed.")
-            return EXIT_NOT_DEPLOYED
+            return EXIT_NOT_DEPLOYED, described
         answer = console.ask(f"Execute this change set on {name} in {region}? [y/N] ").strip().lower()
         if answer not in ("y", "yes"):
             _discard(cloudformation, name, change_set, change_set_type)
             console.say("Not executed; the change set is deleted. Nothing changed.")
-            return EXIT_NOT_DEPLOYED
-    started = console.now()
-    cloudformation.execute_change_set(StackName=name, ChangeSetName=change_set)
-    total = len(described.get("Changes", [])) if change_set_type == "UPDATE" else len(template["Resources"])
-    final = watch(cloudformation, name, region, Progress(name, total, started), change_set_type, console)
-    return _finish(cloudformation, name, region, final, console)
+            return EXIT_NOT_DEPLOYED, described
+    return None, described
 
 
 # --- before any change -----------------------------------------------------------------------------

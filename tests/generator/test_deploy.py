@@ -332,3 +332,33 @@ def test_diff_reads_the_deployed_template_over_http(moto, capsys, tmp_path):
     assert cli_main(["diff", "--stack", "missing", str(PLUMBING)]) == 2
     assert "there is no stack 'missing' in us-east-1; check --stack and --region" in capsys.readouterr().err
 
+
+
+def test_ctrl_c_at_the_question_deletes_the_change_set_and_changes_nothing(moto):
+    c, out, _ = console()
+
+    def interrupted(prompt):
+        raise KeyboardInterrupt
+
+    c.ask = interrupted
+    status = deploy.main(["--stack-name", STACK, "--template", str(PLUMBING)], c)
+    assert status == 1
+    assert "Interrupted before executing: the change set is deleted. Nothing changed." in out.getvalue()
+    assert STACK not in stacks(moto)
+
+
+def test_an_empty_change_set_as_cloudformation_reports_it_changes_nothing(moto, monkeypatch):
+    create_directly(moto)
+
+    def empty(params, **kwargs):
+        # CloudFormation fails a change set with nothing to do (moto makes an empty one instead).
+        return SimpleNamespace(status_code=200), {
+            "Status": "FAILED", "Changes": [],
+            "StatusReason": "The submitted information didn't contain changes. Submit different information "
+                            "to create a change set."}
+
+    with_session_hooks(monkeypatch, {"before-call.cloudformation.DescribeChangeSet": empty})
+    status, out, _ = run("--parameter", "QueueLabel=first", "--yes")
+    assert status == 0
+    assert "No changes: stack plumb already runs this template with these parameters. Nothing changed." in out
+    assert pending_change_sets(moto) == []
