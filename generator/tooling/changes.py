@@ -36,9 +36,9 @@ DATA_TYPES = {
     "AWS::Logs::LogGroup": "log group",
 }
 # Attribute names whose value is the identity of the resource: a replaced resource has new ones.
-IDENTITY_ATTRIBUTES = ("Arn", "Id")
+IDENTITY_ATTRIBUTES = ("Arn", "Id", "Name", "Uri")
 # ... and those a resource updated in place keeps.
-STABLE_ATTRIBUTES = ("Arn", "Id", "Name", "Uri")
+STABLE_ATTRIBUTES = IDENTITY_ATTRIBUTES
 # Create-only properties that end in "Name" but name *another* thing, not this resource: two
 # resources may carry the same value, so it is not a unique key.
 NOT_OWN_NAMES = {("AWS::EC2::VPCEndpoint", "ServiceName")}
@@ -355,25 +355,28 @@ def _judge(name, old_resource, new_resource, diff, state, updated, changed_param
             raise_to("maybe", f"create-only property {text} changes to a value known only at deploy")
     # Values that read the same but resolve differently at deploy.
     touched = bool(diff)
-    for key, value in new_resource.get("Properties", {}).items():
-        create_only = _is_create_only(resource_type, (key,)) and not _whole_path_is_nested(resource_type, key)
+    for key, value, create_only, cap in _segments(resource_type, new_resource.get("Properties", {})):
+
+        def raise_capped(level: Replacement, reason: str, cap: bool = cap) -> None:
+            raise_to("maybe" if cap and level == "yes" else level, reason)
+
         r = references(value)
         for ref in sorted(r.refs):
             if state.get(ref) in ("yes", "maybe"):
                 touched = True
                 if create_only:
-                    raise_to(state[ref], f"{key} refers to {ref}, which {_will(state[ref])} replaced")
+                    raise_capped(state[ref], f"{key} refers to {ref}, which {_will(state[ref])} replaced")
                 else:
                     note(f"{key} refers to {ref}, which {_will(state[ref])} replaced")
             elif ref in changed_parameters:
                 touched = True
                 if create_only:
-                    raise_to("maybe", f"{key} refers to parameter {ref}, whose definition changes")
+                    raise_capped("maybe", f"{key} refers to parameter {ref}, whose definition changes")
             elif ref in updated and resources.get(ref, {}).get("Type", "").startswith("Custom::"):
                 touched = True
                 if create_only:
-                    raise_to("maybe", f"{key} refers to {ref}, a custom resource the update changes "
-                             "(its handler may answer a new id)")
+                    raise_capped("maybe", f"{key} refers to {ref}, a custom resource the update changes "
+                                 "(its handler may answer a new id)")
         for ref, attribute in sorted(r.attributes):
             custom = resources.get(ref, {}).get("Type", "").startswith("Custom::")
             if state.get(ref) in ("yes", "maybe") or (
@@ -384,29 +387,41 @@ def _judge(name, old_resource, new_resource, diff, state, updated, changed_param
                 touched = True
                 if not create_only:
                     note(f"{key} reads {ref}.{attribute}, which may change")
-                    continue
-                if state.get(ref) == "yes" and attribute.endswith(IDENTITY_ATTRIBUTES):
-                    raise_to("yes", f"{key} reads {ref}.{attribute}, and {ref} will be replaced")
-                else:
-                    if state.get(ref) in ("yes", "maybe"):
-                        raise_to("maybe", f"{key} reads {ref}.{attribute}, and {ref} may be replaced")
-                    elif custom:
-                        raise_to("maybe", f"{key} reads {ref}.{attribute}, and {ref} is updated: a custom "
+                elif state.get(ref) == "yes" and attribute.endswith(IDENTITY_ATTRIBUTES):
+                    raise_capped("yes", f"{key} reads {ref}.{attribute}, and {ref} will be replaced")
+                elif state.get(ref) in ("yes", "maybe"):
+                    raise_capped("maybe", f"{key} reads {ref}.{attribute}, and {ref} may be replaced")
+                elif custom:
+                    raise_capped("maybe", f"{key} reads {ref}.{attribute}, and {ref} is updated: a custom "
                                  "resource, its handler decides whether the value changes")
-                    else:
-                        raise_to("maybe", f"{key} reads {ref}.{attribute}, and {ref} is updated")
+                else:
+                    raise_capped("maybe", f"{key} reads {ref}.{attribute}, and {ref} is updated")
         for condition in sorted(r.conditions & changed_conditions):
             touched = True
             if create_only:
-                raise_to("maybe", f"{key} depends on condition {condition}, which changes")
+                raise_capped("maybe", f"{key} depends on condition {condition}, which changes")
     return verdict, why, touched
 
 
-def _whole_path_is_nested(resource_type: str, key: str) -> bool:
-    """True when only sub-properties of ``key`` are create-only (then the whole value may change
-    in place): reference checks look at whole top-level values."""
-    pointers = [p for p in create_only_properties(resource_type) if p[0] == key]
-    return bool(pointers) and all(len(p) > 1 for p in pointers)
+def _segments(resource_type: str, properties: dict) -> list[tuple[str, Any, bool, bool]]:
+    """(label, value, create-only, conditional) for each top-level property, and for each nested
+    create-only (or conditionally create-only) property that is set: the values whose references
+    are checked."""
+    out = []
+    whole = {p[0] for p in create_only_properties(resource_type) if len(p) == 1}
+    for key, value in properties.items():
+        out.append((key, value, key in whole, False))
+    for conditional, pointers in ((False, create_only_properties(resource_type)),
+                                  (True, conditional_create_only_properties(resource_type))):
+        for pointer in pointers:
+            if not conditional and len(pointer) == 1:
+                continue
+            value: Any = properties
+            for part in pointer:
+                value = value.get(part) if isinstance(value, dict) else None
+            if value is not None:
+                out.append(("/".join(pointer), value, True, conditional))
+    return out
 
 
 def _will(level: Replacement) -> str:

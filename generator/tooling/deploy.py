@@ -134,7 +134,11 @@ def deploy(args, console: Console) -> int:
     started = console.now()
     cloudformation.execute_change_set(StackName=name, ChangeSetName=change_set)
     total = len(described.get("Changes", [])) if change_set_type == "UPDATE" else len(template["Resources"])
-    final = watch(cloudformation, name, region, Progress(name, total, started), change_set_type, console)
+    progress = Progress(name, total, started)
+    final = watch(cloudformation, name, region, progress, change_set_type, console)
+    if progress.cancelled and final == "UPDATE_ROLLBACK_COMPLETE":
+        console.say(f"{name}: {final} - the update was cancelled as you asked and rolled back; nothing changed.")
+        return EXIT_NOT_DEPLOYED
     return _finish(cloudformation, name, region, final, console)
 
 
@@ -470,6 +474,7 @@ def _interrupted(cloudformation, name, region, progress, change_set_type, consol
     if answer == "c" and prompt.startswith("[c]"):
         try:
             cloudformation.cancel_update_stack(StackName=name)
+            progress.cancelled = True
             console.say(f"Cancelling the update of {name}: CloudFormation rolls back to the previous state.")
         except Exception as error:
             console.say(f"Could not cancel: {error_message(error)}")

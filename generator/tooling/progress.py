@@ -41,6 +41,7 @@ class Progress:
     resources: dict[str, _Resource] = field(default_factory=dict)
     stack_status: str = ""
     events: list[dict] = field(default_factory=list)
+    cancelled: bool = False  # the user asked for CancelUpdateStack
 
     def add(self, event: dict) -> None:
         self.events.append(event)

@@ -222,8 +222,9 @@ def test_the_customer_managed_key_replaces_the_image_repository_and_keeps_the_da
     plain, keyed = render(StackConfig()), render(dataclasses.replace(StackConfig(), customer_managed_key=True))
     on = changes.compare(plain, keyed)
     assert on.added == (("StackKey", "AWS::KMS::Key"),)
-    # ECR EncryptionConfiguration is create-only; tables and log groups take the key in place.
-    assert on.replaced() == ("ImageRepository",)
+    # ECR EncryptionConfiguration is create-only, and the task definitions name the repository's
+    # URI (create-only ContainerDefinitions); tables and log groups take the key in place.
+    assert on.replaced() == ("FoodstoreTaskDefinition", "ImageRepository", "PetstoreTaskDefinition")
     assert all(by_id(on)[n].replacement == "no" for n in ("FoodstoreTable", "PetstoreTable", "FoodstoreLogGroup")
                if n in by_id(on))
     off = changes.compare(keyed, plain)

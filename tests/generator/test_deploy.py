@@ -362,3 +362,28 @@ def test_an_empty_change_set_as_cloudformation_reports_it_changes_nothing(moto, 
     assert status == 0
     assert "No changes: stack plumb already runs this template with these parameters. Nothing changed." in out
     assert pending_change_sets(moto) == []
+
+
+def test_a_cancelled_update_that_rolled_back_says_so_and_exits_1(moto, monkeypatch):
+    create_directly(moto)
+    calls, cancelled = [], []
+
+    def cancel(params, **kwargs):
+        cancelled.append(params["body"]["StackName"])  # moto 5.2.5 has no CancelUpdateStack
+        return SimpleNamespace(status_code=200), {}
+
+    def rolled_back(params, **kwargs):
+        # After the cancel, CloudFormation rolls the update back (moto had already completed it).
+        if cancelled:
+            return SimpleNamespace(status_code=200), {"Stacks": [{"StackName": STACK,
+                                                                  "StackStatus": "UPDATE_ROLLBACK_COMPLETE"}]}
+        return None
+
+    with_session_hooks(monkeypatch, {
+        "before-call.cloudformation.DescribeStackEvents": interrupt_once(calls),
+        "before-call.cloudformation.CancelUpdateStack": cancel,
+        "before-call.cloudformation.DescribeStacks": rolled_back,
+    })
+    status, out, _ = run("--parameter", "QueueLabel=second", "--yes", answers=["c"])
+    assert status == 1
+    assert "plumb: UPDATE_ROLLBACK_COMPLETE - the update was cancelled as you asked and rolled back" in out
