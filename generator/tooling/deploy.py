@@ -131,11 +131,15 @@ def deploy(args, console: Console) -> int:
         return EXIT_NOT_DEPLOYED
     if status is not None:
         return status
+    # The events already there belong to earlier operations: the view starts after the newest
+    # (by id, not by time, so a skewed local clock loses nothing).
+    before = {e["EventId"] for e in cloudformation.describe_stack_events(StackName=name)["StackEvents"]}
     started = console.now()
     cloudformation.execute_change_set(StackName=name, ChangeSetName=change_set)
-    total = len(described.get("Changes", [])) if change_set_type == "UPDATE" else len(template["Resources"])
-    progress = Progress(name, total, started)
-    final = watch(cloudformation, name, region, progress, change_set_type, console)
+    # The change set lists what the operation touches, conditions evaluated (a create with given
+    # images builds none, so the template's count would be too high).
+    progress = Progress(name, len(described.get("Changes", [])), started)
+    final = watch(cloudformation, name, region, progress, change_set_type, console, before)
     if progress.cancelled and final == "UPDATE_ROLLBACK_COMPLETE":
         console.say(f"{name}: {final} - the update was cancelled as you asked and rolled back; nothing changed.")
         return EXIT_NOT_DEPLOYED
@@ -373,11 +377,10 @@ def _show(console: Console, cloudformation, name: str, stack: dict | None, templ
     from generator.tooling import changes
     from generator.tooling.aws import deployed_template
 
-    old = deployed_template(cloudformation, name) if stack is not None and stack["StackStatus"] != \
-        "REVIEW_IN_PROGRESS" else {"Resources": {}}
-    console.say(changes.text(changes.compare(old, template), f"stack {name}" if stack else "(no stack)",
-                             "this template").rstrip("\n"))
-    console.say("")
+    if stack is not None and stack["StackStatus"] != "REVIEW_IN_PROGRESS":
+        old = deployed_template(cloudformation, name)
+        console.say(changes.text(changes.compare(old, template), f"stack {name}", "this template").rstrip("\n"))
+        console.say("")
     console.say(f"CloudFormation's change set ({len(described['Changes'])} changes):")
     for change in described["Changes"]:
         c = change.get("ResourceChange", {})
@@ -391,15 +394,15 @@ def _show(console: Console, cloudformation, name: str, stack: dict | None, templ
 # --- while it runs ------------------------------------------------------------------------------------
 
 
-def new_events(cloudformation, name: str, seen: set[str], since: datetime) -> list[dict]:
-    """The stack's events not yet seen and not older than ``since``, oldest first
-    (DescribeStackEvents answers newest first, paginated)."""
+def new_events(cloudformation, name: str, seen: set[str]) -> list[dict]:
+    """The stack's events not yet seen, oldest first (DescribeStackEvents answers newest first,
+    paginated: reading stops at the first event seen before)."""
     fresh, token = [], None
     while True:
         page = cloudformation.describe_stack_events(StackName=name, **({"NextToken": token} if token else {}))
         stop = False
         for event in page["StackEvents"]:
-            if event["EventId"] in seen or event["Timestamp"] < since:
+            if event["EventId"] in seen:
                 stop = True
                 break
             fresh.append(event)
@@ -431,14 +434,14 @@ class Screen:
 
 
 def watch(cloudformation, name: str, region: str, progress: Progress, change_set_type: str,
-          console: Console) -> str:
-    """Follow the stack to the end of the operation; Ctrl-C asks what to do. The final status."""
-    seen: set[str] = set()
+          console: Console, seen: set[str] | None = None) -> str:
+    """Follow the stack to the end of the operation (its events after ``seen``); Ctrl-C asks what
+    to do. The final status."""
+    seen = set(seen or ())
     screen = Screen(console) if console.terminal else None
-    since = progress.started.replace(microsecond=0)
     while True:
         try:
-            for event in new_events(cloudformation, name, seen, since):
+            for event in new_events(cloudformation, name, seen):
                 progress.add(event)
                 if screen is None:
                     console.say(progress.line(event))

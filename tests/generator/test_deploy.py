@@ -144,9 +144,11 @@ def test_without_a_terminal_and_without_yes_a_new_stack_is_not_left_behind(moto)
 
 
 def interrupt_once(calls: list):
+    """Ctrl-C while deploy watches: at its second DescribeStackEvents (the first is its look at the
+    events before executing, which the view then skips)."""
     def handler(**kwargs):
         calls.append("events")
-        if len(calls) == 1:
+        if len(calls) == 2:
             raise KeyboardInterrupt
     return handler
 
