@@ -472,7 +472,8 @@ def _warnings(old: dict, new: dict, changes: Changes) -> list[Warning_]:
         what = DATA_TYPES.get(resource_type)
         if what:
             policy = _policy(old_resources[name], "DeletionPolicy")
-            fate = ("RETAINED: it leaves the stack with its data and stays in your account, orphaned"
+            fate = ("RETAINED: it leaves the stack with its data and stays in your account, orphaned (one "
+                    "added back later is a new, empty one)"
                     if policy in ("Retain", "RetainExceptOnCreate") else
                     "snapshotted, then DELETED" if policy == "Snapshot" else "DELETED with its data")
             out.append(Warning_("data-removed", name, True,
