@@ -425,9 +425,12 @@ class Screen:
         if self.height:
             out.write(f"\x1b[{self.height}F\x1b[J")  # to the first line drawn, clear to the end
         try:
-            width = os.get_terminal_size(out.fileno()).columns
+            width, rows = os.get_terminal_size(out.fileno())
         except (AttributeError, OSError, ValueError):  # not a real terminal (a test's buffer)
-            width = 200
+            width, rows = 200, 50
+        if len(lines) > rows - 1:
+            # Moving up past the top of the screen cannot be undone: keep the view shorter than it.
+            lines = [*lines[: rows - 2], f"  ... and {len(lines) - rows + 2} more"]
         out.write("".join(line[: width - 1] + "\n" for line in lines))
         out.flush()
         self.height = len(lines)

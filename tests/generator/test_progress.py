@@ -177,3 +177,21 @@ def test_off_a_terminal_every_event_is_one_plain_line(events):
     assert "\x1b" not in out
     assert len(out.splitlines()) == len(events)
     assert out.splitlines()[-1].startswith(f"{events[-1]['Timestamp']:%H:%M:%S} CREATE_COMPLETE")
+
+
+def test_a_view_taller_than_the_terminal_is_cut_to_fit_and_says_how_much_more(monkeypatch):
+    import io
+    import os
+
+    from generator.tooling import deploy
+
+    out = io.StringIO()
+    out.fileno = lambda: 1
+    monkeypatch.setattr(os, "get_terminal_size", lambda fd: os.terminal_size((40, 6)))
+    screen = deploy.Screen(deploy.Console(out=out, terminal=True))
+    screen.draw([f"line {i} " + "x" * 60 for i in range(10)])
+    drawn = out.getvalue().splitlines()
+    assert len(drawn) == 5 and drawn[-1] == "  ... and 6 more"
+    assert all(len(line) <= 39 for line in drawn)
+    screen.draw(["one"])
+    assert out.getvalue().endswith("\x1b[5F\x1b[Jone\n")
