@@ -31,6 +31,8 @@ from generator.tooling.render import (
 )
 
 COMMANDS = ("template", "openapi", "describe", "preflight")
+# Commands with their own parser (positional files, AWS options): name -> "module:function".
+OWN_PARSER = {"diff": "generator.tooling.diff_command:main", "deploy": "generator.tooling.deploy:main"}
 DEFAULT_COMMAND = "template"
 DEFAULT_OUT = Path("templates")
 # Which command takes which option; everything else is refused with a one-line error.
@@ -51,6 +53,8 @@ commands:
   preflight   check, with your AWS credentials and read-only calls, that the account has room in
               its quotas to launch the stack in --region; exit 0 room, 1 a quota is short,
               2 usage error, 3 something could not be checked
+  diff        what an update replaces and loses: ecsapi diff OLD [NEW | --config F | --stack S]
+  deploy      render, upload, show the change set, execute with live progress: ecsapi deploy --help
 
 Options may come before or after the command.
 
@@ -105,7 +109,7 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
         args.command = DEFAULT_COMMAND
     if args.command not in COMMANDS:
         raise UsageError(
-            f"{args.command!r} is not a command; the commands are {', '.join(COMMANDS)} "
+            f"{args.command!r} is not a command; the commands are {', '.join((*COMMANDS, *OWN_PARSER))} "
             f"(default: {DEFAULT_COMMAND}); see ecsapi --help"
         )
     given = {"--config": args.config is not None, "--out": args.out is not None,
@@ -137,8 +141,26 @@ def stale_diffs(files: dict[Path, str]) -> list[list[str]]:
     return diffs
 
 
+def _own_parser_command(argv: list[str]) -> tuple[str, list[str]] | None:
+    """("diff", the rest) when the command word, wherever it stands, is one of OWN_PARSER."""
+    takes_value = {"--config", "--out", "--format"}
+    skip = False
+    for i, word in enumerate(argv):
+        if skip or word.startswith("-"):
+            skip = not skip and word in takes_value
+            continue
+        return (word, argv[:i] + argv[i + 1:]) if word in OWN_PARSER else None
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    own = _own_parser_command(argv)
+    if own is not None:
+        import importlib
+
+        module, function = OWN_PARSER[own[0]].split(":")
+        return getattr(importlib.import_module(module), function)(own[1])
     try:
         args = parse_arguments(argv)
     except UsageError as error:
