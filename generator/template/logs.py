@@ -10,16 +10,22 @@ from generator.template.retention import log_policies
 
 
 def add_log_group(
-    template: Template, config: StackConfig, key: kms.Key | None, title: str, retention_days: int | None = None
+    template: Template,
+    config: StackConfig,
+    key: kms.Key | None,
+    title: str,
+    retention_days: int | None = None,
+    condition: str | None = None,
 ) -> logs.LogGroup:
     """A log group named by CloudFormation (so two stacks never collide), kept for
     ``retention_days`` (default: the stack's), encrypted with ``key`` when there is one, and
-    deleted or retained with the stack's data."""
+    deleted or retained with the stack's data; only under ``condition`` when one is named."""
     encryption = {"KmsKeyId": GetAtt(key, "Arn")} if key is not None else {}
     log_group = template.add_resource(
         logs.LogGroup(
             title,
             RetentionInDays=retention_days or config.log_retention_days,
+            **({"Condition": condition} if condition else {}),
             **encryption,
             **log_policies(config),
         )
