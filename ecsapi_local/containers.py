@@ -1,39 +1,35 @@
-"""How a service's container runs on loopback: the image's own command (the CMD of the Dockerfile
-the stack's image build builds) under this virtualenv's gunicorn, with the task definition's
-environment, plus what makes it local: its own port on 127.0.0.1, dynalite's endpoint and dummy
-credentials.
+"""How a service's container runs on loopback: the image's own command
+(``itemstore.contract.IMAGE_COMMAND``, the CMD of every service's Dockerfile) under this
+virtualenv's gunicorn, with the task definition's environment, plus what makes it local: its own
+port on 127.0.0.1, dynalite's endpoint and dummy credentials.
+
+The container code is the ``itemstore`` package this interpreter imports: the checkout's
+``containers/itemstore`` in a development virtualenv, the wheel's copy in an install.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from ecsapi_local.intrinsics import Resolver
 from ecsapi_local.resources import CLEARED_ENVIRONMENT, ISOLATED_ENVIRONMENT
-from ecsapi_local.stack import Container, Resolver
-from generator.tooling.assets import BUILT_DOCKERFILE, CONTAINERS
+from ecsapi_local.template_reader import Container
 
-# The venv's gunicorn stands in for the image's (both are installed from containers/requirements.txt).
+# The venv's gunicorn stands in for the image's (both are installed from the same pins).
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 # One worker per service: a laptop runs every service at once, and one worker with the image's
 # thread pool serves a person clicking through the page. GUNICORN_WORKERS in the environment wins.
 LOCAL_WORKERS = "1"
 
 
-def image_dockerfile(containers: Path = CONTAINERS) -> Path:
-    """The Dockerfile the stack's image build builds (the build reads it from the same constant)."""
-    return containers / BUILT_DOCKERFILE
+def image_command() -> list[str]:
+    """The command every service's image runs (its Dockerfile's CMD)."""
+    from itemstore.contract import IMAGE_COMMAND
 
-
-def image_command(dockerfile: Path) -> list[str]:
-    """The Dockerfile's CMD (JSON form)."""
-    commands = [line for line in dockerfile.read_text().splitlines() if line.startswith("CMD ")]
-    if len(commands) != 1:
-        raise RuntimeError(f"{dockerfile}: expected one CMD line, found {len(commands)}")
-    return json.loads(commands[0][len("CMD "):])
+    return list(IMAGE_COMMAND)
 
 
 def local_argv(command: list[str]) -> list[str]:
@@ -52,7 +48,6 @@ def container_environment(container: Container, resolver: Resolver, port: int, d
     environment.update(task)
     environment.update(ISOLATED_ENVIRONMENT)
     environment.update({
-        "PYTHONPATH": str(CONTAINERS),  # the image's /app
         "PYTHONUNBUFFERED": "1",
         "PORT": str(port),
         "DYNAMODB_ENDPOINT_URL": dynamodb_url,
