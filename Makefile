@@ -136,7 +136,7 @@ LOCAL_DIR := build/local
 
 .PHONY: local
 local: $(DEV_STAMP) $(NODE_STAMP) ## The whole API on 127.0.0.1 from the rendered template: dynalite, moto, gunicorns, gateway, page [CONFIG=] [ARGS=--api-port ...]
-	$(PY) -m ecsapi_local --work $(LOCAL_DIR) $(if $(CONFIG),--config "$(CONFIG)") $(ARGS)
+	$(PY) -m ecsapi_local --work $(LOCAL_DIR) --dynalite node_modules/.bin/dynalite $(if $(CONFIG),--config "$(CONFIG)") $(ARGS)
 
 .PHONY: local-reset
 local-reset: ## Wipe what make local keeps across restarts (dynalite's tables and items)

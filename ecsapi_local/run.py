@@ -23,7 +23,6 @@ import argparse
 import http.client
 import json
 import os
-import shutil
 import sys
 import urllib.request
 from dataclasses import dataclass
@@ -34,8 +33,6 @@ from ecsapi_local.resources import CLEARED_ENVIRONMENT, Provisioned, client, pro
 from ecsapi_local.supervisor import Component, StartError, Stopped, Supervisor, answers, port_free
 from ecsapi_local.template_reader import EmulatedStack, read_template, render
 
-REPO = Path(__file__).resolve().parents[1]
-DYNALITE = REPO / "node_modules" / ".bin" / "dynalite"
 STACK_NAME = "ecsapi-local"
 DEFAULT_REGION = "us-east-1"
 DEFAULT_WORK = Path("build/local")
@@ -65,6 +62,8 @@ class Options:
     data: Path
     region: str
     ports: dict[str, int]
+    dynalite: Path | None = None
+    """The dynalite to run (None: the emulator's own, installed into the cache folder on first use)."""
 
     @property
     def page_url(self) -> str:
@@ -94,6 +93,10 @@ def parser() -> argparse.ArgumentParser:
     root.add_argument("--data", type=Path, help="dynalite's folder, kept across restarts (default: WORK/data)")
     root.add_argument("--region", default=DEFAULT_REGION, help=f"the region the stack pretends to be in "
                       f"(default: {DEFAULT_REGION})")
+    root.add_argument("--dynalite", type=Path, metavar="PATH",
+                      default=os.environ.get("ECSAPI_LOCAL_DYNALITE") or None,
+                      help="the dynalite to run (default: $ECSAPI_LOCAL_DYNALITE, else the emulator's own, "
+                           "installed with npm into the cache folder on first use)")
     for name, default in PORTS.items():
         variable = f"ECSAPI_LOCAL_{name.upper()}_PORT"
         # A string default goes through type=int too, so a bad variable is refused like a bad flag.
@@ -105,18 +108,19 @@ def parser() -> argparse.ArgumentParser:
 def options(argv: list[str] | None) -> Options:
     args = parser().parse_args(argv)
     ports = {name: getattr(args, f"{name}_port") for name in PORTS}
-    return Options(args.config, args.work, args.data or args.work / "data", args.region, ports)
+    return Options(args.config, args.work, args.data or args.work / "data", args.region, ports, args.dynalite)
 
 
 # --- before anything starts ------------------------------------------------------------------------
 
-def check_prerequisites() -> None:
-    if shutil.which("node") is None:
-        raise NotStarted("node is missing (dynalite, the local DynamoDB, runs on Node.js): install Node.js and "
-                         "npm, e.g. `apt-get install nodejs npm`, then run `make local`")
-    if not DYNALITE.exists():
-        raise NotStarted(f"dynalite is missing ({DYNALITE.relative_to(REPO)}): run `make local`, which "
-                         "installs it with `npm ci` (npm comes with Node.js: `apt-get install nodejs npm`)")
+def find_dynalite(opts: Options) -> Path:
+    """The dynalite to run (installed on first use: ecsapi_local.dynalite)."""
+    from ecsapi_local.dynalite import Unavailable, find
+
+    try:
+        return find(opts.dynalite, say=lambda line: print(f"local: {line}", flush=True))
+    except Unavailable as error:
+        raise NotStarted(str(error)) from None
 
 
 def container_label(name: str) -> str:
@@ -175,11 +179,11 @@ def _base_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in CLEARED_ENVIRONMENT}
 
 
-def dynalite(opts: Options) -> Component:
+def dynalite(opts: Options, executable: Path) -> Component:
     path = opts.data / "dynamodb"
     path.mkdir(parents=True, exist_ok=True)
     port = opts.ports["dynamodb"]
-    return Component("dynamodb", [str(DYNALITE), "--host", "127.0.0.1", "--port", str(port), "--path", str(path)],
+    return Component("dynamodb", [str(executable), "--host", "127.0.0.1", "--port", str(port), "--path", str(path)],
                      env=_base_environment(), ready=lambda: answers(port), ready_seconds=30)
 
 
@@ -247,11 +251,11 @@ def page(opts: Options, stack: EmulatedStack, provisioned: Provisioned) -> Compo
 
 # --- the run -------------------------------------------------------------------------------------
 
-def prepare(opts: Options) -> tuple[EmulatedStack, dict[str, int]]:
+def prepare(opts: Options) -> tuple[EmulatedStack, dict[str, int], Path]:
     """Everything that can fail before a process starts: prerequisites, configuration, ports."""
     from generator.model.errors import ConfigError
 
-    check_prerequisites()
+    executable = find_dynalite(opts)
     opts.work.mkdir(parents=True, exist_ok=True)
     try:
         stack = read_template(render(opts.config, opts.work))
@@ -261,13 +265,14 @@ def prepare(opts: Options) -> tuple[EmulatedStack, dict[str, int]]:
         raise NotStarted(str(error)) from None
     ports = planned_ports(opts, stack)
     check_ports(ports)
-    return stack, ports
+    return stack, ports, executable
 
 
-def start(supervisor: Supervisor, opts: Options, stack: EmulatedStack, ports: dict[str, int]) -> None:
+def start(supervisor: Supervisor, opts: Options, stack: EmulatedStack, ports: dict[str, int],
+          dynalite_executable: Path) -> None:
     say = supervisor.say
     say(f"template {stack.template_path} ({len(stack.containers)} services, {len(stack.tables)} tables)")
-    supervisor.start_all([dynalite(opts), moto(opts)])
+    supervisor.start_all([dynalite(opts, dynalite_executable), moto(opts)])
 
     provisioned = provision(stack, STACK_NAME, opts.region, client("dynamodb", opts.dynamodb_url, opts.region),
                             client("cognito-idp", opts.cognito_url, opts.region), say)
@@ -293,7 +298,7 @@ def print_urls(say, opts: Options, stack: EmulatedStack, pool_id: str, client_id
 def main(argv: list[str] | None = None) -> int:
     opts = options(argv)
     try:
-        stack, ports = prepare(opts)
+        stack, ports, dynalite_executable = prepare(opts)
     except NotStarted as error:
         print(f"local: {error}; nothing was started", file=sys.stderr)
         return EXIT_NOT_STARTED
@@ -302,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     supervisor = Supervisor(name_width=max(10, *(len(c.name) for c in stack.containers)))
     supervisor.handle_signals()
     try:
-        start(supervisor, opts, stack, ports)
+        start(supervisor, opts, stack, ports, dynalite_executable)
     except Stopped:
         supervisor.stop()
         return 0

@@ -66,7 +66,8 @@ def handler(files: dict[str, bytes], headers: dict[str, str]) -> type[BaseHTTPRe
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ecsapi_local.site", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--web", type=Path, default=PAGE, help="the page's folder (default: the package's copy of web/)")
+    parser.add_argument("--web", type=Path, default=PAGE,
+                        help="the page's folder (default: the package's ecsapi_local/page, web/ in a checkout)")
     parser.add_argument("--config", type=Path, required=True, help="the config.json to serve")
     parser.add_argument("--bind", required=True, help="127.0.0.1:PORT")
     args = parser.parse_args(argv)
