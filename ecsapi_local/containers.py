@@ -1,14 +1,17 @@
-"""How a service's container runs on loopback: the image's own command
-(``itemstore.contract.IMAGE_COMMAND``, the CMD of every service's Dockerfile) under this
-virtualenv's gunicorn, with the task definition's environment, plus what makes it local: its own
-port on 127.0.0.1, dynalite's endpoint and dummy credentials.
+"""How a service's task runs on loopback: the image's own command (the CMD of the Dockerfile the
+stack's image build builds) under this virtualenv's gunicorn, with the task definition's
+environment, plus what makes it local: its own port on 127.0.0.1, dynalite's endpoint and dummy
+credentials.
 
-The container code is the ``itemstore`` package this interpreter imports: the checkout's
-``containers/itemstore`` in a development virtualenv, the wheel's copy in an install.
+The Dockerfile is package data (``ecsapi_local/image/Dockerfile``, in a checkout a link to the
+one the build builds), and the container code is the ``itemstore`` package this interpreter
+imports: the checkout's ``containers/itemstore`` in a development virtualenv, the wheel's copy in
+an install.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Mapping
@@ -23,13 +26,16 @@ GUNICORN = Path(sys.executable).parent / "gunicorn"
 # One worker per service: a laptop runs every service at once, and one worker with the image's
 # thread pool serves a person clicking through the page. GUNICORN_WORKERS in the environment wins.
 LOCAL_WORKERS = "1"
+# The Dockerfile the stack's image build builds (generator.tooling.assets.BUILT_DOCKERFILE).
+IMAGE_DOCKERFILE = Path(__file__).resolve().parent / "image" / "Dockerfile"
 
 
-def image_command() -> list[str]:
-    """The command every service's image runs (its Dockerfile's CMD)."""
-    from itemstore.contract import IMAGE_COMMAND
-
-    return list(IMAGE_COMMAND)
+def image_command(dockerfile: Path = IMAGE_DOCKERFILE) -> list[str]:
+    """The Dockerfile's CMD (JSON form)."""
+    commands = [line for line in dockerfile.read_text().splitlines() if line.startswith("CMD ")]
+    if len(commands) != 1:
+        raise RuntimeError(f"{dockerfile}: expected one CMD line, found {len(commands)}")
+    return json.loads(commands[0][len("CMD "):])
 
 
 def local_argv(command: list[str]) -> list[str]:

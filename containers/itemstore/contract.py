@@ -23,9 +23,6 @@ DEFAULT_PORT = 8080
 # HEALTH_CHECK_COMMAND inside the container.
 HEALTH_PATH = "/health"
 HEALTH_CHECK_COMMAND = ("CMD", "python", "-m", "itemstore.healthcheck")
-# What the image runs (every service's Dockerfile CMD; a test compares them): gunicorn with the
-# package's config module, serving the application factory. The emulator runs the same locally.
-IMAGE_COMMAND = ("gunicorn", "--config", "python:itemstore.gunicorn_conf", "itemstore:create_app()")
 
 # The methods an item path serves. Routes, the OpenAPI document, IAM and the handlers all assume
 # exactly these: a fact of the service, not a setting.

@@ -10,11 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from ecsapi_local.containers import container_environment, image_command, local_argv
+from ecsapi_local.containers import IMAGE_DOCKERFILE, container_environment, image_command, local_argv
 from ecsapi_local.gateway import upstream_services
 from ecsapi_local.intrinsics import Resolver, TemplateError, pseudo_parameters
 from ecsapi_local.template_reader import read_template, render
+from generator import StackConfig, build_template
 from generator.model.config_file import load_config
+from generator.tooling.assets import CONTAINERS
+from generator.tooling.render import template_json
 
 REPO = Path(__file__).resolve().parents[2]
 VARIANTS = sorted(p.stem for p in (REPO / "stacks").glob("*.toml"))
@@ -87,8 +90,15 @@ def test_the_container_environment_is_the_task_definitions_plus_local_settings(v
         assert env["HOME"] == "/h" and "PYTHONPATH" not in env  # the itemstore this interpreter imports
 
 
-def test_containers_run_the_image_command_under_this_virtualenvs_gunicorn():
+def test_tasks_run_the_command_of_the_image_the_stack_builds():
+    template = json.loads(template_json(build_template(StackConfig())))
+    (project,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::CodeBuild::Project"]
+    built = {v["Name"]: v["Value"] for v in project["Properties"]["Environment"]["EnvironmentVariables"]}
+    # The package's Dockerfile is the one build.sh's `docker build --file` builds (a link in a checkout).
+    assert IMAGE_DOCKERFILE.read_bytes() == (CONTAINERS / built["DOCKERFILE"]).read_bytes()
+    assert IMAGE_DOCKERFILE.resolve() == (CONTAINERS / built["DOCKERFILE"]).resolve()
     command = image_command()
+    assert command == image_command(CONTAINERS / "pet" / "Dockerfile")
     assert command[0] == "gunicorn" and "itemstore:create_app()" in command
     argv = local_argv(command)
     assert argv[1:] == command[1:] and Path(argv[0]).parent == Path(sys.executable).parent
