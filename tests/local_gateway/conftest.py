@@ -25,7 +25,6 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.config import Config
-from itemstore.contract import HEALTH_PATH
 
 from ecsapi_local.containers import container_environment, image_command, local_argv
 from ecsapi_local.gateway import LocalResolution
@@ -39,6 +38,7 @@ from tests.containers.conftest import (  # noqa: F401 (aws_test_environment: a f
     FIRST_STARTED,
     REGION,
     Dynalite,
+    Gunicorn,
     LocalProcess,
     Service,
     attach_logs,
@@ -127,30 +127,20 @@ class Cognito:
                                       AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD})["AuthenticationResult"]
 
 
-class Task(LocalProcess):
+class Task(Gunicorn):
     """One task of a service: the image's command under the venv's gunicorn, with the environment
-    the emulator gives it (``ecsapi_local.containers``)."""
+    the emulator gives it (``ecsapi_local.containers``), not the containers tests' own."""
 
     def __init__(self, name: str, port: int, env: dict[str, str], log_path: Path) -> None:
-        super().__init__(log_path)
+        LocalProcess.__init__(self, log_path)
         self.name = f"task {name}"
         self.port = port
         self.env = env
+        self.argv = local_argv(image_command())
 
     def start(self) -> Task:
         STARTED.append(self)
-        self._spawn(local_argv(image_command()), env=self.env, cwd=self.log_path.parent)
-        self._wait_ready(self._healthy, timeout=30)
-        return self
-
-    def _healthy(self) -> bool:
-        try:
-            return http_request(self.port, "GET", HEALTH_PATH, timeout=1)[0] == 200
-        except OSError:
-            return False
-
-    def request(self, method: str, path: str, body=None, headers=None, timeout: float = 10.0):
-        return http_request(self.port, method, path, body, headers, timeout)
+        return super().start()
 
 
 class GatewayProcess(LocalProcess):
