@@ -1,4 +1,4 @@
-"""Fixtures for the local stack's end-to-end tests: ``python -m ecsapi_local`` as a subprocess on
+"""Fixtures for the emulator's end-to-end tests: ``python -m ecsapi_local`` as a subprocess on
 free loopback ports with a temporary work and data folder, boto3 clients on its moto and dynalite,
 and Debian's chromium driven by Playwright.
 
@@ -126,9 +126,9 @@ class EmulatorRun:
         while not any(line.endswith(READY_LINE) for line in self.lines):
             if self.process.poll() is not None:
                 self._reader.join(5)
-                raise RuntimeError(f"the local stack exited with {self.process.returncode}:\n{self.output}")
+                raise RuntimeError(f"the emulator exited with {self.process.returncode}:\n{self.output}")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the local stack was not ready after {START_SECONDS} s:\n{self.output}")
+                raise RuntimeError(f"the emulator was not ready after {START_SECONDS} s:\n{self.output}")
             time.sleep(0.1)
 
     def wait_exit(self, timeout: float = 60) -> int:
@@ -239,7 +239,7 @@ def pytest_runtest_makereport(item, call):
     report = yield
     if report.failed:
         for stack in STARTED:
-            report.sections.append((f"local stack {stack.root.name} output", stack.output[-12000:]))
+            report.sections.append((f"emulator {stack.root.name} output", stack.output[-12000:]))
     if call.when == "teardown":
         STARTED.clear()
     return report
