@@ -98,3 +98,12 @@ def test_the_emulator_serves_the_files_a_release_publishes():
     for name in PAGE_FILES:
         assert (PAGE / name).read_bytes() == (WEB / name).read_bytes()
     assert PAGE.resolve() == WEB.resolve()
+
+
+def test_the_page_server_loads_no_template_machinery():
+    """It shares generator.model.page with the template, a standard-library module: no troposphere."""
+    probe = ("import sys, ecsapi_local.site\n"
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('troposphere', 'awacs', 'boto3')))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
