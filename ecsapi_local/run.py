@@ -27,11 +27,15 @@ import sys
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ecsapi_local.intrinsics import TemplateError
 from ecsapi_local.resources import CLEARED_ENVIRONMENT, Provisioned, client, provision
 from ecsapi_local.supervisor import Component, StartError, Stopped, Supervisor, answers, port_free
 from ecsapi_local.template_reader import EmulatedStack, read_template, render
+
+if TYPE_CHECKING:  # the gateway (urllib3, werkzeug) loads in its own process, not in the supervisor's
+    from ecsapi_local.gateway import LocalResolution
 
 STACK_NAME = "ecsapi-local"
 DEFAULT_REGION = "us-east-1"
@@ -209,7 +213,7 @@ def containers(opts: Options, stack: EmulatedStack, provisioned: Provisioned, po
 
 
 def gateway_resolution(provisioned: Provisioned, region: str, upstreams: dict[str, str], cognito_url: str,
-                       page_origins: tuple[str, ...]):
+                       page_origins: tuple[str, ...]) -> LocalResolution:
     """What the local gateway needs to serve the template's API here (its LocalResolution):
     ``upstreams`` maps each Cloud Map service's logical id to the URL of the task serving it;
     ``cognito_url`` is moto's; ``page_origins`` join the API's CORS origins."""
