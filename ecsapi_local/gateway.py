@@ -60,12 +60,12 @@ from ecsapi_local.gateway_spec import (
     ApiSpec,
     Cors,
     GatewayTemplateError,
-    Resolver,
     Route,
     Throttle,
     read_api,
     werkzeug_rule_path,
 )
+from ecsapi_local.intrinsics import LOCAL_ACCOUNT_ID, Resolver, pseudo_parameters
 from ecsapi_local.route_stats import RouteStats
 
 __all__ = ["GatewayTemplateError", "LocalResolution", "create_app", "main", "upstream_services"]
@@ -123,7 +123,7 @@ class LocalResolution:
     jwks_url: str
     issuer: str | None = None
     page_origins: tuple[str, ...] = ()
-    account_id: str = "123456789012"  # AWS::AccountId locally (moto's default account)
+    account_id: str = LOCAL_ACCOUNT_ID  # AWS::AccountId locally (moto's default account)
 
     def __post_init__(self) -> None:
         if not self.region:
@@ -143,10 +143,7 @@ class LocalResolution:
 
     @property
     def pseudo_parameters(self) -> dict[str, str]:
-        partition, suffix = ("aws-cn", "amazonaws.com.cn") if self.region.startswith("cn-") else (
-            ("aws-us-gov", "amazonaws.com") if self.region.startswith("us-gov-") else ("aws", "amazonaws.com"))
-        return {"AWS::Region": self.region, "AWS::Partition": partition, "AWS::URLSuffix": suffix,
-                "AWS::AccountId": self.account_id}
+        return pseudo_parameters(self.region, self.account_id)
 
     def to_json(self) -> str:
         data = {name: getattr(self, name) for name in self.__dataclass_fields__}

@@ -271,10 +271,14 @@ def policy(*statements: Statement) -> PolicyDocument:
     return PolicyDocument(Version="2012-10-17", Statement=list(statements))
 
 
-def role(title: str, trust: Policy, policy_name: str, *statements: Statement) -> iam.Role:
-    """A role with one inline policy of ``statements``; no managed policies, which grant more."""
+def role(
+    title: str, trust: Policy, policy_name: str, *statements: Statement, condition: str | None = None
+) -> iam.Role:
+    """A role with one inline policy of ``statements``; no managed policies, which grant more.
+    Only under ``condition`` when one is named."""
     return iam.Role(
         title,
         AssumeRolePolicyDocument=trust,
         Policies=[iam.Policy(PolicyName=policy_name, PolicyDocument=policy(*statements))],
+        **({"Condition": condition} if condition else {}),
     )

@@ -234,8 +234,7 @@ def add_image_build(
     )
     skip_checks(repository, *([] if key is not None else [ECR_WITHOUT_CMK]))
 
-    log_group = add_log_group(template, config, key, "ImageBuildLogGroup")
-    log_group.Condition = condition
+    log_group = add_log_group(template, config, key, "ImageBuildLogGroup", condition=condition)
     role = template.add_resource(
         policies.role(
             "ImageBuildRole",
@@ -244,9 +243,9 @@ def add_image_build(
             policies.write_log_streams(log_group),
             policies.registry_login(),
             policies.push_images(repository),
+            condition=condition,
         )
     )
-    role.Condition = condition
 
     environment = {
         "ARCHITECTURE": config.cpu_architecture.value,
@@ -286,9 +285,8 @@ def add_image_build(
         template, config, key, NAME, "image_build",
         [policies.run_builds(project), policies.describe_images(repository)],
         timeout_seconds=FUNCTION_TIMEOUT_SECONDS,
+        condition=condition,
     )
-    for resource in (function.function, function.role, function.log_group):
-        resource.Condition = condition
 
     build = template.add_resource(
         ImageBuildResource(
