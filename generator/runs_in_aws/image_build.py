@@ -157,27 +157,30 @@ def handler(event, context):
     run(event, context, build_image)
 
 
+def client(service: str, seconds_left: float):
+    """A client made now, whose calls fit ``seconds_left`` (aws_config): each step makes its own,
+    so a later call is bounded by the time left then, not at the start."""
+    return boto3.client(service, config=aws_config(seconds_left))
+
+
 def build_image(request: Request) -> Result | Deferred:
     if request.request_type == "Delete":
         return _delete(request)
     build = BuildRequest.of(request.properties)
-    config = aws_config(request.seconds_left())
-    ecr = boto3.client("ecr", config=config)
-    digest = image_digest(ecr, build.repository, build.image_tag)
+    digest = image_digest(client("ecr", request.seconds_left()), build.repository, build.image_tag)
     if digest is not None:
         LOG.info("%s already holds %s (%s): nothing to build", build.repository, build.image_tag, digest)
         return _result(build.physical_id, build.image_tag, digest)
-    codebuild = boto3.client("codebuild", config=config)
-    earlier = build_for_request(codebuild, build.project, request.request_id)
+    earlier = build_for_request(client("codebuild", request.seconds_left()), build.project, request.request_id)
     if earlier is not None:
         if earlier["buildStatus"] == RUNNING:
             return Deferred(f"build {earlier['id']} for this request is running; its completion answers")
         LOG.info("build %s for this request already ended (%s): answering from it", earlier["id"],
                  earlier["buildStatus"])
-        return outcome(ecr, earlier, AnswerTo.of_request(request, build))
+        return outcome(client("ecr", request.seconds_left()), earlier, AnswerTo.of_request(request, build))
     answer_to = AnswerTo.of_request(request, build)
     variables = {**build.environment(), **answer_to.variables()}
-    started = codebuild.start_build(
+    started = client("codebuild", request.seconds_left()).start_build(
         projectName=build.project,
         environmentVariablesOverride=[
             {"name": name, "value": value, "type": "PLAINTEXT"} for name, value in sorted(variables.items())
@@ -229,10 +232,12 @@ def answer(event, context):
     after its retries), so that Lambda runs it again later: answering twice changes nothing.
     """
     deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000 - 1.0
+
+    def seconds_left() -> float:  # for AWS calls: the answer's PUT keeps its margin
+        return deadline - time.monotonic() - RESPONSE_MARGIN_SECONDS
+
     build_id = build_id_of(event)
-    config = aws_config(deadline - time.monotonic() - RESPONSE_MARGIN_SECONDS)
-    codebuild = boto3.client("codebuild", config=config)
-    builds = codebuild.batch_get_builds(ids=[build_id])["builds"]
+    builds = client("codebuild", seconds_left()).batch_get_builds(ids=[build_id])["builds"]
     if not builds:
         LOG.warning("build %s not found: nothing to answer", build_id)
         return
@@ -244,7 +249,7 @@ def answer(event, context):
     if build["buildStatus"] == RUNNING:
         raise RuntimeError(f"build {build_id} still reads {RUNNING}; Lambda tries this event again")
     try:
-        result = outcome(boto3.client("ecr", config=config), build, answer_to)
+        result = outcome(client("ecr", seconds_left()), build, answer_to)
     except ResourceFailed as error:
         LOG.error("answering FAILED: %s", error)
         sent = send_response(answer_to.event(), "FAILED", answer_to.failed_physical_id, str(error), {}, deadline)
@@ -301,7 +306,7 @@ def _delete(request: Request) -> Result:
     physical_id = request.physical_id or request.logical_id
     if not project:
         return Result(physical_id)
-    codebuild = boto3.client("codebuild", config=aws_config(request.seconds_left()))
+    codebuild = client("codebuild", request.seconds_left())
     try:
         ids = codebuild.list_builds_for_project(projectName=project, sortOrder="DESCENDING")["ids"]
     except codebuild.exceptions.ResourceNotFoundException:
