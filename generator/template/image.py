@@ -64,8 +64,9 @@ BUILD_TIMEOUT_MINUTES = 50
 # Amazon Linux x86_64 standard image: aws/aws-codebuild-docker-images lists it among the images
 # "actively maintained by AWS CodeBuild, and listed in the CodeBuild console" and ships its
 # definition (al/x86_64/standard/6.0, Amazon Linux 2023, Docker 28.5.2) in release 26.03.25
-# (April 2026); 5.0 stays maintained, but CodeBuild caches only the newest major version of an
-# image on its hosts ("Docker images provided by CodeBuild"). The small compute type (3 GB, 2
+# (April 2026). 5.0 is still maintained, but "a supported image is the latest major version of an
+# image available in CodeBuild", and CodeBuild caches supported images on its hosts, which
+# shortens provisioning ("Docker images provided by CodeBuild"). The small compute type (3 GB, 2
 # vCPUs) builds a slim Python image in a few minutes.
 BUILD_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:6.0"
 # EventBridge's event for a build that changed state ("Build notifications input format
