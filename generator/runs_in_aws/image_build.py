@@ -137,8 +137,20 @@ class AnswerTo:
 
     @classmethod
     def of_build(cls, build: dict) -> AnswerTo | None:
-        """What ``build`` answers, or None for a build this resource did not start."""
-        variables = {v["name"]: v.get("value", "") for v in (build.get("environment") or {}).get("environmentVariables") or []}
+        """What ``build`` (BatchGetBuilds) answers, or None for a build this resource did not start."""
+        return cls.of_variables((build.get("environment") or {}).get("environmentVariables"))
+
+    @classmethod
+    def of_event(cls, event: dict) -> AnswerTo | None:
+        """The same from the build's state-change event, which carries the build's environment
+        variables too (``additional-information.environment.environment-variables``: "Build
+        notifications input format reference")."""
+        information = (event.get("detail") or {}).get("additional-information") or {}
+        return cls.of_variables((information.get("environment") or {}).get("environment-variables"))
+
+    @classmethod
+    def of_variables(cls, listed: list | None) -> AnswerTo | None:
+        variables = {v.get("name"): v.get("value", "") for v in listed or [] if isinstance(v, dict)}
         values = {field: variables.get(name) for field, name in ANSWER_VARIABLES.items()}
         if not all(values.values()):
             return None
@@ -242,7 +254,7 @@ def answer(event, context):
         LOG.warning("build %s not found: nothing to answer", build_id)
         return
     [build] = builds
-    answer_to = AnswerTo.of_build(build)
+    answer_to = AnswerTo.of_build(build) or AnswerTo.of_event(event)
     if answer_to is None:
         LOG.info("build %s was not started by the image-build resource: nothing to answer", build_id)
         return

@@ -265,6 +265,13 @@ def build_ended(build_id: str, status: str) -> dict:
     }
 
 
+def moto_builds() -> list[dict]:
+    """moto's own records of the project's builds (what BatchGetBuilds returns)."""
+    from moto.codebuild.models import codebuild_backends
+
+    return codebuild_backends[ACCOUNT][REGION].build_metadata_history[PROJECT]
+
+
 def digest_of(ecr, tag: str) -> str:
     return ecr.describe_images(repositoryName=REPOSITORY, imageIds=[{"imageTag": tag}])["imageDetails"][0]["imageDigest"]
 
@@ -387,6 +394,19 @@ def test_a_repeated_build_ended_event_answers_the_same_again(builds, cloudformat
     image_build.answer(build_ended(started["id"], "SUCCEEDED"), Context(60))
     first, second = answers(cloudformation)
     assert first == second and first["Status"] == "SUCCESS"
+
+
+def test_the_answer_address_is_read_from_the_event_when_the_build_s_record_lacks_it(builds, cloudformation, moto):
+    builds.outcome = "push"
+    image_build.handler(event(cloudformation.url), Context(60))
+    [started] = builds.started
+    [record] = [b for b in moto_builds() if b["id"] == started["id"]]
+    record["environment"]["environmentVariables"] = []  # as moto itself keeps it
+    ended = build_ended(started["id"], "SUCCEEDED")
+    ended["detail"]["additional-information"] = {"environment": {"environment-variables": [
+        {"name": name, "value": value, "type": "PLAINTEXT"} for name, value in started["environment"].items()]}}
+    image_build.answer(ended, Context(60))
+    assert only_answer(cloudformation)["Status"] == "SUCCESS"
 
 
 def test_a_build_the_resource_did_not_start_is_not_answered(builds, cloudformation, moto):

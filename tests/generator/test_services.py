@@ -148,7 +148,7 @@ def test_every_log_group_has_retention(default_template):
     groups = resources(default_template, "AWS::Logs::LogGroup")
     assert set(groups) == {
         "FoodstoreLogGroup", "PetstoreLogGroup", "ApiAccessLogGroup", "ImageBuildLogGroup", "ImageBuildFunctionLogGroup",
-        "SitePublishFunctionLogGroup", "ZoneChoiceFunctionLogGroup",
+        "ImageBuildAnswerFunctionLogGroup", "SitePublishFunctionLogGroup", "ZoneChoiceFunctionLogGroup",
     }
     assert {g["Properties"]["RetentionInDays"] for g in groups.values()} == {30}
 
