@@ -6,8 +6,9 @@ every line it prints prefixed with its name (ecsapi_local.supervisor):
 
 - dynamodb: dynalite, storing under the data folder (kept across restarts), with the template's
   tables created on it;
-- cognito: moto in server mode, with the template's user pool and app client created on it (moto
-  keeps them in memory: users do not survive a restart);
+- cognito: moto in server mode behind a thin layer that refuses, verifies and revokes as Cognito
+  does where moto does not (ecsapi_local.cognito), with the template's user pool and app client
+  created on it (moto keeps them in memory: users do not survive a restart);
 - one gunicorn per ECS service, running the image's command with its task definition's environment;
 - api: the local gateway (ecsapi_local.gateway), serving the template's HTTP API with each
   Cloud Map service pointing at its container;
@@ -195,7 +196,8 @@ def moto(opts: Options) -> Component:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(MOTO_ENVIRONMENT)
     port = opts.ports["cognito"]
-    return Component("cognito", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+    # moto behind the layer that answers as Cognito where moto does not (ecsapi_local/cognito.py).
+    return Component("cognito", [sys.executable, "-m", "ecsapi_local.cognito", "-H", "127.0.0.1", "-p", str(port)],
                      env=env, ready=lambda: _http_ok(f"{opts.cognito_url}moto-api/"), ready_seconds=60)
 
 

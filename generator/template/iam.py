@@ -162,6 +162,11 @@ def run_builds(project: AWSObject) -> Statement:
     )
 
 
+def read_builds(project: AWSObject) -> Statement:
+    """Read the builds of one CodeBuild project (the answering function: how a build ended)."""
+    return Statement(Effect=Allow, Action=[codebuild.BatchGetBuilds], Resource=[GetAtt(project, "Arn")])
+
+
 # What "IAM role for publishing flow logs to CloudWatch Logs" (Amazon VPC User Guide) says the
 # role's policy must include at least. AWS shows it on "*"; here each action is scoped as far as it
 # can be (see write_flow_logs).

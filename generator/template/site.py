@@ -345,7 +345,8 @@ def add_site_page(
             ServiceTimeout=PUBLISH_TIMEOUT_SECONDS + 60,
             # The bucket policy is not a property the publisher reads, but CloudFront can serve
             # the page only once it is in place.
-            DependsOn=[site.bucket_policy.title],
+            # And the function's retry setting must be in place before its first event.
+            DependsOn=[site.bucket_policy.title, *publisher.ready],
         )
     )
     return publisher.function

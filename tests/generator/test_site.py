@@ -197,7 +197,8 @@ def test_the_page_resource_publishes_into_this_bucket_for_this_distribution_afte
     assert props["ServiceToken"] == {"Fn::GetAtt": ["SitePublishFunction", "Arn"]}
     assert props["Bucket"] == {"Ref": "SiteBucket"}
     assert props["DistributionId"] == {"Ref": "SiteDistribution"}
-    assert page["DependsOn"] == ["SiteBucketPolicy"]
+    # The function's retry setting (no retries) is in place before CloudFormation's first event.
+    assert page["DependsOn"] == ["SiteBucketPolicy", "SitePublishFunctionInvokeConfig"]
     assert 0 < props["ServiceTimeout"] <= 3600
     assert props["ServiceTimeout"] > site["SitePublishFunction"]["Properties"]["Timeout"]
 

@@ -27,6 +27,7 @@ from botocore.config import Config
 from playwright.sync_api import expect
 
 from generator.model import page as page_contract
+from generator.template.auth import EXPLICIT_AUTH_FLOWS
 
 REPO = Path(__file__).resolve().parents[2]
 WEB = REPO / "web"
@@ -95,7 +96,8 @@ class _QuietHandler(BaseHTTPRequestHandler):
 
 
 class MotoServer:
-    """``python -m moto.server`` on a free loopback port, its output in a log file."""
+    """moto behind make local's Cognito layer (``python -m ecsapi_local.cognito``: RevokeToken,
+    refused flows, email_verified) on a free loopback port, its output in a log file."""
 
     def __init__(self, log_path: Path) -> None:
         self.log_path = log_path
@@ -115,7 +117,7 @@ class MotoServer:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                [sys.executable, "-m", "ecsapi_local.cognito", "-H", "127.0.0.1", "-p", str(self.port)],
                 stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -157,7 +159,7 @@ class UserPool:
 
 def create_user_pool(moto: MotoServer) -> UserPool:
     """A user pool and app client as the template makes them: email as the user name, the policy
-    above, a public client whose ExplicitAuthFlows are exactly USER_PASSWORD_AUTH and refresh."""
+    above, a public client with the template's ExplicitAuthFlows and token revocation."""
     idp = moto.client()
     pool = idp.create_user_pool(
         PoolName="web-test", UsernameAttributes=["email"], AutoVerifiedAttributes=["email"],
@@ -167,7 +169,7 @@ def create_user_pool(moto: MotoServer) -> UserPool:
     )["UserPool"]
     client = idp.create_user_pool_client(
         UserPoolId=pool["Id"], ClientName="web", GenerateSecret=False,
-        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        ExplicitAuthFlows=list(EXPLICIT_AUTH_FLOWS), EnableTokenRevocation=True,
     )["UserPoolClient"]
     return UserPool(pool["Id"], client["ClientId"], idp)
 
