@@ -50,7 +50,7 @@ def monitoring_items(config: StackConfig, template: dict) -> list[tuple[str, str
     if alarms:
         metrics = sum(map(alarm_metric_count, alarms.values()))
         items.append((
-            "CloudWatch alarms", f"{len(alarms)} alarms reading {metrics} metrics x ${CLOUDWATCH_ALARM_METRIC_MONTH}",
+            "CloudWatch alarms", f"{len(alarms)} alarms reading {metrics} metrics x ${CLOUDWATCH_ALARM_METRIC_MONTH:.2f}",
             metrics * CLOUDWATCH_ALARM_METRIC_MONTH,
         ))
     for dashboard in dashboards:
@@ -69,7 +69,7 @@ def monitoring_items(config: StackConfig, template: dict) -> list[tuple[str, str
         metrics = routes * DETAILED_METRICS_PER_ROUTE
         items.append((
             "Detailed route metrics",
-            f"{routes} routes x {DETAILED_METRICS_PER_ROUTE} metrics x ${CLOUDWATCH_METRIC_MONTH} (hours with calls)",
+            f"{routes} routes x {DETAILED_METRICS_PER_ROUTE} metrics x ${CLOUDWATCH_METRIC_MONTH:.2f} (hours with calls)",
             metrics * CLOUDWATCH_METRIC_MONTH,
         ))
     return items

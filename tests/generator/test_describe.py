@@ -57,7 +57,7 @@ def test_lean_idle_cost_matches_the_figures_worked_out_by_hand(capsys):
     #   total 11.47875 + 0.90 = 12.37875                                  -> $12.38
     assert main(["describe", "--config", str(REPO / "stacks" / "lean.toml")]) == 0
     out = capsys.readouterr().out
-    assert "CloudWatch alarms                  4 alarms reading 9 metrics x $0.1" in out
+    assert "CloudWatch alarms                  4 alarms reading 9 metrics x $0.10" in out
     assert "  total: $12.38 a month" in out
     rows = {item: usd for item, _, usd in idle_monthly_cost(load_config(REPO / "stacks" / "lean.toml"))}
     assert rows["Fargate tasks at minimum"] == pytest.approx(7.20875)
@@ -125,10 +125,10 @@ def test_describe_lists_alarms_dashboard_and_route_metrics_with_their_cost(capsy
     out = capsys.readouterr().out
     assert "<stack>-foodstore-5xx-rate             4" in out
     assert "deployments roll back on each service's own 5xx alarm" in out
-    assert "10 alarms reading 25 metrics x $0.1" in out
+    assert "10 alarms reading 25 metrics x $0.10" in out
     assert "$2.50" in out
     assert "1 x $3.00" in out
-    assert "4 routes x 6 metrics x $0.3" in out
+    assert "4 routes x 6 metrics x $0.30" in out
     assert "$7.20" in out
 
 
