@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ecsapi_local.cloudmap import Registry
-from ecsapi_local.supervisor import Component, Supervisor, port_free
+from ecsapi_local.supervisor import Component, StartError, Supervisor, port_free
 
 
 class TaskError(Exception):
@@ -110,7 +110,14 @@ class LocalEcs:
         task_id = f"{service.name}-{next(self._numbers)}"
         port = self.ports.take()
         component = self.make_component(service.name, task_id, port)
-        self.supervisor.start(component)
+        try:
+            self.supervisor.start(component)
+        except StartError:
+            # A new task that never became healthy fails the deployment, not the running stack
+            # (ECS's circuit breaker stops the deployment and keeps the old tasks).
+            if component.process is not None:
+                self.supervisor.release(component)
+            raise
         return Task(task_id, service.name, port, component)
 
     def register(self, service: LocalService, task: Task) -> None:

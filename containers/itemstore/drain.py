@@ -89,7 +89,7 @@ def install(arbiter, drain_seconds: int) -> DrainClock:
 
     def handle_term() -> None:
         if state["over"] or drain_seconds <= 0:
-            graceful_stop()
+            graceful_stop()  # raises StopIteration: the arbiter halts, gracefully
         if drain_clock.seconds_left() is not None:
             arbiter.log.info("SIGTERM while draining: ignored (the drain ends in %.0f s; SIGINT or SIGQUIT "
                              "stops now)", drain_clock.seconds_left())
