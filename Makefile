@@ -165,11 +165,18 @@ bench-local: $(DEV_STAMP) $(NODE_STAMP) ## GET and PUT through the local gateway
 .PHONY: bench
 bench: bench-generator bench-containers bench-local ## Every benchmark, printed as tables
 
+# The same stack in the AWS CDK (scripts/cdk_equivalent), timed beside ecsapi by bench-generator.
+CDK_STAMP := scripts/cdk_equivalent/node_modules/.installed
+$(CDK_STAMP): scripts/cdk_equivalent/package.json scripts/cdk_equivalent/package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
+	cd scripts/cdk_equivalent && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 .PHONY: bench-generator
-bench-generator: $(BASE_STAMP) ## Generation time in-process and as a cold CLI process, template size
+bench-generator: $(BASE_STAMP) $(CDK_STAMP) ## Generation time in-process and as a cold CLI process beside an equivalent CDK synth, template size
 	$(PY) scripts/bench_generator.py
 
 .PHONY: clean
 clean: ## Remove the virtualenv, node_modules and caches
-	rm -rf $(VENV) .tools node_modules .pytest_cache build dist *.egg-info .bench
+	rm -rf $(VENV) .tools node_modules scripts/cdk_equivalent/node_modules .pytest_cache build dist *.egg-info .bench
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

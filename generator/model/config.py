@@ -49,10 +49,28 @@ AZ_NAME_OR_ID = re.compile(r"^([a-z]{2}(-[a-z]+)+-[0-9]+[a-z]|[a-z]+[0-9]+-az[0-
 
 
 class NatMode(str, enum.Enum):
-    """How private subnets reach the internet (image pulls, CloudWatch, Cognito keys)."""
+    """How the tasks reach the internet for their outbound calls (image pulls, CloudWatch Logs)."""
 
     PER_AZ = "per-az"  # one NAT gateway per AZ: an AZ outage does not cut the others off
     SINGLE = "single"  # one shared NAT gateway: cheaper, but a single point of failure
+    # No NAT gateway and no Elastic IP: the tasks run in the public subnets with a public IPv4
+    # address each, for outbound calls only; their security group still admits only the VPC
+    # link's, so nothing on the internet can open a connection to a task (generator/template/network.py).
+    NONE = "none"
+
+
+class CpuArchitecture(str, enum.Enum):
+    """The CPU the tasks run on, and the image the stack builds for them."""
+
+    X86_64 = "X86_64"
+    # AWS Graviton. Fargate Spot takes ARM64 tasks: "Amazon ECS now supports AWS Graviton-based Spot
+    # compute with AWS Fargate" (AWS What's New, 2024-09,
+    # https://aws.amazon.com/about-aws/whats-new/2024/09/amazon-ecs-graviton-based-spot-compute-fargate/),
+    # and the ECS API Reference, CapacityProviderStrategyItem: "FARGATE_SPOT supports Linux tasks with
+    # the ARM64 architecture on platform version 1.4.0 or later" (Fargate's LATEST Linux platform
+    # version, which the services use). The developer guide's "Fargate capacity providers" page still
+    # says ARM64 is not supported; it predates that announcement, so the combination is allowed.
+    ARM64 = "ARM64"
 
 
 class DeletionPolicy(str, enum.Enum):
@@ -333,11 +351,19 @@ class StackConfig:
     subnet_prefix_length: int = 20
     """Size of every subnet (/N), 16–28; 2 × az_count subnets must fit in ``vpc_cidr``. Default /20."""
     nat_mode: NatMode = NatMode.PER_AZ
-    """``per-az`` (a NAT gateway per AZ, highly available) or ``single`` (one, cheaper). Default per-az."""
+    """``per-az`` (a NAT gateway per AZ, highly available), ``single`` (one, cheaper) or ``none`` (no
+    NAT: the tasks run in the public subnets with a public IPv4 address each, reachable only from
+    the VPC link; the cheapest). Default per-az."""
     data_deletion_policy: DeletionPolicy = DeletionPolicy.RETAIN
     """What happens to tables, user pool, key and log groups: ``Retain`` keeps them when the stack
     is deleted or they are replaced (delete them by hand), though a failed first create still
     deletes what it made (generator/template/retention.py); ``Delete`` removes them. Default Retain."""
+    cpu_architecture: CpuArchitecture = CpuArchitecture.X86_64
+    """``X86_64`` or ``ARM64`` (Graviton, about 20% cheaper per vCPU and GB hour): the tasks' runtime
+    platform, and the CodeBuild environment that builds the stack's image. Default X86_64."""
+    container_insights: bool = True
+    """CloudWatch Container Insights on the cluster: per-service and per-task CPU, memory and
+    network metrics, billed as custom metrics (``ecsapi describe`` prices them). Default on."""
     fargate_spot_percent: int = 0
     """Share of tasks (by weight) on Fargate Spot, 0–100; Spot tasks can be stopped at two minutes'
     notice. Default 0 (all on-demand)."""
@@ -392,6 +418,10 @@ class StackConfig:
         object.__setattr__(
             self, "data_deletion_policy", _enum("data_deletion_policy", self.data_deletion_policy, DeletionPolicy)
         )
+        object.__setattr__(
+            self, "cpu_architecture", _enum("cpu_architecture", self.cpu_architecture, CpuArchitecture)
+        )
+        _flag("container_insights", self.container_insights)
         _int_in("fargate_spot_percent", self.fargate_spot_percent, 0, 100)
         origins = (self.cors_origins,) if isinstance(self.cors_origins, str) else tuple(self.cors_origins)
         for index, origin in enumerate(origins):

@@ -25,6 +25,24 @@ ECR_WITHOUT_CMK = (
     "encrypt the stack's repository with its KMS key instead",
 )
 
+# nat_mode = "none" (generator/template/network.py): the tasks' only way out is a public address.
+# checkov 3.3.30 has CKV_AWS_333 for Terraform only; the skip records the reason for any scanner
+# (or checkov version) that flags a public IP on an ECS service.
+TASK_PUBLIC_IP = (
+    "CKV_AWS_333",
+    "nat_mode = none: each task has a public IPv4 address for its outbound calls only (image pull, "
+    "logs), instead of a NAT gateway; its security group admits inbound traffic solely from the "
+    "API's VPC link security group on the container port, so nothing on the internet can connect to it",
+)
+
+# container_insights = false: the cost-conscious variants turn it off.
+CLUSTER_WITHOUT_CONTAINER_INSIGHTS = (
+    "CKV_AWS_65",
+    "container_insights = false: Container Insights is billed per custom metric (about $0.30 each a "
+    "month, dozens per cluster); ECS still sends the free per-service CPU and memory utilization "
+    "metrics that target tracking scales on",
+)
+
 
 def skip_checks(resource: AWSObject, *checks: tuple[str, str]) -> AWSObject:
     """Record ``checks`` (id, reason) as checkov skips on ``resource``; returns the resource."""

@@ -1,4 +1,4 @@
-"""The ECS cluster: Fargate (and Fargate Spot when asked), Container Insights on."""
+"""The ECS cluster: Fargate (and Fargate Spot when asked), Container Insights when asked."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from troposphere import Ref, Template, ecs
 
 from generator.model.config import StackConfig
+from generator.template.checkov import CLUSTER_WITHOUT_CONTAINER_INSIGHTS, skip_checks
 
 FARGATE = "FARGATE"
 FARGATE_SPOT = "FARGATE_SPOT"
@@ -25,9 +26,15 @@ def add_cluster(template: Template, config: StackConfig) -> Cluster:
     cluster = template.add_resource(
         ecs.Cluster(
             "Cluster",
-            ClusterSettings=[ecs.ClusterSetting(Name="containerInsights", Value="enabled")],
+            # Container Insights is billed per custom metric (ecsapi describe counts them).
+            ClusterSettings=[
+                ecs.ClusterSetting(
+                    Name="containerInsights", Value="enabled" if config.container_insights else "disabled"
+                )
+            ],
         )
     )
+    skip_checks(cluster, *([] if config.container_insights else [CLUSTER_WITHOUT_CONTAINER_INSIGHTS]))
     strategy: tuple[ecs.CapacityProviderStrategyItem, ...] = ()
     association = None
     if config.fargate_spot_percent:

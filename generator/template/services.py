@@ -43,6 +43,7 @@ from generator.model.constants import (
     WRITABLE_SCRATCH_PATH,
 )
 from generator.template import iam as policies
+from generator.template.checkov import TASK_PUBLIC_IP, skip_checks
 from generator.template.cluster import Cluster
 from generator.template.image import ImageBuild, uses_built_image
 from generator.template.logs import add_log_group
@@ -222,7 +223,7 @@ def add_service(
         )
     )
     task_definition = _add_task_definition(
-        template, spec, parameters, image, table, log_group, execution_role, task_role
+        template, config, spec, parameters, image, table, log_group, execution_role, task_role
     )
     security_group = template.add_resource(
         ec2.SecurityGroup(
@@ -254,6 +255,7 @@ def add_service(
 
 def _add_task_definition(
     template: Template,
+    config: StackConfig,
     spec: ServiceSpec,
     parameters: ServiceParameters,
     image: ImageBuild,
@@ -274,7 +276,10 @@ def _add_task_definition(
             Memory=str(spec.memory),
             NetworkMode="awsvpc",
             RequiresCompatibilities=["FARGATE"],
-            RuntimePlatform=ecs.RuntimePlatform(CpuArchitecture="X86_64", OperatingSystemFamily="LINUX"),
+            # The stack's own image is built for this architecture too (image.py).
+            RuntimePlatform=ecs.RuntimePlatform(
+                CpuArchitecture=config.cpu_architecture.value, OperatingSystemFamily="LINUX"
+            ),
             ExecutionRoleArn=GetAtt(execution_role, "Arn"),
             TaskRoleArn=GetAtt(task_role, "Arn"),
             Volumes=[ecs.Volume(Name=SCRATCH_VOLUME)],
@@ -322,21 +327,23 @@ def _add_ecs_service(
     security_group: ec2.SecurityGroup,
     discovery_service: servicediscovery.Service,
 ) -> ecs.Service:
-    """The Fargate service in the private subnets, registered in Cloud Map by container and port."""
+    """The Fargate service in the network's task subnets, registered in Cloud Map by container and
+    port; each task gets a public IPv4 address only when the network has no NAT."""
     placement: dict = (
         {"CapacityProviderStrategy": list(cluster.capacity_strategy)}
         if cluster.capacity_strategy
         else {"LaunchType": "FARGATE"}
     )
-    # Tasks pull their image through NAT: without the routes they would fail to start. A capacity
+    # Tasks pull their image through NAT or, without NAT, their public address and the internet
+    # gateway: without those routes they would fail to start. A capacity
     # provider strategy works only once the cluster's association exists, and deleting the
     # association while a service still uses it fails ("The specified capacity provider is in use
     # and cannot be removed"; aws/containers-roadmap#631 recommends this DependsOn): the
     # association is created before the services and deleted after them.
-    depends_on = [route.title for route in network.private_default_routes]
+    depends_on = [route.title for route in network.task_default_routes]
     if cluster.capacity_providers is not None:
         depends_on.append(cluster.capacity_providers.title)
-    return template.add_resource(
+    service = template.add_resource(
         ecs.Service(
             logical_id(spec.name, "Service"),
             DependsOn=depends_on,
@@ -351,9 +358,9 @@ def _add_ecs_service(
             **placement,
             NetworkConfiguration=ecs.NetworkConfiguration(
                 AwsvpcConfiguration=ecs.AwsvpcConfiguration(
-                    AssignPublicIp="DISABLED",
+                    AssignPublicIp="ENABLED" if network.task_public_ip else "DISABLED",
                     SecurityGroups=[Ref(security_group)],
-                    Subnets=[Ref(subnet) for subnet in network.private_subnets],
+                    Subnets=[Ref(subnet) for subnet in network.task_subnets],
                 )
             ),
             DeploymentConfiguration=ecs.DeploymentConfiguration(
@@ -371,6 +378,7 @@ def _add_ecs_service(
             PropagateTags="SERVICE",
         )
     )
+    return skip_checks(service, *([TASK_PUBLIC_IP] if network.task_public_ip else []))
 
 
 def _add_scaling(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from generator import NatMode, StackConfig
+from generator.model.config_file import load_config
 from generator.model.prices import FARGATE_GB_HOUR, FARGATE_VCPU_HOUR, HOURS_PER_MONTH, NAT_GATEWAY_HOUR
 from generator.tooling.cli import main
-from generator.tooling.describe import idle_monthly_cost
+from generator.tooling.describe import cost_per_million_requests, idle_monthly_cost, network_summary
 
 from .conftest import REPO
 
@@ -38,3 +39,72 @@ def test_describe_says_how_the_azs_are_chosen(capsys, tmp_path):
     pinned.write_text('az_count = 2\navailability_zones = ["use1-az1", "use1-az4"]\n')
     assert main(["describe", "--config", str(pinned)]) == 0
     assert "AZs: pinned to use1-az1, use1-az4" in capsys.readouterr().out
+
+
+def test_lean_idle_cost_matches_the_figures_worked_out_by_hand(capsys):
+    # Worked by hand from the list prices on the AWS pages (not from generator/model/prices.py):
+    #   Fargate ARM64, 1 task of 0.25 vCPU and 0.5 GB: 0.25 x 0.03238 + 0.5 x 0.00356
+    #     = 0.008095 + 0.00178 = 0.009875 $/h; x 730 h = 7.20875        -> $7.21
+    #   the task's public IPv4: 1 x 0.005 $/h x 730 h = 3.65             -> $3.65
+    #   Cloud Map's private hosted zone: 0.50; one registered task: 0.10
+    #   ECR, one image of at most 0.2 GB x 0.10 $/GB-month = 0.02
+    #   no NAT gateway, no Elastic IP, Container Insights off: 0
+    #   total 7.20875 + 3.65 + 0.50 + 0.10 + 0.02 = 11.47875            -> $11.48
+    assert main(["describe", "--config", str(REPO / "stacks" / "lean.toml")]) == 0
+    out = capsys.readouterr().out
+    assert "  total: $11.48 a month" in out
+    rows = {item: usd for item, _, usd in idle_monthly_cost(load_config(REPO / "stacks" / "lean.toml"))}
+    assert rows["Fargate tasks at minimum"] == pytest.approx(7.20875)
+    assert rows["Tasks' public IPv4"] == pytest.approx(3.65)
+    assert rows["Cloud Map namespace's hosted zone"] == pytest.approx(0.50)
+    assert rows["Cloud Map instances"] == pytest.approx(0.10)
+    assert rows["NAT gateways"] == rows["Elastic IPs (public IPv4)"] == rows["Container Insights"] == 0
+    assert sum(rows.values()) == pytest.approx(11.47875)
+    assert sum(rows.values()) <= 15.00
+
+
+def test_default_idle_cost_matches_the_figures_worked_out_by_hand():
+    # 3 NAT gateways: 3 x 0.045 x 730 = 98.55; their Elastic IPs: 3 x 0.005 x 730 = 10.95
+    # Fargate x86, 2 tasks of 0.25 vCPU / 0.5 GB: 2 x (0.25 x 0.04048 + 0.5 x 0.004445)
+    #   = 2 x 0.0123425 = 0.024685 $/h; x 730 = 18.02005
+    # Container Insights: 11 cluster + 2 x 13 service + 2 x 8 task-family metrics = 53 x 0.30 = 15.90
+    # hosted zone 0.50, 2 Cloud Map instances 0.20, ECR 0.02
+    # total 98.55 + 10.95 + 18.02005 + 15.90 + 0.50 + 0.20 + 0.02 = 144.14005
+    rows = {item: usd for item, _, usd in idle_monthly_cost(StackConfig())}
+    assert rows["Container Insights"] == pytest.approx(15.90)
+    assert rows["Fargate tasks at minimum"] == pytest.approx(18.02005)
+    assert sum(rows.values()) == pytest.approx(144.14005)
+    off = {item: usd for item, _, usd in idle_monthly_cost(StackConfig(container_insights=False))}
+    assert off["Container Insights"] == 0
+
+
+def test_every_line_says_its_inputs_and_what_is_billed_only_by_use(capsys):
+    assert main(["describe", "--config", str(REPO / "stacks" / "lean.toml")]) == 0
+    out = capsys.readouterr().out
+    assert "Tasks' public IPv4                 1 x $0.005/h (nat_mode none)" in out
+    assert "1 task(s) ARM64, $0.00988/h in all, 100% on Spot priced on demand" in out
+    assert "0 metrics x $0.30/month (container_insights off)" in out
+    assert "HTTP API and VPC link, DynamoDB, Lambda, Cognito, CloudFront and S3 (test page)" in out
+
+
+def test_cost_per_million_requests_adds_the_api_and_the_measured_cpu_time():
+    # 1,000,000 requests x 0.56 ms = 560 s = 0.155556 vCPU-hours; on ARM64 x 0.03238 $/h = 0.005037;
+    # plus the HTTP API's 1.00 per million: 1.005037
+    rows = {item: usd for item, _, usd in cost_per_million_requests(load_config(REPO / "stacks" / "lean.toml"))}
+    assert rows["HTTP API requests"] == pytest.approx(1.00)
+    assert rows["Fargate vCPU time"] == pytest.approx(0.005037, abs=1e-6)
+
+
+def test_a_key_of_the_stack_s_own_is_priced_when_asked():
+    rows = {item: usd for item, _, usd in idle_monthly_cost(StackConfig(customer_managed_key=True))}
+    assert rows["KMS key"] == pytest.approx(1.00)
+    assert "KMS key" not in {item for item, _, _ in idle_monthly_cost(StackConfig())}
+
+
+def test_describe_says_where_the_tasks_run_for_every_nat_mode(capsys):
+    lines = {mode: network_summary(StackConfig(nat_mode=mode, az_count=2)) for mode in NatMode}
+    assert lines[NatMode.PER_AZ].endswith("in private subnets, a NAT gateway in each of the 2 AZs (nat_mode per-az)")
+    assert lines[NatMode.SINGLE].endswith("in private subnets, one NAT gateway shared by every AZ (nat_mode single)")
+    assert "public subnets, a public IPv4 address each" in lines[NatMode.NONE]
+    assert main(["describe", "--config", str(REPO / "stacks" / "lean.toml")]) == 0
+    assert "Tasks: ARM64 on Fargate, in public subnets" in capsys.readouterr().out

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from generator import MfaMode, ServiceSpec, StackConfig, ThreatProtection
+from generator import MfaMode, NatMode, ServiceSpec, StackConfig, ThreatProtection
 from generator.template.iam import UNSCOPED_ACTIONS
 
 from .conftest import REPO, VARIANTS, resources
@@ -152,10 +152,13 @@ def test_no_security_group_admits_the_internet(variant):
         assert rule["Description"]
 
 
-def test_tasks_never_get_public_ips(variant):
-    _, template = variant
+def test_tasks_get_public_ips_only_without_nat(variant):
+    # nat_mode = "none": a public IPv4 address is the tasks' only way out; the rule above still
+    # lets nothing but the VPC link in (tests/generator/test_lean.py checks the rest).
+    variant_name, template = variant
+    expected = "ENABLED" if VARIANTS[variant_name].nat_mode is NatMode.NONE else "DISABLED"
     for service in resources(template, "AWS::ECS::Service").values():
-        assert service["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"] == "DISABLED"
+        assert service["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"] == expected
 
 
 def test_every_log_group_keeps_logs_for_a_bounded_time_and_is_encrypted_when_asked(variant):
