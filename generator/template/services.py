@@ -59,7 +59,8 @@ TASK_COUNT_PATTERN = "^([1-9][0-9]{0,2}|1000)$"
 # once it is healthy: ECS then registers it in Cloud Map (custom health checks) and only then stops
 # an old one. gunicorn answers /health about 1 s after it starts on a 2-core machine (measured:
 # gunicorn start to the first 200, 1.06 s); a 256-unit task has a quarter of a vCPU, so ~4-5 s.
-# An interval of 10 s (ECS allows 5-300) makes a new task healthy about 10 s after it starts
+# An interval of 10 s (ECS HealthCheck: interval 5-300 s, default 30; startPeriod 0-300 s; Amazon
+# ECS API Reference, as the CDK's HealthCheck repeats it) makes a new task healthy ~10 s after it starts
 # instead of 30 (ECS's default), and the 10 s start period absorbs a slow first start; 3 failures
 # 10 s apart mark a hung task unhealthy within ~30 s.
 HEALTH_CHECK_INTERVAL_SECONDS = 10
