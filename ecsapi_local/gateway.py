@@ -67,6 +67,7 @@ from ecsapi_local.gateway_spec import (
     read_api,
     werkzeug_rule_path,
 )
+from ecsapi_local.route_stats import RouteStats
 
 __all__ = ["GatewayTemplateError", "LocalResolution", "create_app", "main", "upstream_services"]
 
@@ -257,6 +258,7 @@ class Gateway:
             for upstream in sorted({route.upstream for route in spec.routes})
         }
         self.connect_timeout = connect_timeout
+        self.stats = RouteStats()  # the per-route summary logged once a minute (route_stats.py)
         # Several tasks per service: the upstream URL names the Cloud Map service, and each request
         # goes to an instance the discovery cache picks, through that instance's own pool.
         self.discovery = discovery
@@ -293,10 +295,13 @@ class Gateway:
             status, headers, body = _error(500, _INTERNAL)
         headers.append(("apigw-requestid", request_id))
         start_response(f"{status} {_REASONS.get(status, 'Status')}", headers)
+        elapsed_ms = (time.perf_counter() - started) * 1000
         if LOG.isEnabledFor(logging.INFO):
             LOG.info("%s %s %s %s route=%r upstream=%s auth=%s %.1fms", request_id, method,
                      environ.get("RAW_URI") or environ.get("PATH_INFO"), status, route_key, upstream_status,
-                     auth_error, (time.perf_counter() - started) * 1000)
+                     auth_error, elapsed_ms)
+        for line in self.stats.record(route_key, status, elapsed_ms):
+            LOG.info("%s", line)
         return [body]
 
     def _answer(self, environ: dict):

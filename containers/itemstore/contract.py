@@ -41,6 +41,10 @@ ITEM_METHODS = ("GET", "PUT")
 MAX_ID_BYTES = 2048
 MAX_ITEM_BYTES = 400 * 1024
 
+# The DynamoDB operations the service calls (itemstore/transport.py models exactly these): the
+# template's alarms and dashboard read the table's per-operation metrics for them.
+TABLE_OPERATIONS = ("GetItem", "PutItem")
+
 # API Gateway HTTP APIs give up on an integration after at most 30 s (API Gateway quotas: HTTP API
 # integration timeout 30 s). A request's worst case inside the container must finish before that,
 # or the gateway answers 504 while the container is still retrying.

@@ -332,6 +332,23 @@ DEFAULT_SERVICES = (
 )
 
 
+# A subnet's CidrBlock is create-only ("AWS::EC2::Subnet" resource schema, createOnlyProperties),
+# and CloudFormation creates a replacement before it deletes the old resource, so a subnet that
+# moved to a block another subnet still holds fails the update with a CIDR conflict. So every AZ
+# index has fixed blocks whatever az_count is: AZs 1-3 take public blocks 0-2 and private blocks
+# 3-5 (the blocks 2.0.0 gave a 3-AZ stack, so the default stack keeps its subnets), AZs 4-6 the
+# next six in the same way.
+SUBNET_SLOT_GROUP = 3
+
+
+def subnet_slots(index: int) -> tuple[int, int]:
+    """(public, private) block numbers, counted in ``vpc_cidr`` at ``subnet_prefix_length``, of the
+    ``index``-th AZ (from 0); the same for that AZ whatever ``az_count`` is."""
+    group, position = divmod(index, SUBNET_SLOT_GROUP)
+    base = 2 * SUBNET_SLOT_GROUP * group
+    return base + position, base + SUBNET_SLOT_GROUP + position
+
+
 @dataclass(frozen=True)
 class StackConfig:
     """The whole stack. ``StackConfig()`` is the default: food store and pet store."""
@@ -349,7 +366,8 @@ class StackConfig:
     vpc_cidr: str = "10.0.0.0/16"
     """The VPC's IPv4 block, /16 to /24. Default 10.0.0.0/16."""
     subnet_prefix_length: int = 20
-    """Size of every subnet (/N), 16–28; 2 × az_count subnets must fit in ``vpc_cidr``. Default /20."""
+    """Size of every subnet (/N), 16–28; ``vpc_cidr`` must hold the blocks :func:`subnet_slots` gives
+    the stack's AZs (5 blocks for 2 AZs, 6 for 3, 10 to 12 for 4 to 6). Default /20."""
     nat_mode: NatMode = NatMode.PER_AZ
     """``per-az`` (a NAT gateway per AZ, highly available), ``single`` (one, cheaper) or ``none`` (no
     NAT: the tasks run in the public subnets with a public IPv4 address each, reachable only from
@@ -401,6 +419,27 @@ class StackConfig:
     distribution, the page written into it at create and update, its URL the ``APITestPage``
     output and its origin the API's CORS origin. Off: no bucket, distribution or function, and
     CORS admits only ``cors_origins``. Default on."""
+    detailed_metrics: bool = False
+    """Route-level API metrics: every route's Count, 4xx, 5xx, DataProcessed, Latency and
+    IntegrationLatency, shown per route on the dashboard; with ``alarms`` each service then gets a
+    5xx alarm of its own routes, which its deployments roll back on. Billed as CloudWatch custom
+    metrics, six per route in each hour the route is called (``ecsapi describe`` shows the cost).
+    Default off."""
+    dashboard: bool = True
+    """One CloudWatch dashboard of the API, each service, its table and the stack's functions.
+    Default on (about $3 a month beyond an account's three free dashboards)."""
+    alarms: bool = True
+    """CloudWatch alarms on API errors and latency, task counts, scaling and the tables, published
+    to an SNS topic (the ``AlarmEmail`` parameter subscribes an address); the ECS services roll a
+    deployment back when their 5xx alarm fires. Default on ($0.10 per alarm metric a month)."""
+    alarm_5xx_percent: int = 5
+    """Alarm when more than this share (%) of requests answer 5xx, 1-100. Default 5."""
+    alarm_5xx_minutes: int = 3
+    """... for this many consecutive minutes, 1-60; also how long a deployment's errors take to
+    roll it back. Default 3."""
+    alarm_latency_percent: int = 50
+    """Alarm when the API's p99 integration latency stays above this share (%) of the 30 s
+    integration timeout for five minutes, 10-100. Default 50 (15 s)."""
 
     def __post_init__(self) -> None:
         services = tuple(self.services) if not isinstance(self.services, ServiceSpec) else (self.services,)
@@ -444,6 +483,12 @@ class StackConfig:
             self, "threat_protection", _enum("threat_protection", self.threat_protection, ThreatProtection)
         )
         _flag("test_page", self.test_page)
+        _flag("detailed_metrics", self.detailed_metrics)
+        _flag("dashboard", self.dashboard)
+        _flag("alarms", self.alarms)
+        _int_in("alarm_5xx_percent", self.alarm_5xx_percent, 1, 100)
+        _int_in("alarm_5xx_minutes", self.alarm_5xx_minutes, 1, 60)
+        _int_in("alarm_latency_percent", self.alarm_latency_percent, 10, 100)
 
     def _check_unique_services(self) -> None:
         seen_names: dict[str, int] = {}
@@ -491,18 +536,20 @@ class StackConfig:
             raise ConfigError("vpc_cidr", self.vpc_cidr, "the prefix length must be /16 to /24")
         _int_in("subnet_prefix_length", self.subnet_prefix_length, max(16, network.prefixlen), 28)
         available = 2 ** (self.subnet_prefix_length - network.prefixlen)
-        needed = 2 * self.az_count
+        needed = max(subnet_slots(self.az_count - 1)) + 1
         if needed > available:
             raise ConfigError(
                 "subnet_prefix_length", self.subnet_prefix_length,
-                f"{self.az_count} AZs need {needed} subnets but {self.vpc_cidr} holds only {available} "
-                f"/{self.subnet_prefix_length} subnets; use a longer prefix length or fewer AZs",
+                f"{self.az_count} AZs need {needed} subnets' worth of /{self.subnet_prefix_length} blocks (every AZ "
+                f"has fixed blocks, so adding or removing one moves no subnet) but {self.vpc_cidr} holds only "
+                f"{available}; use a longer prefix length or fewer AZs",
             )
 
     def subnet_cidrs(self) -> tuple[list[str], list[str]]:
-        """(public, private) subnet blocks, one each per AZ, carved in order from ``vpc_cidr``."""
+        """(public, private) subnet blocks, one each per AZ, each AZ in its fixed slots of ``vpc_cidr``."""
         blocks = list(ipaddress.IPv4Network(self.vpc_cidr).subnets(new_prefix=self.subnet_prefix_length))
-        public = [str(b) for b in blocks[: self.az_count]]
-        private = [str(b) for b in blocks[self.az_count : 2 * self.az_count]]
+        slots = [subnet_slots(index) for index in range(self.az_count)]
+        public = [str(blocks[slot]) for slot, _ in slots]
+        private = [str(blocks[slot]) for _, slot in slots]
         return public, private
 

@@ -23,6 +23,7 @@ from itemstore.contract import (
     MAX_ID_BYTES,
     MAX_ITEM_BYTES,
     STOP_MARGIN_SECONDS,
+    TABLE_OPERATIONS,
     TASK_ENVIRONMENT,
     stop_timeout_seconds,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "GRACEFUL_TIMEOUT_SECONDS", "HEALTH_CHECK_COMMAND", "ITEM_METHODS", "MAX_ID_BYTES", "MAX_ITEM_BYTES",
     "DEFAULT_DRAIN_SECONDS", "ENV_DRAIN_SECONDS", "ENV_GRACEFUL_TIMEOUT", "MAX_DRAIN_SECONDS", "STOP_MARGIN_SECONDS",
     "stop_timeout_seconds",
+    "TABLE_OPERATIONS",
 ]
 
 # ECS sends SIGTERM, then SIGKILL after the container's stopTimeout: "For tasks that use the Fargate

@@ -89,3 +89,15 @@ INTERFACE_ENDPOINT_AZ_HOUR = 0.01
 # PUT; the constant is their mean. ``describe`` turns it into Fargate vCPU time per million
 # requests; a Fargate vCPU (and Graviton) is another CPU, so read it as an order of magnitude.
 ITEMSTORE_CPU_MS_PER_REQUEST = 0.56
+
+# ---- Monitoring (generator/template/monitoring.py, dashboard.py), read 2026-12-04 ----
+# Amazon CloudWatch pricing (https://aws.amazon.com/cloudwatch/pricing/), US East (N. Virginia).
+# Alarms are billed per alarm metric and month: a metric-math alarm for every metric it reads.
+CLOUDWATCH_ALARM_METRIC_MONTH = 0.10  # standard resolution (60 s periods): every ecsapi alarm
+CLOUDWATCH_HIGH_RESOLUTION_ALARM_METRIC_MONTH = 0.30  # 10 s periods: none in ecsapi, for comparison
+# Dashboards: $3.00 each a month; the free tier covers 3 dashboards of up to 50 metrics each per account.
+CLOUDWATCH_DASHBOARD_MONTH = 3.00
+CLOUDWATCH_FREE_DASHBOARDS = 3
+CLOUDWATCH_FREE_DASHBOARD_METRICS = 50
+# API Gateway detailed (route) metrics are billed as custom metrics, CLOUDWATCH_METRIC_MONTH each
+# (above), prorated by the hour and metered only in hours the metric is published.

@@ -43,6 +43,14 @@ CLUSTER_WITHOUT_CONTAINER_INSIGHTS = (
     "metrics that target tracking scales on",
 )
 
+# The alarm topic (generator/template/monitoring.py) without the stack's key.
+TOPIC_WITHOUT_CMK = (
+    "CKV_AWS_26",
+    "CloudWatch alarms cannot publish to a topic encrypted with the AWS managed key alias/aws/sns "
+    "(its policy cannot admit CloudWatch); set customer_managed_key = true to encrypt the topic with "
+    "the stack's key. The messages hold alarm names, states and metric values, no stored data",
+)
+
 
 def skip_checks(resource: AWSObject, *checks: tuple[str, str]) -> AWSObject:
     """Record ``checks`` (id, reason) as checkov skips on ``resource``; returns the resource."""
@@ -74,12 +82,6 @@ BUCKET_WITHOUT_ACCESS_LOGS = (
     "CKV_AWS_18",
     "Holds only the test page, readable solely by CloudFront; S3 server access logs need another "
     "bucket and would record only CloudFront's own reads",
-)
-BUCKET_WITHOUT_VERSIONING = (
-    "CKV_AWS_21",
-    "Holds nothing to recover: the page comes from the release and config.json from the stack, "
-    "rewritten at every update; with versioning the stack could not delete the bucket without "
-    "also deleting every old version",
 )
 DISTRIBUTION_WITH_DEFAULT_CERTIFICATE = (
     "CKV_AWS_174",

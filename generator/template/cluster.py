@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from troposphere import Ref, Template, ecs
+from troposphere import AWSObject, Ref, Template, ecs
 
 from generator.model.config import StackConfig
 from generator.template.checkov import CLUSTER_WITHOUT_CONTAINER_INSIGHTS, skip_checks
@@ -22,7 +22,8 @@ class Cluster:
     """The association that lets services use the strategy; None with the FARGATE launch type."""
 
 
-def add_cluster(template: Template, config: StackConfig) -> Cluster:
+def add_cluster(template: Template, config: StackConfig, service_role: AWSObject) -> Cluster:
+    """The cluster, created once ``service_role`` (ECS's service-linked role) is there."""
     cluster = template.add_resource(
         ecs.Cluster(
             "Cluster",
@@ -32,6 +33,7 @@ def add_cluster(template: Template, config: StackConfig) -> Cluster:
                     Name="containerInsights", Value="enabled" if config.container_insights else "disabled"
                 )
             ],
+            DependsOn=[service_role.title],
         )
     )
     skip_checks(cluster, *([] if config.container_insights else [CLUSTER_WITHOUT_CONTAINER_INSIGHTS]))

@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass
 from typing import assert_never
 
-from troposphere import AWSObject, Equals, GetAtt, Or, Ref, Sub, Template, codebuild, ecr, kms
+from troposphere import AWSObject, Equals, GetAtt, Or, Ref, Sub, Template, awslambda, codebuild, ecr, kms
 from troposphere.validators import integer
 
 from generator.model.config import CpuArchitecture, StackConfig
@@ -86,6 +86,8 @@ class ImageBuild:
     project: codebuild.Project
     build: ImageBuildResource
     archive_sha256: str
+    function: awslambda.Function
+    """The function that runs the build: the dashboard shows its errors."""
 
     def image_uri(self) -> Sub:
         """``<repository uri>@sha256:<digest>``: the pushed image, by digest."""
@@ -302,5 +304,6 @@ def add_image_build(
         )
     )
     return ImageBuild(
-        condition=condition, repository=repository, project=project, build=build, archive_sha256=archive_sha256
+        condition=condition, repository=repository, project=project, build=build, archive_sha256=archive_sha256,
+        function=function.function,
     )

@@ -7,7 +7,7 @@ to control and audit the key policy themselves, at about $1 a month plus request
 from __future__ import annotations
 
 from awacs import kms as kms_actions
-from awacs.aws import Allow, ArnLike, AWSPrincipal, Condition, Principal, Statement
+from awacs.aws import Allow, ArnLike, AWSPrincipal, Condition, Principal, Statement, StringEquals
 from troposphere import Sub, Template, kms
 
 from generator.model.config import StackConfig
@@ -54,11 +54,41 @@ def add_stack_key(template: Template, config: StackConfig) -> kms.Key | None:
                         })
                     ),
                 ),
+                *([_cloudwatch_alarms_publish()] if config.alarms else []),
             ),
             # Retained data stays readable only while its key exists.
             **data_policies(config),
         )
     )
+
+
+def _cloudwatch_alarms_publish() -> Statement:
+    """CloudWatch, for this stack's alarms only, may use the key to publish to the alarm topic
+    (generator/template/monitoring.py), which the key encrypts.
+
+    CloudWatch calls KMS itself when an alarm publishes to an encrypted topic, so the key policy
+    must admit it ("How do I configure a CloudWatch alarm with an encrypted SNS topic?", AWS
+    re:Post Knowledge Center: kms:Decrypt and kms:GenerateDataKey* for cloudwatch.amazonaws.com).
+    That is also why a topic is never encrypted with the AWS managed key alias/aws/sns, whose policy
+    nobody can change: its alarms would fail with "CloudWatch Alarms does not have authorization
+    to access the SNS topic encryption key" and send nothing.
+    """
+    return Statement(
+        Sid="CloudWatchAlarmsOfThisStackPublishToItsTopic",
+        Effect=Allow,
+        Principal=Principal("Service", "cloudwatch.amazonaws.com"),
+        Action=[kms_actions.Decrypt, kms_actions.GenerateDataKey],
+        Resource=["*"],
+        Condition=Condition([
+            StringEquals({"aws:SourceAccount": Sub("${AWS::AccountId}")}),
+            ArnLike({"aws:SourceArn": alarm_arns()}),
+        ]),
+    )
+
+
+def alarm_arns() -> Sub:
+    """Every alarm of this stack: their names all start with the stack name (alarm_names.py)."""
+    return Sub("arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:${AWS::StackName}-*")
 
 
 def let_cloudfront_decrypt(key: kms.Key) -> None:

@@ -43,6 +43,7 @@ from generator.model.constants import (
     WRITABLE_SCRATCH_PATH,
 )
 from generator.template import iam as policies
+from generator.template.alarm_names import DeploymentAlarm
 from generator.template.checkov import TASK_PUBLIC_IP, skip_checks
 from generator.template.cluster import Cluster
 from generator.template.image import ImageBuild, uses_built_image
@@ -200,8 +201,10 @@ def add_service(
     table: dynamodb.Table,
     discovery_service: servicediscovery.Service,
     key: kms.Key | None,
+    deployment_alarm: DeploymentAlarm | None = None,
 ) -> Service:
-    """Everything one service needs; returns the handles the API and outputs wire to."""
+    """Everything one service needs; returns the handles the API and outputs wire to. With
+    ``deployment_alarm``, a deployment is rolled back when that alarm fires."""
     name = spec.name
     log_group = add_log_group(template, config, key, logical_id(name, "LogGroup"), spec.log_retention_days)
     execution_role = template.add_resource(
@@ -241,7 +244,9 @@ def add_service(
             ],
         )
     )
-    service = _add_ecs_service(template, spec, network, cluster, task_definition, security_group, discovery_service)
+    service = _add_ecs_service(
+        template, spec, network, cluster, task_definition, security_group, discovery_service, deployment_alarm
+    )
     scalable_target = _add_scaling(template, spec, parameters, cluster, service)
     return Service(
         spec=spec,
@@ -327,9 +332,19 @@ def _add_ecs_service(
     task_definition: ecs.TaskDefinition,
     security_group: ec2.SecurityGroup,
     discovery_service: servicediscovery.Service,
+    deployment_alarm: DeploymentAlarm | None = None,
 ) -> ecs.Service:
     """The Fargate service in the network's task subnets, registered in Cloud Map by container and
     port; each task gets a public IPv4 address only when the network has no NAT."""
+    # ECS fails a deployment, and with Rollback returns to the last completed one, when a named
+    # alarm goes to ALARM during the deployment or the bake time after it, which ECS derives from
+    # the alarm's periods ("How CloudWatch alarms detect Amazon ECS deployment failures", Amazon
+    # ECS Developer Guide); OK and INSUFFICIENT_DATA never fail it.
+    alarms = (
+        {"Alarms": ecs.DeploymentAlarms(AlarmNames=[deployment_alarm.alarm.name], Enable=True, Rollback=True)}
+        if deployment_alarm is not None
+        else {}
+    )
     placement: dict = (
         {"CapacityProviderStrategy": list(cluster.capacity_strategy)}
         if cluster.capacity_strategy
@@ -344,6 +359,8 @@ def _add_ecs_service(
     depends_on = [route.title for route in network.task_default_routes]
     if cluster.capacity_providers is not None:
         depends_on.append(cluster.capacity_providers.title)
+    if deployment_alarm is not None:
+        depends_on.append(deployment_alarm.depends_on)
     service = template.add_resource(
         ecs.Service(
             logical_id(spec.name, "Service"),
@@ -368,6 +385,7 @@ def _add_ecs_service(
                 DeploymentCircuitBreaker=ecs.DeploymentCircuitBreaker(Enable=True, Rollback=True),
                 MaximumPercent=200,
                 MinimumHealthyPercent=100,
+                **alarms,
             ),
             # SRV records carry the port, so ECS registers the container name and port.
             ServiceRegistries=[

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from troposphere import GetAtt, Ref, Select, Split, Sub, Template, cloudfront, kms, s3
+from troposphere import GetAtt, Ref, Sub, Template, awslambda, cloudfront, kms, s3
 from troposphere.cloudformation import CustomResource
 
 from generator.model.config import StackConfig
@@ -25,7 +25,6 @@ from generator.template.api import Api
 from generator.template.auth import Auth
 from generator.template.checkov import (
     BUCKET_WITHOUT_ACCESS_LOGS,
-    BUCKET_WITHOUT_VERSIONING,
     DISTRIBUTION_WITH_DEFAULT_CERTIFICATE,
     DISTRIBUTION_WITHOUT_ACCESS_LOGS,
     DISTRIBUTION_WITHOUT_WAF,
@@ -33,6 +32,7 @@ from generator.template.checkov import (
 )
 from generator.template.functions import add_function
 from generator.template.keys import let_cloudfront_decrypt
+from generator.template.names import unique_name
 from generator.tooling.assets import WEB_FILES, WEB_PREFIX, pinned_digests
 from generator.tooling.release import ReleaseSettings
 
@@ -67,6 +67,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
 # The publisher downloads three small files and writes four: well within a minute; the rest of
 # the timeout is the protocol's margin to report a hang as FAILED.
 PUBLISH_TIMEOUT_SECONDS = 120
+# How long an overwritten or removed page file is kept, to restore it by hand.
+NONCURRENT_VERSION_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -111,15 +113,6 @@ class SitePage(CustomResource):
     }
 
 
-def _unique_name(purpose: str) -> Sub:
-    """``ecsapi-<purpose>-<stack uuid>``: unique in the account (as CloudFront requires of these
-    names) and short whatever the stack's name (which may have 128 characters; these take 64)."""
-    return Sub(
-        f"ecsapi-{purpose}-${{StackUuid}}",
-        StackUuid=Select(2, Split("/", Ref("AWS::StackId"))),
-    )
-
-
 def add_site(template: Template, config: StackConfig, key: kms.Key | None) -> Site | None:
     """The bucket, its policy, the distribution and its headers; ``None`` without ``test_page``."""
     if not config.test_page:
@@ -129,7 +122,7 @@ def add_site(template: Template, config: StackConfig, key: kms.Key | None) -> Si
         cloudfront.OriginAccessControl(
             "SiteOriginAccessControl",
             OriginAccessControlConfig=cloudfront.OriginAccessControlConfig(
-                Name=_unique_name("site"),
+                Name=unique_name("site"),
                 Description="CloudFront signs every request to the test page bucket",
                 OriginAccessControlOriginType="s3",
                 # "always": every origin request is signed, whatever the viewer sent.
@@ -223,14 +216,29 @@ def _add_bucket(template: Template, key: kms.Key | None) -> s3.Bucket:
                 OwnershipControls=s3.OwnershipControls(
                     Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
                 ),
+                # Versions let an overwritten page be restored; the rule below expires them (and
+                # the delete markers left behind), so they cost nothing at this size.
+                VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled"),
+                LifecycleConfiguration=s3.LifecycleConfiguration(
+                    Rules=[
+                        s3.LifecycleRule(
+                            Id="ExpireOldVersions",
+                            Status="Enabled",
+                            NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(
+                                NoncurrentDays=NONCURRENT_VERSION_DAYS
+                            ),
+                            ExpiredObjectDeleteMarker=True,
+                            AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(DaysAfterInitiation=1),
+                        )
+                    ]
+                ),
                 # Nothing here is data: the page comes from the release and config.json from the
-                # stack, both rewritten at every update. The publisher empties the bucket on
-                # delete, so the stack deletes it.
+                # stack, both rewritten at every update. The publisher empties the bucket (every
+                # version) on delete, so the stack deletes it.
                 DeletionPolicy="Delete",
                 UpdateReplacePolicy="Delete",
             ),
             BUCKET_WITHOUT_ACCESS_LOGS,
-            BUCKET_WITHOUT_VERSIONING,
         )
     )
 
@@ -241,7 +249,7 @@ def _add_headers_policy(template: Template) -> cloudfront.ResponseHeadersPolicy:
         cloudfront.ResponseHeadersPolicy(
             "SiteHeadersPolicy",
             ResponseHeadersPolicyConfig=cloudfront.ResponseHeadersPolicyConfig(
-                Name=_unique_name("site-headers"),
+                Name=unique_name("site-headers"),
                 Comment="ecsapi API test page: CSP, HSTS, nosniff, no framing, no referrer",
                 SecurityHeadersConfig=cloudfront.SecurityHeadersConfig(
                     ContentSecurityPolicy=cloudfront.ContentSecurityPolicy(
@@ -308,10 +316,12 @@ def add_site_page(
     site: Site,
     api: Api,
     auth: Auth,
-) -> None:
-    """The publisher function and the custom resource that runs it at create, update and delete."""
+) -> awslambda.Function:
+    """The publisher function and the custom resource that runs it at create, update and delete;
+    returns the function (the dashboard shows its errors)."""
     statements = [
         policies.write_and_delete_objects(site.bucket),
+        *policies.empty_versioned_bucket(site.bucket),
         policies.invalidate_distribution(site.distribution_arn),
     ]
     if key is not None:
@@ -338,3 +348,4 @@ def add_site_page(
             DependsOn=[site.bucket_policy.title],
         )
     )
+    return publisher.function

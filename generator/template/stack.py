@@ -1,20 +1,25 @@
 """The top-level builder. It reads like the architecture:
-zones -> network -> cluster -> data -> discovery -> image -> services -> auth -> site -> api -> page -> outputs."""
+zones -> network -> service roles -> cluster -> data -> discovery -> image -> services -> auth -> site -> api ->
+page -> monitoring -> outputs."""
 
 from __future__ import annotations
 
 from troposphere import Template
 
 from generator.model.config import StackConfig
+from generator.template.alarm_names import deployment_alarms
 from generator.template.api import add_api
 from generator.template.auth import add_auth
 from generator.template.cluster import add_cluster
+from generator.template.dashboard import WatchedFunction
 from generator.template.discovery import add_discovery_service, add_namespace
 from generator.template.image import add_build_conditions, add_image_build
 from generator.template.keys import add_stack_key
+from generator.template.monitoring import add_monitoring
 from generator.template.network import add_network
 from generator.template.outputs import add_outputs
 from generator.template.parameters import ParameterInterface
+from generator.template.service_roles import add_service_roles
 from generator.template.services import add_service, add_service_parameters
 from generator.template.site import add_site, add_site_page
 from generator.template.storage import add_table, add_table_endpoint
@@ -39,7 +44,8 @@ def build_template(config: StackConfig | None = None, release: ReleaseSettings |
     key = add_stack_key(template, config)
     zones = add_zones(template, interface, config, key)
     network = add_network(template, config, key, zones)
-    cluster = add_cluster(template, config)
+    service_roles = add_service_roles(template, config, key)
+    cluster = add_cluster(template, config, service_roles.ecs)
     tables = {spec.name: add_table(template, config, key, spec) for spec in config.services}
     add_table_endpoint(template, network, list(tables.values()))
     discovery = add_namespace(template, interface, network)
@@ -48,20 +54,26 @@ def build_template(config: StackConfig | None = None, release: ReleaseSettings |
         template, config, release, key,
         condition=add_build_conditions(template, {name: p.image for name, p in parameters.items()}),
     )
+    # Named before they exist: each service's deployments roll back on its alarm (alarm_names.py).
+    rollback_alarms = deployment_alarms(config)
     services = [
         add_service(
             template, config, spec, parameters[spec.name], image, network, cluster,
             table=tables[spec.name],
             discovery_service=add_discovery_service(template, discovery, spec),
             key=key,
+            deployment_alarm=rollback_alarms.get(spec.name),
         )
         for spec in config.services
     ]
     auth = add_auth(template, config)
     site = add_site(template, config, key)
     api = add_api(template, config, network, services, auth, key, site)
+    functions = [WatchedFunction("image build", image.function, image.condition)]
     if site is not None:
-        add_site_page(template, config, key, release, site, api, auth)
+        publisher = add_site_page(template, config, key, release, site, api, auth)
+        functions.append(WatchedFunction("page publisher", publisher))
+    add_monitoring(template, interface, config, key, api, cluster, services, functions)
     add_outputs(template, network, cluster, discovery, services, auth, api, site)
     apply_tags(template, config.tags)
 

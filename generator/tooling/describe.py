@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import assert_never
 
+from generator.model.account_quotas import ACCOUNT_QUOTAS, UNVERIFIABLE, nat_gateways
 from generator.model.config import CpuArchitecture, NatMode, StackConfig
 from generator.model.constants import ITEM_METHODS
 from generator.model.limits import QUOTAS, Usage
@@ -28,6 +29,7 @@ from generator.model.prices import (
     PUBLIC_IPV4_HOUR,
 )
 from generator.tooling.assets import SOURCE_ARCHIVE, pinned_digests
+from generator.tooling.monitoring_cost import idle_monitoring_items, monitoring_lines
 from generator.tooling.release import ReleaseSettings
 
 # What a service without an image runs: generator/template/image.py builds it in the deploying account.
@@ -42,19 +44,6 @@ def _table(rows: list[tuple], header: tuple) -> list[str]:
         return "  " + "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
 
     return [line(header), line(tuple("-" * w for w in widths)), *map(line, rows)]
-
-
-def nat_gateway_count(config: StackConfig) -> int:
-    """How many NAT gateways (each with an Elastic IP) ``config.nat_mode`` creates."""
-    match config.nat_mode:
-        case NatMode.PER_AZ:
-            return config.az_count
-        case NatMode.SINGLE:
-            return 1
-        case NatMode.NONE:
-            return 0
-        case _:
-            assert_never(config.nat_mode)
 
 
 def tasks_with_public_ip(config: StackConfig) -> int:
@@ -116,7 +105,7 @@ def idle_monthly_cost(config: StackConfig) -> list[tuple[str, str, float]]:
 
     Spot tasks are priced on demand (Fargate Spot's price varies; it is lower), so the total is
     an upper bound. Lines at $0.00 name what exists but is billed only by use."""
-    nat = nat_gateway_count(config)
+    nat = nat_gateways(config)
     vcpu_hour, gb_hour = fargate_prices(config.cpu_architecture)
     task_hour = sum(s.min_tasks * (s.cpu / 1024 * vcpu_hour + s.memory / 1024 * gb_hour) for s in config.services)
     tasks = sum(s.min_tasks for s in config.services)
@@ -180,6 +169,21 @@ def cost_per_million_requests(config: StackConfig) -> list[tuple[str, str, float
     ]
 
 
+def account_quota_lines(config: StackConfig) -> list[str]:
+    """The account and Region quotas a launch draws on (``ecsapi preflight --region R`` checks them)."""
+    lines = ["", "Account quotas a launch draws on (ecsapi preflight --region R reads their use)"]
+    lines += _table(
+        [
+            (quota.name, quota.quota_code, quota.scope, quota.needs(config),
+             "set per account" if quota.default is None else quota.default)
+            for quota in ACCOUNT_QUOTAS
+        ],
+        ("quota", "code", "scope", "this stack", "AWS default"),
+    )
+    return lines + [f"  not checkable: {item.what}; fallback: {item.fallback}" for item in UNVERIFIABLE
+                    if item.applies(config)]
+
+
 def describe(config: StackConfig, release: ReleaseSettings, template: dict, usage: Usage, fit: int | None) -> str:
     """The text ``ecsapi describe`` prints; ``fit`` is how many such services fit (None: unknown)."""
     zones = (
@@ -229,7 +233,11 @@ def describe(config: StackConfig, release: ReleaseSettings, template: dict, usag
         f"  services like these that fit: {fit}" if fit is not None
         else "  services that fit: measured from two services; this configuration has one"
     )
-    costs = idle_monthly_cost(config)
+    lines += account_quota_lines(config)
+    # Alarms and a dashboard are billed every month whether or not a request comes: they are idle
+    # costs. Detailed route metrics bill only the hours the route is called (monitoring section).
+    *fixed, by_use = idle_monthly_cost(config)
+    costs = [*fixed, *idle_monitoring_items(config, template), by_use]
     lines += [
         "",
         f"Estimated idle monthly cost: an estimate at us-east-1 on-demand list prices, {HOURS_PER_MONTH} h a month",
@@ -241,4 +249,5 @@ def describe(config: StackConfig, release: ReleaseSettings, template: dict, usag
     lines += ["", "Estimated cost per million requests, on top of the idle cost"]
     lines += _table([(item, how, f"${usd:,.2f}") for item, how, usd in per_million], ("item", "inputs", "USD"))
     lines.append(f"  total: ${sum(usd for *_, usd in per_million):,.2f} per million requests")
+    lines += monitoring_lines(config, template, _table)
     return "\n".join(lines) + "\n"

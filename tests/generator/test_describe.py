@@ -19,7 +19,8 @@ def test_describe_lists_services_routes_with_auth_resources_and_cost(capsys):
     assert "GET     /shop/orders/{orderId}     JWT (Cognito)" in out
     assert "GET     /foodstore/foods/{foodId}  public" in out
     assert "AWS::ECS::Service                            3" in out
-    assert "services like these that fit: 31" in out
+    # Each service brings three alarms (tasks, scaling ceiling, table): fewer fit in 500 resources than before.
+    assert "services like these that fit: 24" in out
     assert "an estimate at us-east-1 on-demand list prices" in out
 
 
@@ -49,10 +50,15 @@ def test_lean_idle_cost_matches_the_figures_worked_out_by_hand(capsys):
     #   Cloud Map's private hosted zone: 0.50; one registered task: 0.10
     #   ECR, one image of at most 0.2 GB x 0.10 $/GB-month = 0.02
     #   no NAT gateway, no Elastic IP, Container Insights off: 0
-    #   total 7.20875 + 3.65 + 0.50 + 0.10 + 0.02 = 11.47875            -> $11.48
+    #   subtotal 7.20875 + 3.65 + 0.50 + 0.10 + 0.02 = 11.47875
+    #   alarms (CloudWatch, $0.10 per standard alarm metric a month): API 5xx rate 2 metrics, API
+    #   p99 latency 1, foodstore at max tasks 2, table errors 4 (2 operations x throttles, system
+    #   errors) = 9 metrics = 0.90; no task-count alarm without Container Insights; no dashboard
+    #   total 11.47875 + 0.90 = 12.37875                                  -> $12.38
     assert main(["describe", "--config", str(REPO / "stacks" / "lean.toml")]) == 0
     out = capsys.readouterr().out
-    assert "  total: $11.48 a month" in out
+    assert "CloudWatch alarms                  4 alarms reading 9 metrics x $0.1" in out
+    assert "  total: $12.38 a month" in out
     rows = {item: usd for item, _, usd in idle_monthly_cost(load_config(REPO / "stacks" / "lean.toml"))}
     assert rows["Fargate tasks at minimum"] == pytest.approx(7.20875)
     assert rows["Tasks' public IPv4"] == pytest.approx(3.65)
@@ -108,3 +114,38 @@ def test_describe_says_where_the_tasks_run_for_every_nat_mode(capsys):
     assert "public subnets, a public IPv4 address each" in lines[NatMode.NONE]
     assert main(["describe", "--config", str(REPO / "stacks" / "lean.toml")]) == 0
     assert "Tasks: ARM64 on Fargate, in public subnets" in capsys.readouterr().out
+def test_describe_lists_alarms_dashboard_and_route_metrics_with_their_cost(capsys):
+    # Worked by hand from CloudWatch's list prices ($0.10 per standard alarm metric a month, $3.00
+    # per dashboard, $0.30 per custom metric a month), not from generator/model/prices.py:
+    #   alarms: 2 + 1 API alarm metrics, per service 4 (5xx rate of 2 routes) + 1 + 2 + 4 = 11,
+    #     3 + 2 x 11 = 25 metrics x 0.10 = 2.50
+    #   dashboard: 1 x 3.00 = 3.00
+    #   detailed metrics: 2 services x 2 routes = 4 routes x 6 metrics = 24 x 0.30 = 7.20
+    assert main(["describe", "--config", str(REPO / "stacks" / "hardened.toml")]) == 0
+    out = capsys.readouterr().out
+    assert "<stack>-foodstore-5xx-rate             4" in out
+    assert "deployments roll back on each service's own 5xx alarm" in out
+    assert "10 alarms reading 25 metrics x $0.1" in out
+    assert "$2.50" in out
+    assert "1 x $3.00" in out
+    assert "4 routes x 6 metrics x $0.3" in out
+    assert "$7.20" in out
+
+
+def test_describe_says_when_a_configuration_has_no_monitoring(capsys):
+    assert main(["describe", "--config", str(REPO / "stacks" / "small.toml")]) == 0
+    assert "Monitoring: none" in capsys.readouterr().out
+
+
+def test_describe_lists_the_account_quotas_preflight_checks_with_what_this_stack_needs():
+    from generator.model.account_quotas import ACCOUNT_QUOTAS
+    from generator.tooling.describe import account_quota_lines
+
+    per_az = "\n".join(account_quota_lines(StackConfig()))
+    for quota in ACCOUNT_QUOTAS:  # one list for both commands
+        assert quota.name in per_az and quota.quota_code in per_az
+    elastic_ips = next(line for line in per_az.splitlines() if "EC2-VPC Elastic IPs" in line).split()
+    single = "\n".join(account_quota_lines(StackConfig(nat_mode=NatMode.SINGLE, test_page=False)))
+    single_ips = next(line for line in single.splitlines() if "EC2-VPC Elastic IPs" in line).split()
+    assert elastic_ips[-2:] == ["3", "5"] and single_ips[-2:] == ["1", "5"]
+    assert "test_page = false" in per_az and "CloudFront refuses" not in single

@@ -279,3 +279,16 @@ def test_the_config_the_stack_writes_is_valid_for_the_page(variant, render):
     schema = json.loads((REPO / "web" / "config.schema.json").read_text())
     jsonschema.validate(config, schema)
     assert [s["name"] for s in config["services"]] == [s.name for s in VARIANTS[variant].services]
+
+
+def test_the_page_bucket_keeps_versions_and_expires_old_ones(default_template):
+    bucket = default_template["Resources"]["SiteBucket"]["Properties"]
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    [rule] = bucket["LifecycleConfiguration"]["Rules"]
+    assert rule["Status"] == "Enabled"
+    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
+    assert rule["ExpiredObjectDeleteMarker"] is True
+    assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    # No skipped versioning check any more (checkov CKV_AWS_21).
+    skipped = default_template["Resources"]["SiteBucket"].get("Metadata", {}).get("checkov", {}).get("skip", [])
+    assert "CKV_AWS_21" not in {entry["id"] for entry in skipped}
