@@ -131,12 +131,13 @@ CONFIG ?=
 tables: $(DEV_STAMP) ## Create each service's table on a local DynamoDB: ENDPOINT=http://127.0.0.1:8000 [REGION=] [CONFIG=]
 	$(PY) scripts/create_tables.py --endpoint-url "$(ENDPOINT)" $(if $(REGION),--region "$(REGION)") $(if $(CONFIG),--config "$(CONFIG)")
 
-# The whole API on 127.0.0.1, read from the rendered template (generator/local); README "Try it locally".
+# The emulator: the whole API on 127.0.0.1, read from the rendered template (ecsapi_local); README "Try it locally".
+# It runs the checkout's dynalite (node_modules) rather than installing its own into the cache folder.
 LOCAL_DIR := build/local
 
 .PHONY: local
 local: $(DEV_STAMP) $(NODE_STAMP) ## The whole API on 127.0.0.1 from the rendered template: dynalite, moto, gunicorns, gateway, page [CONFIG=] [ARGS=--api-port ...]
-	$(PY) -m ecsapi_local --work $(LOCAL_DIR) $(if $(CONFIG),--config "$(CONFIG)") $(ARGS)
+	$(PY) -m ecsapi_local --work $(LOCAL_DIR) --dynalite node_modules/.bin/dynalite $(if $(CONFIG),--config "$(CONFIG)") $(ARGS)
 
 .PHONY: local-deploy
 local-deploy: $(DEV_STAMP) ## While make local runs: replace every task of SERVICE= in ECS's order (rolling deploy)

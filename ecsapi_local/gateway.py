@@ -19,11 +19,18 @@ What it does, per request, in API Gateway's order:
   Forwarded with the client's host, and X-Amzn-Trace-Id added, the headers API Gateway sets itself
   and keeps out of parameter mapping, its "reserved headers" in "Transform API requests and
   responses for HTTP APIs") to the container serving the integration's Cloud Map service. An upstream
-  that refuses, drops or does not answer within the timeout gives 503 ``{"message":"Service
-  Unavailable"}``. API Gateway waits up to the integration's TimeoutInMillis (30 s at most); locally
+  that refuses or drops the connection gives 503 ``{"message":"Service Unavailable"}``; one that does
+  not answer within the timeout gives 504 ``{"message":"Gateway Timeout"}``, as API Gateway answers an
+  integration that outlasts its timeout, HTTP APIs included (AWS Knowledge Center, "How do I
+  troubleshoot HTTP 504 errors from API Gateway?"; the body's text is not documented, it is the
+  reason phrase like HTTP APIs' other error bodies). API Gateway waits up to the integration's
+  TimeoutInMillis (30 s at most); locally
   the wait is capped at ``LOCAL_TIMEOUT_SECONDS`` (connect: ``CONNECT_TIMEOUT_SECONDS``), so a dead
   container shows at once;
-- for a request with an allowed Origin, the configured CORS headers replace the container's.
+- for a request with an allowed Origin, the configured CORS headers replace the container's; while
+  CORS names origins (not only ``*``), every answer carries ``Vary: Origin``, since it depends on
+  the Origin (Fetch standard, "CORS protocol and HTTP caches"), so that no cache serves one origin's
+  answer to another.
 
 Token buckets live in the process, so the gateway runs one gunicorn worker with threads.
 """
@@ -61,12 +68,12 @@ from ecsapi_local.gateway_spec import (
     ApiSpec,
     Cors,
     GatewayTemplateError,
-    Resolver,
     Route,
     Throttle,
     read_api,
     werkzeug_rule_path,
 )
+from ecsapi_local.intrinsics import LOCAL_ACCOUNT_ID, Resolver, pseudo_parameters
 from ecsapi_local.route_stats import RouteStats
 
 __all__ = ["GatewayTemplateError", "LocalResolution", "create_app", "main", "upstream_services"]
@@ -97,11 +104,13 @@ _NOT_FOUND = b'{"message":"Not Found"}'
 _UNAUTHORIZED = b'{"message":"Unauthorized"}'
 _TOO_MANY = b'{"message":"Too Many Requests"}'
 _UNAVAILABLE = b'{"message":"Service Unavailable"}'
+_TIMED_OUT = b'{"message":"Gateway Timeout"}'
 _TOO_LARGE = b'{"message":"Request Entity Too Large"}'
 _INTERNAL = b'{"message":"Internal Server Error"}'
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _REASONS = {200: "OK", 204: "No Content", 401: "Unauthorized", 404: "Not Found", 413: "Request Entity Too Large",
-            429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
+            429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable",
+            504: "Gateway Timeout"}
 
 
 # --- what the template cannot say: where things run locally -----------------------------------------
@@ -124,7 +133,7 @@ class LocalResolution:
     jwks_url: str
     issuer: str | None = None
     page_origins: tuple[str, ...] = ()
-    account_id: str = "123456789012"  # AWS::AccountId locally (moto's default account)
+    account_id: str = LOCAL_ACCOUNT_ID  # AWS::AccountId locally (moto's default account)
 
     def __post_init__(self) -> None:
         if not self.region:
@@ -144,10 +153,7 @@ class LocalResolution:
 
     @property
     def pseudo_parameters(self) -> dict[str, str]:
-        partition, suffix = ("aws-cn", "amazonaws.com.cn") if self.region.startswith("cn-") else (
-            ("aws-us-gov", "amazonaws.com") if self.region.startswith("us-gov-") else ("aws", "amazonaws.com"))
-        return {"AWS::Region": self.region, "AWS::Partition": partition, "AWS::URLSuffix": suffix,
-                "AWS::AccountId": self.account_id}
+        return pseudo_parameters(self.region, self.account_id)
 
     def to_json(self) -> str:
         data = {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -311,7 +317,8 @@ class Gateway:
         cors = self.spec.cors
         route_key, auth_error, upstream_status = "-", "-", "-"
         if cors is not None and method == "OPTIONS" and origin and environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"):
-            return 204, self._preflight_headers(cors, origin, environ), b"", route_key, auth_error, upstream_status
+            headers = _vary_origin(cors, self._preflight_headers(cors, origin, environ))
+            return 204, headers, b"", route_key, auth_error, upstream_status
         route = self._match(method, _path_of(environ))
         if route is None:
             status, headers, body = _error(404, _NOT_FOUND)
@@ -320,6 +327,8 @@ class Gateway:
             status, headers, body, auth_error, upstream_status = self._serve(route, environ)
         if cors is not None and origin:
             headers = self._cors_headers(cors, origin, headers)
+        if cors is not None:
+            headers = _vary_origin(cors, headers)
         return status, headers, body, route_key, auth_error, upstream_status
 
     def _match(self, method: str, path: str) -> Route | None:
@@ -364,6 +373,9 @@ class Gateway:
                 redirect=False, assert_same_host=False, preload_content=True, decode_content=False,
                 timeout=urllib3.Timeout(connect=self.connect_timeout, read=route.timeout_seconds),
             )
+        except urllib3.exceptions.ReadTimeoutError as error:
+            LOG.warning("%s: upstream %s (%s) timed out: %s", route.key, route.upstream, route.integration_id, error)
+            return (*_error(504, _TIMED_OUT), auth_error, "timeout")
         except urllib3.exceptions.HTTPError as error:
             LOG.warning("%s: upstream %s (%s) failed: %s", route.key, route.upstream, route.integration_id, error)
             return (*_error(503, _UNAVAILABLE), auth_error, "error")
@@ -418,6 +430,19 @@ def _allowed_origin(cors: Cors, origin: str) -> str | None:
 
 def _is_cors_header(name: str) -> bool:
     return name.lower().startswith("access-control-")
+
+
+def _vary_origin(cors: Cors, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``headers`` with Origin in Vary when the answer depends on the Origin (CORS names origins)."""
+    if set(cors.allow_origins) <= {"*"}:
+        return headers
+    for index, (name, value) in enumerate(headers):
+        if name.lower() == "vary":
+            if "origin" not in [part.strip().lower() for part in value.split(",")]:
+                headers[index] = (name, f"{value}, Origin")
+            return headers
+    headers.append(("Vary", "Origin"))
+    return headers
 
 
 def _error(status: int, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -513,8 +538,11 @@ def serve(app: Gateway, host: str, port: int, threads: int = DEFAULT_THREADS, ac
     def when_ready(server) -> None:
         listen = server.LISTENERS[0].sock.getsockname()
         routes = ", ".join(route.key for route in app.spec.routes)
-        LOG.warning("local gateway listening on http://%s:%d (%s: %s)", listen[0], listen[1], app.spec.logical_id,
-                    routes)
+        # INFO, and shown even with the access log off: it says where to send requests, not a problem.
+        started = logging.getLogger("ecsapi_local.gateway.start")
+        started.setLevel(logging.INFO)
+        started.info("local gateway listening on http://%s:%d (%s: %s)", listen[0], listen[1], app.spec.logical_id,
+                     routes)
 
     class GatewayServer(BaseApplication):
         def load_config(self) -> None:
@@ -547,7 +575,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS,
                         help=f"request threads (default {DEFAULT_THREADS})")
     parser.add_argument("--timeout", type=float, default=LOCAL_TIMEOUT_SECONDS,
-                        help=f"seconds an upstream may take to answer before 503 (default {LOCAL_TIMEOUT_SECONDS:g})")
+                        help=f"seconds an upstream may take to answer before 504 (default {LOCAL_TIMEOUT_SECONDS:g})")
     parser.add_argument("--no-access-log", action="store_true", help="log warnings only, no line per request")
     parser.add_argument("--registry", type=Path,
                         help="the local Cloud Map registry (ecsapi_local.cloudmap): spread each service's requests "

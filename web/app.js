@@ -156,7 +156,7 @@
   }
 
   // What a person should do about each Cognito error (Amazon Cognito API Reference, the Errors of
-  // SignUp, ConfirmSignUp, ResendConfirmationCode, InitiateAuth and GlobalSignOut).
+  // SignUp, ConfirmSignUp, ResendConfirmationCode, InitiateAuth and RevokeToken).
   const COGNITO_ADVICE = {
     UsernameExistsException: "An account with this email already exists: sign in, or confirm it with the emailed code.",
     InvalidPasswordException: "Cognito refused the password; it must meet every rule listed under the password.",
@@ -166,6 +166,7 @@
     NotAuthorizedException: "Incorrect email or password.",
     UserNotFoundException: "Incorrect email or password.",
     TooManyRequestsException: "Too many requests to Cognito: wait a minute and try again.",
+    UnsupportedOperationException: "The app client does not allow revoking tokens (EnableTokenRevocation is off).",
     LimitExceededException: "Too many attempts: wait a while and try again.",
     TooManyFailedAttemptsException: "Too many failed attempts: wait a while and try again.",
     CodeDeliveryFailureException: "Cognito could not send the code: check the email address.",
@@ -223,7 +224,9 @@
       refresh: (refreshToken) => call("InitiateAuth", {
         ClientId: clientId, AuthFlow: "REFRESH_TOKEN_AUTH", AuthParameters: { REFRESH_TOKEN: refreshToken },
       }),
-      globalSignOut: (accessToken) => call("GlobalSignOut", { AccessToken: accessToken }),
+      // RevokeToken: this refresh token, and the access tokens it gave, no longer work with Cognito
+      // (Amazon Cognito API Reference, "RevokeToken"); the client has no secret, so none is sent.
+      revokeToken: (refreshToken) => call("RevokeToken", { ClientId: clientId, Token: refreshToken }),
     };
   }
 
@@ -323,26 +326,20 @@
         }
         return store(reply.AuthenticationResult, email, null);
       },
-      /** Forget the tokens; revoke the refresh token at Cognito. False when there was no session. */
+      /** Forget the tokens; revoke this session's refresh token at Cognito. False when there was no session. */
       async signOut() {
-        if (!session.load()) {
+        const current = session.load();
+        if (!current) {
           onChange(null);
           return false;
         }
-        let token;
-        try {
-          token = await accessToken(); // GlobalSignOut needs a live access token
-        } catch (error) {
-          if (error instanceof SessionEnded) return true; // Cognito refused the refresh token: nothing left to revoke
-          session.clear();
-          onChange(null);
-          throw error;
-        }
+        // Forgotten first: whatever Cognito answers, this page is signed out.
         session.clear();
         onChange(null);
-        // GlobalSignOut revokes the refresh tokens Cognito issued to this user, on every device.
-        // The access token in hand stays valid for the API until its exp (JWTs are checked offline).
-        await cognito.globalSignOut(token);
+        // RevokeToken revokes this refresh token only (other devices keep their sessions) and needs
+        // no live access token. An access token already issued stays valid at the API until its
+        // exp: API Gateway's JWT authorizer checks tokens offline.
+        await cognito.revokeToken(current.refreshToken);
         return true;
       },
     };

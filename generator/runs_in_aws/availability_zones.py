@@ -32,14 +32,11 @@ import logging
 from dataclasses import dataclass
 
 import boto3
-from botocore.config import Config
 
-from .custom_resource import Request, ResourceFailed, Result, run
+from .custom_resource import Request, ResourceFailed, Result, aws_config, run
 
 LOG = logging.getLogger(__name__)
 LOG.setLevel(logging.INFO)
-
-CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=20, retries={"max_attempts": 5, "mode": "standard"})
 
 # "Set up VPC links V2 in API Gateway", Availability by Region (Amazon API Gateway Developer Guide;
 # VPC links for HTTP APIs): the Regions and the zone IDs where VPC links are supported. A Region
@@ -108,7 +105,7 @@ def choose_zones(request: Request) -> Result:
         return Result(request.physical_id or request.logical_id)
     count = _count(request.properties.get("Count"))
     pinned = [part.strip() for part in str(request.properties.get("Zones") or "").split(",") if part.strip()]
-    ec2 = boto3.client("ec2", config=CLIENT_CONFIG)
+    ec2 = boto3.client("ec2", config=aws_config(request.seconds_left()))
     region = ec2.meta.region_name
     zones = available_zones(ec2)
     previous = (request.physical_id or "").split(",") if request.request_type == "Update" else []

@@ -6,7 +6,18 @@ CloudFormation User Guide; the response fields are those of its "Custom resource
 objects" page). A function that crashes or times out without answering leaves the stack waiting
 that hour. So :func:`run` answers in every case: SUCCESS with the handler's data, FAILED with the
 error when the handler raises, and FAILED before Lambda's own timeout when the handler is still
-running then (it gets a deadline to stop at on its own, and a watchdog answers if it does not).
+running then (it gets a deadline to stop at on its own, and a watchdog answers if it does not). A
+handler whose work ends later, elsewhere, returns :class:`Deferred` instead, and whatever ends that
+work answers with :func:`send_response` (the image build: the build's completion answers).
+
+CloudFormation invokes the function asynchronously, and Lambda may deliver one event more than once
+even when retries are off ("How Lambda handles errors and retries with asynchronous invocation",
+AWS Lambda Developer Guide): every handler must be idempotent for a repeated event (same
+``RequestId``). The template turns Lambda's own retries off for these functions
+(generator/template/functions.py), so a failure is answered once, here, and never re-run blindly.
+
+Every AWS call is bounded by the time left (:func:`aws_config`), and the PUT of the answer is
+retried, bounded, when the network or S3 fails (:func:`send_response`).
 """
 
 from __future__ import annotations
@@ -15,9 +26,12 @@ import json
 import logging
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from botocore.config import Config
 
 LOG = logging.getLogger(__name__)
 LOG.setLevel(logging.INFO)
@@ -25,9 +39,56 @@ LOG.setLevel(logging.INFO)
 # CloudFormation refuses a response body over 4096 bytes ("Custom resource response objects"):
 # the reason is cut to fit, the data never is (handlers return small data).
 MAX_RESPONSE_BYTES = 4096
-# Time kept back from Lambda's limit to send FAILED: the PUT to S3 must fit in it.
-RESPONSE_MARGIN_SECONDS = 10.0
-RESPONSE_TIMEOUT_SECONDS = 8.0
+# Time kept back from Lambda's limit to send FAILED: the PUT to S3, with its retries, must fit in it.
+RESPONSE_MARGIN_SECONDS = 15.0
+# One PUT of the answer: each try waits at most this long, and tries are spaced by these pauses
+# (then given up: the pre-signed URL itself expires, and the stack's ServiceTimeout ends the wait).
+RESPONSE_TIMEOUT_SECONDS = 5.0
+RESPONSE_PAUSES_SECONDS = (0.5, 1.0, 2.0)
+# Never start a try with less than this left before the caller's deadline.
+RESPONSE_MIN_TRY_SECONDS = 0.5
+
+# Bounds of one AWS call (aws_config): botocore's standard retry mode waits
+# rand(0, 1) * min(2 ** (n - 1), 20) s before retry n after throttling (50 ms scale otherwise), and
+# up to 5 s more when the service asks for it with x-amz-retry-after ("Retries", Boto3 guide;
+# botocore/retries/standard.py, ExponentialBackoff). total_max_attempts counts the first try.
+AWS_MAX_ATTEMPTS = 3
+AWS_MAX_CONNECT_SECONDS = 5.0
+AWS_MAX_READ_SECONDS = 30.0
+AWS_MIN_TIMEOUT_SECONDS = 1.0
+AWS_RETRY_AFTER_EXTRA_SECONDS = 5.0
+AWS_MAX_BACKOFF_SECONDS = 20.0
+
+
+def aws_config(seconds_left: float) -> Config:
+    """A botocore ``Config`` whose worst case (every try timing out, every pause at its longest)
+    fits in ``seconds_left``: fewer tries and shorter timeouts as the time runs out, one try of at
+    least a second each way when almost none is left (the watchdog answers then)."""
+    budget = max(seconds_left, 0.0)
+    attempts = AWS_MAX_ATTEMPTS
+    while attempts > 1 and (budget - worst_backoff(attempts)) / attempts < 2 * AWS_MIN_TIMEOUT_SECONDS:
+        attempts -= 1
+    per_try = min(AWS_MAX_CONNECT_SECONDS + AWS_MAX_READ_SECONDS, (budget - worst_backoff(attempts)) / attempts)
+    connect = max(AWS_MIN_TIMEOUT_SECONDS, min(AWS_MAX_CONNECT_SECONDS, per_try / 4))
+    read = max(AWS_MIN_TIMEOUT_SECONDS, min(AWS_MAX_READ_SECONDS, per_try - connect))
+    return Config(
+        connect_timeout=connect, read_timeout=read,
+        retries={"total_max_attempts": attempts, "mode": "standard"},
+    )
+
+
+def worst_backoff(attempts: int) -> float:
+    """The longest botocore's standard mode pauses in all, between ``attempts`` tries."""
+    return sum(
+        min(2.0 ** (retry - 1), AWS_MAX_BACKOFF_SECONDS) + AWS_RETRY_AFTER_EXTRA_SECONDS
+        for retry in range(1, attempts)
+    )
+
+
+def worst_case_seconds(config: Config) -> float:
+    """How long one call with ``config`` can take at most (each read counted once per try)."""
+    attempts = config.retries["total_max_attempts"]
+    return attempts * (config.connect_timeout + config.read_timeout) + worst_backoff(attempts)
 
 
 class ResourceFailed(Exception):
@@ -59,12 +120,30 @@ class Request:
     """``time.monotonic()`` value by which the handler must have returned."""
     log_location: str
     """Where this invocation's log is, for failure reasons (log group and stream)."""
+    request_id: str = ""
+    """CloudFormation's id of this request: the same in every delivery of one event."""
+    stack_id: str = ""
+    response_url: str = ""
+    """Where the answer goes (pre-signed S3 URL), for a handler that has something else answer."""
 
     def seconds_left(self) -> float:
         return self.deadline - time.monotonic()
 
 
-Handler = Callable[[Request], Result]
+@dataclass(frozen=True)
+class Deferred:
+    """What a handler returns when something else answers later (``note`` says what, for the log)."""
+
+    note: str
+
+
+Handler = Callable[[Request], Result | Deferred]
+
+
+def failed_physical_id(logical_id: str, request_id: str, physical_id: str | None) -> str:
+    """The id a FAILED answer carries: the resource's own on Update and Delete; on Create, which
+    has none yet, one the Delete that follows receives and knows it has nothing to undo."""
+    return physical_id or f"{logical_id}-failed-{request_id}"
 
 
 def run(event: dict, context, handler: Handler) -> None:
@@ -81,10 +160,13 @@ def run(event: dict, context, handler: Handler) -> None:
         logical_id=event["LogicalResourceId"],
         deadline=deadline,
         log_location=log_location,
+        request_id=event["RequestId"],
+        stack_id=event["StackId"],
+        response_url=event["ResponseURL"],
     )
-    # A failed Create still needs a physical id; Delete then receives it and has nothing to undo.
-    fallback_id = request.physical_id or f"{request.logical_id}-failed-{event['RequestId']}"
-    responder = _Responder(event)
+    fallback_id = failed_physical_id(request.logical_id, request.request_id, request.physical_id)
+    # The answer may use the margin but its last tenth (Lambda ends the process at its limit).
+    responder = _Responder(event, deadline + RESPONSE_MARGIN_SECONDS * 0.9)
     watchdog = threading.Timer(
         max(deadline - time.monotonic(), 0.0),
         lambda: responder.send("FAILED", fallback_id, reason=f"timed out before finishing; see {log_location}"),
@@ -101,7 +183,11 @@ def run(event: dict, context, handler: Handler) -> None:
         LOG.exception("unexpected error")
         responder.send("FAILED", fallback_id, reason=f"{type(error).__name__}: {error} (log: {log_location})")
     else:
-        responder.send("SUCCESS", result.physical_id, data=result.data)
+        if isinstance(result, Deferred):
+            LOG.info("not answering now: %s", result.note)
+            responder.defer()
+        else:
+            responder.send("SUCCESS", result.physical_id, data=result.data)
     finally:
         watchdog.cancel()
 
@@ -109,29 +195,63 @@ def run(event: dict, context, handler: Handler) -> None:
 class _Responder:
     """Sends one response to the pre-signed URL; later calls do nothing (the watchdog races the handler)."""
 
-    def __init__(self, event: dict) -> None:
+    def __init__(self, event: dict, deadline: float) -> None:
         self._event = event
+        self._deadline = deadline
         self._lock = threading.Lock()
         self._sent = False
+
+    def defer(self) -> None:
+        """Something else answers: the watchdog must not."""
+        with self._lock:
+            self._sent = True
 
     def send(self, status: str, physical_id: str, reason: str = "", data: dict | None = None) -> None:
         with self._lock:
             if self._sent:
                 return
             self._sent = True
-        body = response_body(self._event, status, physical_id, reason, data or {})
+        send_response(self._event, status, physical_id, reason, data or {}, self._deadline)
+
+
+def send_response(event: dict, status: str, physical_id: str, reason: str, data: dict, deadline: float) -> bool:
+    """PUT the answer to ``event["ResponseURL"]`` (``event`` needs ``ResponseURL``, ``StackId``,
+    ``RequestId`` and ``LogicalResourceId``), trying again after a network error, a timeout or a
+    5xx from S3, never past ``deadline`` (``time.monotonic()``). A 4xx is final: the URL's
+    signature or expiry refuses it, and trying again cannot change that. True when S3 took it."""
+    body = response_body(event, status, physical_id, reason, data)
+    pauses = iter(RESPONSE_PAUSES_SECONDS)
+    tries = 0
+    while True:
+        # The first try is made whatever the time; another only if it can still finish in time.
+        left = max(deadline - time.monotonic(), RESPONSE_MIN_TRY_SECONDS if not tries else 0.0)
+        if left < RESPONSE_MIN_TRY_SECONDS:
+            LOG.error("gave up sending %s after %d tries: no time left", status, tries)
+            return False
+        tries += 1
         request = urllib.request.Request(
-            self._event["ResponseURL"],
+            event["ResponseURL"],
             data=body,
             method="PUT",
             # The URL is pre-signed for an empty content type; any other value breaks its signature.
             headers={"Content-Type": "", "Content-Length": str(len(body))},
         )
         try:
-            with urllib.request.urlopen(request, timeout=RESPONSE_TIMEOUT_SECONDS) as response:
+            with urllib.request.urlopen(request, timeout=min(RESPONSE_TIMEOUT_SECONDS, left)) as response:
                 LOG.info("sent %s: HTTP %s", status, response.status)
-        except OSError:
-            LOG.exception("could not send %s to CloudFormation", status)
+                return True
+        except urllib.error.HTTPError as error:
+            if error.code < 500:
+                LOG.error("CloudFormation's URL refused %s: HTTP %s", status, error.code)
+                return False
+            LOG.warning("sending %s: HTTP %s (try %d)", status, error.code, tries)
+        except OSError as error:
+            LOG.warning("sending %s: %s (try %d)", status, error, tries)
+        pause = next(pauses, None)
+        if pause is None:
+            LOG.error("gave up sending %s after %d tries", status, tries)
+            return False
+        time.sleep(max(0.0, min(pause, deadline - time.monotonic() - RESPONSE_MIN_TRY_SECONDS)))
 
 
 def response_body(event: dict, status: str, physical_id: str, reason: str, data: dict) -> bytes:

@@ -1,13 +1,30 @@
 """Custom::ImageBuild: builds the item-store image in the stack's own account and reports its digest.
 
-Create and Update start the stack's CodeBuild project (generator/buildspec/build.sh) for the
-archive digest the template pins, wait for it, and answer SUCCESS with the pushed image's digest,
-or FAILED with the failed phase and where the build's log is. The image tag is derived from the
-archive digest and the repository's tags are immutable, so an image already tagged for this
-archive is reused, never rebuilt: Update with the same digest returns the same physical id and
-digest. A build still running when the function's time is nearly up is stopped (StopBuild) and
-reported FAILED, so the stack never waits for CloudFormation's hour-long custom-resource timeout.
-Delete stops a running build of the project; the images go with the repository (EmptyOnDelete).
+Two entry points, two functions of the template (generator/template/image.py):
+
+- :func:`handler` (``ImageBuildFunction``, the custom resource's service token). Create and Update
+  answer SUCCESS at once when the repository already holds the image tagged for this archive (the
+  tag is derived from the archive digest and tags are immutable, so one archive is built once).
+  Otherwise it starts the stack's CodeBuild project (generator/runs_in_aws/build.sh) and returns
+  without answering: the build carries this request's answer address in its environment
+  (:class:`AnswerTo`), and the build's completion answers. Delete stops a running build of the
+  project; the images go with the repository (EmptyOnDelete).
+- :func:`answer` (``ImageBuildAnswerFunction``). CodeBuild sends a "CodeBuild Build State Change"
+  event to EventBridge when a build ends ("Build notifications input format reference", AWS
+  CodeBuild User Guide); a rule of the stack invokes this function with it. It reads the build,
+  and PUTs SUCCESS with the pushed image's digest, or FAILED with the failed phase and where the
+  build's log is (a stopped or timed-out build fails too). So a build takes as long as CodeBuild
+  needs, within the project's own timeout; the custom resource's ``ServiceTimeout`` is
+  CloudFormation's backstop should the event never arrive (EventBridge delivers CodeBuild's events
+  "best effort": "AWS CodeBuild events", Amazon EventBridge reference).
+
+Duplicate events (Lambda may deliver an event more than once): :func:`handler` first looks for a
+build of the project that carries this request's ``RequestId``. A running one means there is
+nothing to do (its completion answers); a finished one is answered from at once, as :func:`answer`
+would. Only then does it start a build, with the ``RequestId`` as StartBuild's idempotency token,
+which CodeBuild honours for five minutes ("StartBuild", AWS CodeBuild API Reference): two
+deliveries that both missed the lookup, or botocore retrying a StartBuild whose reply was lost,
+get the one build. A repeated EventBridge event answers the same again, which changes nothing.
 
 Clients come from ``boto3.client(...)`` with no endpoint argument: in Lambda they reach the
 region's AWS endpoints; the tests point them at moto through ``AWS_ENDPOINT_URL``, which boto3
@@ -22,22 +39,40 @@ import time
 from dataclasses import dataclass
 
 import boto3
-from botocore.config import Config
 
-from .custom_resource import Request, ResourceFailed, Result, run
+from .custom_resource import (
+    RESPONSE_MARGIN_SECONDS,
+    Deferred,
+    Request,
+    ResourceFailed,
+    Result,
+    aws_config,
+    failed_physical_id,
+    run,
+    send_response,
+)
 
 LOG = logging.getLogger(__name__)
 LOG.setLevel(logging.INFO)
 
-# Seconds between two looks at the build; a build takes minutes, so this costs nothing.
-POLL_SECONDS = 10.0
-# Time kept back from the handler's deadline to stop a build that is still running and say so.
-STOP_MARGIN_SECONDS = 20.0
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
-# CodeBuild build statuses that end a build ("Build", AWS CodeBuild API Reference).
+# CodeBuild build statuses ("Build", AWS CodeBuild API Reference): IN_PROGRESS until it ends.
 RUNNING = "IN_PROGRESS"
 SUCCEEDED = "SUCCEEDED"
-CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 5, "mode": "standard"})
+# The newest builds of the project looked at for one already started for a request (only this
+# resource starts builds, one per request, so the one sought is among the latest).
+LOOKBACK_BUILDS = 20
+# The build's environment variables that say whom its completion answers (see AnswerTo).
+ANSWER_VARIABLES = {
+    "response_url": "CFN_RESPONSE_URL",
+    "stack_id": "CFN_STACK_ID",
+    "request_id": "CFN_REQUEST_ID",
+    "logical_id": "CFN_LOGICAL_RESOURCE_ID",
+    "physical_id": "CFN_PHYSICAL_RESOURCE_ID",
+    "failed_physical_id": "CFN_FAILED_RESOURCE_ID",
+    "repository": "REPOSITORY_NAME",
+    "image_tag": "IMAGE_TAG",
+}
 
 
 @dataclass(frozen=True)
@@ -67,72 +102,191 @@ class BuildRequest:
         """``<repository>:<tag>``: a new archive digest is a new tag, hence a new resource."""
         return f"{self.repository}:{self.image_tag}"
 
-    def environment(self) -> list[dict]:
+    def environment(self) -> dict[str, str]:
         """The build's environment for this event: the pinned archive and the tag to push."""
-        values = {"ARCHIVE_URL": self.archive_url, "ARCHIVE_SHA256": self.archive_sha256, "IMAGE_TAG": self.image_tag}
-        return [{"name": name, "value": value, "type": "PLAINTEXT"} for name, value in sorted(values.items())]
+        return {"ARCHIVE_URL": self.archive_url, "ARCHIVE_SHA256": self.archive_sha256, "IMAGE_TAG": self.image_tag}
+
+
+@dataclass(frozen=True)
+class AnswerTo:
+    """The CloudFormation request a build answers when it ends, kept in the build's environment.
+
+    The response URL is a pre-signed S3 URL: whoever may read the project's builds
+    (``codebuild:BatchGetBuilds``) can read it, and could answer this one request until it expires.
+    """
+
+    response_url: str
+    stack_id: str
+    request_id: str
+    logical_id: str
+    physical_id: str
+    """The id a SUCCESS answer carries."""
+    failed_physical_id: str
+    """The id a FAILED answer carries."""
+    repository: str
+    image_tag: str
+
+    @classmethod
+    def of_request(cls, request: Request, build: BuildRequest) -> AnswerTo:
+        return cls(
+            response_url=request.response_url, stack_id=request.stack_id, request_id=request.request_id,
+            logical_id=request.logical_id, physical_id=build.physical_id,
+            failed_physical_id=failed_physical_id(request.logical_id, request.request_id, request.physical_id),
+            repository=build.repository, image_tag=build.image_tag,
+        )
+
+    @classmethod
+    def of_build(cls, build: dict) -> AnswerTo | None:
+        """What ``build`` (BatchGetBuilds) answers, or None for a build this resource did not start."""
+        return cls.of_variables((build.get("environment") or {}).get("environmentVariables"))
+
+    @classmethod
+    def of_event(cls, event: dict) -> AnswerTo | None:
+        """The same from the build's state-change event, which carries the build's environment
+        variables too (``additional-information.environment.environment-variables``: "Build
+        notifications input format reference")."""
+        information = (event.get("detail") or {}).get("additional-information") or {}
+        return cls.of_variables((information.get("environment") or {}).get("environment-variables"))
+
+    @classmethod
+    def of_variables(cls, listed: list | None) -> AnswerTo | None:
+        variables = {v.get("name"): v.get("value", "") for v in listed or [] if isinstance(v, dict)}
+        values = {field: variables.get(name) for field, name in ANSWER_VARIABLES.items()}
+        if not all(values.values()):
+            return None
+        return cls(**values)
+
+    def variables(self) -> dict[str, str]:
+        return {name: getattr(self, field) for field, name in ANSWER_VARIABLES.items()}
+
+    def event(self) -> dict:
+        """The parts of the CloudFormation event an answer needs."""
+        return {"ResponseURL": self.response_url, "StackId": self.stack_id, "RequestId": self.request_id,
+                "LogicalResourceId": self.logical_id}
 
 
 def handler(event, context):
     run(event, context, build_image)
 
 
-def build_image(request: Request) -> Result:
+def client(service: str, seconds_left: float):
+    """A client made now, whose calls fit ``seconds_left`` (aws_config): each step makes its own,
+    so a later call is bounded by the time left then, not at the start."""
+    return boto3.client(service, config=aws_config(seconds_left))
+
+
+def build_image(request: Request) -> Result | Deferred:
     if request.request_type == "Delete":
         return _delete(request)
     build = BuildRequest.of(request.properties)
-    ecr = boto3.client("ecr", config=CLIENT_CONFIG)
-    digest = image_digest(ecr, build)
+    digest = image_digest(client("ecr", request.seconds_left()), build.repository, build.image_tag)
     if digest is not None:
         LOG.info("%s already holds %s (%s): nothing to build", build.repository, build.image_tag, digest)
-        return _result(build, digest)
-    codebuild = boto3.client("codebuild", config=CLIENT_CONFIG)
-    started = codebuild.start_build(projectName=build.project, environmentVariablesOverride=build.environment())
+        return _result(build.physical_id, build.image_tag, digest)
+    earlier = build_for_request(client("codebuild", request.seconds_left()), build.project, request.request_id)
+    if earlier is not None:
+        if earlier["buildStatus"] == RUNNING:
+            return Deferred(f"build {earlier['id']} for this request is running; its completion answers")
+        LOG.info("build %s for this request already ended (%s): answering from it", earlier["id"],
+                 earlier["buildStatus"])
+        return outcome(client("ecr", request.seconds_left()), earlier, AnswerTo.of_request(request, build))
+    answer_to = AnswerTo.of_request(request, build)
+    variables = {**build.environment(), **answer_to.variables()}
+    started = client("codebuild", request.seconds_left()).start_build(
+        projectName=build.project,
+        environmentVariablesOverride=[
+            {"name": name, "value": value, "type": "PLAINTEXT"} for name, value in sorted(variables.items())
+        ],
+        idempotencyToken=request.request_id,
+    )
     build_id = started["build"]["id"]
     LOG.info("started build %s for archive %s", build_id, build.archive_sha256)
-    finished = wait_for_build(codebuild, build_id, request)
-    if finished["buildStatus"] != SUCCEEDED:
-        raise ResourceFailed(failure_reason(finished))
-    digest = image_digest(ecr, build)
+    return Deferred(f"build {build_id} answers when it ends")
+
+
+def build_for_request(codebuild, project: str, request_id: str) -> dict | None:
+    """The newest build of ``project`` started for ``request_id``, or None."""
+    try:
+        ids = codebuild.list_builds_for_project(projectName=project, sortOrder="DESCENDING")["ids"]
+    except codebuild.exceptions.ResourceNotFoundException:
+        raise ResourceFailed(f"the build project {project} does not exist") from None
+    if not ids:
+        return None
+    for build in codebuild.batch_get_builds(ids=ids[:LOOKBACK_BUILDS])["builds"]:
+        answer_to = AnswerTo.of_build(build)
+        if answer_to is not None and answer_to.request_id == request_id:
+            return build
+    return None
+
+
+def outcome(ecr, build: dict, answer_to: AnswerTo) -> Result:
+    """The answer a finished build gives: the pushed digest, or ResourceFailed saying why not."""
+    if build["buildStatus"] != SUCCEEDED:
+        raise ResourceFailed(failure_reason(build))
+    digest = image_digest(ecr, answer_to.repository, answer_to.image_tag)
     if digest is None:
         raise ResourceFailed(
-            f"build {build_id} succeeded but {build.repository} holds no image tagged {build.image_tag}; "
-            f"{log_location(finished)}"
+            f"build {build['id']} succeeded but {answer_to.repository} holds no image tagged {answer_to.image_tag}; "
+            f"{log_location(build)}"
         )
-    LOG.info("build %s pushed %s@%s", build_id, build.repository, digest)
-    return _result(build, digest)
+    LOG.info("build %s pushed %s@%s", build["id"], answer_to.repository, digest)
+    return _result(answer_to.physical_id, answer_to.image_tag, digest)
 
 
-def _result(build: BuildRequest, digest: str) -> Result:
-    return Result(build.physical_id, {"Digest": digest, "ImageTag": build.image_tag})
+def _result(physical_id: str, image_tag: str, digest: str) -> Result:
+    return Result(physical_id, {"Digest": digest, "ImageTag": image_tag})
 
 
-def image_digest(ecr, build: BuildRequest) -> str | None:
-    """The digest of the image tagged ``build.image_tag``, or None when there is none."""
+def answer(event, context):
+    """EventBridge target: a build of the project ended; answer the request that started it.
+
+    Raises when it could not answer (the build not yet visible as ended, S3 refusing the PUT
+    after its retries), so that Lambda runs it again later: answering twice changes nothing.
+    """
+    deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000 - 1.0
+
+    def seconds_left() -> float:  # for AWS calls: the answer's PUT keeps its margin
+        return deadline - time.monotonic() - RESPONSE_MARGIN_SECONDS
+
+    build_id = build_id_of(event)
+    builds = client("codebuild", seconds_left()).batch_get_builds(ids=[build_id])["builds"]
+    if not builds:
+        LOG.warning("build %s not found: nothing to answer", build_id)
+        return
+    [build] = builds
+    answer_to = AnswerTo.of_build(build) or AnswerTo.of_event(event)
+    if answer_to is None:
+        LOG.info("build %s was not started by the image-build resource: nothing to answer", build_id)
+        return
+    if build["buildStatus"] == RUNNING:
+        raise RuntimeError(f"build {build_id} still reads {RUNNING}; Lambda tries this event again")
     try:
-        found = ecr.describe_images(repositoryName=build.repository, imageIds=[{"imageTag": build.image_tag}])
+        result = outcome(client("ecr", seconds_left()), build, answer_to)
+    except ResourceFailed as error:
+        LOG.error("answering FAILED: %s", error)
+        sent = send_response(answer_to.event(), "FAILED", answer_to.failed_physical_id, str(error), {}, deadline)
+    else:
+        sent = send_response(answer_to.event(), "SUCCESS", result.physical_id, "", result.data, deadline)
+    if not sent:
+        raise RuntimeError(f"could not answer CloudFormation for build {build_id}; Lambda tries this event again")
+
+
+def build_id_of(event: dict) -> str:
+    """The build's id (``<project>:<uuid>``, what BatchGetBuilds takes) from the event's
+    ``build-id``, which is the build's ARN (``arn:...:build/<project>:<uuid>``; "Build
+    notifications input format reference")."""
+    build = event["detail"]["build-id"]
+    return build.split(":build/", 1)[1] if ":build/" in build else build
+
+
+def image_digest(ecr, repository: str, tag: str) -> str | None:
+    """The digest of the image tagged ``tag``, or None when there is none."""
+    try:
+        found = ecr.describe_images(repositoryName=repository, imageIds=[{"imageTag": tag}])
     except ecr.exceptions.ImageNotFoundException:
         return None
     details = found.get("imageDetails") or []
     return details[0]["imageDigest"] if details else None
-
-
-def wait_for_build(codebuild, build_id: str, request: Request) -> dict:
-    """The build once it has ended; stops it and fails when the deadline comes first."""
-    started = time.monotonic()
-    while True:
-        [build] = codebuild.batch_get_builds(ids=[build_id])["builds"]
-        if build["buildStatus"] != RUNNING:
-            return build
-        left = request.seconds_left() - STOP_MARGIN_SECONDS
-        if left <= 0:
-            codebuild.stop_build(id=build_id)
-            raise ResourceFailed(
-                f"build {build_id} was still running ({build.get('currentPhase', 'unknown phase')}) after "
-                f"{time.monotonic() - started:.0f} s, too close to this function's time limit; stopped it. "
-                f"{log_location(build)}"
-            )
-        time.sleep(min(POLL_SECONDS, left))
 
 
 def failure_reason(build: dict) -> str:
@@ -164,14 +318,14 @@ def _delete(request: Request) -> Result:
     physical_id = request.physical_id or request.logical_id
     if not project:
         return Result(physical_id)
-    codebuild = boto3.client("codebuild", config=CLIENT_CONFIG)
+    codebuild = client("codebuild", request.seconds_left())
     try:
         ids = codebuild.list_builds_for_project(projectName=project, sortOrder="DESCENDING")["ids"]
     except codebuild.exceptions.ResourceNotFoundException:
         LOG.info("project %s is gone: no build to stop", project)
         return Result(physical_id)
-    # The newest builds come first; only this resource starts builds, one at a time.
-    for build in codebuild.batch_get_builds(ids=ids[:10])["builds"] if ids else []:
+    # The newest builds come first; only this resource starts builds.
+    for build in codebuild.batch_get_builds(ids=ids[:LOOKBACK_BUILDS])["builds"] if ids else []:
         if build["buildStatus"] == RUNNING:
             LOG.info("stopping build %s", build["id"])
             codebuild.stop_build(id=build["id"])

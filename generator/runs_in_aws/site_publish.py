@@ -24,10 +24,9 @@ import urllib.error
 import urllib.request
 
 import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .custom_resource import Request, ResourceFailed, Result, run
+from .custom_resource import Request, ResourceFailed, Result, aws_config, run
 
 CONFIG_KEY = "config.json"
 CONTENT_TYPES = {
@@ -44,7 +43,6 @@ CACHE_CONTROL = "max-age=0, must-revalidate, s-maxage=86400"
 # The page's files are a few kilobytes; anything far larger is not the page.
 MAX_FILE_BYTES = 2 * 1024 * 1024
 DOWNLOAD_TIMEOUT_SECONDS = 20.0
-AWS_CONFIG = Config(connect_timeout=5, read_timeout=20, retries={"max_attempts": 3, "mode": "standard"})
 
 
 def handler(event, context):
@@ -55,7 +53,7 @@ def publish(request: Request) -> Result:
     """Create, Update or Delete the published page; raises ResourceFailed with the reason."""
     properties = request.properties
     bucket = properties["Bucket"]
-    s3 = boto3.client("s3", config=AWS_CONFIG)
+    s3 = boto3.client("s3", config=aws_config(request.seconds_left()))
     if request.request_type == "Delete":
         remove_every_version(s3, bucket)
         return Result(request.physical_id or physical_id(bucket))
@@ -156,14 +154,16 @@ def remove(s3, bucket: str, keys: set[str]) -> None:
 def invalidate(distribution_id: str, request: Request) -> str:
     """Invalidate every path of the distribution; returns the invalidation's id (not waited for:
     CloudFront completes it within minutes, and the stack need not wait for that)."""
-    cloudfront = boto3.client("cloudfront", config=AWS_CONFIG)
+    cloudfront = boto3.client("cloudfront", config=aws_config(request.seconds_left()))
     try:
         answer = cloudfront.create_invalidation(
             DistributionId=distribution_id,
             InvalidationBatch={
                 "Paths": {"Quantity": 1, "Items": ["/*"]},
-                # Unique per call: the same reference twice is taken as one request.
-                "CallerReference": f"{request.logical_id}-{time.time_ns()}",
+                # CloudFront takes the same reference twice as one request ("CreateInvalidation",
+                # Amazon CloudFront API Reference): one per CloudFormation request, so a repeated
+                # event makes no second invalidation.
+                "CallerReference": f"{request.logical_id}-{request.request_id or time.time_ns()}",
             },
         )
     except (ClientError, BotoCoreError) as error:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from troposphere import GetAtt, Ref, Sub, Template, ec2, kms, logs
 from troposphere import apigatewayv2 as apigw
@@ -25,9 +24,6 @@ from generator.template.logs import add_log_group
 from generator.template.names import logical_id, unique_name
 from generator.template.network import Network
 from generator.template.services import Service
-
-if TYPE_CHECKING:  # site.py needs Api, the API needs only the Site handle's type
-    from generator.template.site import Site
 
 # What each access-log line records: enough to trace a request end to end and see who called,
 # which route answered, how long it took and what the integration said when it failed.
@@ -77,13 +73,13 @@ def add_api(
     services: list[Service],
     auth: Auth,
     key: kms.Key | None,
-    site: Site | None = None,
+    page_origins: tuple[Sub, ...] = (),
 ) -> Api:
     """The HTTP API in front of ``services``: each gets GET and PUT on its path, protected per spec;
-    browsers on the test page's origin (``site``) and on ``config.cors_origins`` may call it."""
-    # The test page's origin (when the stack serves it) and the configured ones; no origin at all
-    # means no CORS configuration, so browsers on other origins cannot read responses.
-    origins = ([site.origin] if site is not None else []) + list(config.cors_origins)
+    browsers on ``page_origins`` (the test page's, when the stack serves it: ``Site.origin``) and
+    on ``config.cors_origins`` may call it."""
+    # No origin at all means no CORS configuration, so browsers on other origins cannot read responses.
+    origins = list(page_origins) + list(config.cors_origins)
     cors = (
         {
             "CorsConfiguration": apigw.Cors(

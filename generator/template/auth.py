@@ -11,8 +11,16 @@ from generator.model.constants import COGNITO_ISSUER
 from generator.template.names import unique_name
 from generator.template.retention import data_policies
 
-# The only sign-in flows the app client allows: password sign-in and token refresh.
-EXPLICIT_AUTH_FLOWS = ("ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH")
+# The sign-in flows the app client allows, and why (SECURITY.md, "Accounts"):
+# - ALLOW_USER_PASSWORD_AUTH: the test page sends the password to Cognito only, over TLS, and needs
+#   no SRP library (whose big-number code would be the largest script it runs);
+# - ALLOW_USER_SRP_AUTH: what the standard clients sign in with (Amplify Auth's default flow, the
+#   AWS sample's React client): the password never leaves the client, only an SRP proof does;
+# - ALLOW_REFRESH_TOKEN_AUTH: new access and ID tokens from the refresh token, without the password.
+# Nothing else: no ALLOW_CUSTOM_AUTH (the pool has no Lambda triggers to run it) and no
+# ALLOW_ADMIN_USER_PASSWORD_AUTH (server-side sign-in with AWS credentials; no part of the stack
+# needs it). The values are those of "AWS::Cognito::UserPoolClient" ExplicitAuthFlows.
+EXPLICIT_AUTH_FLOWS = ("ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH")
 
 
 @dataclass(frozen=True)
@@ -71,11 +79,11 @@ def add_auth(template: Template, config: StackConfig) -> Auth:
             "UserPoolClient",
             UserPoolId=Ref(user_pool),
             ClientName=unique_name("web"),
-            # A browser cannot keep a secret, so the client has none. The test page signs in with
-            # USER_PASSWORD_AUTH: the password goes to Cognito only, over TLS, and the page needs
-            # no SRP library (whose big-number code would be the largest script it runs).
+            # A browser cannot keep a secret, so the client has none (and an Amplify client could
+            # not sign in with one).
             GenerateSecret=False,
             ExplicitAuthFlows=list(EXPLICIT_AUTH_FLOWS),
+            # The page's Sign out revokes its refresh token (RevokeToken needs this on).
             EnableTokenRevocation=True,
             PreventUserExistenceErrors="ENABLED",
             AccessTokenValidity=config.access_token_minutes,

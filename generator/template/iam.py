@@ -162,6 +162,11 @@ def run_builds(project: AWSObject) -> Statement:
     )
 
 
+def read_builds(project: AWSObject) -> Statement:
+    """Read the builds of one CodeBuild project (the answering function: how a build ended)."""
+    return Statement(Effect=Allow, Action=[codebuild.BatchGetBuilds], Resource=[GetAtt(project, "Arn")])
+
+
 # What "IAM role for publishing flow logs to CloudWatch Logs" (Amazon VPC User Guide) says the
 # role's policy must include at least. AWS shows it on "*"; here each action is scoped as far as it
 # can be (see write_flow_logs).
@@ -271,10 +276,14 @@ def policy(*statements: Statement) -> PolicyDocument:
     return PolicyDocument(Version="2012-10-17", Statement=list(statements))
 
 
-def role(title: str, trust: Policy, policy_name: str, *statements: Statement) -> iam.Role:
-    """A role with one inline policy of ``statements``; no managed policies, which grant more."""
+def role(
+    title: str, trust: Policy, policy_name: str, *statements: Statement, condition: str | None = None
+) -> iam.Role:
+    """A role with one inline policy of ``statements``; no managed policies, which grant more.
+    Only under ``condition`` when one is named."""
     return iam.Role(
         title,
         AssumeRolePolicyDocument=trust,
         Policies=[iam.Policy(PolicyName=policy_name, PolicyDocument=policy(*statements))],
+        **({"Condition": condition} if condition else {}),
     )

@@ -7,6 +7,12 @@ Nothing is built for a service whose image parameter is set. Each service gets t
 when at least one service uses the built image (:attr:`ImageBuild.condition`). Every such service
 runs the same image, by digest: ``<repository uri>@sha256:...``.
 
+The build's completion answers CloudFormation, not the function that starts it: an EventBridge rule
+on the project's "CodeBuild Build State Change" events invokes the answering function
+(``ImageBuildAnswerFunction``, the same module's ``answer``), so a build may take as long as the
+project's timeout allows, and the custom resource's ``ServiceTimeout`` bounds the whole wait (see
+``generator/runs_in_aws/image_build.py`` for how duplicate events are handled).
+
 The build trusts nothing it downloads: the archive's SHA-256 is pinned in the template (from
 ``generator/tooling/release_manifest.json``), in the project's environment and as a property of the custom
 resource, and the build (``generator/runs_in_aws/build.sh``) refuses an archive whose digest differs.
@@ -18,7 +24,7 @@ import json
 from dataclasses import dataclass
 from typing import assert_never
 
-from troposphere import AWSObject, Equals, GetAtt, Or, Ref, Sub, Template, awslambda, codebuild, ecr, kms
+from troposphere import AWSObject, Equals, GetAtt, Or, Ref, Sub, Template, awslambda, codebuild, ecr, events, kms
 from troposphere.validators import integer
 
 from generator.model.config import CpuArchitecture, StackConfig
@@ -36,20 +42,39 @@ BUILD_SCRIPT = "build.sh"
 SCRIPT_DELIMITER = "ECSAPI_BUILD_SH"
 # Fn::Or takes from 2 to 10 conditions ("Condition functions", AWS CloudFormation User Guide).
 MAX_OR_CONDITIONS = 10
-# Lambda's longest timeout is 900 s ("Lambda quotas", AWS Lambda Developer Guide). The function
-# stops a build still running near that limit; the project's own timeout (CodeBuild accepts 5 to
-# 2160 minutes) is a backstop should StopBuild itself fail, and builds queue at most the minimum, 5.
-FUNCTION_TIMEOUT_SECONDS = 900
-BUILD_TIMEOUT_MINUTES = 15
+# The starting function looks for a build of this request, starts one and returns: seconds. The
+# answering function reads the ended build and the image's digest and PUTs the answer.
+FUNCTION_TIMEOUT_SECONDS = 120
+ANSWER_FUNCTION = "ImageBuildAnswer"
+ANSWER_TIMEOUT_SECONDS = 60
+# Lambda retries a failed answer twice, a minute and then two minutes later ("How Lambda handles
+# errors and retries with asynchronous invocation"): answering again is harmless, and it is how an
+# answer that S3 or a not-yet-ended build refused gets another chance.
+ANSWER_RETRIES = 2
 # CloudFormation fails a custom resource that has not answered within ServiceTimeout (1 to 3600
-# seconds, default 3600: "AWS::CloudFormation::CustomResource"): a minute past the function's limit,
-# so even a function that dies without answering never holds the stack for an hour.
-SERVICE_TIMEOUT_SECONDS = FUNCTION_TIMEOUT_SECONDS + 60
+# seconds, default 3600: "AWS::CloudFormation::CustomResource", AWS CloudFormation Template
+# Reference): the longest it allows, the backstop should the build's completion never be heard.
+SERVICE_TIMEOUT_SECONDS = 3600
+# A build may wait in the queue and then run within these (CodeBuild accepts 5 to 480 queued and 5
+# to 2160 build minutes: "AWS::CodeBuild::Project"), and still end early enough in the hour for its
+# completion to answer: 5 + 50 minutes, plus the answer, is under SERVICE_TIMEOUT_SECONDS.
 QUEUED_TIMEOUT_MINUTES = 5
+BUILD_TIMEOUT_MINUTES = 50
 # A CodeBuild-managed Amazon Linux 2023 image with Docker; privileged mode lets it run the Docker
-# daemon ("Docker images provided by CodeBuild", AWS CodeBuild User Guide). The small compute type
-# (3 GB, 2 vCPUs) builds a slim Python image in a few minutes.
-BUILD_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
+# daemon ("Docker images provided by CodeBuild", AWS CodeBuild User Guide). 6.0 is the newest
+# Amazon Linux x86_64 standard image: aws/aws-codebuild-docker-images lists it among the images
+# "actively maintained by AWS CodeBuild, and listed in the CodeBuild console" and ships its
+# definition (al/x86_64/standard/6.0, Amazon Linux 2023, Docker 28.5.2) in release 26.03.25
+# (April 2026). 5.0 is still maintained, but "a supported image is the latest major version of an
+# image available in CodeBuild", and CodeBuild caches supported images on its hosts, which
+# shortens provisioning ("Docker images provided by CodeBuild"). The small compute type (3 GB, 2
+# vCPUs) builds a slim Python image in a few minutes.
+BUILD_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:6.0"
+# EventBridge's event for a build that changed state ("Build notifications input format
+# reference", AWS CodeBuild User Guide); every status but IN_PROGRESS means it ended.
+BUILD_STATE_CHANGE = "CodeBuild Build State Change"
+CODEBUILD_SOURCE = "aws.codebuild"
+EVENTS_PRINCIPAL = "events.amazonaws.com"
 BUILD_COMPUTE_TYPE = "BUILD_GENERAL1_SMALL"
 # The image is built natively on the tasks' architecture (no emulation): ARM64 builds run in an
 # ARM_CONTAINER environment on the Amazon Linux 2023 aarch64 standard image, which takes the small
@@ -88,6 +113,8 @@ class ImageBuild:
     archive_sha256: str
     function: awslambda.Function
     """The function that runs the build: the dashboard shows its errors."""
+    done_rule: events.Rule
+    """The EventBridge rule that hands each ended build to the answering function."""
 
     def image_uri(self) -> Sub:
         """``<repository uri>@sha256:<digest>``: the pushed image, by digest."""
@@ -234,8 +261,7 @@ def add_image_build(
     )
     skip_checks(repository, *([] if key is not None else [ECR_WITHOUT_CMK]))
 
-    log_group = add_log_group(template, config, key, "ImageBuildLogGroup")
-    log_group.Condition = condition
+    log_group = add_log_group(template, config, key, "ImageBuildLogGroup", condition=condition)
     role = template.add_resource(
         policies.role(
             "ImageBuildRole",
@@ -244,9 +270,9 @@ def add_image_build(
             policies.write_log_streams(log_group),
             policies.registry_login(),
             policies.push_images(repository),
+            condition=condition,
         )
     )
-    role.Condition = condition
 
     environment = {
         "ARCHITECTURE": config.cpu_architecture.value,
@@ -285,10 +311,15 @@ def add_image_build(
     function = add_function(
         template, config, key, NAME, "image_build",
         [policies.run_builds(project), policies.describe_images(repository)],
-        timeout_seconds=FUNCTION_TIMEOUT_SECONDS,
+        timeout_seconds=FUNCTION_TIMEOUT_SECONDS, condition=condition,
     )
-    for resource in (function.function, function.role, function.log_group):
-        resource.Condition = condition
+    answering = add_function(
+        template, config, key, ANSWER_FUNCTION, "image_build",
+        [policies.read_builds(project), policies.describe_images(repository)],
+        timeout_seconds=ANSWER_TIMEOUT_SECONDS, entry_point="answer", retry_attempts=ANSWER_RETRIES,
+        condition=condition,
+    )
+    done_rule, permission = _add_done_rule(template, project, answering.function, condition)
 
     build = template.add_resource(
         ImageBuildResource(
@@ -301,9 +332,51 @@ def add_image_build(
             ArchiveUrl=archive_url,
             ArchiveSha256=archive_sha256,
             ImageTag=tag,
+            # Both functions' retry settings, the rule and its permission exist before the first build.
+            DependsOn=[*function.ready, *answering.ready, done_rule.title, permission.title],
         )
     )
     return ImageBuild(
         condition=condition, repository=repository, project=project, build=build, archive_sha256=archive_sha256,
         function=function.function,
+        done_rule=done_rule,
     )
+
+
+def done_pattern(project: codebuild.Project) -> dict:
+    """The events of this project's builds that ended, whatever the outcome (EventBridge's
+    ``anything-but`` matches every value but those listed: "Content filtering in Amazon
+    EventBridge event patterns", Amazon EventBridge User Guide)."""
+    return {
+        "source": [CODEBUILD_SOURCE],
+        "detail-type": [BUILD_STATE_CHANGE],
+        "detail": {"project-name": [Ref(project)], "build-status": [{"anything-but": ["IN_PROGRESS"]}]},
+    }
+
+
+def _add_done_rule(
+    template: Template, project: codebuild.Project, answering: awslambda.Function, condition: str
+) -> tuple[events.Rule, awslambda.Permission]:
+    """The rule that invokes the answering function with each ended build of ``project``, and the
+    permission that lets EventBridge invoke it for this rule only."""
+    rule = template.add_resource(
+        events.Rule(
+            "ImageBuildDoneRule",
+            Condition=condition,
+            Description="An image build of this stack ended: answer CloudFormation (ecsapi)",
+            EventPattern=done_pattern(project),
+            State="ENABLED",
+            Targets=[events.Target(Id="AnswerCloudFormation", Arn=GetAtt(answering, "Arn"))],
+        )
+    )
+    permission = template.add_resource(
+        awslambda.Permission(
+            "ImageBuildAnswerPermission",
+            Condition=condition,
+            Action="lambda:InvokeFunction",
+            FunctionName=Ref(answering),
+            Principal=EVENTS_PRINCIPAL,
+            SourceArn=GetAtt(rule, "Arn"),
+        )
+    )
+    return rule, permission

@@ -15,10 +15,15 @@ from generator.template.iam import policy
 from generator.template.retention import data_policies
 
 
-def add_stack_key(template: Template, config: StackConfig) -> kms.Key | None:
+def add_stack_key(
+    template: Template, config: StackConfig, other_users: tuple[Statement, ...] = ()
+) -> kms.Key | None:
     """The key, or ``None`` when ``config.customer_managed_key`` is off.
 
-    In a key policy ``Resource: "*"`` means "this key", so these statements are scoped to the key.
+    ``other_users`` are the key policy statements of builders that come later and need the key
+    (the test page's :func:`cloudfront_decrypts`): they are written with the key, never appended to
+    it afterwards. In a key policy ``Resource: "*"`` means "this key", so every statement is scoped
+    to the key.
     """
     if not config.customer_managed_key:
         return None
@@ -55,6 +60,7 @@ def add_stack_key(template: Template, config: StackConfig) -> kms.Key | None:
                     ),
                 ),
                 *([_cloudwatch_alarms_publish()] if config.alarms else []),
+                *other_users,
             ),
             # Retained data stays readable only while its key exists.
             **data_policies(config),
@@ -91,8 +97,8 @@ def alarm_arns() -> Sub:
     return Sub("arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:${AWS::StackName}-*")
 
 
-def let_cloudfront_decrypt(key: kms.Key) -> None:
-    """Add to the key policy: CloudFront may decrypt objects it reads for this account's
+def cloudfront_decrypts() -> Statement:
+    """The key policy statement by which CloudFront may decrypt objects it reads for this account's
     distributions, which an S3 origin encrypted with this key needs ("Restricting access to an
     Amazon S3 origin", SSE-KMS, Amazon CloudFront Developer Guide).
 
@@ -101,17 +107,15 @@ def let_cloudfront_decrypt(key: kms.Key) -> None:
     be a dependency cycle (key -> distribution -> bucket -> key). The bucket policy still admits
     only this distribution, and KMS decrypts nothing CloudFront was not allowed to read.
     """
-    key.KeyPolicy.Statement.append(
-        Statement(
-            Sid="CloudFrontDecryptsForThisAccountsDistributions",
-            Effect=Allow,
-            Principal=Principal("Service", "cloudfront.amazonaws.com"),
-            Action=[kms_actions.Decrypt],
-            Resource=["*"],
-            # The condition AWS documents for origin access control (AWS:SourceArn), widened to
-            # the account's distributions; the ARN carries the account id.
-            Condition=Condition(
-                ArnLike({"AWS:SourceArn": Sub("arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/*")})
-            ),
-        )
+    return Statement(
+        Sid="CloudFrontDecryptsForThisAccountsDistributions",
+        Effect=Allow,
+        Principal=Principal("Service", "cloudfront.amazonaws.com"),
+        Action=[kms_actions.Decrypt],
+        Resource=["*"],
+        # The condition AWS documents for origin access control (AWS:SourceArn), widened to
+        # the account's distributions; the ARN carries the account id.
+        Condition=Condition(
+            ArnLike({"AWS:SourceArn": Sub("arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/*")})
+        ),
     )

@@ -58,6 +58,8 @@ def add_service_roles(template: Template, config: StackConfig, key: kms.Key | No
     ecs_role = template.add_resource(
         ServiceLinkedRoleResource(
             NAME,
+            # Lambda's retries are off before the first event (generator/template/functions.py).
+            DependsOn=function.ready,
             ServiceToken=GetAtt(function.function, "Arn"),
             ServiceTimeout=SERVICE_TIMEOUT_SECONDS,
             ServiceName=ECS_SERVICE,

@@ -4,8 +4,6 @@ page -> monitoring -> outputs."""
 
 from __future__ import annotations
 
-from troposphere import Template
-
 from generator.model.config import StackConfig
 from generator.template.alarm_names import deployment_alarms
 from generator.template.api import add_api
@@ -21,9 +19,9 @@ from generator.template.outputs import add_outputs
 from generator.template.parameters import ParameterInterface
 from generator.template.service_roles import add_service_roles
 from generator.template.services import add_service, add_service_parameters
-from generator.template.site import add_site, add_site_page
+from generator.template.site import add_site, add_site_page, key_statements
 from generator.template.storage import add_table, add_table_endpoint
-from generator.template.tags import apply_tags
+from generator.template.tags import TaggedTemplate
 from generator.template.zones import add_zones
 from generator.tooling.release import ReleaseSettings
 
@@ -33,15 +31,16 @@ DESCRIPTION = (
 )
 
 
-def build_template(config: StackConfig | None = None, release: ReleaseSettings | None = None) -> Template:
+def build_template(config: StackConfig | None = None, release: ReleaseSettings | None = None) -> TaggedTemplate:
     """The whole stack as a troposphere ``Template``; pure: reads nothing, writes nothing."""
     config = config or StackConfig()
     release = release or ReleaseSettings()
-    template = Template(Description=DESCRIPTION.format(version=release.version))
+    # The stack's tags go on every taggable resource as it is added (generator/template/tags.py).
+    template = TaggedTemplate(config.tags, Description=DESCRIPTION.format(version=release.version))
     template.set_version("2010-09-09")
     interface = ParameterInterface()
 
-    key = add_stack_key(template, config)
+    key = add_stack_key(template, config, other_users=key_statements(config))
     zones = add_zones(template, interface, config, key)
     network = add_network(template, config, key, zones)
     service_roles = add_service_roles(template, config, key)
@@ -68,14 +67,13 @@ def build_template(config: StackConfig | None = None, release: ReleaseSettings |
     ]
     auth = add_auth(template, config)
     site = add_site(template, config, key)
-    api = add_api(template, config, network, services, auth, key, site)
+    api = add_api(template, config, network, services, auth, key, page_origins=(site.origin,) if site else ())
     functions = [WatchedFunction("image build", image.function, image.condition)]
     if site is not None:
         publisher = add_site_page(template, config, key, release, site, api, auth)
         functions.append(WatchedFunction("page publisher", publisher))
     add_monitoring(template, interface, config, key, api, cluster, services, functions)
     add_outputs(template, network, cluster, discovery, services, auth, api, site)
-    apply_tags(template, config.tags)
 
     template.set_metadata(
         {

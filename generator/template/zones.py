@@ -78,6 +78,7 @@ def add_zones(template: Template, interface: ParameterInterface, config: StackCo
             ServiceTimeout=SERVICE_TIMEOUT_SECONDS,
             Count=config.az_count,
             Zones=Ref(parameter),
+            DependsOn=function.ready,
         )
     )
     return Zones(choice=choice)

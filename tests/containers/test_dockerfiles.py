@@ -41,10 +41,17 @@ def test_the_image_defaults_match_the_generator_service(service, dockerfiles):
     assert env["PYTHONDONTWRITEBYTECODE"] == "1"
 
 
-def test_the_base_image_is_an_exact_slim_python_from_ecr_publics_docker_mirror(service, dockerfiles):
-    # ECR Public's mirror of Docker's official images, not Docker Hub (issue 8).
+def test_the_base_image_is_an_exact_slim_python_from_ecr_publics_docker_mirror_pinned_by_digest(service, dockerfiles):
+    # ECR Public's mirror of Docker's official images, not Docker Hub (issue 8), by tag and digest
+    # (issue 16): the one input of the build that was not pinned.
     base = dockerfiles[service.name].one("FROM")
-    assert re.fullmatch(r"public\.ecr\.aws/docker/library/python:3\.11\.\d+-slim-[a-z]+", base), base
+    assert re.fullmatch(
+        r"public\.ecr\.aws/docker/library/python:3\.11\.\d+-slim-[a-z]+@sha256:[0-9a-f]{64}", base
+    ), base
+
+
+def test_every_dockerfile_pins_the_same_base_image(dockerfiles):
+    assert len({dockerfile.one("FROM") for dockerfile in dockerfiles.values()}) == 1
 
 
 def test_pip_installs_only_hash_checked_wheels(service, dockerfiles):

@@ -20,5 +20,6 @@ def test_app_client_has_no_secret_and_hides_whether_users_exist(default_template
     assert client["GenerateSecret"] is False
     assert client["PreventUserExistenceErrors"] == "ENABLED"
     assert client["EnableTokenRevocation"] is True
-    # The test page signs in with USER_PASSWORD_AUTH over TLS and refreshes; nothing else.
-    assert client["ExplicitAuthFlows"] == ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+    # The test page signs in with USER_PASSWORD_AUTH over TLS, Amplify and the other standard
+    # clients with USER_SRP_AUTH, both refresh; nothing else (no custom or admin flows).
+    assert client["ExplicitAuthFlows"] == ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]

@@ -15,22 +15,41 @@ from pathlib import Path
 import pytest
 
 from generator.runs_in_aws import custom_resource
-from generator.runs_in_aws.custom_resource import MAX_RESPONSE_BYTES, ResourceFailed, Result, run
+from generator.runs_in_aws.custom_resource import (
+    AWS_MAX_ATTEMPTS,
+    MAX_RESPONSE_BYTES,
+    Deferred,
+    ResourceFailed,
+    Result,
+    aws_config,
+    run,
+    send_response,
+    worst_case_seconds,
+)
 from generator.template.functions import inline_code
 
 LAMBDAS = Path(custom_resource.__file__).parent
 
 
 class ResponseServer:
-    """Stands in for CloudFormation's pre-signed S3 URL: records each PUT (headers and body)."""
+    """Stands in for CloudFormation's pre-signed S3 URL: records each PUT (headers and body) it
+    accepts; answers the first PUTs with the statuses in ``refusals`` instead (counted in ``refused``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, refusals: tuple[int, ...] = ()) -> None:
         self.responses: list[dict] = []
-        received = self.responses
+        self.refused: list[int] = []
+        received, refused, pending = self.responses, self.refused, list(refusals)
 
         class Handler(BaseHTTPRequestHandler):
             def do_PUT(self) -> None:  # noqa: N802 - http.server's naming
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                if pending:
+                    status = pending.pop(0)
+                    refused.append(status)
+                    self.send_response(status)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 received.append({"path": self.path, "headers": dict(self.headers), "body": json.loads(body),
                                  "size": len(body)})
                 self.send_response(200)
@@ -196,3 +215,65 @@ def test_inline_code_refuses_a_module_that_does_not_import_the_protocol_once(tmp
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(ValueError, match="must import the protocol once"):
         inline_code("alone", "bad_lambdas")
+
+
+def test_a_deferred_answer_sends_nothing_and_the_watchdog_stays_quiet(cloudformation, monkeypatch):
+    monkeypatch.setattr(custom_resource, "RESPONSE_MARGIN_SECONDS", 0.0)
+    run(event(cloudformation.url), Context(0.5), lambda request: Deferred("the build answers"))
+    time.sleep(1.0)  # past the deadline at which the watchdog would have answered FAILED
+    assert cloudformation.responses == []
+
+
+def test_the_handler_sees_the_request_id_and_where_to_answer(cloudformation):
+    seen = []
+    run(event(cloudformation.url), Context(60), lambda request: seen.append(request) or Result("x"))
+    assert (seen[0].request_id, seen[0].response_url) == ("req-1", cloudformation.url)
+    assert seen[0].stack_id == "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1"
+
+
+def test_the_answer_is_put_again_after_s3_errors_until_it_is_taken():
+    server = ResponseServer(refusals=(503, 500))
+    try:
+        sent = send_response(event(server.url), "SUCCESS", "id-1", "", {}, time.monotonic() + 20)
+    finally:
+        server.close()
+    assert sent is True
+    assert server.refused == [503, 500]
+    [response] = server.responses
+    assert response["body"]["PhysicalResourceId"] == "id-1"
+
+
+def test_an_answer_the_url_refuses_with_a_4xx_is_not_tried_again():
+    server = ResponseServer(refusals=(403, 403))
+    try:
+        sent = send_response(event(server.url), "SUCCESS", "id-1", "", {}, time.monotonic() + 20)
+    finally:
+        server.close()
+    assert sent is False
+    assert server.refused == [403] and server.responses == []
+
+
+def test_an_unreachable_url_is_tried_a_bounded_number_of_times_within_the_deadline():
+    closed = ResponseServer()
+    closed.close()
+    started = time.monotonic()
+    sent = send_response(event(closed.url), "FAILED", "id-1", "why", {}, started + 2.0)
+    assert sent is False
+    assert time.monotonic() - started < 2.5
+
+
+@pytest.mark.parametrize("seconds_left", [0.0, 0.5, 3, 10, 30, 60, 120, 900])
+def test_an_aws_call_s_worst_case_fits_the_time_left(seconds_left):
+    config = aws_config(seconds_left)
+    assert config.retries["mode"] == "standard"
+    attempts = config.retries["total_max_attempts"]
+    assert 1 <= attempts <= AWS_MAX_ATTEMPTS
+    if seconds_left >= 3:
+        assert worst_case_seconds(config) <= seconds_left
+    else:  # almost no time: one try, a second each way, and the watchdog answers if it hangs
+        assert (attempts, config.connect_timeout, config.read_timeout) == (1, 1.0, 1.0)
+
+
+def test_an_aws_call_with_time_to_spare_gets_every_try_and_the_full_timeouts():
+    config = aws_config(900)
+    assert (config.retries["total_max_attempts"], config.connect_timeout, config.read_timeout) == (AWS_MAX_ATTEMPTS, 5.0, 30.0)

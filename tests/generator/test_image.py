@@ -12,9 +12,12 @@ import pytest
 
 from generator import ServiceSpec, StackConfig
 from generator.template.image import (
+    ANSWER_TIMEOUT_SECONDS,
     BUILD_COMPUTE_TYPE,
+    BUILD_TIMEOUT_MINUTES,
     FUNCTION_TIMEOUT_SECONDS,
     MAX_OR_CONDITIONS,
+    QUEUED_TIMEOUT_MINUTES,
     SERVICE_TIMEOUT_SECONDS,
     build_script,
     image_tag,
@@ -31,6 +34,13 @@ BUILD_RESOURCES = {
     "ImageBuildFunctionLogGroup": "AWS::Logs::LogGroup",
     "ImageBuildFunctionRole": "AWS::IAM::Role",
     "ImageBuildFunction": "AWS::Lambda::Function",
+    "ImageBuildFunctionInvokeConfig": "AWS::Lambda::EventInvokeConfig",
+    "ImageBuildAnswerFunctionLogGroup": "AWS::Logs::LogGroup",
+    "ImageBuildAnswerFunctionRole": "AWS::IAM::Role",
+    "ImageBuildAnswerFunction": "AWS::Lambda::Function",
+    "ImageBuildAnswerFunctionInvokeConfig": "AWS::Lambda::EventInvokeConfig",
+    "ImageBuildDoneRule": "AWS::Events::Rule",
+    "ImageBuildAnswerPermission": "AWS::Lambda::Permission",
     "ImageBuild": "Custom::ImageBuild",
 }
 BUILT_IMAGE = {"Fn::Sub": "${ImageRepository.RepositoryUri}@${ImageBuild.Digest}"}
@@ -157,15 +167,70 @@ def test_the_project_builds_docker_images_on_a_small_machine_within_bounds_and_l
     assert (environment["PrivilegedMode"], environment["ComputeType"]) == (True, BUILD_COMPUTE_TYPE)
     assert environment["Image"].startswith("aws/codebuild/")
     assert project["LogsConfig"] == {"CloudWatchLogs": {"GroupName": {"Ref": "ImageBuildLogGroup"}, "Status": "ENABLED"}}
-    assert 5 <= project["TimeoutInMinutes"] <= 20 and project["QueuedTimeoutInMinutes"] == 5
+    assert project["TimeoutInMinutes"] == BUILD_TIMEOUT_MINUTES and project["QueuedTimeoutInMinutes"] == 5
     assert project["ServiceRole"] == {"Fn::GetAtt": ["ImageBuildRole", "Arn"]}
 
 
-def test_the_function_gets_lambdas_longest_timeout_and_cloudformation_gives_up_soon_after(default_template):
-    function = default_template["Resources"]["ImageBuildFunction"]["Properties"]
-    assert function["Timeout"] == FUNCTION_TIMEOUT_SECONDS == 900
-    assert FUNCTION_TIMEOUT_SECONDS < SERVICE_TIMEOUT_SECONDS <= 3600
-    compile(function["Code"]["ZipFile"], "index.py", "exec")
+def test_a_queued_and_full_length_build_still_answers_within_the_custom_resource_s_service_timeout(
+    default_template
+):
+    resources_ = default_template["Resources"]
+    # CloudFormation's maximum wait for a custom resource ("AWS::CloudFormation::CustomResource").
+    assert resources_["ImageBuild"]["Properties"]["ServiceTimeout"] == SERVICE_TIMEOUT_SECONDS == 3600
+    project = resources_["ImageBuildProject"]["Properties"]
+    longest_build = (project["QueuedTimeoutInMinutes"] + project["TimeoutInMinutes"]) * 60
+    assert (QUEUED_TIMEOUT_MINUTES, BUILD_TIMEOUT_MINUTES) == (5, 50)
+    assert longest_build + ANSWER_TIMEOUT_SECONDS < SERVICE_TIMEOUT_SECONDS
+    starting = resources_["ImageBuildFunction"]["Properties"]
+    answering = resources_["ImageBuildAnswerFunction"]["Properties"]
+    assert (starting["Timeout"], starting["Handler"]) == (FUNCTION_TIMEOUT_SECONDS, "index.handler")
+    assert (answering["Timeout"], answering["Handler"]) == (ANSWER_TIMEOUT_SECONDS, "index.answer")
+    assert starting["Code"] == answering["Code"]  # one module, two entry points
+    compile(starting["Code"]["ZipFile"], "index.py", "exec")
+
+
+def test_the_build_s_end_reaches_the_answering_function_through_an_eventbridge_rule(default_template):
+    resources_ = default_template["Resources"]
+    rule = resources_["ImageBuildDoneRule"]["Properties"]
+    # The event CodeBuild sends when a build changes state ("Build notifications input format reference").
+    assert rule["EventPattern"] == {
+        "source": ["aws.codebuild"], "detail-type": ["CodeBuild Build State Change"],
+        "detail": {"project-name": [{"Ref": "ImageBuildProject"}], "build-status": [{"anything-but": ["IN_PROGRESS"]}]},
+    }
+    assert rule["State"] == "ENABLED"
+    assert rule["Targets"] == [{"Arn": {"Fn::GetAtt": ["ImageBuildAnswerFunction", "Arn"]}, "Id": "AnswerCloudFormation"}]
+    permission = resources_["ImageBuildAnswerPermission"]["Properties"]
+    assert permission == {
+        "Action": "lambda:InvokeFunction", "FunctionName": {"Ref": "ImageBuildAnswerFunction"},
+        "Principal": "events.amazonaws.com", "SourceArn": {"Fn::GetAtt": ["ImageBuildDoneRule", "Arn"]},
+    }
+
+
+def test_lambda_never_retries_the_custom_resource_s_function_and_retries_the_idempotent_answer(default_template):
+    resources_ = default_template["Resources"]
+    starting = resources_["ImageBuildFunctionInvokeConfig"]["Properties"]
+    answering = resources_["ImageBuildAnswerFunctionInvokeConfig"]["Properties"]
+    assert starting == {"FunctionName": {"Ref": "ImageBuildFunction"}, "Qualifier": "$LATEST", "MaximumRetryAttempts": 0}
+    assert answering["MaximumRetryAttempts"] == 2
+    # Retries are off, and the rule can answer, before CloudFormation's first event.
+    assert resources_["ImageBuild"]["DependsOn"] == [
+        "ImageBuildFunctionInvokeConfig", "ImageBuildAnswerFunctionInvokeConfig", "ImageBuildDoneRule",
+        "ImageBuildAnswerPermission",
+    ]
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_every_custom_resource_function_has_lambda_s_retries_off_before_its_first_event(render, variant):
+    template = render(VARIANTS[variant])
+    resources_ = template["Resources"]
+    custom = {name: r for name, r in resources_.items() if r["Type"].startswith("Custom::")}
+    assert custom
+    for name, resource in custom.items():
+        function = resource["Properties"]["ServiceToken"]["Fn::GetAtt"][0]
+        config = f"{function}InvokeConfig"
+        assert resources_[config]["Properties"]["MaximumRetryAttempts"] == 0, name
+        assert resources_[config]["Properties"]["FunctionName"] == {"Ref": function}
+        assert config in resource["DependsOn"], name
 
 
 def statements(template: dict, role: str) -> list[dict]:
@@ -194,6 +259,17 @@ def test_the_function_role_runs_only_the_project_s_builds_and_reads_only_the_rep
     ]
     assert by_resource[json.dumps([{"Fn::GetAtt": ["ImageRepository", "Arn"]}])] == ["ecr:DescribeImages"]
     assert json.dumps(["*"]) not in by_resource
+
+
+def test_the_answering_function_only_reads_the_project_s_builds_and_the_repository(default_template):
+    by_resource = {json.dumps(s["Resource"]): s["Action"]
+                   for s in statements(default_template, "ImageBuildAnswerFunctionRole")}
+    assert by_resource == {
+        json.dumps([{"Fn::GetAtt": ["ImageBuildAnswerFunctionLogGroup", "Arn"]}]): [
+            "logs:CreateLogStream", "logs:PutLogEvents"],
+        json.dumps([{"Fn::GetAtt": ["ImageBuildProject", "Arn"]}]): ["codebuild:BatchGetBuilds"],
+        json.dumps([{"Fn::GetAtt": ["ImageRepository", "Arn"]}]): ["ecr:DescribeImages"],
+    }
 
 
 def test_no_default_names_an_image_outside_the_stack_but_a_configured_image_is_the_parameter_default(render):

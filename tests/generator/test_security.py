@@ -47,10 +47,16 @@ ROLE_ACTIONS = {
         "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload",
         "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart",
     },
-    # The build function: run the project's builds, read an image's digest, write its own log group.
+    # The build function: run the project's builds (list and read them to find the one already
+    # started for a request, start one, stop one on Delete), read an image's digest, write its own log group.
     "ImageBuildFunctionRole": {
         "logs:CreateLogStream", "logs:PutLogEvents", "codebuild:BatchGetBuilds", "codebuild:ListBuildsForProject",
         "codebuild:StartBuild", "codebuild:StopBuild", "ecr:DescribeImages",
+    },
+    # The answering function: read how the build ended (BatchGetBuilds) and the pushed image's
+    # digest, write its own log group; it starts and stops nothing.
+    "ImageBuildAnswerFunctionRole": {
+        "logs:CreateLogStream", "logs:PutLogEvents", "codebuild:BatchGetBuilds", "ecr:DescribeImages",
     },
 }
 KEY_THROUGH_DYNAMODB = {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"}

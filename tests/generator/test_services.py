@@ -150,7 +150,8 @@ def test_every_log_group_has_retention(default_template):
     groups = resources(default_template, "AWS::Logs::LogGroup")
     assert set(groups) == {
         "FoodstoreLogGroup", "PetstoreLogGroup", "ApiAccessLogGroup", "ImageBuildLogGroup", "ImageBuildFunctionLogGroup",
-        "SitePublishFunctionLogGroup", "ZoneChoiceFunctionLogGroup", "EcsServiceLinkedRoleFunctionLogGroup",
+        "ImageBuildAnswerFunctionLogGroup", "SitePublishFunctionLogGroup", "ZoneChoiceFunctionLogGroup",
+        "EcsServiceLinkedRoleFunctionLogGroup",
     }
     assert {g["Properties"]["RetentionInDays"] for g in groups.values()} == {30}
 

@@ -11,6 +11,7 @@ import subprocess
 import jsonschema
 import pytest
 
+from ecsapi_local.intrinsics import Resolver
 from generator import StackConfig, build_template
 from generator.template.functions import inline_code
 from generator.template.site import CACHING_OPTIMIZED_POLICY_ID, page_files
@@ -29,9 +30,10 @@ DISTRIBUTION_ARN = {"Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::Account
 
 
 def resolve_sub(value: dict, values: dict[str, str]) -> str:
-    """What CloudFormation makes of a plain ``Fn::Sub`` string, for the given variable values."""
-    text = value["Fn::Sub"]
-    return re.sub(r"\$\{([^}]+)\}", lambda m: values[m.group(1)], text)
+    """What CloudFormation makes of a plain ``Fn::Sub`` string, for the given variable values (by
+    the emulator's one intrinsic resolver: "AWS::Region", "Logical.Attribute" or a logical id)."""
+    assert isinstance(value["Fn::Sub"], str), value
+    return Resolver({}, values, {}).value("test", "Fn::Sub", value)
 
 
 @pytest.fixture(scope="module")
@@ -195,7 +197,8 @@ def test_the_page_resource_publishes_into_this_bucket_for_this_distribution_afte
     assert props["ServiceToken"] == {"Fn::GetAtt": ["SitePublishFunction", "Arn"]}
     assert props["Bucket"] == {"Ref": "SiteBucket"}
     assert props["DistributionId"] == {"Ref": "SiteDistribution"}
-    assert page["DependsOn"] == ["SiteBucketPolicy"]
+    # The function's retry setting (no retries) is in place before CloudFormation's first event.
+    assert page["DependsOn"] == ["SiteBucketPolicy", "SitePublishFunctionInvokeConfig"]
     assert 0 < props["ServiceTimeout"] <= 3600
     assert props["ServiceTimeout"] > site["SitePublishFunction"]["Properties"]["Timeout"]
 

@@ -30,7 +30,9 @@ def run_cli(tmp_path, template: dict, resolution_text: str, bind: str) -> subpro
 def test_it_logs_where_it_listens_and_stops_cleanly_on_sigterm(tmp_path, request):
     gateway = GatewayProcess(tmp_path, template_of(StackConfig()), resolution()).start()
     request.addfinalizer(gateway.stop)
-    assert f"local gateway listening on http://127.0.0.1:{gateway.port}" in gateway.log()
+    # Logged at INFO: where the gateway listens is news, not a warning.
+    assert f"gateway INFO local gateway listening on http://127.0.0.1:{gateway.port}" in gateway.log()
+    assert "WARNING local gateway listening" not in gateway.log()
     assert gateway.request("GET", "/nope")[0] == 404
     gateway.signal(signal.SIGTERM)
     assert gateway.process.wait(15) == 0
@@ -62,3 +64,12 @@ def test_a_bad_bind_is_a_usage_error(tmp_path):
     result = run_cli(tmp_path, template_of(StackConfig()), resolution().to_json(), "localhost")
     assert result.returncode == 2
     assert "is not HOST:PORT" in result.stderr
+
+
+def test_with_the_access_log_off_it_still_says_where_it_listens_at_info(tmp_path, request):
+    gateway = GatewayProcess(tmp_path, template_of(StackConfig()), resolution(), "--no-access-log").start()
+    request.addfinalizer(gateway.stop)
+    assert gateway.request("GET", "/nope")[0] == 404
+    log = gateway.log()
+    assert f"gateway INFO local gateway listening on http://127.0.0.1:{gateway.port}" in log
+    assert "GET /nope 404" not in log  # the access log is off

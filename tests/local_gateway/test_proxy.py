@@ -7,13 +7,14 @@ import base64
 import http.client
 import json
 import socket
+import time
 
 import pytest
 
 from generator import ServiceSpec, StackConfig
 from generator.template.names import logical_id
 
-from .conftest import PAGE_ORIGIN, LocalStack
+from .conftest import PAGE_ORIGIN, EmulatedApi
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +22,7 @@ SERVICES = ("foodstore", "petstore")
 
 
 @pytest.fixture(scope="module")
-def echoing(start_stack, echo) -> LocalStack:
+def echoing(start_stack, echo) -> EmulatedApi:
     """The default template, both services' integrations pointed at the echo app."""
     return start_stack(StackConfig(), upstreams={logical_id(name, "DiscoveryService"): echo.url for name in SERVICES})
 
@@ -186,7 +187,7 @@ def test_a_request_no_route_matches_is_404_not_found(echoing, method, path):
 # --- a container that is not there ------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def dead(start_stack) -> tuple[LocalStack, socket.socket]:
+def dead(start_stack) -> tuple[EmulatedApi, socket.socket]:
     """foodstore's upstream refuses connections; petstore's accepts them and never answers."""
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))
@@ -202,13 +203,23 @@ def dead(start_stack) -> tuple[LocalStack, socket.socket]:
     silent.close()
 
 
-@pytest.mark.parametrize("service", ["foodstore", "petstore"], ids=["refused", "never answers"])
-def test_a_dead_container_is_503_service_unavailable_within_the_local_timeout(dead, service):
+def test_a_container_that_refuses_the_connection_is_503_service_unavailable(dead):
     stack, _ = dead
-    # http_request's own timeout (15 s) bounds the wait; the gateway's is 1 s here (--timeout 1).
-    status, _, data = stack.gateway.request("GET", stack.services[service].url("x"))
+    status, _, data = stack.gateway.request("GET", stack.services["foodstore"].url("x"))
     assert (status, json.loads(data)) == (503, {"message": "Service Unavailable"})
     assert "failed" in stack.gateway.log()
+
+
+def test_a_container_that_never_answers_is_504_gateway_timeout_within_the_local_timeout(dead):
+    # API Gateway answers an integration that outlasts its timeout with 504, HTTP APIs included
+    # (AWS Knowledge Center, "How do I troubleshoot HTTP 504 errors from API Gateway?").
+    stack, _ = dead
+    started = time.monotonic()
+    # http_request's own timeout (15 s) bounds the wait; the gateway's is 1 s here (--timeout 1).
+    status, _, data = stack.gateway.request("GET", stack.services["petstore"].url("x"))
+    assert (status, json.loads(data)) == (504, {"message": "Gateway Timeout"})
+    assert time.monotonic() - started < 10
+    assert "timed out" in stack.gateway.log()
 
 
 # --- CORS ------------------------------------------------------------------------------------------
@@ -266,6 +277,20 @@ def test_the_gateways_own_401_and_404_carry_cors_headers_so_the_page_can_read_th
 def test_without_an_origin_no_cors_headers_are_added(echoing):
     _, headers, _ = echoing.gateway.request("GET", "/nowhere")
     assert "Access-Control-Allow-Origin" not in headers
+
+
+@pytest.mark.parametrize("origin", [PAGE_ORIGIN, "https://evil.example", None], ids=["page", "other", "none"])
+def test_every_answer_that_depends_on_the_origin_says_vary_origin(echoing, origin):
+    # The CORS headers depend on the Origin (the API names origins, not *), so a cache must key on
+    # it (Fetch standard, "CORS protocol and HTTP caches"): with, without and with another Origin.
+    headers_in = {"Origin": origin} if origin else {}
+    for method, path, extra in (("GET", "/foodstore/foods/a", {}), ("GET", "/nowhere", {}),
+                                ("OPTIONS", "/foodstore/foods/a", {"Access-Control-Request-Method": "PUT"})):
+        _, headers, _ = echoing.gateway.request(method, path, headers={**headers_in, **extra})
+        vary = [part.strip() for value in headers.get_all("Vary") or [] for part in value.split(",")]
+        if method == "OPTIONS" and not origin:
+            continue  # not a preflight without an Origin: routed like any request
+        assert vary.count("Origin") == 1, (method, path, headers.get_all("Vary"))
 
 
 # --- throttling ------------------------------------------------------------------------------------

@@ -26,6 +26,9 @@ import pytest
 from botocore.config import Config
 from playwright.sync_api import expect
 
+from generator.model import page as page_contract
+from generator.template.auth import EXPLICIT_AUTH_FLOWS
+
 REPO = Path(__file__).resolve().parents[2]
 WEB = REPO / "web"
 REGION = "us-east-1"
@@ -40,9 +43,8 @@ SERVICES = [
     {"name": "petstore", "path": "/petstore/pets/{petId}", "idParameter": "petId", "protectedMethods": ["PUT"]},
     {"name": "toystore", "path": "/toystore/toys/{toyId}", "idParameter": "toyId", "protectedMethods": ["GET", "PUT"]},
 ]
-# Files the page consists of; the test site serves these and nothing else from web/.
-PAGE_FILES = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
-              "style.css": "text/css; charset=utf-8"}
+# Files the page consists of, with their content types; the test site serves these and nothing else from web/.
+PAGE_FILES = {name: page_contract.CONTENT_TYPES[Path(name).suffix] for name in page_contract.PAGE_FILES}
 
 
 def _boto(service: str, endpoint: str):
@@ -94,7 +96,8 @@ class _QuietHandler(BaseHTTPRequestHandler):
 
 
 class MotoServer:
-    """``python -m moto.server`` on a free loopback port, its output in a log file."""
+    """moto behind make local's Cognito layer (``python -m ecsapi_local.cognito``: RevokeToken,
+    refused flows, email_verified) on a free loopback port, its output in a log file."""
 
     def __init__(self, log_path: Path) -> None:
         self.log_path = log_path
@@ -114,7 +117,7 @@ class MotoServer:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                [sys.executable, "-m", "ecsapi_local.cognito", "-H", "127.0.0.1", "-p", str(self.port)],
                 stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -156,7 +159,7 @@ class UserPool:
 
 def create_user_pool(moto: MotoServer) -> UserPool:
     """A user pool and app client as the template makes them: email as the user name, the policy
-    above, a public client whose ExplicitAuthFlows are exactly USER_PASSWORD_AUTH and refresh."""
+    above, a public client with the template's ExplicitAuthFlows and token revocation."""
     idp = moto.client()
     pool = idp.create_user_pool(
         PoolName="web-test", UsernameAttributes=["email"], AutoVerifiedAttributes=["email"],
@@ -166,7 +169,7 @@ def create_user_pool(moto: MotoServer) -> UserPool:
     )["UserPool"]
     client = idp.create_user_pool_client(
         UserPoolId=pool["Id"], ClientName="web", GenerateSecret=False,
-        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        ExplicitAuthFlows=list(EXPLICIT_AUTH_FLOWS), EnableTokenRevocation=True,
     )["UserPoolClient"]
     return UserPool(pool["Id"], client["ClientId"], idp)
 
@@ -329,13 +332,10 @@ class CognitoFront:
 
 
 def content_security_policy(config: dict) -> str:
-    """The policy the page must work under: scripts and styles from the page's origin only, and
-    fetches to the page's origin (config.json), the API and Cognito only."""
+    """The page's policy (generator/model/page.py, which CloudFront and the emulator send too) for
+    this config.json's API and Cognito origins; a config the page must refuse may name none."""
     urls = [config.get("apiUrl"), config.get("cognitoEndpoint") or f"https://cognito-idp.{REGION}.amazonaws.com/"]
-    origins = [origin for origin in map(_origin, urls) if origin]
-    return ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-            f"connect-src 'self' {' '.join(dict.fromkeys(origins))}; "
-            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+    return page_contract.content_security_policy(origin for origin in map(_origin, urls) if origin)
 
 
 def _origin(url) -> str | None:
@@ -356,8 +356,8 @@ class Site:
 
             def do_GET(self) -> None:  # noqa: N802
                 name = self.path.split("?")[0].lstrip("/") or "index.html"
-                headers = {"Content-Security-Policy": csp, "X-Content-Type-Options": "nosniff",
-                           "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+                headers = {**page_contract.security_headers(()), "Content-Security-Policy": csp,
+                           "Cache-Control": "no-store"}
                 if name in files:
                     return self._reply(200, files[name], {**headers, "Content-Type": PAGE_FILES[name]})
                 if name == "config.json" and config is not None:

@@ -70,26 +70,28 @@ def test_sign_up_confirm_sign_in_and_sign_out(rig, email):
     expect(page.locator("#auth-status")).to_have_text("Signed out")
     message(watched, "Signed out.")
     assert stored_session(watched) is None
-    # GlobalSignOut reached Cognito: the refresh token the page held is now refused.
-    with pytest.raises(rig.pool.idp.exceptions.NotAuthorizedException):
+    # RevokeToken reached Cognito (moto behind make local's layer): the refresh token the page held
+    # is now refused.
+    with pytest.raises(rig.pool.idp.exceptions.NotAuthorizedException) as refused:
         rig.pool.idp.initiate_auth(ClientId=rig.pool.client_id, AuthFlow="REFRESH_TOKEN_AUTH",
                                    AuthParameters={"REFRESH_TOKEN": session["refreshToken"]})
+    assert refused.value.response["Error"]["Message"] == "Refresh Token has been revoked"
 
     calls = watched.cognito_calls()
-    assert [op for op, _ in calls] == ["SignUp", "InitiateAuth", "ConfirmSignUp", "InitiateAuth", "GlobalSignOut"]
+    assert [op for op, _ in calls] == ["SignUp", "InitiateAuth", "ConfirmSignUp", "InitiateAuth", "RevokeToken"]
     assert calls[0][1] == {"ClientId": rig.pool.client_id, "Username": email, "Password": GOOD_PASSWORD,
                            "UserAttributes": [{"Name": "email", "Value": email}]}
     assert calls[2][1] == {"ClientId": rig.pool.client_id, "Username": email, "ConfirmationCode": "123456"}
     assert calls[3][1] == {"ClientId": rig.pool.client_id, "AuthFlow": "USER_PASSWORD_AUTH",
                            "AuthParameters": {"USERNAME": email, "PASSWORD": GOOD_PASSWORD}}
-    assert calls[4][1] == {"AccessToken": session["accessToken"]}
+    assert calls[4][1] == {"ClientId": rig.pool.client_id, "Token": session["refreshToken"]}
     cognito_requests = [r for r in watched.requests if r.headers.get("x-amz-target")]
     assert {r.method for r in cognito_requests} == {"POST"}
     assert {r.headers["content-type"] for r in cognito_requests} == {JSON_11}
     assert {r.url for r in cognito_requests} == {rig.moto.url}
 
 
-def test_sign_out_with_an_expired_access_token_refreshes_it_to_revoke_the_session(rig, email):
+def test_sign_out_with_an_expired_access_token_revokes_the_refresh_token_without_refreshing_first(rig, email):
     watched = rig.open()
     sign_in(watched, confirmed_user(rig.pool, email))
     session = stored_session(watched)
@@ -99,10 +101,44 @@ def test_sign_out_with_an_expired_access_token_refreshes_it_to_revoke_the_sessio
     message(watched, "Signed out.")
     assert status_text(watched) == "Signed out" and stored_session(watched) is None
     operations = [(op, body.get("AuthFlow")) for op, body in watched.cognito_calls()]
-    assert operations[-2:] == [("InitiateAuth", "REFRESH_TOKEN_AUTH"), ("GlobalSignOut", None)]
+    assert operations[-1] == ("RevokeToken", None)  # RevokeToken needs the refresh token only
+    assert ("InitiateAuth", "REFRESH_TOKEN_AUTH") not in operations
     with pytest.raises(rig.pool.idp.exceptions.NotAuthorizedException):
         rig.pool.idp.initiate_auth(ClientId=rig.pool.client_id, AuthFlow="REFRESH_TOKEN_AUTH",
                                    AuthParameters={"REFRESH_TOKEN": session["refreshToken"]})
+
+
+def test_sign_out_revokes_only_this_session_and_other_sessions_keep_their_refresh_token(rig, email):
+    user = confirmed_user(rig.pool, email)
+    elsewhere = rig.pool.idp.initiate_auth(
+        ClientId=rig.pool.client_id, AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": GOOD_PASSWORD})["AuthenticationResult"]  # another device
+    watched = rig.open()
+    sign_in(watched, user)
+    watched.page.click("#sign-out")
+    message(watched, "Signed out.")
+    assert rig.pool.idp.initiate_auth(
+        ClientId=rig.pool.client_id, AuthFlow="REFRESH_TOKEN_AUTH",
+        AuthParameters={"REFRESH_TOKEN": elsewhere["RefreshToken"]})["AuthenticationResult"]["AccessToken"]
+
+
+def test_a_revocation_cognito_refuses_still_signs_the_page_out_and_says_so(rig, email):
+    rig.allow_console(COGNITO_400)
+    watched = rig.open()
+    sign_in(watched, confirmed_user(rig.pool, email))
+    session = stored_session(watched)
+    idp, ids = rig.pool.idp, {"UserPoolId": rig.pool.id, "ClientId": rig.pool.client_id}
+    idp.update_user_pool_client(**ids, EnableTokenRevocation=False)  # Cognito then refuses RevokeToken
+    try:
+        watched.page.click("#sign-out")
+        message(watched, "Signed out of this page, but Cognito could not revoke the session: "
+                         "The app client does not allow revoking tokens")
+    finally:
+        idp.update_user_pool_client(**ids, EnableTokenRevocation=True)
+    assert status_text(watched) == "Signed out" and stored_session(watched) is None
+    # Nothing was revoked: the refresh token still works (the page has forgotten it).
+    assert idp.initiate_auth(ClientId=rig.pool.client_id, AuthFlow="REFRESH_TOKEN_AUTH",
+                             AuthParameters={"REFRESH_TOKEN": session["refreshToken"]})["AuthenticationResult"]
 
 
 def test_password_rules_come_from_the_config_and_block_a_weak_sign_up(rig, email):
