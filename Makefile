@@ -139,6 +139,16 @@ LOCAL_DIR := build/local
 local: $(DEV_STAMP) $(NODE_STAMP) ## The whole API on 127.0.0.1 from the rendered template: dynalite, moto, gunicorns, gateway, page [CONFIG=] [ARGS=--api-port ...]
 	$(PY) -m ecsapi_local --work $(LOCAL_DIR) --dynalite node_modules/.bin/dynalite $(if $(CONFIG),--config "$(CONFIG)") $(ARGS)
 
+.PHONY: local-deploy
+local-deploy: $(DEV_STAMP) ## While make local runs: replace every task of SERVICE= in ECS's order (rolling deploy)
+	@test -n "$(SERVICE)" || { echo "make local-deploy SERVICE=<name>, e.g. SERVICE=foodstore"; exit 2; }
+	$(PY) -m ecsapi_local.control deploy "$(SERVICE)"
+
+.PHONY: local-scale-in
+local-scale-in: $(DEV_STAMP) ## While make local runs: stop one task of SERVICE= (deregister, SIGTERM), as a scale-in
+	@test -n "$(SERVICE)" || { echo "make local-scale-in SERVICE=<name>, e.g. SERVICE=foodstore"; exit 2; }
+	$(PY) -m ecsapi_local.control scale-in "$(SERVICE)"
+
 .PHONY: local-reset
 local-reset: ## Wipe what make local keeps across restarts (dynalite's tables and items)
 	rm -rf $(LOCAL_DIR)/data

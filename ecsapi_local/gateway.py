@@ -59,6 +59,7 @@ import urllib3
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, RequestRedirect, Rule
 
+from ecsapi_local.cloudmap import DiscoveryCache
 from ecsapi_local.gateway_auth import JwtVerifier, Unauthorized
 from ecsapi_local.gateway_spec import (
     ANY_METHOD,
@@ -214,8 +215,12 @@ class TokenBucket:
 # --- the WSGI application -----------------------------------------------------------------------------
 
 def create_app(template: Mapping, resolution: LocalResolution, *, local_timeout: float = LOCAL_TIMEOUT_SECONDS,
-               connect_timeout: float = CONNECT_TIMEOUT_SECONDS, pool_size: int = DEFAULT_THREADS) -> Gateway:
+               connect_timeout: float = CONNECT_TIMEOUT_SECONDS, pool_size: int = DEFAULT_THREADS,
+               discovery: DiscoveryCache | None = None) -> Gateway:
     """A WSGI app serving ``template``'s HTTP API with ``resolution``'s local endpoints.
+
+    With ``discovery`` (several tasks per service, :mod:`ecsapi_local.cloudmap`) each request goes
+    to one of the service's instances from it; ``resolution.upstreams`` then only names services.
 
     Raises :class:`GatewayTemplateError` (naming the logical id) for what cannot be served locally.
     """
@@ -224,7 +229,9 @@ def create_app(template: Mapping, resolution: LocalResolution, *, local_timeout:
     if resolution.issuer is not None:
         spec = ApiSpec(spec.logical_id, tuple(_with_issuer(route, resolution.issuer) for route in spec.routes),
                        spec.cors)
-    return Gateway(spec, resolution.jwks_url, connect_timeout=connect_timeout, pool_size=pool_size)
+    services = {url: service for service, url in resolution.upstreams.items()} if discovery is not None else None
+    return Gateway(spec, resolution.jwks_url, connect_timeout=connect_timeout, pool_size=pool_size,
+                   discovery=discovery, upstream_services=services)
 
 
 def _with_issuer(route: Route, issuer: str) -> Route:
@@ -237,7 +244,8 @@ class Gateway:
     """The WSGI callable. ``spec`` is the API; tokens are checked against ``jwks_url``."""
 
     def __init__(self, spec: ApiSpec, jwks_url: str, *, connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
-                 pool_size: int = DEFAULT_THREADS) -> None:
+                 pool_size: int = DEFAULT_THREADS, discovery: DiscoveryCache | None = None,
+                 upstream_services: Mapping[str, str] | None = None) -> None:
         self.spec = spec
         self.verifier = JwtVerifier(jwks_url)
         self.buckets = {route.key: TokenBucket(route.throttle) for route in spec.routes if route.throttle.limited}
@@ -257,6 +265,28 @@ class Gateway:
         }
         self.connect_timeout = connect_timeout
         self.stats = RouteStats()  # the per-route summary logged once a minute (route_stats.py)
+        # Several tasks per service: the upstream URL names the Cloud Map service, and each request
+        # goes to an instance the discovery cache picks, through that instance's own pool.
+        self.discovery = discovery
+        self.upstream_services = dict(upstream_services or {})
+        self.pool_size = pool_size
+        self._pools_lock = threading.Lock()
+
+    def _pool_for(self, route: Route):
+        """The connection pool the request goes through; None when the service has no instance."""
+        if self.discovery is None:
+            return self.pools[route.upstream]
+        url = self.discovery.pick(self.upstream_services[route.upstream])
+        if url is None:
+            return None
+        pool = self.pools.get(url)
+        if pool is None:
+            with self._pools_lock:
+                pool = self.pools.get(url) or urllib3.connection_from_url(
+                    url, maxsize=self.pool_size, block=False, retries=False,
+                    timeout=urllib3.Timeout(connect=self.connect_timeout))
+                self.pools[url] = pool
+        return pool
 
     # The routing and the answer, in API Gateway's order (module docstring).
     def __call__(self, environ: dict, start_response):
@@ -333,8 +363,12 @@ class Gateway:
         body = environ["wsgi.input"].read(MAX_PAYLOAD_BYTES + 1) if _has_body(environ) else None
         if body is not None and len(body) > MAX_PAYLOAD_BYTES:
             return (*_error(413, _TOO_LARGE), auth_error, "-")
+        pool = self._pool_for(route)
+        if pool is None:
+            LOG.warning("%s: no instance of %s is registered", route.key, route.upstream)
+            return (*_error(503, _UNAVAILABLE), auth_error, "none")
         try:
-            response = self.pools[route.upstream].urlopen(
+            response = pool.urlopen(
                 environ["REQUEST_METHOD"], _target_of(environ), body=body, headers=_forwarded_headers(environ),
                 redirect=False, assert_same_host=False, preload_content=True, decode_content=False,
                 timeout=urllib3.Timeout(connect=self.connect_timeout, read=route.timeout_seconds),
@@ -543,11 +577,19 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=LOCAL_TIMEOUT_SECONDS,
                         help=f"seconds an upstream may take to answer before 504 (default {LOCAL_TIMEOUT_SECONDS:g})")
     parser.add_argument("--no-access-log", action="store_true", help="log warnings only, no line per request")
+    parser.add_argument("--registry", type=Path,
+                        help="the local Cloud Map registry (ecsapi_local.cloudmap): spread each service's requests "
+                             "over its registered tasks (default: one container per upstream)")
+    parser.add_argument("--discovery-cache-seconds", type=float, default=0.0,
+                        help="with --registry: how long a deregistered task still gets requests, as from API "
+                             "Gateway's cache of Cloud Map's answer (default 0)")
     args = parser.parse_args(list(argv) if argv is not None else None)
     try:
         template = json.loads(args.template.read_text())
         resolution = LocalResolution.from_json(args.resolution)
-        app = create_app(template, resolution, local_timeout=args.timeout, pool_size=args.threads)
+        discovery = DiscoveryCache(args.registry, args.discovery_cache_seconds) if args.registry else None
+        app = create_app(template, resolution, local_timeout=args.timeout, pool_size=args.threads,
+                         discovery=discovery)
     except (OSError, ValueError) as error:  # GatewayTemplateError is a ValueError
         print(f"gateway: {error}", file=sys.stderr)
         return 2

@@ -9,9 +9,15 @@ every line it prints prefixed with its name (ecsapi_local.supervisor):
 - cognito: moto in server mode behind a thin layer that refuses, verifies and revokes as Cognito
   does where moto does not (ecsapi_local.cognito), with the template's user pool and app client
   created on it (moto keeps them in memory: users do not survive a restart);
-- one gunicorn per ECS service, running the image's command with its task definition's environment;
-- api: the local gateway (ecsapi_local.gateway), serving the template's HTTP API with each
-  Cloud Map service pointing at its container;
+- each ECS service as N tasks (``--tasks``, default the service's min_tasks), each a gunicorn on its
+  own port running the image's command with its task definition's environment, registered in the
+  local Cloud Map once healthy (ecsapi_local.tasks, ecsapi_local.cloudmap);
+- api: the local gateway (ecsapi_local.gateway), serving the template's HTTP API and spreading each
+  service's requests over its registered tasks, with API Gateway's discovery cache emulated
+  (``--discovery-cache-seconds``);
+- a control endpoint on 127.0.0.1 (``--control-port``): ``make local-deploy SERVICE=foodstore``
+  replaces every task of a service in ECS's order, ``make local-scale-in SERVICE=foodstore`` stops one
+  (ecsapi_local.control);
 - page: the test page, with a config.json pointing at the gateway and at moto.
 
 Exit status: 0 after Ctrl-C or SIGTERM, 1 when a component failed (or exited on its own), 2 when
@@ -45,10 +51,15 @@ EXIT_FAILED = 1
 EXIT_NOT_STARTED = 2
 # The components and their default ports; each can be set with --NAME-port or ECSAPI_LOCAL_NAME_PORT.
 # The containers take consecutive ports from --containers-port, one per service, in template order.
-PORTS = {"page": 8000, "api": 8001, "cognito": 8002, "dynamodb": 8003, "containers": 8010}
+PORTS = {"page": 8000, "api": 8001, "cognito": 8002, "dynamodb": 8003, "control": 8004, "containers": 8010}
 PORT_HELP = {"page": "the test page's port", "api": "the local API gateway's port", "cognito": "moto's (Cognito) port",
              "dynamodb": "dynalite's (DynamoDB) port",
-             "containers": "the first service's port; the others take the next ones, one per service"}
+             "control": "the control endpoint's port (make local-deploy, make local-scale-in)",
+             "containers": "the first task's port; the others take the next free ones, one per task"}
+# How long the local gateway keeps sending requests to a deregistered task, as API Gateway does from
+# its cache of Cloud Map's answer. AWS documents no duration; 30 s is the window peers report
+# (itemstore.contract.DEFAULT_DRAIN_SECONDS), inside the containers' default 45 s drain.
+DEFAULT_DISCOVERY_CACHE_SECONDS = 30.0
 # moto derives user pool and client ids from their names and settings instead of drawing random
 # ones (moto's CognitoIdpBackend documents both variables), so the page's config.json names the
 # same ids after a restart.
@@ -69,6 +80,11 @@ class Options:
     ports: dict[str, int]
     dynalite: Path | None = None
     """The dynalite to run (None: the emulator's own, installed into the cache folder on first use)."""
+    tasks: int | None = None
+    """Tasks per service. None: each service's min_tasks (from the template)."""
+    drain_seconds: int | None = None
+    """The tasks' DRAIN_SECONDS. None: the task definition's."""
+    discovery_cache_seconds: float = DEFAULT_DISCOVERY_CACHE_SECONDS
 
     @property
     def page_url(self) -> str:
@@ -107,13 +123,27 @@ def parser() -> argparse.ArgumentParser:
         # A string default goes through type=int too, so a bad variable is refused like a bad flag.
         root.add_argument(f"--{name}-port", type=int, metavar="PORT", default=os.environ.get(variable) or default,
                           help=f"{PORT_HELP[name]} (default: ${variable}, else {default})")
+    root.add_argument("--tasks", type=int, metavar="N", help="tasks per service, 1-10 (default: each service's "
+                      "min_tasks)")
+    root.add_argument("--drain-seconds", type=int, metavar="S", help="how long a task keeps serving after SIGTERM "
+                      "(default: the task definition's DRAIN_SECONDS)")
+    root.add_argument("--discovery-cache-seconds", type=float, metavar="S", default=DEFAULT_DISCOVERY_CACHE_SECONDS,
+                      help="how long the gateway still sends requests to a deregistered task, as API Gateway's "
+                      f"cache of Cloud Map does (default: {DEFAULT_DISCOVERY_CACHE_SECONDS:g})")
     return root
 
 
 def options(argv: list[str] | None) -> Options:
     args = parser().parse_args(argv)
     ports = {name: getattr(args, f"{name}_port") for name in PORTS}
-    return Options(args.config, args.work, args.data or args.work / "data", args.region, ports, args.dynalite)
+    if args.tasks is not None and not 1 <= args.tasks <= 10:
+        parser().error(f"--tasks {args.tasks}: give 1 to 10")
+    if args.drain_seconds is not None and not 0 <= args.drain_seconds <= 120:
+        parser().error(f"--drain-seconds {args.drain_seconds}: give 0 to 120")
+    if args.discovery_cache_seconds < 0:
+        parser().error(f"--discovery-cache-seconds {args.discovery_cache_seconds:g}: give 0 or more")
+    return Options(args.config, args.work, args.data or args.work / "data", args.region, ports, args.dynalite,
+                   args.tasks, args.drain_seconds, args.discovery_cache_seconds)
 
 
 # --- before anything starts ------------------------------------------------------------------------
@@ -133,11 +163,20 @@ def container_label(name: str) -> str:
     return f"{name} container"
 
 
+def task_counts(opts: Options, stack: EmulatedStack) -> dict[str, int]:
+    """Tasks per service at start: --tasks, else each service's min_tasks."""
+    return {c.name: opts.tasks or c.min_tasks for c in stack.containers}
+
+
 def planned_ports(opts: Options, stack: EmulatedStack) -> dict[str, int]:
-    """Every port the stack will listen on, by component name."""
+    """Every port the stack will listen on at start, by component name (tasks: consecutive ports)."""
     planned = {name: port for name, port in opts.ports.items() if name != "containers"}
-    for index, container in enumerate(stack.containers):
-        planned[container_label(container.name)] = opts.ports["containers"] + index
+    port = opts.ports["containers"]
+    for container in stack.containers:
+        for number in range(task_counts(opts, stack)[container.name]):
+            suffix = "" if number == 0 else f" task {number + 1}"
+            planned[container_label(container.name) + suffix] = port
+            port += 1
     return planned
 
 
@@ -201,17 +240,36 @@ def moto(opts: Options) -> Component:
                      env=env, ready=lambda: _http_ok(f"{opts.cognito_url}moto-api/"), ready_seconds=60)
 
 
-def containers(opts: Options, stack: EmulatedStack, provisioned: Provisioned, ports: dict[str, int]) -> list[Component]:
+def local_ecs(supervisor: Supervisor, opts: Options, stack: EmulatedStack, provisioned: Provisioned):
+    """The local ECS: every service's tasks are made by one factory from its task definition."""
+    import signal
+
+    from itemstore.contract import ENV_DRAIN_SECONDS
+
+    from ecsapi_local.cloudmap import Registry
     from ecsapi_local.containers import container_environment, image_command, local_argv
+    from ecsapi_local.tasks import LocalEcs, Ports
 
     argv = local_argv(image_command())
-    made = []
+    by_name = {c.name: c for c in stack.containers}
+
+    def make_task(service: str, task_id: str, port: int) -> Component:
+        env = container_environment(by_name[service], provisioned.resolver, port, opts.dynamodb_url,
+                                    _base_environment())
+        if opts.drain_seconds is not None:
+            env[ENV_DRAIN_SECONDS] = str(opts.drain_seconds)
+        # The stack's own stop is SIGINT, gunicorn's quick stop: Ctrl-C should not wait for drains.
+        return Component(task_id, argv, env=env, cwd=opts.work, ready=lambda: _healthy(port), ready_seconds=60,
+                         stop_signal=signal.SIGINT)
+
+    ecs = LocalEcs(supervisor, Registry(registry_path(opts)), make_task, Ports(opts.ports["containers"]))
     for container in stack.containers:
-        port = ports[container_label(container.name)]
-        env = container_environment(container, provisioned.resolver, port, opts.dynamodb_url, _base_environment())
-        made.append(Component(container.name, argv, env=env, cwd=opts.work,
-                              ready=lambda port=port: _healthy(port), ready_seconds=60))
-    return made
+        ecs.add_service(container.name, container.discovery_id)
+    return ecs
+
+
+def registry_path(opts: Options) -> Path:
+    return opts.work / "cloudmap.json"
 
 
 def gateway_resolution(provisioned: Provisioned, region: str, upstreams: dict[str, str], cognito_url: str,
@@ -233,6 +291,7 @@ def gateway_resolution(provisioned: Provisioned, region: str, upstreams: dict[st
 def gateway(opts: Options, stack: EmulatedStack, provisioned: Provisioned, ports: dict[str, int]) -> Component:
     resolution = gateway_resolution(
         provisioned, opts.region,
+        # With the registry these only name each Cloud Map service (its first task's address).
         upstreams={c.discovery_id: f"http://127.0.0.1:{ports[container_label(c.name)]}" for c in stack.containers},
         cognito_url=opts.cognito_url,
         page_origins=(opts.page_url.rstrip("/"), f"http://localhost:{opts.ports['page']}"),
@@ -241,7 +300,9 @@ def gateway(opts: Options, stack: EmulatedStack, provisioned: Provisioned, ports
     path.write_text(resolution.to_json())
     port = opts.ports["api"]
     return Component("api", [sys.executable, "-m", "ecsapi_local.gateway", "--template", str(stack.template_path),
-                             "--resolution", str(path), "--bind", f"127.0.0.1:{port}"],
+                             "--resolution", str(path), "--bind", f"127.0.0.1:{port}",
+                             "--registry", str(registry_path(opts)),
+                             "--discovery-cache-seconds", f"{opts.discovery_cache_seconds:g}"],
                      env=_base_environment(), ready=lambda: answers(port), ready_seconds=30)
 
 
@@ -282,9 +343,15 @@ def start(supervisor: Supervisor, opts: Options, stack: EmulatedStack, ports: di
 
     provisioned = provision(stack, STACK_NAME, opts.region, client("dynamodb", opts.dynamodb_url, opts.region),
                             client("cognito-idp", opts.cognito_url, opts.region), say)
-    supervisor.start_all(containers(opts, stack, provisioned, ports))
+    from ecsapi_local import control
+
+    ecs = local_ecs(supervisor, opts, stack, provisioned)
+    counts = task_counts(opts, stack)
+    for container in stack.containers:
+        ecs.start_service(container.name, counts[container.name])
     supervisor.start(gateway(opts, stack, provisioned, ports))
     supervisor.start(page(opts, stack, provisioned))
+    control.serve(ecs, opts.ports["control"])
     print_urls(say, opts, stack, provisioned.pool_id, provisioned.client_id)
 
 
@@ -298,6 +365,8 @@ def print_urls(say, opts: Options, stack: EmulatedStack, pool_id: str, client_id
     say(f"  Cognito    {opts.cognito_url}  (moto: user pool {pool_id}, app client {client_id}; users are "
         "not kept across restarts)")
     say(f"  DynamoDB   {opts.dynamodb_url}  (dynalite: data in {opts.data}; `make local-reset` wipes it)")
+    say(f"  Deploy     make local-deploy SERVICE={stack.containers[0].name}   (a rolling replace of its tasks; "
+        f"make local-scale-in stops one; control port {opts.ports['control']})")
     say("Ctrl-C stops everything.")
 
 
@@ -310,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_NOT_STARTED
     except KeyboardInterrupt:  # Ctrl-C while rendering: nothing runs yet
         return EXIT_NOT_STARTED
-    supervisor = Supervisor(name_width=max(10, *(len(c.name) for c in stack.containers)))
+    supervisor = Supervisor(name_width=max(10, *(len(c.name) + 3 for c in stack.containers)))
     supervisor.handle_signals()
     try:
         start(supervisor, opts, stack, ports, dynalite_executable)

@@ -54,6 +54,8 @@ class Component:
     """Polled after the start until it returns True; the component is up then."""
     ready_seconds: float = 60.0
     """How long ``ready`` may take to return True."""
+    stop_signal: int = signal.SIGTERM
+    """What the supervisor's stop sends the component's process group first."""
     process: subprocess.Popen | None = field(default=None, repr=False)
 
 
@@ -87,6 +89,7 @@ class Supervisor:
         self.width = name_width
         self.stop_seconds = stop_seconds
         self.components: list[Component] = []
+        self.released: list[Component] = []
         self.stopping = threading.Event()
         self.signal_name: str | None = None
         self._lock = threading.Lock()
@@ -168,12 +171,19 @@ class Supervisor:
 
     # --- running and stopping ---------------------------------------------------------------
 
+    def release(self, component: Component) -> None:
+        """Stop watching ``component``: it is being stopped on purpose (a task replaced or scaled
+        in), so its exit is not a failure. The supervisor's own stop still stops it if it lingers."""
+        with self._lock:
+            self.components.remove(component)
+            self.released.append(component)
+
     def wait(self) -> int:
         """Block until a signal (returns 0) or until a component exits on its own (returns 1);
         either way every component is stopped first."""
         failed = None
         while not self.stopping.is_set():
-            failed = next((c for c in self.components if c.process.poll() is not None), None)
+            failed = next((c for c in list(self.components) if c.process.poll() is not None), None)
             if failed is not None:
                 self.say(f"{failed.name} exited with status {failed.process.returncode}; stopping the stack")
                 break
@@ -186,7 +196,7 @@ class Supervisor:
         self.stopping.set()
         if self.signal_name:
             self.say(f"{self.signal_name}: stopping")
-        for component in reversed(self.components):
+        for component in reversed([*self.released, *self.components]):
             self._stop(component)
         for pump in self._pumps:
             pump.join(timeout=2)
@@ -195,7 +205,7 @@ class Supervisor:
     def _stop(self, component: Component) -> None:
         process = component.process
         group = process.pid  # start_new_session: the leader's pid is the group id
-        if _signal_group(group, signal.SIGTERM):
+        if _signal_group(group, component.stop_signal):
             deadline = time.monotonic() + self.stop_seconds
             while _group_alive(group, process) and time.monotonic() < deadline:
                 time.sleep(POLL_SECONDS)

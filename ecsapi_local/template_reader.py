@@ -25,6 +25,7 @@ USER_POOL = "AWS::Cognito::UserPool"
 USER_POOL_CLIENT = "AWS::Cognito::UserPoolClient"
 ECS_SERVICE = "AWS::ECS::Service"
 ROUTE = "AWS::ApiGatewayV2::Route"
+SCALABLE_TARGET = "AWS::ApplicationAutoScaling::ScalableTarget"
 
 
 def render(config_path: Path | None, out: Path) -> Path:
@@ -74,6 +75,9 @@ class Container:
     """The container port it registers (ServiceRegistries ContainerPort)."""
     environment: Mapping[str, object]
     """The task definition's Environment, name -> value, intrinsics unresolved."""
+    min_tasks: int = 1
+    """How many tasks the service runs at least: its scalable target's MinCapacity, whose
+    parameter's default is the configuration's ``min_tasks``. 1 when the template scales nothing."""
 
 
 @dataclass(frozen=True)
@@ -168,7 +172,9 @@ def read_template(path: Path) -> EmulatedStack:
         raise TemplateError(str(path), f"expected one {USER_POOL} and one {USER_POOL_CLIENT}, "
                                        f"found {sorted(pools)} and {sorted(clients)}")
     (pool_id, pool), (client_id, client) = next(iter(pools.items())), next(iter(clients.items()))
-    containers = tuple(_container(name, props, resources) for name, props in of_type(ECS_SERVICE).items())
+    targets = of_type(SCALABLE_TARGET)
+    containers = tuple(_container(name, props, resources, template, targets)
+                       for name, props in of_type(ECS_SERVICE).items())
     by_discovery = {c.discovery_id: c.name for c in containers}
     routes = tuple(_route(name, props, resources, by_discovery) for name, props in of_type(ROUTE).items())
     return EmulatedStack(Path(path), template, tables, pool_id, pool, client_id, client, containers, routes)
@@ -184,7 +190,21 @@ def _logical_id(value: object, where: str) -> str:
     raise TemplateError(where, f"expected a Ref or Fn::GetAtt, found {json.dumps(value)}")
 
 
-def _container(service_id: str, props: Mapping, resources: Mapping) -> Container:
+def _min_tasks(service_id: str, template: Mapping, targets: Mapping[str, Mapping]) -> int:
+    """MinCapacity of the scalable target whose ResourceId names the service (a Ref to a parameter:
+    its Default), else 1."""
+    for props in targets.values():
+        resource_id = props.get("ResourceId", {})
+        if isinstance(resource_id, dict) and f"${{{service_id}.Name}}" in str(resource_id.get("Fn::Sub", "")):
+            minimum = props.get("MinCapacity")
+            if isinstance(minimum, dict) and "Ref" in minimum:
+                minimum = template.get("Parameters", {}).get(minimum["Ref"], {}).get("Default")
+            return int(minimum) if minimum is not None else 1
+    return 1
+
+
+def _container(service_id: str, props: Mapping, resources: Mapping, template: Mapping,
+               targets: Mapping[str, Mapping]) -> Container:
     registries = props.get("ServiceRegistries", [])
     if len(registries) != 1:
         raise TemplateError(service_id, f"expected one ServiceRegistries entry, found {len(registries)}")
@@ -196,7 +216,8 @@ def _container(service_id: str, props: Mapping, resources: Mapping) -> Container
     if len(matching) != 1:
         raise TemplateError(task_id, f"no container named {registry['ContainerName']}")
     environment = {e["Name"]: e["Value"] for e in matching[0].get("Environment", [])}
-    return Container(registry["ContainerName"], service_id, discovery_id, int(registry["ContainerPort"]), environment)
+    return Container(registry["ContainerName"], service_id, discovery_id, int(registry["ContainerPort"]), environment,
+                     _min_tasks(service_id, template, targets))
 
 
 def _route(route_id: str, props: Mapping, resources: Mapping, by_discovery: Mapping[str, str]) -> Route:

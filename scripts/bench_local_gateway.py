@@ -8,6 +8,12 @@ alone (and of the container's).
 
 The template's stage throttling (100 req/s by default) is raised to the highest the configuration
 allows so that the gateway, not its token bucket, is measured. Everything runs on 127.0.0.1.
+
+The rolling case (``--rolling-only`` skips the wrk rows) runs ``python -m ecsapi_local`` with two
+tasks per service, puts constant GET and PUT load through its gateway (ecsapi_local.loadgen), and
+replaces every task of every service in ECS's order (ecsapi_local.control) while the gateway
+emulates API Gateway's discovery cache: requests sent, errors and p99 at rest against during the
+replace, with the drain on and, for contrast, off.
 """
 
 from __future__ import annotations
@@ -58,7 +64,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10, help="measured seconds per row (default 10)")
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections (default 16)")
+    parser.add_argument("--rolling-only", action="store_true", help="only the rolling-replace rows")
+    parser.add_argument("--drain-seconds", type=int, default=4, help="the tasks' drain in the rolling case (default 4)")
+    parser.add_argument("--cache-seconds", type=float, default=2,
+                        help="the gateway's discovery cache in the rolling case (default 2)")
     args = parser.parse_args()
+    if args.rolling_only:
+        return rolling(args)
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: `apt-get install wrk` (make bench-local does it)")
     if not DYNALITE.exists():
@@ -166,7 +178,87 @@ def main() -> int:
         gateway_cpu = "-" if row["gateway_cpu_ms"] is None else f"{row['gateway_cpu_ms']:.3f}"
         print(f"{row['target']:<8} {row['method']:<6} {row['rps']:>8.0f} {row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f} "
               f"{gateway_cpu:>18} {row['container_cpu_ms']:>20.3f} {row['errors']:>6}")
-    return 1 if any(row["errors"] for row in rows) else 0
+    failed = any(row["errors"] for row in rows)
+    return rolling(args) or (1 if failed else 0)
+
+
+ROLLING_CONFIG = """
+throttle_rate_limit = 10000
+throttle_burst_limit = 5000
+
+[[services]]
+name = "foodstore"
+path = "/foodstore/foods/{foodId}"
+
+[[services]]
+name = "petstore"
+path = "/petstore/pets/{petId}"
+"""
+
+
+def rolling(args) -> int:
+    """The rolling case: every task of both services replaced under load, with the drain and without."""
+    import time
+    import urllib.request
+
+    from ecsapi_local.loadgen import Load
+
+    rows = []
+    for drain in (args.drain_seconds, 0):
+        with tempfile.TemporaryDirectory(prefix="bench-local-rolling-") as tmp:
+            workdir = Path(tmp)
+            (workdir / "stack.toml").write_text(ROLLING_CONFIG)
+            ports = {name: free_port() for name in ("page", "api", "cognito", "dynamodb", "control", "containers")}
+            argv = [sys.executable, "-m", "ecsapi_local", "--work", str(workdir / "work"), "--config",
+                    str(workdir / "stack.toml"), "--tasks", "2", "--drain-seconds", str(drain),
+                    "--discovery-cache-seconds", f"{args.cache_seconds:g}",
+                    *(f"--{name}-port={port}" for name, port in ports.items())]
+            env = {k: v for k, v in os.environ.items() if not k.startswith("ECSAPI_LOCAL_")}
+            log = workdir / "stack.log"
+            stack = spawn(argv, env, log, cwd=REPO)
+            try:
+                def ready(log: Path = log, stack: subprocess.Popen = stack) -> bool:
+                    if stack.poll() is not None:
+                        raise SystemExit(f"the local stack exited with {stack.returncode}:\n{log.read_text()}")
+                    return "Ctrl-C stops everything." in log.read_text()
+
+                wait_for(ready, "the local stack", timeout=180)
+                config = json.loads((workdir / "work" / "config.json").read_text())
+                idp = boto("cognito-idp", f"http://127.0.0.1:{ports['cognito']}")
+                idp.sign_up(ClientId=config["clientId"], Username="bench@example.com", Password=PASSWORD,
+                            UserAttributes=[{"Name": "email", "Value": "bench@example.com"}])
+                idp.admin_confirm_sign_up(UserPoolId=config["userPoolId"], Username="bench@example.com")
+                token = idp.initiate_auth(ClientId=config["clientId"], AuthFlow="USER_PASSWORD_AUTH", AuthParameters={
+                    "USERNAME": "bench@example.com", "PASSWORD": PASSWORD})["AuthenticationResult"]["AccessToken"]
+                load = Load(ports["api"], token, ("/foodstore/foods/", "/petstore/pets/"), clients=4).start()
+                time.sleep(args.seconds)
+                load.phase = "during the replace"
+                started = time.monotonic()
+                for service in ("foodstore", "petstore"):
+                    request_ = urllib.request.Request(
+                        f"http://127.0.0.1:{ports['control']}/services/{service}/deploy", method="POST")
+                    urllib.request.urlopen(request_, timeout=300).read()
+                time.sleep(args.cache_seconds + drain + 1)  # until the last old task has left the cache
+                replace_seconds = time.monotonic() - started
+                load.stop()
+                for phase in ("at rest", "during the replace"):
+                    rows.append({"drain": drain, **load.summary(phase),
+                                 "seconds": args.seconds if phase == "at rest" else replace_seconds})
+            finally:
+                stack.terminate()
+                try:
+                    stack.wait(60)
+                except subprocess.TimeoutExpired:
+                    stack.kill()
+
+    print(f"\nRolling replace of 2 tasks x 2 services under load (8 closed-loop clients, PUT then GET), through "
+          f"make local's gateway with a {args.cache_seconds:g} s discovery cache; {os.cpu_count()} CPUs")
+    print(f"{'drain s':>7} {'phase':<19} {'seconds':>7} {'sent':>7} {'errors':>6} {'p99 ms':>7}")
+    for row in rows:
+        print(f"{row['drain']:>7} {row['phase']:<19} {row['seconds']:>7.1f} {row['sent']:>7} {row['errors']:>6} "
+              f"{row['p99_ms']:>7.2f}")
+    # With the drain nothing may fail; without it failures are the expected contrast.
+    return 1 if any(row["errors"] for row in rows if row["drain"]) else 0
 
 
 def resolution(resources: dict, pool: str, client: str, container_port: int, moto_url: str) -> str:

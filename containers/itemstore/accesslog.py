@@ -8,10 +8,11 @@ writes the fields an operator uses, in the combined log format's order::
     10.0.1.7 - - [05/Mar/2026:10:15:02 +0000] "GET /foodstore/foods/42 HTTP/1.1" 200 57 1834 "Root=1-65e6..."
 
 remote address, time, request line, status, response bytes, duration in microseconds, then the
-``X-Amzn-Trace-Id`` header (API Gateway sets it; else ``X-Request-Id``; else ``-``).
+``X-Amzn-Trace-Id`` header (API Gateway sets it; else ``X-Request-Id``; else ``-``). After SIGTERM,
+while the task drains (:mod:`itemstore.drain`), each line ends with `` draining``.
 
 It is imported by the gunicorn master (``logger_class`` in gunicorn_conf), so it uses only the
-standard library and gunicorn.
+standard library, gunicorn and itemstore.drain (standard library only).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import threading
 import time
 
 from gunicorn.glogging import Logger
+
+from itemstore import drain
 
 # The header values gunicorn's HTTP parser accepts can hold '"' and '\'; escaping them keeps one
 # line per request and the trace field parseable (control characters never reach here).
@@ -81,7 +84,7 @@ class AccessLogger(Logger):
             return
         try:
             trace = environ.get("HTTP_X_AMZN_TRACE_ID") or environ.get("HTTP_X_REQUEST_ID")
-            line = '%s - - %s "%s %s %s" %s %s %d %s\n' % (
+            line = '%s - - %s "%s %s %s" %s %s %d %s%s\n' % (
                 environ.get("REMOTE_ADDR", "-"),
                 self._now(),
                 environ["REQUEST_METHOD"],
@@ -92,6 +95,7 @@ class AccessLogger(Logger):
                 resp.sent if resp.sent is not None else "-",
                 request_time.seconds * 1_000_000 + request_time.microseconds,
                 '"%s"' % trace.translate(_ESCAPES) if trace else "-",
+                " draining" if drain.seconds_left() is not None else "",
             )
             if self._direct:
                 with self._write_lock:

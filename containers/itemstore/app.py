@@ -10,8 +10,8 @@ from flask import Flask, Response
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import RequestRedirect
 
-from itemstore import dynamo, errors, items
-from itemstore.contract import HEALTH_PATH
+from itemstore import drain, dynamo, errors, items
+from itemstore.contract import HEALTH_DRAINING, HEALTH_OK, HEALTH_PATH
 from itemstore.settings import DEFAULTS, Settings, from_environment
 
 
@@ -51,11 +51,16 @@ def create_app(config: Mapping | None = None) -> Flask:
     dynamo.init_app(app, settings)
     app.register_blueprint(items.bp, url_prefix=settings.item_path_prefix)
 
-    health_body = json.dumps({"status": "ok"})
+    health_body = json.dumps({"status": HEALTH_OK})
 
     @app.get(HEALTH_PATH)
     def health() -> Response:
         # Liveness only: a DynamoDB outage must not make ECS replace every healthy task.
-        return Response(health_body, mimetype="application/json")
+        left = drain.seconds_left()
+        if left is None:
+            return Response(health_body, mimetype="application/json")
+        # Draining after SIGTERM: still 200, the task serves until the drain ends (contract.HEALTH_PATH).
+        body = {"status": HEALTH_DRAINING, "drain_seconds_left": round(left, 1)}
+        return Response(json.dumps(body), mimetype="application/json")
 
     return app

@@ -14,14 +14,22 @@ ENV_TABLE_KEY = "TABLE_KEY"
 ENV_ITEM_PATH_PREFIX = "ITEM_PATH_PREFIX"
 ENV_REGION = "AWS_REGION"
 ENV_PORT = "PORT"
-TASK_ENVIRONMENT = (ENV_TABLE_NAME, ENV_TABLE_KEY, ENV_ITEM_PATH_PREFIX, ENV_REGION, ENV_PORT)
+ENV_DRAIN_SECONDS = "DRAIN_SECONDS"
+TASK_ENVIRONMENT = (ENV_TABLE_NAME, ENV_TABLE_KEY, ENV_ITEM_PATH_PREFIX, ENV_REGION, ENV_PORT, ENV_DRAIN_SECONDS)
+# gunicorn's graceful timeout, overridable in a service's environment; the template's stop timeout
+# reads the same variable (stop_timeout_seconds).
+ENV_GRACEFUL_TIMEOUT = "GUNICORN_GRACEFUL_TIMEOUT"
 
 # The port gunicorn listens on when PORT is unset; the template's default container port.
 DEFAULT_PORT = 8080
 
 # Liveness: GET HEALTH_PATH answers 200; the image's and the task definition's health check run
-# HEALTH_CHECK_COMMAND inside the container.
+# HEALTH_CHECK_COMMAND inside the container. The body's "status" is HEALTH_OK, or HEALTH_DRAINING
+# after SIGTERM (still 200: a draining task is alive and serving, and an unhealthy container would
+# invite ECS to replace or stop it before the drain is over).
 HEALTH_PATH = "/health"
+HEALTH_OK = "ok"
+HEALTH_DRAINING = "draining"
 HEALTH_CHECK_COMMAND = ("CMD", "python", "-m", "itemstore.healthcheck")
 
 # The methods an item path serves. Routes, the OpenAPI document, IAM and the handlers all assume
@@ -46,6 +54,31 @@ GATEWAY_TIMEOUT_SECONDS = 30
 # SIGKILL stopTimeout seconds after SIGTERM (30 s when unset), so the template sets the container's
 # stopTimeout above this.
 GRACEFUL_TIMEOUT_SECONDS = 20
+
+# Draining (itemstore.drain): after SIGTERM the container keeps accepting and serving for
+# DRAIN_SECONDS, because API Gateway keeps routing to a task from its own cache of Cloud Map's
+# answer after ECS has deregistered it and sent SIGTERM at the same moment (aws/containers-roadmap
+# #1639, open). What is known: API Gateway HTTP API private integrations find targets with Cloud
+# Map's DiscoverInstances and cache the answer (#1639); Cloud Map's DiscoverInstancesRevision
+# exists so that callers can cache and re-read only on change ("The health status updates don't
+# update InstancesRevision", Cloud Map API Reference); peers report 20-30 s of requests to replaced
+# tasks through Cloud Map (aws/aws-app-mesh-roadmap#151, DNS there) and intermittent 503s after
+# deployments with API Gateway (aws-samples/aws-apigw-http-api-private--integrations#2). What is
+# not known: API Gateway documents no cache duration and no way to flush it. 45 s covers the
+# reported 30 s with half again as margin, and with the graceful timeout and STOP_MARGIN_SECONDS
+# stays well inside Fargate's 120 s stop timeout. 0 turns draining off (gunicorn's own SIGTERM).
+DEFAULT_DRAIN_SECONDS = 45
+MAX_DRAIN_SECONDS = 120
+# After the graceful timeout the gunicorn master still reaps its workers and exits; ECS's SIGKILL
+# must come after that.
+STOP_MARGIN_SECONDS = 5
+
+
+def stop_timeout_seconds(drain_seconds: int = DEFAULT_DRAIN_SECONDS,
+                         graceful_seconds: int = GRACEFUL_TIMEOUT_SECONDS) -> int:
+    """The container stop timeout (SIGTERM to SIGKILL) the task definition needs: drain, then the
+    graceful stop, then the master's exit."""
+    return drain_seconds + graceful_seconds + STOP_MARGIN_SECONDS
 
 # The stable `code` of every error body the service answers with
 # ({"error": {"code": ..., "message": ...}}), each with the one HTTP status it comes with.

@@ -11,7 +11,17 @@ variable and what is allowed, and exit status 2 (CONFIG_ERROR_EXIT): gunicorn's 
 import os
 import sys
 
-from itemstore.contract import DEFAULT_PORT, ENV_PORT, ENV_REGION, GRACEFUL_TIMEOUT_SECONDS
+from itemstore import drain
+from itemstore.contract import (
+    DEFAULT_DRAIN_SECONDS,
+    DEFAULT_PORT,
+    ENV_DRAIN_SECONDS,
+    ENV_GRACEFUL_TIMEOUT,
+    ENV_PORT,
+    ENV_REGION,
+    GRACEFUL_TIMEOUT_SECONDS,
+    MAX_DRAIN_SECONDS,
+)
 from itemstore.settings import Settings, SettingsError, from_environment
 
 CONFIG_ERROR_EXIT = 2
@@ -68,11 +78,13 @@ reuse_port = True
 # Settings.worst_case_seconds); a worker silent for longer than this is stuck and is replaced.
 timeout = _env_int("GUNICORN_TIMEOUT", 30, 1, 3600)
 
-# On SIGTERM (ECS stops a task: SIGTERM, then SIGKILL after the container's stopTimeout, 30 s by
-# default) gunicorn stops accepting, lets in-flight requests finish for up to graceful_timeout,
-# then exits. The default is contract.GRACEFUL_TIMEOUT_SECONDS, which the template's stopTimeout
-# is set above, so the workers are never killed mid-request; an override must stay below it too.
-graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", GRACEFUL_TIMEOUT_SECONDS, 1, 3600)
+# On SIGTERM (ECS stops a task: SIGTERM, then SIGKILL after the container's stopTimeout) the
+# task first drains for DRAIN_SECONDS, still accepting and serving (itemstore.drain, installed by
+# on_starting below), then gunicorn stops accepting, lets in-flight requests finish for up to
+# graceful_timeout, and exits. The template sets stopTimeout to contract.stop_timeout_seconds of
+# both, read from the same variables, so the workers are never killed mid-request.
+graceful_timeout = _env_int(ENV_GRACEFUL_TIMEOUT, GRACEFUL_TIMEOUT_SECONDS, 1, 3600)
+drain_seconds = _env_int(ENV_DRAIN_SECONDS, DEFAULT_DRAIN_SECONDS, 0, MAX_DRAIN_SECONDS)
 
 # Keep-alive: a proxy that reuses idle connections (API Gateway's VPC-link integration does) must
 # be the side that closes them; if the server closes an idle connection just as the proxy sends a
@@ -125,6 +137,14 @@ def on_starting(server) -> None:
         # Each worker's client would fail with botocore's NoRegionError, a traceback per worker.
         _config_error(str(SettingsError(
             ENV_REGION, None, "required: the table's region (ECS sets it; locally, set AWS_REGION)")))
+    # Before any worker is forked, so every worker shares the drain clock.
+    drain.install(server, drain_seconds)
+
+
+def pre_request(worker, req) -> None:
+    # gunicorn's default pre_request logs the request at debug level; kept, then the drain's close.
+    worker.log.debug("%s %s", req.method, req.path)
+    drain.close_while_draining(req)
 
 
 def _botocore_region() -> str | None:

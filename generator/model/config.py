@@ -18,13 +18,20 @@ from itemstore.settings import SettingsError, check_overrides
 
 from generator.model.constants import (
     DEFAULT_CONTAINER_PORT,
+    DEFAULT_DRAIN_SECONDS,
+    ENV_GRACEFUL_TIMEOUT,
     FARGATE_CPU_MEMORY,
+    FARGATE_MAX_STOP_TIMEOUT_SECONDS,
+    GRACEFUL_TIMEOUT_SECONDS,
     ITEM_METHODS,
     LOG_RETENTION_DAYS,
+    MAX_DRAIN_SECONDS,
     MAX_MIN_TASKS,
     MAX_TASKS,
     MIN_MIN_TASKS,
     RESERVED_ENVIRONMENT,
+    STOP_MARGIN_SECONDS,
+    stop_timeout_seconds,
 )
 from generator.model.errors import ConfigError
 
@@ -176,6 +183,12 @@ class ServiceSpec:
     stack's ``throttle_rate_limit``. Set together with ``throttle_burst_limit``."""
     throttle_burst_limit: int | None = None
     """Burst of requests allowed on each of this service's routes, 1–5000. Default: the stack's."""
+    drain_seconds: int = DEFAULT_DRAIN_SECONDS
+    """How long a task keeps accepting and serving after SIGTERM, before gunicorn's graceful stop,
+    0–120: API Gateway keeps routing to a stopped task from its cache of Cloud Map's answer
+    (itemstore.contract.DEFAULT_DRAIN_SECONDS says what is known). 0 turns draining off. The task's
+    stop timeout is drain + graceful timeout + margin (:attr:`stop_timeout_seconds`) and must fit
+    Fargate's 120 s. Default 45."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not SERVICE_NAME.match(self.name):
@@ -246,6 +259,35 @@ class ServiceSpec:
         if self.throttle_rate_limit is not None:
             _int_in("throttle_rate_limit", self.throttle_rate_limit, 1, 10000)
             _int_in("throttle_burst_limit", self.throttle_burst_limit, 1, 5000)
+        self._check_stop_timeout()
+
+    @property
+    def graceful_timeout_seconds(self) -> int:
+        """gunicorn's graceful timeout in the task: GUNICORN_GRACEFUL_TIMEOUT from ``environment``,
+        else the container's default (itemstore.contract.GRACEFUL_TIMEOUT_SECONDS)."""
+        value = dict(self.environment).get(ENV_GRACEFUL_TIMEOUT)
+        return GRACEFUL_TIMEOUT_SECONDS if value is None else int(value)
+
+    @property
+    def stop_timeout_seconds(self) -> int:
+        """The container's StopTimeout: drain + graceful timeout + margin (itemstore.contract)."""
+        return stop_timeout_seconds(self.drain_seconds, self.graceful_timeout_seconds)
+
+    def _check_stop_timeout(self) -> None:
+        _int_in("drain_seconds", self.drain_seconds, 0, MAX_DRAIN_SECONDS)
+        graceful = dict(self.environment).get(ENV_GRACEFUL_TIMEOUT)
+        # The container refuses anything but a whole number 1-3600 (itemstore.gunicorn_conf).
+        if graceful is not None and not (graceful.isdigit() and 1 <= int(graceful) <= 3600):
+            raise ConfigError(f"environment.{ENV_GRACEFUL_TIMEOUT}", graceful, "must be a whole number of seconds from 1 to 3600")
+        if self.stop_timeout_seconds > FARGATE_MAX_STOP_TIMEOUT_SECONDS:
+            raise ConfigError(
+                f"drain_seconds, environment.{ENV_GRACEFUL_TIMEOUT}",
+                f"{self.drain_seconds}, {self.graceful_timeout_seconds}",
+                f"after SIGTERM a task drains, then stops gracefully, then needs {STOP_MARGIN_SECONDS} s to exit: "
+                f"{self.stop_timeout_seconds} s in all, over Fargate's maximum stop timeout of "
+                f"{FARGATE_MAX_STOP_TIMEOUT_SECONDS} s, so ECS would kill it mid-request; shorten the drain or "
+                "the graceful timeout",
+            )
 
     def _check_path(self) -> None:
         allowed = "use /segment/.../{idParameter}: fixed segments, then exactly one {parameter}, last"

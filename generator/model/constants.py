@@ -6,8 +6,10 @@ it comes from ``itemstore.contract``, which the containers themselves use.
 
 from __future__ import annotations
 
-from itemstore.contract import DEFAULT_PORT as DEFAULT_CONTAINER_PORT
 from itemstore.contract import (
+    DEFAULT_DRAIN_SECONDS,
+    ENV_DRAIN_SECONDS,
+    ENV_GRACEFUL_TIMEOUT,
     ENV_ITEM_PATH_PREFIX,
     ENV_PORT,
     ENV_REGION,
@@ -17,18 +19,29 @@ from itemstore.contract import (
     GRACEFUL_TIMEOUT_SECONDS,
     HEALTH_CHECK_COMMAND,
     ITEM_METHODS,
+    MAX_DRAIN_SECONDS,
     MAX_ID_BYTES,
     MAX_ITEM_BYTES,
+    STOP_MARGIN_SECONDS,
     TABLE_OPERATIONS,
     TASK_ENVIRONMENT,
+    stop_timeout_seconds,
 )
+from itemstore.contract import DEFAULT_PORT as DEFAULT_CONTAINER_PORT
 
 # Re-exported: generator modules take every fact from here, the contract's among them.
 __all__ = [
     "DEFAULT_CONTAINER_PORT", "ENV_ITEM_PATH_PREFIX", "ENV_PORT", "ENV_REGION", "ENV_TABLE_KEY", "ENV_TABLE_NAME",
     "GRACEFUL_TIMEOUT_SECONDS", "HEALTH_CHECK_COMMAND", "ITEM_METHODS", "MAX_ID_BYTES", "MAX_ITEM_BYTES",
+    "DEFAULT_DRAIN_SECONDS", "ENV_DRAIN_SECONDS", "ENV_GRACEFUL_TIMEOUT", "MAX_DRAIN_SECONDS", "STOP_MARGIN_SECONDS",
+    "stop_timeout_seconds",
     "TABLE_OPERATIONS",
 ]
+
+# ECS sends SIGTERM, then SIGKILL after the container's stopTimeout: "For tasks that use the Fargate
+# launch type, the max stop timeout value is 120 seconds and if the parameter is not specified, the
+# default value of 30 seconds is used" (Amazon ECS API Reference, ContainerDefinition, stopTimeout).
+FARGATE_MAX_STOP_TIMEOUT_SECONDS = 120
 
 # API Gateway HTTP API private integrations reach Cloud Map services through a VPC link. The
 # integration must be HTTP_PROXY over VPC_LINK and its URI the Cloud Map service ARN; payload

@@ -30,12 +30,12 @@ from troposphere import (
 from generator.model.config import ServiceSpec, StackConfig
 from generator.model.constants import (
     ECS_AUTOSCALING_ROLE,
+    ENV_DRAIN_SECONDS,
     ENV_ITEM_PATH_PREFIX,
     ENV_PORT,
     ENV_REGION,
     ENV_TABLE_KEY,
     ENV_TABLE_NAME,
-    GRACEFUL_TIMEOUT_SECONDS,
     HEALTH_CHECK_COMMAND,
     MAX_MIN_TASKS,
     MAX_TASKS,
@@ -55,8 +55,17 @@ from generator.template.parameters import ParameterInterface
 SCRATCH_VOLUME = "scratch"
 # 1 to MAX_TASKS (1000) written without leading zeros, signs or decimals.
 TASK_COUNT_PATTERN = "^([1-9][0-9]{0,2}|1000)$"
-# gunicorn's graceful timeout plus time for the master to reap the workers and exit.
-STOP_TIMEOUT_SECONDS = GRACEFUL_TIMEOUT_SECONDS + 10
+# The container health check (seconds). ECS runs the first check one interval after the container
+# starts (Docker's HEALTHCHECK behaviour, moby/moby#33410), and a new task receives traffic only
+# once it is healthy: ECS then registers it in Cloud Map (custom health checks) and only then stops
+# an old one. gunicorn answers /health about 1 s after it starts on a 2-core machine (measured:
+# gunicorn start to the first 200, 1.06 s); a 256-unit task has a quarter of a vCPU, so ~4-5 s.
+# An interval of 10 s (ECS HealthCheck: interval 5-300 s, default 30; startPeriod 0-300 s; Amazon
+# ECS API Reference, as the CDK's HealthCheck repeats it) makes a new task healthy ~10 s after it starts
+# instead of 30 (ECS's default), and the 10 s start period absorbs a slow first start; 3 failures
+# 10 s apart mark a hung task unhealthy within ~30 s.
+HEALTH_CHECK_INTERVAL_SECONDS = 10
+HEALTH_CHECK_START_PERIOD_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -175,6 +184,7 @@ def _environment(spec: ServiceSpec, table: dynamodb.Table) -> list[ecs.Environme
         ENV_ITEM_PATH_PREFIX: spec.path_prefix,
         ENV_REGION: Ref("AWS::Region"),
         ENV_PORT: str(spec.port),
+        ENV_DRAIN_SECONDS: str(spec.drain_seconds),
         **dict(spec.environment),
     }
     return [ecs.Environment(Name=name, Value=values[name]) for name in sorted(values)]
@@ -292,12 +302,13 @@ def _add_task_definition(
                             SourceVolume=SCRATCH_VOLUME, ContainerPath=WRITABLE_SCRATCH_PATH, ReadOnly=False
                         )
                     ],
-                    # ECS sends SIGTERM, then SIGKILL after StopTimeout (30 s by default on Fargate,
-                    # at most 120 s: "Container definitions", Amazon ECS Developer Guide); gunicorn
-                    # needs its graceful timeout to finish in-flight requests, so it must fit inside.
-                    StopTimeout=STOP_TIMEOUT_SECONDS,
+                    # ECS sends SIGTERM, then SIGKILL after StopTimeout (at most 120 s on Fargate,
+                    # constants.FARGATE_MAX_STOP_TIMEOUT_SECONDS). The task drains, then stops
+                    # gracefully (itemstore.drain): drain + graceful + margin, checked by ServiceSpec.
+                    StopTimeout=spec.stop_timeout_seconds,
                     HealthCheck=ecs.HealthCheck(
-                        Command=list(HEALTH_CHECK_COMMAND), Interval=30, Timeout=5, Retries=3, StartPeriod=15
+                        Command=list(HEALTH_CHECK_COMMAND), Interval=HEALTH_CHECK_INTERVAL_SECONDS, Timeout=5,
+                        Retries=3, StartPeriod=HEALTH_CHECK_START_PERIOD_SECONDS,
                     ),
                     LogConfiguration=ecs.LogConfiguration(
                         LogDriver="awslogs",

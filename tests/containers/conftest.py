@@ -305,6 +305,8 @@ class Gunicorn(LocalProcess):
             "PORT": str(self.port),
             "GUNICORN_WORKERS": "1",
             "GUNICORN_THREADS": "4",
+            # stop() sends SIGTERM; the drain tests set their own DRAIN_SECONDS.
+            "DRAIN_SECONDS": "0",
             **env,
         }
         # The config module binds 0.0.0.0:$PORT, right in a container; here gunicorn's own

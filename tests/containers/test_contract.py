@@ -48,3 +48,22 @@ def test_gunicorn_defaults_come_from_the_contract(monkeypatch):
 def test_the_graceful_timeout_ends_before_ecs_default_stop_timeout():
     # ECS sends SIGKILL 30 s after SIGTERM when the task definition sets no stopTimeout.
     assert GRACEFUL_TIMEOUT_SECONDS < 30
+
+
+def test_gunicorn_drains_for_the_contracts_default_and_the_default_stop_timeout_fits_fargate(monkeypatch):
+    # The container's side of the drain contract; tests/generator/test_services.py checks the
+    # template's StopTimeout against what this module reads from the task definition's environment.
+    from itemstore.contract import DEFAULT_DRAIN_SECONDS, STOP_MARGIN_SECONDS, stop_timeout_seconds
+
+    from generator.model.constants import FARGATE_MAX_STOP_TIMEOUT_SECONDS
+
+    for name in ("DRAIN_SECONDS", "GUNICORN_GRACEFUL_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)
+    conf = importlib.reload(gunicorn_conf)
+    assert conf.drain_seconds == DEFAULT_DRAIN_SECONDS
+    assert stop_timeout_seconds() == conf.drain_seconds + conf.graceful_timeout + STOP_MARGIN_SECONDS
+    assert stop_timeout_seconds() <= FARGATE_MAX_STOP_TIMEOUT_SECONDS
+    monkeypatch.setenv("DRAIN_SECONDS", "7")
+    assert importlib.reload(gunicorn_conf).drain_seconds == 7
+    monkeypatch.undo()
+    importlib.reload(gunicorn_conf)

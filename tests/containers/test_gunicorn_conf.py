@@ -32,9 +32,10 @@ def _run_with(dockerfiles, tmp_path, unset=(), **env) -> subprocess.CompletedPro
     ((), {"DYNAMODB_MAX_ATTEMPTS": "10"}, "DYNAMODB_MAX_ATTEMPTS", "below API Gateway's 30 s"),
     ((), {"PORT": "http"}, "PORT", "an integer from 1024 to 65535"),
     ((), {"GUNICORN_WORKERS": "0"}, "GUNICORN_WORKERS", "an integer from 1 to 64"),
+    ((), {"DRAIN_SECONDS": "121"}, "DRAIN_SECONDS", "an integer from 0 to 120"),
     (("AWS_REGION", "AWS_DEFAULT_REGION"), {}, "AWS_REGION", "required"),
 ], ids=["TABLE_NAME unset", "bad prefix", "bad timeout", "worst case over the gateway", "bad PORT", "no workers",
-        "no region"])
+        "drain over 120 s", "no region"])
 def test_a_bad_setting_stops_gunicorn_with_one_line_naming_it(dockerfiles, tmp_path, unset, env, named, allowed):
     result = _run_with(dockerfiles, tmp_path, unset, **env)
     output = result.stdout + result.stderr

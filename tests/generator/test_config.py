@@ -238,3 +238,29 @@ def test_every_field_holds_the_type_it_declares_after_normalising(name):
         for field in dataclasses.fields(instance):
             value = getattr(instance, field.name)
             assert _holds(value, hints[field.name]), f"{type(instance).__name__}.{field.name} = {value!r}"
+
+
+@pytest.mark.parametrize("drain, environment, field, words", [
+    # 100 + 20 (default graceful) + 5: 125 s, over Fargate's 120 s.
+    (100, {}, "drain_seconds, environment.GUNICORN_GRACEFUL_TIMEOUT", "120 s"),
+    (45, {"GUNICORN_GRACEFUL_TIMEOUT": "71"}, "drain_seconds, environment.GUNICORN_GRACEFUL_TIMEOUT", "121 s"),
+    (121, {}, "drain_seconds", "0 to 120"),
+    (-1, {}, "drain_seconds", "0 to 120"),
+    (45, {"GUNICORN_GRACEFUL_TIMEOUT": "soon"}, "environment.GUNICORN_GRACEFUL_TIMEOUT", "1 to 3600"),
+])
+def test_a_drain_and_graceful_stop_that_outlast_fargates_stop_timeout_are_refused(drain, environment, field, words):
+    with pytest.raises(ConfigError) as caught:
+        ServiceSpec(name="food", path="/f/{id}", drain_seconds=drain, environment=environment)
+    assert caught.value.field == field
+    assert words in str(caught.value)
+
+
+def test_the_largest_drain_that_fits_is_accepted_and_sets_the_stop_timeout():
+    spec = ServiceSpec(name="food", path="/f/{id}", drain_seconds=95)  # 95 + 20 + 5 = 120
+    assert spec.stop_timeout_seconds == 120
+    assert ServiceSpec(name="food", path="/f/{id}", drain_seconds=0).stop_timeout_seconds == 25
+
+
+def test_drain_seconds_is_set_by_ecsapi_not_through_the_environment():
+    refused(lambda: ServiceSpec(name="food", path="/f/{id}", environment={"DRAIN_SECONDS": "5"}),
+            "environment.DRAIN_SECONDS", "ecsapi sets")

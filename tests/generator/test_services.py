@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -57,7 +58,7 @@ def test_task_definition_runs_the_item_store_container_as_configured(default_tem
     env = {e["Name"]: e["Value"] for e in container["Environment"]}
     assert env == {
         "AWS_REGION": {"Ref": "AWS::Region"}, "ITEM_PATH_PREFIX": "/foodstore/foods", "PORT": "8080",
-        "TABLE_KEY": "foodId", "TABLE_NAME": {"Ref": "FoodstoreTable"},
+        "TABLE_KEY": "foodId", "TABLE_NAME": {"Ref": "FoodstoreTable"}, "DRAIN_SECONDS": "45",
     }
     assert [e["Name"] for e in container["Environment"]] == sorted(env)
     options = container["LogConfiguration"]["Options"]
@@ -163,8 +164,51 @@ def test_cluster_has_container_insights(default_template):
 def test_the_container_stop_timeout_leaves_gunicorn_its_graceful_timeout(default_template):
     for name, task in resources(default_template, "AWS::ECS::TaskDefinition").items():
         [container] = task["Properties"]["ContainerDefinitions"]
-        # Fargate accepts 2-120 s ("Container definitions", Amazon ECS Developer Guide).
+        # Fargate accepts at most 120 s (Amazon ECS API Reference, ContainerDefinition stopTimeout).
         assert GRACEFUL_TIMEOUT_SECONDS < container["StopTimeout"] <= 120, name
+
+
+def test_the_stop_timeout_covers_the_drain_and_graceful_stop_the_container_reads(default_template, monkeypatch):
+    # Both sides of the contract: the template's StopTimeout, and what gunicorn_conf reads from the
+    # environment the same task definition gives the container.
+    import importlib
+
+    from itemstore import gunicorn_conf
+    from itemstore.contract import DEFAULT_DRAIN_SECONDS, STOP_MARGIN_SECONDS
+
+    for name, task in resources(default_template, "AWS::ECS::TaskDefinition").items():
+        [container] = task["Properties"]["ContainerDefinitions"]
+        environment = {e["Name"]: e["Value"] for e in container["Environment"]}
+        assert environment["DRAIN_SECONDS"] == str(DEFAULT_DRAIN_SECONDS), name
+        monkeypatch.delenv("GUNICORN_GRACEFUL_TIMEOUT", raising=False)
+        for variable in ("DRAIN_SECONDS", "GUNICORN_GRACEFUL_TIMEOUT"):
+            if variable in environment:
+                monkeypatch.setenv(variable, environment[variable])
+        conf = importlib.reload(gunicorn_conf)
+        assert container["StopTimeout"] == conf.drain_seconds + conf.graceful_timeout + STOP_MARGIN_SECONDS, name
+    monkeypatch.undo()
+    importlib.reload(gunicorn_conf)
+
+
+def test_a_service_drain_and_graceful_timeout_set_the_task_stop_timeout():
+    from generator.template.stack import build_template
+
+    spec = ServiceSpec("foodstore", "/foodstore/foods/{foodId}", drain_seconds=10,
+                       environment={"GUNICORN_GRACEFUL_TIMEOUT": "15"})
+    template = json.loads(build_template(StackConfig(services=(spec,))).to_json())
+    [container] = template["Resources"]["FoodstoreTaskDefinition"]["Properties"]["ContainerDefinitions"]
+    environment = {e["Name"]: e["Value"] for e in container["Environment"]}
+    assert (environment["DRAIN_SECONDS"], environment["GUNICORN_GRACEFUL_TIMEOUT"]) == ("10", "15")
+    assert container["StopTimeout"] == 10 + 15 + 5
+
+
+def test_a_new_task_is_checked_soon_after_gunicorn_is_ready(default_template):
+    for name, task in resources(default_template, "AWS::ECS::TaskDefinition").items():
+        [container] = task["Properties"]["ContainerDefinitions"]
+        check = container["HealthCheck"]
+        # The first check runs one interval after the start; ECS allows 5-300 s; gunicorn is
+        # ready within ~1 s here, a few seconds on a quarter vCPU (services.py).
+        assert 5 <= check["Interval"] <= 10 and check["StartPeriod"] >= 5, name
 
 
 # --- task counts: the Rules assertion, the floor, updates, and the order around capacity providers ---

@@ -89,7 +89,7 @@ class EmulatorRun:
         self.root = root
         self.work = root / "work"
         self.data = data or root / "data"
-        self.ports = ports or {"page": free_port(), "api": free_port(), "cognito": free_port(),
+        self.ports = ports or {"page": free_port(), "api": free_port(), "cognito": free_port(), "control": free_port(),
                                "dynamodb": free_port(), "containers": free_run(services)}
         self.argv = [sys.executable, "-m", "ecsapi_local", "--work", str(self.work), "--data", str(self.data),
                      "--dynalite", str(DYNALITE),

@@ -53,10 +53,10 @@ def test_sigterm_stops_everything_and_a_restart_finds_the_items(make_stack, emai
 def test_a_component_that_dies_stops_the_stack_with_status_1(make_stack):
     stack = make_stack().start()
     pids = stack.process_tree()
-    victim = int(re.search(r"petstore is up \(pid (\d+)\)", stack.output).group(1))
+    victim = int(re.search(r"petstore-\d+ is up \(pid (\d+)\)", stack.output).group(1))
     os.killpg(victim, signal.SIGKILL)  # the whole container: gunicorn's master and its worker
     assert stack.wait_exit() == 1
-    assert re.search(r"\| petstore exited with status -9; stopping the stack$", stack.output, re.MULTILINE)
+    assert re.search(r"\| petstore-\d+ exited with status -9; stopping the stack$", stack.output, re.MULTILINE)
     _assert_all_gone(stack, pids)
 
 

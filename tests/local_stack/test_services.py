@@ -59,7 +59,7 @@ def test_a_third_service_gets_its_route_table_and_container(make_stack, tmp_path
     assert table["KeySchema"] == [{"AttributeName": "toyId", "KeyType": "HASH"}]
 
     # Its container: the image's gunicorn, with the task definition's environment, on its own port.
-    pid = int(re.search(r"toystore is up \(pid (\d+)\)", stack.output).group(1))
+    pid = int(re.search(r"toystore-\d+ is up \(pid (\d+)\)", stack.output).group(1))
     environ = _environ(pid)
     assert environ["TABLE_NAME"] == "ecsapi-local-ToystoreTable" and environ["TABLE_KEY"] == "toyId"
     assert environ["ITEM_PATH_PREFIX"] == "/toystore/toys" and environ["DYNAMODB_MAX_ATTEMPTS"] == "2"
