@@ -80,6 +80,10 @@ publish: $(BASE_STAMP) $(DEV_STAMP) ## Ship a release to S3 (ECSAPI_RELEASE_BUCK
 test: $(DEV_STAMP) $(NODE_STAMP) $(CHECKOV) $(CHROMIUM) ## Run the whole suite: unit, golden file, cfn-lint, checkov, hadolint, real-server and browser tests
 	$(PY) -m pytest
 
+.PHONY: test-unit
+test-unit: $(DEV_STAMP) ## The unit tier, under a minute: no servers, no subprocesses, no browser, no linters (-m "not integration")
+	$(PY) -m pytest -q -m "not integration"
+
 .PHONY: test-web
 test-web: $(DEV_STAMP) $(CHROMIUM) ## The web page in headless chromium against moto and a fake API (leaves build/web/phone.png)
 	$(PY) -m pytest tests/web

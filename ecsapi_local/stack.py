@@ -23,10 +23,7 @@ TABLE = "AWS::DynamoDB::Table"
 USER_POOL = "AWS::Cognito::UserPool"
 USER_POOL_CLIENT = "AWS::Cognito::UserPoolClient"
 ECS_SERVICE = "AWS::ECS::Service"
-TASK_DEFINITION = "AWS::ECS::TaskDefinition"
-DISCOVERY_SERVICE = "AWS::ServiceDiscovery::Service"
 ROUTE = "AWS::ApiGatewayV2::Route"
-INTEGRATION = "AWS::ApiGatewayV2::Integration"
 
 # The pseudo parameters the local stack answers (CloudFormation User Guide, "Pseudo parameters
 # reference"). The account is moto's default account, which moto's ARNs carry.

@@ -107,7 +107,8 @@ logger_class = "itemstore.accesslog.AccessLogger"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
 
 # The app is imported in each worker after the fork, so each worker builds its own DynamoDB
-# client (botocore connection pools must not be shared across processes).
+# client: its kept-alive connections (itemstore.transport) are sockets, which two processes must
+# not share.
 preload_app = False
 
 

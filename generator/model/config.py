@@ -42,7 +42,8 @@ AZ_NAME_OR_ID = re.compile(r"^([a-z]{2}(-[a-z]+)+-[0-9]+[a-z]|[a-z]+[0-9]+-az[0-
 
 
 class NatMode(str, enum.Enum):
-    """How private subnets reach the internet (image pulls, CloudWatch, Cognito keys)."""
+    """How the tasks in the private subnets reach the internet (image pulls, CloudWatch Logs). Not for
+    Cognito's signing keys: API Gateway's JWT authorizer fetches those itself, outside the VPC."""
 
     PER_AZ = "per-az"  # one NAT gateway per AZ: an AZ outage does not cut the others off
     SINGLE = "single"  # one shared NAT gateway: cheaper, but a single point of failure
@@ -261,10 +262,6 @@ class ServiceSpec:
         """The HTTP API route key of ``method`` on this service: ``GET /foodstore/foods/{foodId}``."""
         return f"{method} {self.path}"
 
-    @property
-    def public_methods(self) -> tuple[str, ...]:
-        return tuple(m for m in ITEM_METHODS if m not in self.protected_methods)
-
 
 DEFAULT_SERVICES = (
     ServiceSpec(name="foodstore", path="/foodstore/foods/{foodId}"),
@@ -277,7 +274,10 @@ class StackConfig:
     """The whole stack. ``StackConfig()`` is the default: food store and pet store."""
 
     services: tuple[ServiceSpec, ...] = DEFAULT_SERVICES
-    """The services, 1 or more; names and paths unique, no path a prefix of another's route."""
+    """The services, 1 or more; names unique, and no two paths that differ only in the parameter's
+    name (``/a/{x}`` and ``/a/{y}`` are one route). A path may extend another's fixed part
+    (``/a/{x}`` beside ``/a/b/{y}``): a path variable matches one segment, so each request matches
+    one route fully, and API Gateway picks the full match."""
     az_count: int = 3
     """Availability zones, 2–6; each gets a public and a private subnet. Default 3."""
     availability_zones: tuple[str, ...] | None = None
@@ -383,7 +383,10 @@ class StackConfig:
                     f"names must be unique; services[{seen_names[service.name]}] already uses it",
                 )
             seen_names[service.name] = index
-            # Two routes /a/{x} and /a/{y} are the same route to API Gateway.
+            # Two routes /a/{x} and /a/{y} are the same route to API Gateway. /a/{x} beside /a/b/{y}
+            # is no conflict: a (non-greedy) path variable matches one segment, and API Gateway
+            # routes a request to the route it fully matches ("Create routes for HTTP APIs in API
+            # Gateway": routing API requests, most specific match first; only {proxy+} is greedy).
             if service.path_prefix in seen_prefixes:
                 raise ConfigError(
                     f"services[{index}].path", service.path,

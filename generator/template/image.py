@@ -79,7 +79,6 @@ class ImageBuild:
     repository: ecr.Repository
     project: codebuild.Project
     build: ImageBuildResource
-    archive_sha256: str
 
     def image_uri(self) -> Sub:
         """``<repository uri>@sha256:<digest>``: the pushed image, by digest."""
@@ -274,6 +273,4 @@ def add_image_build(
             ImageTag=tag,
         )
     )
-    return ImageBuild(
-        condition=condition, repository=repository, project=project, build=build, archive_sha256=archive_sha256
-    )
+    return ImageBuild(condition=condition, repository=repository, project=project, build=build)

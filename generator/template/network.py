@@ -1,4 +1,5 @@
-"""The VPC: public and private subnets per AZ, internet and NAT gateways, a DynamoDB endpoint."""
+"""The VPC: public and private subnets per AZ, internet and NAT gateways, flow logs (the DynamoDB
+gateway endpoint is storage.py's, beside the tables it serves)."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ import importlib
 import subprocess
 import sys
 
+import pytest
 from itemstore import gunicorn_conf
 from itemstore.contract import (
     DEFAULT_PORT,
@@ -14,9 +15,10 @@ from itemstore.contract import (
     GRACEFUL_TIMEOUT_SECONDS,
 )
 
-from .conftest import CONTAINERS
+from tests.support.processes import CONTAINERS
 
 
+@pytest.mark.integration
 def test_settings_and_contract_import_only_the_standard_library():
     # The generator imports both; neither may pull in Flask, werkzeug or botocore.
     code = ("import sys; sys.path.insert(0, sys.argv[1]); import itemstore.settings, itemstore.contract; "

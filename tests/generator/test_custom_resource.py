@@ -18,6 +18,8 @@ from generator.runs_in_aws import custom_resource
 from generator.runs_in_aws.custom_resource import MAX_RESPONSE_BYTES, ResourceFailed, Result, run
 from generator.template.functions import inline_code
 
+pytestmark = pytest.mark.integration  # a loopback HTTP server stands in for CloudFormation's pre-signed URL
+
 LAMBDAS = Path(custom_resource.__file__).parent
 
 

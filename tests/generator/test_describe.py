@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from generator import NatMode, StackConfig
-from generator.model.prices import FARGATE_GB_HOUR, FARGATE_VCPU_HOUR, HOURS_PER_MONTH, NAT_GATEWAY_HOUR
 from generator.tooling.cli import main
 from generator.tooling.describe import idle_monthly_cost
 
@@ -22,13 +21,26 @@ def test_describe_lists_services_routes_with_auth_resources_and_cost(capsys):
     assert "an estimate at us-east-1 on-demand list prices" in out
 
 
-def test_idle_cost_counts_nat_per_mode_and_minimum_tasks():
-    per_az = dict((item, usd) for item, _, usd in idle_monthly_cost(StackConfig()))
-    single = dict((item, usd) for item, _, usd in idle_monthly_cost(StackConfig(nat_mode=NatMode.SINGLE)))
-    assert per_az["NAT gateways"] == pytest.approx(3 * NAT_GATEWAY_HOUR * HOURS_PER_MONTH)
-    assert single["NAT gateways"] == pytest.approx(NAT_GATEWAY_HOUR * HOURS_PER_MONTH)
-    two_small_tasks = 2 * (0.25 * FARGATE_VCPU_HOUR + 0.5 * FARGATE_GB_HOUR) * HOURS_PER_MONTH
-    assert per_az["Fargate tasks at minimum"] == pytest.approx(two_small_tasks)
+def test_idle_cost_of_the_default_stack_matches_the_list_prices_worked_by_hand():
+    # Worked from the pages cited in generator/model/prices.py, not from its constants, so a wrong
+    # constant or a wrong formula fails here. Default stack: 3 AZs, a NAT gateway (and its Elastic
+    # IP) per AZ, two services at 256 CPU units (0.25 vCPU) / 512 MiB (0.5 GB), one task each.
+    per_az = {item: usd for item, _, usd in idle_monthly_cost(StackConfig())}
+    assert per_az == {
+        # 3 NAT gateways x $0.045/h x 730 h = 3 x 32.85
+        "NAT gateways": pytest.approx(98.55),
+        # 3 public IPv4 addresses x $0.005/h x 730 h = 3 x 3.65
+        "Elastic IPs (public IPv4)": pytest.approx(10.95),
+        # 2 tasks x (0.25 vCPU x $0.04048 + 0.5 GB x $0.004445)/h x 730 h
+        #   = 2 x (0.01012 + 0.0022225) x 730 = 0.024685 x 730
+        "Fargate tasks at minimum": pytest.approx(18.02005),
+    }
+
+
+def test_idle_cost_with_a_single_nat_gateway_counts_one_gateway_and_one_address():
+    single = {item: usd for item, _, usd in idle_monthly_cost(StackConfig(nat_mode=NatMode.SINGLE))}
+    assert single["NAT gateways"] == pytest.approx(32.85)  # 1 x $0.045/h x 730 h
+    assert single["Elastic IPs (public IPv4)"] == pytest.approx(3.65)  # 1 x $0.005/h x 730 h
 
 
 def test_describe_says_how_the_azs_are_chosen(capsys, tmp_path):

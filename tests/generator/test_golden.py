@@ -30,11 +30,13 @@ def test_two_renders_are_byte_identical(release):
     assert template_json(build_template(StackConfig(), release)) == template_json(build_template(StackConfig(), release))
 
 
+@pytest.mark.integration
 def test_committed_template_has_zero_cfn_lint_findings(release):
     result = cfn_lint(TEMPLATES / release.template_file())
     assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_variant_has_zero_cfn_lint_findings(variant, release, tmp_path):
     path = tmp_path / f"{variant}.json"

@@ -14,8 +14,6 @@ import json
 import os
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,21 +25,9 @@ from ecsapi_local.gateway import LocalResolution
 from generator import StackConfig, build_template
 from generator.model.config_file import load_config
 from generator.template.names import logical_id
-from tests.containers.conftest import (  # noqa: F401 (aws_test_environment: a fixture, used by name)
-    CONTAINERS,
-    FIRST_STARTED,
-    REGION,
-    Dockerfile,
-    Dynalite,
-    Gunicorn,
-    LocalProcess,
-    Service,
-    attach_logs,
-    aws_test_environment,
-    free_port,
-    http_request,
-    processes_of,
-)
+from tests.support.containers import Dockerfile, Gunicorn, Service
+from tests.support.moto import Moto
+from tests.support.processes import CONTAINERS, REGION, Dynalite, LocalProcess, free_port, http_request
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -53,7 +39,6 @@ PAGE_ORIGIN = "http://127.0.0.1:5173"
 # service what it is (TABLE_KEY, ITEM_PATH_PREFIX), so one Dockerfile serves any configured service.
 BASE_IMAGE = "food"
 
-STARTED: list[LocalProcess] = []
 
 
 def template_of(config: StackConfig) -> dict:
@@ -64,34 +49,6 @@ def template_of(config: StackConfig) -> dict:
 def boto(service: str, endpoint: str):
     return boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION).client(
         service, endpoint_url=endpoint, config=Config(connect_timeout=2, read_timeout=10, retries={"total_max_attempts": 1}))
-
-
-class Moto(LocalProcess):
-    """``python -m moto.server`` on a free loopback port."""
-
-    name = "moto"
-
-    def __init__(self, log_path: Path) -> None:
-        super().__init__(log_path)
-        self.port = free_port()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> Moto:
-        STARTED.append(self)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        self._spawn([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)], env=env)
-        self._wait_ready(self._answers, timeout=30)
-        return self
-
-    def _answers(self) -> bool:
-        try:
-            urllib.request.urlopen(self.url + "/moto-api/", timeout=1).read()
-            return True
-        except (urllib.error.URLError, OSError):
-            return False
 
 
 # Properties of AWS::Cognito::UserPool / UserPoolClient that CreateUserPool / CreateUserPoolClient
@@ -163,7 +120,6 @@ class GatewayProcess(LocalProcess):
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> GatewayProcess:
-        STARTED.append(self)
         self._spawn([sys.executable, "-m", "ecsapi_local.gateway", "--template", str(self.template_path),
                      "--resolution", str(self.resolution_path), "--bind", f"127.0.0.1:{self.port}", *self.extra],
                     env=dict(os.environ), cwd=REPO)
@@ -212,6 +168,11 @@ def task_environment(template: dict, service_name: str, table_name: str) -> dict
     return env
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _aws_test_environment(aws_test_environment):
+    """Every gateway test runs with the dummy credentials (tests.support.plugin)."""
+
+
 @pytest.fixture(scope="session")
 def moto(tmp_path_factory):
     server = Moto(tmp_path_factory.mktemp("moto") / "moto.log").start()
@@ -222,7 +183,7 @@ def moto(tmp_path_factory):
 @pytest.fixture(scope="session")
 def dynalite(tmp_path_factory):
     root = tmp_path_factory.mktemp("dynalite")
-    STARTED.append(server := Dynalite(root / "data", root / "dynalite.log").start())
+    server = Dynalite(root / "data", root / "dynalite.log").start()
     yield server
     server.stop()
 
@@ -254,7 +215,6 @@ def start_stack(tmp_path_factory, moto, dynalite, base_dockerfile):
             env = task_environment(template, spec.name, table)
             container = Gunicorn(service, base_dockerfile, workdir / f"{spec.name}.log",
                                  env={**env, "DYNAMODB_ENDPOINT_URL": dynalite.url}, home=workdir)
-            STARTED.append(container)
             processes.append(container.start())
             containers[spec.name] = container
         resolution = LocalResolution(
@@ -305,7 +265,6 @@ class Echo(LocalProcess):
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Echo:
-        STARTED.append(self)
         self._spawn([str(GUNICORN), "--bind", f"127.0.0.1:{self.port}", "--worker-class", "gthread",
                      "--threads", "4", "--no-control-socket", "--chdir", str(HERE), "echo_app:app"], env=dict(os.environ))
         self._wait_ready(self._answers, timeout=20)
@@ -323,19 +282,3 @@ def echo(tmp_path_factory):
     server = Echo(tmp_path_factory.mktemp("echo") / "echo.log").start()
     yield server
     server.stop()
-
-
-# --- server logs in failure reports ---------------------------------------------------------------
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item, nextitem):
-    item.stash[FIRST_STARTED] = len(STARTED)
-    return (yield)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item, call):
-    report = yield
-    if report.failed:
-        attach_logs(report, processes_of(item, STARTED))
-    return report

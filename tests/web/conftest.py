@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -25,6 +22,8 @@ import boto3
 import pytest
 from botocore.config import Config
 from playwright.sync_api import expect
+
+from tests.support.moto import Moto
 
 REPO = Path(__file__).resolve().parents[2]
 WEB = REPO / "web"
@@ -93,55 +92,15 @@ class _QuietHandler(BaseHTTPRequestHandler):
 # --- moto as Cognito ----------------------------------------------------------------------------
 
 
-class MotoServer:
-    """``python -m moto.server`` on a free loopback port, its output in a log file."""
-
-    def __init__(self, log_path: Path) -> None:
-        self.log_path = log_path
-        self.process: subprocess.Popen | None = None
-        self.port = 0
+class MotoServer(Moto):
+    """tests.support's moto, addressed as the page addresses Cognito: the root URL, with its slash."""
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
 
-    def start(self) -> MotoServer:
-        import socket
-
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-                stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"moto exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                urllib.request.urlopen(self.url + "moto-api/", timeout=1).read()
-                return self
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"moto not ready after 30 s:\n{self.log()}")
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def client(self):
-        return _boto("cognito-idp", self.url)
+    def client(self, service: str = "cognito-idp"):
+        return _boto(service, self.url)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,92 @@
+"""The suites' pytest plugin (setup.cfg: ``addopts = -p tests.support.plugin``).
+
+- The unit tier's guard (tests.support.guard): a test without ``pytest.mark.integration`` fails if
+  it starts a subprocess or a server, in every run, so `make test` (CI) catches what `make
+  test-unit` would otherwise quietly run.
+- Server logs in failure reports: a failed test's report gets the end of the log of every server
+  it used (tests.support.processes.LocalProcess): those started while it ran, and those its
+  fixtures hold (a fixture value that is a dict of servers, or lists them in ``local_processes()``).
+- ``aws_test_environment``: dummy AWS credentials for every boto3 client a suite creates.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.support.guard import MARKER, Guard
+from tests.support.processes import AWS_CLEARED, AWS_TEST_ENV, STARTED, LocalProcess
+
+GUARD = Guard()
+FIRST_STARTED = pytest.StashKey[int]()
+"""How many servers the started list held when the test began (set by pytest_runtest_protocol)."""
+
+
+def pytest_configure(config) -> None:
+    GUARD.install()
+
+
+def pytest_unconfigure(config) -> None:
+    GUARD.uninstall()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    item.stash[FIRST_STARTED] = len(STARTED)
+    if item.get_closest_marker(MARKER) is None:
+        GUARD.watching(item.nodeid)
+    try:
+        return (yield)
+    finally:
+        GUARD.stop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if GUARD.nodeid == item.nodeid and GUARD.violations:
+        # Reported once, in the phase that started it; failed even when the test caught the exception.
+        message = "\n".join(GUARD.violations)
+        GUARD.violations = []
+        if report.failed:
+            if message not in str(report.longrepr):  # failed for another reason, after swallowing ours
+                report.sections.append(("unit tier guard", message))
+        else:
+            report.outcome, report.longrepr = "failed", message
+    if report.failed:
+        attach_logs(report, processes_of(item, STARTED))
+    return report
+
+
+def processes_of(item, started: list[LocalProcess]) -> list[LocalProcess]:
+    """The servers the test used: those added to ``started`` while it ran, and its fixtures'."""
+    found = list(started[item.stash.get(FIRST_STARTED, len(started)):])
+    for value in getattr(item, "funcargs", {}).values():
+        if hasattr(value, "local_processes"):
+            candidates = value.local_processes()
+        else:
+            candidates = value.values() if isinstance(value, dict) else [value]
+        found.extend(v for v in candidates if isinstance(v, LocalProcess) and v not in found)
+    return found
+
+
+def attach_logs(report, processes: list[LocalProcess]) -> None:
+    """The end of each server's log, as a section of a failed test's report."""
+    for process in processes:
+        report.sections.append((f"{process.name} log (last 6000 chars)", process.log()[-6000:]))
+
+
+@pytest.fixture(scope="session")
+def aws_test_environment():
+    """Dummy credentials for every boto3 client the tests create; restored afterwards."""
+    saved = {name: os.environ.get(name) for name in (*AWS_TEST_ENV, *AWS_CLEARED)}
+    for name in AWS_CLEARED:
+        os.environ.pop(name, None)
+    os.environ.update(AWS_TEST_ENV)
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
