@@ -33,20 +33,24 @@ class UnmarkedIntegration(RuntimeError):
 
 
 class Guard:
-    """Watches one test at a time; ``watching(nodeid)`` arms it, ``stop()`` disarms it."""
+    """Watches one test at a time: ``watching(nodeid)`` arms it for that test, ``restore`` puts
+    back what was watched before."""
 
     def __init__(self) -> None:
         self.nodeid: str | None = None
         self.violations: list[str] = []
-        self._installed = False
+        self._depth = 0
+        self._hooked = False
         self._listen = socket.socket.listen
 
     def install(self) -> None:
-        # An audit hook cannot be removed; it does nothing while no unmarked test runs.
-        if self._installed:
+        # Counted: an inner pytest session (pytester) installs and uninstalls it too.
+        self._depth += 1
+        if self._depth > 1:
             return
-        self._installed = True
-        sys.addaudithook(self._audit)
+        if not self._hooked:  # an audit hook cannot be removed; it does nothing while no test is watched
+            self._hooked = True
+            sys.addaudithook(self._audit)
         guard, listen = self, self._listen
 
         def guarded_listen(sock, *args):
@@ -57,17 +61,20 @@ class Guard:
         signal.signal(signal.SIGUSR1, self._raise_in_main_thread)
 
     def uninstall(self) -> None:
-        if self._installed:
+        self._depth -= 1
+        if self._depth == 0:
             socket.socket.listen = self._listen
             signal.signal(signal.SIGUSR1, signal.SIG_DFL)
-        self.nodeid = None
+            self.nodeid = None
 
-    def watching(self, nodeid: str) -> None:
+    def watching(self, nodeid: str | None) -> tuple[str | None, list[str]]:
+        """Watch ``nodeid`` (None: nothing); returns what was watched before, for :meth:`restore`."""
+        before = (self.nodeid, self.violations)
         self.nodeid, self.violations = nodeid, []
+        return before
 
-    def stop(self) -> list[str]:
-        self.nodeid = None
-        return self.violations
+    def restore(self, before: tuple[str | None, list[str]]) -> None:
+        self.nodeid, self.violations = before
 
     def _audit(self, event: str, args: tuple) -> None:
         if event in PROCESS_EVENTS and self.nodeid is not None:

@@ -34,12 +34,11 @@ def pytest_unconfigure(config) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item, nextitem):
     item.stash[FIRST_STARTED] = len(STARTED)
-    if item.get_closest_marker(MARKER) is None:
-        GUARD.watching(item.nodeid)
+    before = GUARD.watching(item.nodeid if item.get_closest_marker(MARKER) is None else None)
     try:
         return (yield)
     finally:
-        GUARD.stop()
+        GUARD.restore(before)
 
 
 @pytest.hookimpl(wrapper=True)
