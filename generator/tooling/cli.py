@@ -19,7 +19,7 @@ from pathlib import Path
 from generator.model.config import StackConfig
 from generator.model.errors import ConfigError
 from generator.model.limits import fit_of, inline_size_warning
-from generator.tooling.release import ReleaseSettings
+from generator.tooling.release import ReleaseSettings, add_release_arguments, given_release_options, release_options
 from generator.tooling.render import (
     FORMATS,
     openapi_file,
@@ -33,11 +33,13 @@ from generator.tooling.render import (
 COMMANDS = ("template", "openapi", "describe")
 DEFAULT_COMMAND = "template"
 DEFAULT_OUT = Path("templates")
+# Where the release is published (--release-bucket ...) shows in every command's output.
+RELEASE_OPTIONS = tuple(release_options())
 # Which command takes which option; everything else is refused with a one-line error.
 OPTIONS_OF = {
-    "template": ("--config", "--out", "--check", "--format"),
-    "openapi": ("--config", "--out", "--check"),
-    "describe": ("--config",),
+    "template": ("--config", "--out", "--check", "--format", *RELEASE_OPTIONS),
+    "openapi": ("--config", "--out", "--check", *RELEASE_OPTIONS),
+    "describe": ("--config", *RELEASE_OPTIONS),
 }
 EXIT_USAGE = 2
 EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a process ended by SIGPIPE
@@ -57,6 +59,7 @@ examples:
   ecsapi template --check                  exit 1 with a diff if templates/ is stale
   ecsapi describe --config stacks/three-services.toml
   ecsapi openapi --out build
+  ecsapi --release-bucket my-releases      a fork's release location (or a [release] table in --config)
 """
 
 
@@ -87,6 +90,7 @@ def parser() -> argparse.ArgumentParser:
                       "render; template and openapi")
     root.add_argument("--format", choices=FORMATS,
                       help="template format (default: json); template only")
+    add_release_arguments(root)
     return root
 
 
@@ -102,7 +106,8 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
             f"(default: {DEFAULT_COMMAND}); see ecsapi --help"
         )
     given = {"--config": args.config is not None, "--out": args.out is not None,
-             "--check": args.check, "--format": args.format is not None}
+             "--check": args.check, "--format": args.format is not None,
+             **{option: getattr(args, f"release_{name}") is not None for option, name in release_options().items()}}
     for option, present in given.items():
         if present and option not in OPTIONS_OF[args.command]:
             takers = [command for command in COMMANDS if option in OPTIONS_OF[command]]
@@ -138,15 +143,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ecsapi: {error}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        release = ReleaseSettings.resolve()
+        release_file: dict[str, object] = {}
         if args.config:
             from generator.model.config_file import (
-                load_config,  # here: tomllib costs ~3 ms of a cold start without --config
+                load_config_file,  # here: tomllib costs ~3 ms of a cold start without --config
             )
 
-            config = load_config(args.config)
+            config, release_file = load_config_file(args.config)
         else:
             config = StackConfig()
+        release = ReleaseSettings.resolve(release_file, given_release_options(args))
         if args.command == "describe":
             return _output(lambda: _describe(config, release))
         if args.command == "openapi":
