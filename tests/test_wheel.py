@@ -3,6 +3,7 @@ repository renders the default stack byte-identical to the committed golden file
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import venv
@@ -13,6 +14,7 @@ import pytest
 from generator.tooling.release import ReleaseSettings
 
 REPO = Path(__file__).resolve().parents[1]
+DISTRIBUTION = "ecsapi-stack"
 pytestmark = pytest.mark.integration
 
 
@@ -25,7 +27,8 @@ def installed(tmp_path_factory) -> Path:
          "--wheel-dir", str(root / "dist"), str(REPO)],
         check=True, capture_output=True, timeout=300,
     )
-    [wheel] = (root / "dist").glob("ecsapi-*.whl")
+    # Our distribution name (setup.cfg): `ecsapi` on PyPI is someone else's project.
+    [wheel] = (root / "dist").glob(f"{DISTRIBUTION.replace('-', '_')}-*.whl")
     venv.create(root / "venv", with_pip=True)
     bin_dir = root / "venv" / "bin"
     subprocess.run(
@@ -60,3 +63,20 @@ def test_the_installed_library_builds_the_template_and_imports_nothing_from_the_
     paths, template = result.stdout.split("\n", 1)
     assert str(REPO) not in paths and "site-packages" in paths
     assert template == (REPO / "templates" / ReleaseSettings().template_file()).read_text()
+
+
+def test_the_wheel_installs_under_our_name_with_the_ecsapi_command_and_the_generator_package(installed, tmp_path):
+    script = (
+        "import importlib.metadata as m, json\n"
+        f"d = m.distribution({DISTRIBUTION!r})\n"
+        "print(json.dumps([d.metadata['Name'], [e.name + '=' + e.value for e in d.entry_points],"
+        " sorted({f.parts[0] for f in d.files if f.suffix == '.py'})]))\n"
+    )
+    result = subprocess.run([str(installed / "python"), "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    name, entry_points, packages = json.loads(result.stdout)
+    assert name == DISTRIBUTION
+    assert entry_points == ["ecsapi=generator.tooling.entry:main"]
+    assert {"generator", "ecsapi_local", "itemstore"} <= set(packages)
+

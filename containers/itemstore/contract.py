@@ -33,6 +33,16 @@ ITEM_METHODS = ("GET", "PUT")
 MAX_ID_BYTES = 2048
 MAX_ITEM_BYTES = 400 * 1024
 
+# What gunicorn reads of a request before the app sees it (gunicorn_conf sets each): a longer
+# request line is a 414 (ERROR_URI_TOO_LONG), more header fields or a longer one a 431
+# (ERROR_HEADERS_TOO_LARGE). 8190 bytes is gunicorn's maximum request line: a percent-encoded id of
+# MAX_ID_BYTES (6144 characters) fits it. The header limits are gunicorn's defaults, stated here so
+# the OpenAPI document can say them. API Gateway in front passes at most 10240 bytes of request line
+# and header values in all (HTTP API quotas), so requests over these limits do reach the container.
+MAX_REQUEST_LINE_BYTES = 8190
+MAX_HEADER_FIELDS = 100
+MAX_HEADER_FIELD_BYTES = 8190
+
 # API Gateway HTTP APIs give up on an integration after at most 30 s (API Gateway quotas: HTTP API
 # integration timeout 30 s). A request's worst case inside the container must finish before that,
 # or the gateway answers 504 while the container is still retrying.

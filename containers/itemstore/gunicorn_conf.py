@@ -11,7 +11,15 @@ variable and what is allowed, and exit status 2 (CONFIG_ERROR_EXIT): gunicorn's 
 import os
 import sys
 
-from itemstore.contract import DEFAULT_PORT, ENV_PORT, ENV_REGION, GRACEFUL_TIMEOUT_SECONDS
+from itemstore.contract import (
+    DEFAULT_PORT,
+    ENV_PORT,
+    ENV_REGION,
+    GRACEFUL_TIMEOUT_SECONDS,
+    MAX_HEADER_FIELD_BYTES,
+    MAX_HEADER_FIELDS,
+    MAX_REQUEST_LINE_BYTES,
+)
 from itemstore.settings import Settings, SettingsError, from_environment
 
 CONFIG_ERROR_EXIT = 2
@@ -92,8 +100,12 @@ control_socket_disable = True
 
 # A percent-encoded 2048-byte id is up to 6144 bytes of request line; gunicorn's default (4094)
 # would refuse it before the app could answer. 8190 is gunicorn's maximum; a longer request line is
-# a 414 with the JSON error body (itemstore.worker).
-limit_request_line = 8190
+# a 414 with the JSON error body (itemstore.worker). More header fields than limit_request_fields,
+# or one longer than limit_request_field_size (gunicorn's defaults, set here from the contract so
+# the OpenAPI document states the same numbers), is a 431.
+limit_request_line = MAX_REQUEST_LINE_BYTES
+limit_request_fields = MAX_HEADER_FIELDS
+limit_request_field_size = MAX_HEADER_FIELD_BYTES
 
 # Logs go to stdout/stderr, which the awslogs driver ships to CloudWatch.
 accesslog = "-"
