@@ -25,6 +25,10 @@ EDITABLE := --config-settings editable_mode=compat
 # can list every upload (it needs the venv, and nothing else).
 $(BASE_STAMP): setup.cfg pyproject.toml generator/__init__.py
 	+@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@# A venv made before the distribution was renamed ecsapi-stack still holds `ecsapi` (someone else's
+	@# name on PyPI), and the checkout its build metadata; neither may stand in for ecsapi-stack.
+	+@$(PY) -m pip uninstall --quiet --disable-pip-version-check -y ecsapi 2>/dev/null || true
+	+@rm -rf ecsapi.egg-info
 	+$(PY) -m pip install --quiet --disable-pip-version-check $(EDITABLE) -e .
 	@# compat mode maps only the checkout root; itemstore (package_dir containers/itemstore) needs its folder too.
 	+$(PY) -c 'import pathlib, site; pathlib.Path(site.getsitepackages()[0], "ecsapi-itemstore.pth").write_text("$(CURDIR)/containers\n")'

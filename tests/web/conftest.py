@@ -537,11 +537,9 @@ def run(watched: Watched, service: str, action: str, item_id: str, body: str | N
 def pytest_runtest_makereport(item, call):
     report = yield
     if report.failed:
+        # moto's log comes with the servers' logs (tests.support.plugin); the rigs are this suite's own.
         for rig in RIGS:
             report.sections.append(("web rig", rig.report()[-8000:]))
-        moto = item.funcargs.get("moto") if hasattr(item, "funcargs") else None
-        if moto is not None:
-            report.sections.append(("moto log (last 4000 chars)", moto.log()[-4000:]))
     if call.when == "teardown":
         RIGS.clear()
     return report
