@@ -27,7 +27,15 @@ from generator.model.config_file import load_config
 from generator.template.names import logical_id
 from tests.support.containers import Dockerfile, Gunicorn, Service
 from tests.support.moto import Moto
-from tests.support.processes import CONTAINERS, REGION, Dynalite, LocalProcess, free_port, http_request
+from tests.support.processes import (
+    CONTAINERS,
+    REGION,
+    Dynalite,
+    LocalProcess,
+    LoopbackServer,
+    free_port,
+    http_request,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -174,13 +182,6 @@ def _aws_test_environment(aws_test_environment):
 
 
 @pytest.fixture(scope="session")
-def moto(tmp_path_factory):
-    server = Moto(tmp_path_factory.mktemp("moto") / "moto.log").start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
 def dynalite(tmp_path_factory):
     root = tmp_path_factory.mktemp("dynalite")
     server = Dynalite(root / "data", root / "dynalite.log").start()
@@ -251,18 +252,10 @@ def three_services_config() -> StackConfig:
     return load_config(REPO / "stacks" / "three-services.toml")
 
 
-class Echo(LocalProcess):
+class Echo(LoopbackServer):
     """tests/local_gateway/echo_app.py under gunicorn: answers with what it received."""
 
     name = "echo"
-
-    def __init__(self, log_path: Path) -> None:
-        super().__init__(log_path)
-        self.port = free_port()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Echo:
         self._spawn([str(GUNICORN), "--bind", f"127.0.0.1:{self.port}", "--worker-class", "gthread",

@@ -2,7 +2,7 @@
 
 Two forms, for two needs:
 
-- :class:`Moto`: ``python -m moto.server`` as a subprocess (a :class:`LocalProcess`, its log in a
+- :class:`Moto`: ``python -m moto.server`` as a subprocess (a :class:`LoopbackServer`, its log in a
   failed test's report), for servers in other processes that must reach it (the gateway's JWKS, a
   browser's Cognito calls).
 - :func:`threaded_moto`: moto's ``ThreadedMotoServer`` in this process, for tests that also reach
@@ -17,23 +17,14 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
-from tests.support.processes import REGION, LocalProcess, free_port
+from tests.support.processes import REGION, LoopbackServer
 
 
-class Moto(LocalProcess):
+class Moto(LoopbackServer):
     """``python -m moto.server`` on a free loopback port."""
 
     name = "moto"
-
-    def __init__(self, log_path: Path) -> None:
-        super().__init__(log_path)
-        self.port = free_port()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Moto:
         # moto must not see (and so never use) the caller's AWS settings.

@@ -6,7 +6,8 @@
 - Server logs in failure reports: a failed test's report gets the end of the log of every server
   it used (tests.support.processes.LocalProcess): those started while it ran, and those its
   fixtures hold (a fixture value that is a dict of servers, or lists them in ``local_processes()``).
-- ``aws_test_environment``: dummy AWS credentials for every boto3 client a suite creates.
+- ``aws_test_environment``: dummy AWS credentials for every boto3 client a suite creates;
+  ``moto``: moto in server mode for the session.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import os
 import pytest
 
 from tests.support.guard import MARKER, Guard
+from tests.support.moto import Moto
 from tests.support.processes import AWS_CLEARED, AWS_TEST_ENV, STARTED, LocalProcess
 
 GUARD = Guard()
@@ -74,6 +76,14 @@ def attach_logs(report, processes: list[LocalProcess]) -> None:
     """The end of each server's log, as a section of a failed test's report."""
     for process in processes:
         report.sections.append((f"{process.name} log (last 6000 chars)", process.log()[-6000:]))
+
+
+@pytest.fixture(scope="session")
+def moto(tmp_path_factory) -> Moto:
+    """``python -m moto.server`` for the session (the gateway's and the page's Cognito)."""
+    server = Moto(tmp_path_factory.mktemp("moto") / "moto.log").start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

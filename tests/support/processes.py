@@ -108,7 +108,19 @@ class LocalProcess:
             return self.process.wait()
 
 
-class Dynalite(LocalProcess):
+class LoopbackServer(LocalProcess):
+    """A server process on a free loopback port (chosen when made, so its URL is known before it starts)."""
+
+    def __init__(self, log_path: Path) -> None:
+        super().__init__(log_path)
+        self.port = free_port()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+class Dynalite(LoopbackServer):
     """dynalite on a free loopback port, storing its tables under `data`."""
 
     name = "dynalite"
@@ -116,11 +128,6 @@ class Dynalite(LocalProcess):
     def __init__(self, data: Path, log_path: Path) -> None:
         super().__init__(log_path)
         self.data = data
-        self.port = free_port()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Dynalite:
         if not DYNALITE.exists():

@@ -92,17 +92,6 @@ class _QuietHandler(BaseHTTPRequestHandler):
 # --- moto as Cognito ----------------------------------------------------------------------------
 
 
-class MotoServer(Moto):
-    """tests.support's moto, addressed as the page addresses Cognito: the root URL, with its slash."""
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
-
-    def client(self, service: str = "cognito-idp"):
-        return _boto(service, self.url)
-
-
 @dataclass(frozen=True)
 class UserPool:
     id: str
@@ -113,10 +102,10 @@ class UserPool:
         return self.idp.admin_get_user(UserPoolId=self.id, Username=email)["UserStatus"]
 
 
-def create_user_pool(moto: MotoServer) -> UserPool:
+def create_user_pool(moto: Moto) -> UserPool:
     """A user pool and app client as the template makes them: email as the user name, the policy
     above, a public client whose ExplicitAuthFlows are exactly USER_PASSWORD_AUTH and refresh."""
-    idp = moto.client()
+    idp = _boto("cognito-idp", moto.url)
     pool = idp.create_user_pool(
         PoolName="web-test", UsernameAttributes=["email"], AutoVerifiedAttributes=["email"],
         Policies={"PasswordPolicy": {
@@ -230,7 +219,7 @@ class CognitoFront:
     to moto unchanged. Each call is recorded as (operation, body).
     """
 
-    def __init__(self, moto: MotoServer, pool: UserPool) -> None:
+    def __init__(self, moto: Moto, pool: UserPool) -> None:
         self.calls: list[tuple[str, dict]] = []
         self.scripted: dict[str, tuple[int, dict]] = {}
         self.log_lines: list[str] = []
@@ -261,7 +250,7 @@ class CognitoFront:
             return self.scripted[operation]
         if operation == "ResendConfirmationCode":
             return self._resend(request["Username"])
-        forwarded = urllib.request.Request(self.moto.url, data=raw, method="POST", headers={
+        forwarded = urllib.request.Request(f"{self.moto.url}/", data=raw, method="POST", headers={
             "Content-Type": headers["Content-Type"], "X-Amz-Target": headers["X-Amz-Target"]})
         try:
             with urllib.request.urlopen(forwarded, timeout=10) as response:
@@ -372,13 +361,6 @@ class Watched:
 
 
 @pytest.fixture(scope="session")
-def moto(tmp_path_factory):
-    server = MotoServer(tmp_path_factory.mktemp("moto") / "moto.log").start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
 def pool(moto) -> UserPool:
     """One user pool for the session (creating one costs a second); each test signs up its own user."""
     return create_user_pool(moto)
@@ -393,9 +375,9 @@ def email() -> str:
     return f"user{next(_EMAILS)}@example.com"
 
 
-def page_config(pool: UserPool, moto: MotoServer, api_url: str, services: list[dict], **changes) -> dict:
+def page_config(pool: UserPool, moto: Moto, api_url: str, services: list[dict], **changes) -> dict:
     config = {
-        "region": REGION, "apiUrl": api_url, "cognitoEndpoint": moto.url, "userPoolId": pool.id,
+        "region": REGION, "apiUrl": api_url, "cognitoEndpoint": f"{moto.url}/", "userPoolId": pool.id,
         "clientId": pool.client_id, "passwordPolicy": PASSWORD_POLICY, "services": services,
     }
     config.update(changes)
@@ -405,7 +387,7 @@ def page_config(pool: UserPool, moto: MotoServer, api_url: str, services: list[d
 class Rig:
     """One test's world: moto's user pool, the fake API, and the page's site(s) and tabs."""
 
-    def __init__(self, browser, moto: MotoServer, pool: UserPool, services: list[dict]) -> None:
+    def __init__(self, browser, moto: Moto, pool: UserPool, services: list[dict]) -> None:
         self.browser, self.moto, self.pool, self.services = browser, moto, pool, services
         self.api = FakeApi(pool, services)
         self.sites: list[Site] = []
