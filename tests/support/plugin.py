@@ -21,6 +21,8 @@ from tests.support.moto import Moto
 from tests.support.processes import AWS_CLEARED, AWS_TEST_ENV, STARTED, LocalProcess
 
 GUARD = Guard()
+VIOLATIONS = pytest.StashKey[list]()
+"""What the guard caught in the phase that just ran (set by pytest_runtest_setup and _call)."""
 FIRST_STARTED = pytest.StashKey[int]()
 """How many servers the started list held when the test began (set by pytest_runtest_protocol)."""
 
@@ -36,20 +38,39 @@ def pytest_unconfigure(config) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item, nextitem):
     item.stash[FIRST_STARTED] = len(STARTED)
+    return (yield)
+
+
+# Setup and call only: the teardown after a test also ends module and session fixtures that
+# other (marked) tests started, and what those do on the way out is not this test's doing.
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    return (yield from _guarded(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    return (yield from _guarded(item))
+
+
+def _guarded(item):
+    """Arm the guard around one phase of an unmarked test; what it catches is kept for the report."""
     before = GUARD.watching(item.nodeid if item.get_closest_marker(MARKER) is None else None)
     try:
         return (yield)
     finally:
+        item.stash[VIOLATIONS] = GUARD.violations
         GUARD.restore(before)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
-    if GUARD.nodeid == item.nodeid and GUARD.violations:
+    violations = item.stash.get(VIOLATIONS, [])
+    if violations and report.when != "teardown":
         # Reported once, in the phase that started it; failed even when the test caught the exception.
-        message = "\n".join(GUARD.violations)
-        GUARD.violations = []
+        message = "\n".join(violations)
+        item.stash[VIOLATIONS] = []
         if report.failed:
             if message not in str(report.longrepr):  # failed for another reason, after swallowing ours
                 report.sections.append(("unit tier guard", message))
