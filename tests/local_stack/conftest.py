@@ -12,7 +12,6 @@ import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -26,18 +25,13 @@ import pytest
 from botocore.config import Config
 
 from ecsapi_local.supervisor import port_free
+from tests.support.processes import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 PASSWORD = "Correct-Horse-9-battery"  # meets the template's password policy (12+, all four classes)
 READY_LINE = "Ctrl-C stops everything."
 START_SECONDS = 180  # a busy 2-core machine: moto's import alone can take many seconds
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def free_run(count: int) -> int:

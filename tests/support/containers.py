@@ -15,7 +15,7 @@ from itemstore.contract import HEALTH_PATH
 
 from generator.model.config import DEFAULT_SERVICES, ServiceSpec
 from generator.tooling.assets import SERVICE_DOCKERFILES
-from tests.support.processes import AWS_CLEARED, AWS_TEST_ENV, CONTAINERS, LocalProcess, free_port, http_request
+from tests.support.processes import AWS_CLEARED, AWS_TEST_ENV, CONTAINERS, LoopbackServer, http_request
 
 # The venv's gunicorn stands in for the image's `gunicorn` (both from containers/requirements.txt).
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -116,7 +116,7 @@ def gunicorn_argv(dockerfile: Dockerfile) -> list[str]:
     return [str(GUNICORN), *cmd[1:]]
 
 
-class Gunicorn(LocalProcess):
+class Gunicorn(LoopbackServer):
     """One service's image command, run by the venv's gunicorn on a free loopback port."""
 
     def __init__(self, service: Service, dockerfile: Dockerfile, log_path: Path, env: dict[str, str],
@@ -124,7 +124,6 @@ class Gunicorn(LocalProcess):
         super().__init__(log_path)
         self.name = f"gunicorn {service.name}"
         self.service = service
-        self.port = free_port()
         self.argv = gunicorn_argv(dockerfile)
         # The image's environment, then the task definition's, then the test's.
         self.env = {
