@@ -139,12 +139,13 @@ CONFIG ?=
 tables: $(DEV_STAMP) ## Create each service's table on a local DynamoDB: ENDPOINT=http://127.0.0.1:8000 [REGION=] [CONFIG=]
 	$(PY) scripts/create_tables.py --endpoint-url "$(ENDPOINT)" $(if $(REGION),--region "$(REGION)") $(if $(CONFIG),--config "$(CONFIG)")
 
-# The whole API on 127.0.0.1, read from the rendered template (generator/local); README "Try it locally".
+# The emulator: the whole API on 127.0.0.1, read from the rendered template (ecsapi_local); README "Try it locally".
+# It runs the checkout's dynalite (node_modules) rather than installing its own into the cache folder.
 LOCAL_DIR := build/local
 
 .PHONY: local
 local: $(DEV_STAMP) $(NODE_STAMP) ## The whole API on 127.0.0.1 from the rendered template: dynalite, moto, gunicorns, gateway, page [CONFIG=] [ARGS=--api-port ...]
-	$(PY) -m ecsapi_local --work $(LOCAL_DIR) $(if $(CONFIG),--config "$(CONFIG)") $(ARGS)
+	$(PY) -m ecsapi_local --work $(LOCAL_DIR) --dynalite node_modules/.bin/dynalite $(if $(CONFIG),--config "$(CONFIG)") $(ARGS)
 
 .PHONY: local-reset
 local-reset: ## Wipe what make local keeps across restarts (dynalite's tables and items)
@@ -163,11 +164,18 @@ bench-local: $(DEV_STAMP) $(NODE_STAMP) ## GET and PUT through the local gateway
 .PHONY: bench
 bench: bench-generator bench-containers bench-local ## Every benchmark, printed as tables
 
+# The same stack in the AWS CDK (scripts/cdk_equivalent), timed beside ecsapi by bench-generator.
+CDK_STAMP := scripts/cdk_equivalent/node_modules/.installed
+$(CDK_STAMP): scripts/cdk_equivalent/package.json scripts/cdk_equivalent/package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
+	cd scripts/cdk_equivalent && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 .PHONY: bench-generator
-bench-generator: $(BASE_STAMP) ## Generation time in-process and as a cold CLI process, template size
+bench-generator: $(BASE_STAMP) $(CDK_STAMP) ## Generation time in-process and as a cold CLI process beside an equivalent CDK synth, template size
 	$(PY) scripts/bench_generator.py
 
 .PHONY: clean
 clean: ## Remove the virtualenv, node_modules and caches
-	rm -rf $(VENV) .tools node_modules .pytest_cache build dist *.egg-info .bench
+	rm -rf $(VENV) .tools node_modules scripts/cdk_equivalent/node_modules .pytest_cache build dist *.egg-info .bench
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

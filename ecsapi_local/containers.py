@@ -1,7 +1,12 @@
-"""How a service's container runs on loopback: the image's own command (the CMD of the Dockerfile
-the stack's image build builds) under this virtualenv's gunicorn, with the task definition's
+"""How a service's task runs on loopback: the image's own command (the CMD of the Dockerfile the
+stack's image build builds) under this virtualenv's gunicorn, with the task definition's
 environment, plus what makes it local: its own port on 127.0.0.1, dynalite's endpoint and dummy
 credentials.
+
+The Dockerfile is package data (``ecsapi_local/image/Dockerfile``, in a checkout a link to the
+one the build builds), and the container code is the ``itemstore`` package this interpreter
+imports: the checkout's ``containers/itemstore`` in a development virtualenv, the wheel's copy in
+an install.
 """
 
 from __future__ import annotations
@@ -12,23 +17,20 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from ecsapi_local.intrinsics import Resolver
 from ecsapi_local.resources import CLEARED_ENVIRONMENT, ISOLATED_ENVIRONMENT
-from ecsapi_local.stack import Container, Resolver
-from generator.tooling.assets import BUILT_DOCKERFILE, CONTAINERS
+from ecsapi_local.template_reader import Container
 
-# The venv's gunicorn stands in for the image's (both are installed from containers/requirements.txt).
+# The venv's gunicorn stands in for the image's (both are installed from the same pins).
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 # One worker per service: a laptop runs every service at once, and one worker with the image's
 # thread pool serves a person clicking through the page. GUNICORN_WORKERS in the environment wins.
 LOCAL_WORKERS = "1"
+# The Dockerfile the stack's image build builds (generator.tooling.assets.BUILT_DOCKERFILE).
+IMAGE_DOCKERFILE = Path(__file__).resolve().parent / "image" / "Dockerfile"
 
 
-def image_dockerfile(containers: Path = CONTAINERS) -> Path:
-    """The Dockerfile the stack's image build builds (the build reads it from the same constant)."""
-    return containers / BUILT_DOCKERFILE
-
-
-def image_command(dockerfile: Path) -> list[str]:
+def image_command(dockerfile: Path = IMAGE_DOCKERFILE) -> list[str]:
     """The Dockerfile's CMD (JSON form)."""
     commands = [line for line in dockerfile.read_text().splitlines() if line.startswith("CMD ")]
     if len(commands) != 1:
@@ -52,7 +54,6 @@ def container_environment(container: Container, resolver: Resolver, port: int, d
     environment.update(task)
     environment.update(ISOLATED_ENVIRONMENT)
     environment.update({
-        "PYTHONPATH": str(CONTAINERS),  # the image's /app
         "PYTHONUNBUFFERED": "1",
         "PORT": str(port),
         "DYNAMODB_ENDPOINT_URL": dynamodb_url,

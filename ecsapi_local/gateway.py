@@ -60,12 +60,13 @@ from ecsapi_local.gateway_spec import (
     ApiSpec,
     Cors,
     GatewayTemplateError,
-    Resolver,
     Route,
     Throttle,
     read_api,
     werkzeug_rule_path,
 )
+from ecsapi_local.intrinsics import LOCAL_ACCOUNT_ID, Resolver, pseudo_parameters
+from ecsapi_local.route_stats import RouteStats
 
 __all__ = ["GatewayTemplateError", "LocalResolution", "create_app", "main", "upstream_services"]
 
@@ -122,7 +123,7 @@ class LocalResolution:
     jwks_url: str
     issuer: str | None = None
     page_origins: tuple[str, ...] = ()
-    account_id: str = "123456789012"  # AWS::AccountId locally (moto's default account)
+    account_id: str = LOCAL_ACCOUNT_ID  # AWS::AccountId locally (moto's default account)
 
     def __post_init__(self) -> None:
         if not self.region:
@@ -142,10 +143,7 @@ class LocalResolution:
 
     @property
     def pseudo_parameters(self) -> dict[str, str]:
-        partition, suffix = ("aws-cn", "amazonaws.com.cn") if self.region.startswith("cn-") else (
-            ("aws-us-gov", "amazonaws.com") if self.region.startswith("us-gov-") else ("aws", "amazonaws.com"))
-        return {"AWS::Region": self.region, "AWS::Partition": partition, "AWS::URLSuffix": suffix,
-                "AWS::AccountId": self.account_id}
+        return pseudo_parameters(self.region, self.account_id)
 
     def to_json(self) -> str:
         data = {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -249,6 +247,7 @@ class Gateway:
             for upstream in sorted({route.upstream for route in spec.routes})
         }
         self.connect_timeout = connect_timeout
+        self.stats = RouteStats()  # the per-route summary logged once a minute (route_stats.py)
 
     # The routing and the answer, in API Gateway's order (module docstring).
     def __call__(self, environ: dict, start_response):
@@ -263,10 +262,13 @@ class Gateway:
             status, headers, body = _error(500, _INTERNAL)
         headers.append(("apigw-requestid", request_id))
         start_response(f"{status} {_REASONS.get(status, 'Status')}", headers)
+        elapsed_ms = (time.perf_counter() - started) * 1000
         if LOG.isEnabledFor(logging.INFO):
             LOG.info("%s %s %s %s route=%r upstream=%s auth=%s %.1fms", request_id, method,
                      environ.get("RAW_URI") or environ.get("PATH_INFO"), status, route_key, upstream_status,
-                     auth_error, (time.perf_counter() - started) * 1000)
+                     auth_error, elapsed_ms)
+        for line in self.stats.record(route_key, status, elapsed_ms):
+            LOG.info("%s", line)
         return [body]
 
     def _answer(self, environ: dict):

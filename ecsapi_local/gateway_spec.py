@@ -1,10 +1,11 @@
 """The HTTP API a template describes, read into plain values the local gateway serves: routes and
 where each one goes, the JWT authorizers, CORS, throttling.
 
-Only what a stack running on 127.0.0.1 can have is resolved: ``Ref``/``Fn::Sub``/``Fn::GetAtt`` of
-resources are looked up in the local resolution's ``physical_ids`` (``"UserPool"`` or, for an
-attribute, ``"SiteDistribution.DomainName"``), pseudo parameters come from its region. Anything else
-raises :class:`GatewayTemplateError` naming the logical id it could not resolve.
+Only what a stack running on 127.0.0.1 can have is resolved, by the emulator's one resolver
+(:mod:`ecsapi_local.intrinsics`): ``Ref``/``Fn::Sub``/``Fn::GetAtt`` of resources are looked up in
+the local resolution's ``physical_ids`` (``"UserPool"`` or, for an attribute,
+``"SiteDistribution.DomainName"``), pseudo parameters come from its region. Anything else raises
+:class:`GatewayTemplateError` naming the logical id it could not resolve.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+
+from ecsapi_local.intrinsics import Resolver, TemplateError
 
 # The AWS::ApiGatewayV2 resource types the gateway reads (CloudFormation resource reference).
 API_RESOURCE = "AWS::ApiGatewayV2::Api"
@@ -32,15 +35,10 @@ _PATH_VARIABLE = re.compile(r"\{([^{}/]+?)(\+?)\}")
 PROXY_PAYLOAD_FORMAT = "1.0"
 # The identity source a JWT authorizer reads: "$request.header.<Name>" (a single header).
 _HEADER_SOURCE = re.compile(r"^\$request\.header\.([A-Za-z0-9!#$%&'*+.^_`|~-]+)$")
-_SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 
-
-class GatewayTemplateError(ValueError):
-    """A part of the template the local gateway cannot serve; the message names the logical id."""
-
-    def __init__(self, logical_id: str, problem: str) -> None:
-        self.logical_id = logical_id
-        super().__init__(f"{logical_id}: {problem}")
+# A part of the template the local gateway cannot serve: the emulator's one error for that (the
+# message names the logical id), under the name the gateway and its callers know it by.
+GatewayTemplateError = TemplateError
 
 
 @dataclass(frozen=True)
@@ -105,84 +103,6 @@ class ApiSpec:
     logical_id: str
     routes: tuple[Route, ...]
     cors: Cors | None
-
-
-class Resolver:
-    """Resolves the intrinsic functions the gateway's values use, for a stack on 127.0.0.1."""
-
-    def __init__(self, template: Mapping, physical_ids: Mapping[str, str], pseudo: Mapping[str, str]) -> None:
-        self.resources: Mapping = template.get("Resources", {})
-        self.parameters: Mapping = template.get("Parameters", {})
-        self.physical_ids = physical_ids
-        self.pseudo = pseudo
-
-    def value(self, owner: str, what: str, node) -> str:
-        """``node`` as a string; ``owner`` (a logical id) and ``what`` (its property) name errors."""
-        if isinstance(node, str):
-            return node
-        if isinstance(node, bool) or not isinstance(node, dict | int | float):
-            raise GatewayTemplateError(owner, f"{what} is {node!r}, not a string")
-        if not isinstance(node, dict):
-            return str(node)
-        if len(node) != 1:
-            raise GatewayTemplateError(owner, f"{what} is {node!r}, not a string or one intrinsic function")
-        [(function, argument)] = node.items()
-        if function == "Ref":
-            return self.ref(owner, what, argument)
-        if function == "Fn::GetAtt":
-            name, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
-            return self.get_att(owner, what, name, attribute)
-        if function == "Fn::Sub":
-            text, variables = (argument, {}) if isinstance(argument, str) else argument
-            return self.sub(owner, what, text, variables)
-        if function == "Fn::Join":
-            delimiter, parts = argument
-            return delimiter.join(self.value(owner, what, part) for part in parts)
-        raise GatewayTemplateError(owner, f"{what} uses {function}, which the local gateway does not resolve")
-
-    def ref(self, owner: str, what: str, name: str) -> str:
-        if name in self.pseudo:
-            return self.pseudo[name]
-        if name in self.physical_ids:
-            return self.physical_ids[name]
-        if name in self.parameters and "Default" in self.parameters[name]:
-            return str(self.parameters[name]["Default"])
-        raise GatewayTemplateError(
-            owner, f"{what} refers to {name}, which the local resolution does not give (physical_ids[{name!r}])")
-
-    def get_att(self, owner: str, what: str, name: str, attribute: str) -> str:
-        key = f"{name}.{attribute}"
-        if key in self.physical_ids:
-            return self.physical_ids[key]
-        raise GatewayTemplateError(
-            owner, f"{what} refers to {key}, which the local resolution does not give (physical_ids[{key!r}])")
-
-    def sub(self, owner: str, what: str, text: str, variables: Mapping) -> str:
-        def replace(match: re.Match) -> str:
-            name = match.group(1)
-            if name in variables:
-                return self.value(owner, what, variables[name])
-            if "." in name and not name.startswith("AWS::"):
-                return self.get_att(owner, what, *name.split(".", 1))
-            return self.ref(owner, what, name)
-
-        # "${!Literal}" is CloudFormation's escape for a literal "${Literal}".
-        return _SUB_VARIABLE.sub(replace, text).replace("${!", "${")
-
-    def referenced(self, node) -> str | None:
-        """The logical id ``node`` names by Ref, GetAtt or a one-variable Sub, else None."""
-        if isinstance(node, dict) and len(node) == 1:
-            [(function, argument)] = node.items()
-            if function == "Ref" and isinstance(argument, str):
-                return argument
-            if function == "Fn::GetAtt":
-                return argument[0] if isinstance(argument, list) else argument.split(".", 1)[0]
-            if function == "Fn::Sub":
-                text = argument if isinstance(argument, str) else argument[0]
-                names = _SUB_VARIABLE.findall(text)
-                if len(names) == 1:
-                    return names[0].split(".", 1)[0]
-        return None
 
 
 def read_api(template: Mapping, resolver: Resolver, upstreams: Mapping[str, str],

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
-from ecsapi_local.stack import LocalStack, Resolver, Table
+from ecsapi_local.intrinsics import Resolver
+from ecsapi_local.template_reader import EmulatedStack, Table
 
 CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
 # What boto3 must not read on its way to a local server.
@@ -44,7 +46,7 @@ def table_name(stack_name: str, table: Table) -> str:
     return f"{stack_name}-{table.logical_id}"
 
 
-def create_tables(dynamodb, stack: LocalStack, names: Mapping[str, str], say: Callable[[str], None]) -> None:
+def create_tables(dynamodb, stack: EmulatedStack, names: Mapping[str, str], say: Callable[[str], None]) -> None:
     """Create each table that does not exist yet; an existing one is kept (its items survive)."""
     existing = set(dynamodb.list_tables()["TableNames"])
     for table in stack.tables:
@@ -79,7 +81,7 @@ def _api_arguments(idp, operation: str, properties: Mapping, renames: Mapping[st
     return arguments
 
 
-def create_user_pool(idp, stack: LocalStack, resolver: Resolver, say: Callable[[str], None]) -> tuple[str, str]:
+def create_user_pool(idp, stack: EmulatedStack, resolver: Resolver, say: Callable[[str], None]) -> tuple[str, str]:
     """Create the user pool and its app client from the template's properties; (pool id, client id)."""
     pool_properties = resolver.resolve(dict(stack.user_pool), stack.user_pool_id)
     pool_arguments = _api_arguments(idp, "CreateUserPool", pool_properties, POOL_RENAMES, say, stack.user_pool_id)
@@ -90,3 +92,32 @@ def create_user_pool(idp, stack: LocalStack, resolver: Resolver, say: Callable[[
     client_id = idp.create_user_pool_client(UserPoolId=pool_id, **client_arguments)["UserPoolClient"]["ClientId"]
     say(f"user pool {pool_id} ({stack.user_pool_id}) and app client {client_id} ({stack.client_id}) created")
     return pool_id, client_id
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    """The template's tables and user pool made on the local servers: what they are called there,
+    and the resolver that knows those names (``Ref`` of a table, the pool, the app client)."""
+
+    resolver: Resolver
+    table_names: Mapping[str, str]
+    """Table logical id -> its local name."""
+    pool_id: str
+    client_id: str
+
+
+def provision(stack: EmulatedStack, stack_name: str, region: str, dynamodb, idp,
+              say: Callable[[str], None]) -> Provisioned:
+    """Create ``stack``'s tables on ``dynamodb`` (dynalite) and its user pool and app client on ``idp``
+    (moto's Cognito), as a stack called ``stack_name`` in ``region`` would have them."""
+    names = {t.logical_id: table_name(stack_name, t) for t in stack.tables}
+    resolver = stack.resolver(region, stack_name, names)
+    create_tables(dynamodb, stack, names, say)
+    pool_id, client_id = create_user_pool(idp, stack, resolver, say)
+    resolver = resolver.with_physical_ids({
+        stack.user_pool_id: pool_id,
+        stack.client_id: client_id,
+        # What Fn::GetAtt UserPool.ProviderURL gives ("AWS::Cognito::UserPool" return values).
+        f"{stack.user_pool_id}.ProviderURL": f"cognito-idp.{region}.amazonaws.com/{pool_id}",
+    })
+    return Provisioned(resolver, names, pool_id, client_id)

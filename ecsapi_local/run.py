@@ -1,7 +1,7 @@
 """``make local``: the whole API on 127.0.0.1, read from the rendered template.
 
 The configuration is rendered with the generator into the work folder (build/local by default) and
-the template read back (ecsapi_local.stack). Then, each component in its own process group,
+the template read back (ecsapi_local.template_reader). Then, each component in its own process group,
 every line it prints prefixed with its name (ecsapi_local.supervisor):
 
 - dynamodb: dynalite, storing under the data folder (kept across restarts), with the template's
@@ -23,18 +23,20 @@ import argparse
 import http.client
 import json
 import os
-import shutil
 import sys
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ecsapi_local.resources import CLEARED_ENVIRONMENT, client, create_tables, create_user_pool, table_name
-from ecsapi_local.stack import LocalStack, LocalStackError, Resolver, load, render
+from ecsapi_local.intrinsics import TemplateError
+from ecsapi_local.resources import CLEARED_ENVIRONMENT, Provisioned, client, provision
 from ecsapi_local.supervisor import Component, StartError, Stopped, Supervisor, answers, port_free
+from ecsapi_local.template_reader import EmulatedStack, read_template, render
 
-REPO = Path(__file__).resolve().parents[1]
-DYNALITE = REPO / "node_modules" / ".bin" / "dynalite"
+if TYPE_CHECKING:  # the gateway (urllib3, werkzeug) loads in its own process, not in the supervisor's
+    from ecsapi_local.gateway import LocalResolution
+
 STACK_NAME = "ecsapi-local"
 DEFAULT_REGION = "us-east-1"
 DEFAULT_WORK = Path("build/local")
@@ -64,6 +66,8 @@ class Options:
     data: Path
     region: str
     ports: dict[str, int]
+    dynalite: Path | None = None
+    """The dynalite to run (None: the emulator's own, installed into the cache folder on first use)."""
 
     @property
     def page_url(self) -> str:
@@ -93,6 +97,10 @@ def parser() -> argparse.ArgumentParser:
     root.add_argument("--data", type=Path, help="dynalite's folder, kept across restarts (default: WORK/data)")
     root.add_argument("--region", default=DEFAULT_REGION, help=f"the region the stack pretends to be in "
                       f"(default: {DEFAULT_REGION})")
+    root.add_argument("--dynalite", type=Path, metavar="PATH",
+                      default=os.environ.get("ECSAPI_LOCAL_DYNALITE") or None,
+                      help="the dynalite to run (default: $ECSAPI_LOCAL_DYNALITE, else the emulator's own, "
+                           "installed with npm into the cache folder on first use)")
     for name, default in PORTS.items():
         variable = f"ECSAPI_LOCAL_{name.upper()}_PORT"
         # A string default goes through type=int too, so a bad variable is refused like a bad flag.
@@ -104,18 +112,19 @@ def parser() -> argparse.ArgumentParser:
 def options(argv: list[str] | None) -> Options:
     args = parser().parse_args(argv)
     ports = {name: getattr(args, f"{name}_port") for name in PORTS}
-    return Options(args.config, args.work, args.data or args.work / "data", args.region, ports)
+    return Options(args.config, args.work, args.data or args.work / "data", args.region, ports, args.dynalite)
 
 
 # --- before anything starts ------------------------------------------------------------------------
 
-def check_prerequisites() -> None:
-    if shutil.which("node") is None:
-        raise NotStarted("node is missing (dynalite, the local DynamoDB, runs on Node.js): install Node.js and "
-                         "npm, e.g. `apt-get install nodejs npm`, then run `make local`")
-    if not DYNALITE.exists():
-        raise NotStarted(f"dynalite is missing ({DYNALITE.relative_to(REPO)}): run `make local`, which "
-                         "installs it with `npm ci` (npm comes with Node.js: `apt-get install nodejs npm`)")
+def find_dynalite(opts: Options) -> Path:
+    """The dynalite to run (installed on first use: ecsapi_local.dynalite)."""
+    from ecsapi_local.dynalite import Unavailable, find
+
+    try:
+        return find(opts.dynalite, say=lambda line: print(f"local: {line}", flush=True))
+    except Unavailable as error:
+        raise NotStarted(str(error)) from None
 
 
 def container_label(name: str) -> str:
@@ -123,7 +132,7 @@ def container_label(name: str) -> str:
     return f"{name} container"
 
 
-def planned_ports(opts: Options, stack: LocalStack) -> dict[str, int]:
+def planned_ports(opts: Options, stack: EmulatedStack) -> dict[str, int]:
     """Every port the stack will listen on, by component name."""
     planned = {name: port for name, port in opts.ports.items() if name != "containers"}
     for index, container in enumerate(stack.containers):
@@ -174,11 +183,11 @@ def _base_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in CLEARED_ENVIRONMENT}
 
 
-def dynalite(opts: Options) -> Component:
+def dynalite(opts: Options, executable: Path) -> Component:
     path = opts.data / "dynamodb"
     path.mkdir(parents=True, exist_ok=True)
     port = opts.ports["dynamodb"]
-    return Component("dynamodb", [str(DYNALITE), "--host", "127.0.0.1", "--port", str(port), "--path", str(path)],
+    return Component("dynamodb", [str(executable), "--host", "127.0.0.1", "--port", str(port), "--path", str(path)],
                      env=_base_environment(), ready=lambda: answers(port), ready_seconds=30)
 
 
@@ -190,29 +199,40 @@ def moto(opts: Options) -> Component:
                      env=env, ready=lambda: _http_ok(f"{opts.cognito_url}moto-api/"), ready_seconds=60)
 
 
-def containers(opts: Options, stack: LocalStack, resolver: Resolver, ports: dict[str, int]) -> list[Component]:
-    from ecsapi_local.containers import container_environment, image_command, image_dockerfile, local_argv
+def containers(opts: Options, stack: EmulatedStack, provisioned: Provisioned, ports: dict[str, int]) -> list[Component]:
+    from ecsapi_local.containers import container_environment, image_command, local_argv
 
-    argv = local_argv(image_command(image_dockerfile()))
+    argv = local_argv(image_command())
     made = []
     for container in stack.containers:
         port = ports[container_label(container.name)]
-        env = container_environment(container, resolver, port, opts.dynamodb_url, _base_environment())
+        env = container_environment(container, provisioned.resolver, port, opts.dynamodb_url, _base_environment())
         made.append(Component(container.name, argv, env=env, cwd=opts.work,
                               ready=lambda port=port: _healthy(port), ready_seconds=60))
     return made
 
 
-def gateway(opts: Options, stack: LocalStack, resolver: Resolver, ports: dict[str, int]) -> Component:
+def gateway_resolution(provisioned: Provisioned, region: str, upstreams: dict[str, str], cognito_url: str,
+                       page_origins: tuple[str, ...]) -> LocalResolution:
+    """What the local gateway needs to serve the template's API here (its LocalResolution):
+    ``upstreams`` maps each Cloud Map service's logical id to the URL of the task serving it;
+    ``cognito_url`` is moto's; ``page_origins`` join the API's CORS origins."""
     from ecsapi_local.gateway import LocalResolution
 
-    pool_id = resolver.refs[stack.user_pool_id]
-    resolution = LocalResolution(
-        region=opts.region,
-        physical_ids={name: resolver.refs[name] for name in (stack.user_pool_id, stack.client_id,
-                                                            *(t.logical_id for t in stack.tables))},
+    return LocalResolution(
+        region=region,
+        physical_ids=dict(provisioned.resolver.physical_ids),
+        upstreams=upstreams,
+        jwks_url=f"{cognito_url.rstrip('/')}/{provisioned.pool_id}/.well-known/jwks.json",
+        page_origins=page_origins,
+    )
+
+
+def gateway(opts: Options, stack: EmulatedStack, provisioned: Provisioned, ports: dict[str, int]) -> Component:
+    resolution = gateway_resolution(
+        provisioned, opts.region,
         upstreams={c.discovery_id: f"http://127.0.0.1:{ports[container_label(c.name)]}" for c in stack.containers},
-        jwks_url=f"{opts.cognito_url}{pool_id}/.well-known/jwks.json",
+        cognito_url=opts.cognito_url,
         page_origins=(opts.page_url.rstrip("/"), f"http://localhost:{opts.ports['page']}"),
     )
     path = opts.work / "resolution.json"
@@ -223,8 +243,8 @@ def gateway(opts: Options, stack: LocalStack, resolver: Resolver, ports: dict[st
                      env=_base_environment(), ready=lambda: answers(port), ready_seconds=30)
 
 
-def page(opts: Options, stack: LocalStack, resolver: Resolver) -> Component:
-    config = stack.page_config(resolver, opts.api_url, opts.cognito_url)
+def page(opts: Options, stack: EmulatedStack, provisioned: Provisioned) -> Component:
+    config = stack.page_config(provisioned.resolver, opts.api_url, opts.cognito_url)
     path = opts.work / "config.json"
     path.write_text(json.dumps(config, indent=2) + "\n")
     port = opts.ports["page"]
@@ -235,42 +255,38 @@ def page(opts: Options, stack: LocalStack, resolver: Resolver) -> Component:
 
 # --- the run -------------------------------------------------------------------------------------
 
-def prepare(opts: Options) -> tuple[LocalStack, dict[str, int]]:
+def prepare(opts: Options) -> tuple[EmulatedStack, dict[str, int], Path]:
     """Everything that can fail before a process starts: prerequisites, configuration, ports."""
     from generator.model.errors import ConfigError
 
-    check_prerequisites()
+    executable = find_dynalite(opts)
     opts.work.mkdir(parents=True, exist_ok=True)
     try:
-        stack = load(render(opts.config, opts.work))
+        stack = read_template(render(opts.config, opts.work))
     except ConfigError as error:
         raise NotStarted(f"configuration error in {opts.config}: {error}") from None
-    except LocalStackError as error:
+    except TemplateError as error:
         raise NotStarted(str(error)) from None
     ports = planned_ports(opts, stack)
     check_ports(ports)
-    return stack, ports
+    return stack, ports, executable
 
 
-def start(supervisor: Supervisor, opts: Options, stack: LocalStack, ports: dict[str, int]) -> None:
+def start(supervisor: Supervisor, opts: Options, stack: EmulatedStack, ports: dict[str, int],
+          dynalite_executable: Path) -> None:
     say = supervisor.say
     say(f"template {stack.template_path} ({len(stack.containers)} services, {len(stack.tables)} tables)")
-    supervisor.start_all([dynalite(opts), moto(opts)])
+    supervisor.start_all([dynalite(opts, dynalite_executable), moto(opts)])
 
-    names = {t.logical_id: table_name(STACK_NAME, t) for t in stack.tables}
-    resolver = Resolver(stack.template, opts.region, STACK_NAME, refs=names)
-    create_tables(client("dynamodb", opts.dynamodb_url, opts.region), stack, names, say)
-    pool_id, client_id = create_user_pool(client("cognito-idp", opts.cognito_url, opts.region), stack, resolver, say)
-    resolver.refs.update({stack.user_pool_id: pool_id, stack.client_id: client_id})
-    resolver.attributes[f"{stack.user_pool_id}.ProviderURL"] = f"cognito-idp.{opts.region}.amazonaws.com/{pool_id}"
-
-    supervisor.start_all(containers(opts, stack, resolver, ports))
-    supervisor.start(gateway(opts, stack, resolver, ports))
-    supervisor.start(page(opts, stack, resolver))
-    print_urls(say, opts, stack, pool_id, client_id)
+    provisioned = provision(stack, STACK_NAME, opts.region, client("dynamodb", opts.dynamodb_url, opts.region),
+                            client("cognito-idp", opts.cognito_url, opts.region), say)
+    supervisor.start_all(containers(opts, stack, provisioned, ports))
+    supervisor.start(gateway(opts, stack, provisioned, ports))
+    supervisor.start(page(opts, stack, provisioned))
+    print_urls(say, opts, stack, provisioned.pool_id, provisioned.client_id)
 
 
-def print_urls(say, opts: Options, stack: LocalStack, pool_id: str, client_id: str) -> None:
+def print_urls(say, opts: Options, stack: EmulatedStack, pool_id: str, client_id: str) -> None:
     say("ready. Open the test page, sign up, sign in, GET and PUT items:")
     say(f"  test page  {opts.page_url}")
     say(f"  API        {opts.api_url}")
@@ -286,7 +302,7 @@ def print_urls(say, opts: Options, stack: LocalStack, pool_id: str, client_id: s
 def main(argv: list[str] | None = None) -> int:
     opts = options(argv)
     try:
-        stack, ports = prepare(opts)
+        stack, ports, dynalite_executable = prepare(opts)
     except NotStarted as error:
         print(f"local: {error}; nothing was started", file=sys.stderr)
         return EXIT_NOT_STARTED
@@ -295,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     supervisor = Supervisor(name_width=max(10, *(len(c.name) for c in stack.containers)))
     supervisor.handle_signals()
     try:
-        start(supervisor, opts, stack, ports)
+        start(supervisor, opts, stack, ports, dynalite_executable)
     except Stopped:
         supervisor.stop()
         return 0

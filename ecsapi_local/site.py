@@ -1,50 +1,45 @@
-"""The test page on loopback: web/'s page files and a config.json, under the headers the stack's
-CloudFront distribution sends (generator/template/site.py), with the CSP's connect-src naming the local
-gateway and the local IdP instead of the regional AWS hosts.
+"""The test page on loopback: its files and a config.json, under the security headers every host of
+the page sends (generator/model/page.py: CloudFront's policy in AWS), with the CSP's connect-src
+naming the local gateway and the local IdP instead of the regional AWS hosts.
 
-    python -m ecsapi_local.site --web web --config build/local/config.json --bind 127.0.0.1:8000
+    python -m ecsapi_local.site --config build/local/config.json --bind 127.0.0.1:8000
+
+The page's files are package data (``ecsapi_local/page``, which in a checkout is web/ itself): the
+files a release publishes are the files the emulator serves, from a checkout or an installed wheel.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from generator.tooling.assets import WEB, WEB_FILES
+from generator.model.page import (
+    CONFIG_FILE,
+    CONTENT_TYPES,
+    INDEX_DOCUMENT,
+    PAGE_FILES,
+    connect_origins,
+    security_headers,
+)
 
-CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-                 ".css": "text/css; charset=utf-8", ".json": "application/json"}
-CONFIG_FILE = "config.json"
-
-
-def _origin(url: str) -> str:
-    match = re.match(r"^(https?://[^/?#\s]+)", url)
-    if not match:
-        raise ValueError(f"not an http(s) URL: {url!r}")
-    return match.group(1)
+PAGE = Path(__file__).resolve().parent / "page"
 
 
-def content_security_policy(config: dict) -> str:
-    """generator.template.site.CONTENT_SECURITY_POLICY with the local API and IdP origins in connect-src."""
-    origins = " ".join(dict.fromkeys(_origin(config[key]) for key in ("apiUrl", "cognitoEndpoint")))
-    return "; ".join((
-        "default-src 'none'", "script-src 'self'", "style-src 'self'", f"connect-src 'self' {origins}",
-        "img-src 'self'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
-    ))
+def page_headers(config: dict) -> dict[str, str]:
+    """The security headers for a page whose config.json is ``config`` (its API and IdP origins in
+    connect-src), plus no caching: the page and config.json change with every restart."""
+    return {**security_headers(connect_origins(config)), "Cache-Control": "no-store"}
 
 
-def handler(files: dict[str, bytes], csp: str) -> type[BaseHTTPRequestHandler]:
+def handler(files: dict[str, bytes], headers: dict[str, str]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "ecsapi-local-page"
 
         def do_GET(self) -> None:  # noqa: N802 (http.server's API)
-            name = self.path.split("?", 1)[0].lstrip("/") or "index.html"
-            headers = {"Content-Security-Policy": csp, "X-Content-Type-Options": "nosniff",
-                       "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+            name = self.path.split("?", 1)[0].lstrip("/") or INDEX_DOCUMENT
             if name in files:
                 return self._reply(200, files[name], {**headers, "Content-Type": CONTENT_TYPES[Path(name).suffix]})
             if name == "favicon.ico":
@@ -71,15 +66,16 @@ def handler(files: dict[str, bytes], csp: str) -> type[BaseHTTPRequestHandler]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ecsapi_local.site", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--web", type=Path, default=WEB, help="the page's folder (default: web/)")
+    parser.add_argument("--web", type=Path, default=PAGE,
+                        help="the page's folder (default: the package's ecsapi_local/page, web/ in a checkout)")
     parser.add_argument("--config", type=Path, required=True, help="the config.json to serve")
     parser.add_argument("--bind", required=True, help="127.0.0.1:PORT")
     args = parser.parse_args(argv)
     host, _, port = args.bind.rpartition(":")
     config = args.config.read_bytes()
-    files = {name: (args.web / name).read_bytes() for name in WEB_FILES}
+    files = {name: (args.web / name).read_bytes() for name in PAGE_FILES}
     files[CONFIG_FILE] = config
-    server = ThreadingHTTPServer((host, int(port)), handler(files, content_security_policy(json.loads(config))))
+    server = ThreadingHTTPServer((host, int(port)), handler(files, page_headers(json.loads(config))))
     server.daemon_threads = True
     print(f"serving {args.web} and {args.config.name} at http://{host}:{port}/", flush=True)
     try:

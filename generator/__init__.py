@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 # Public name -> the module that defines it.
 _PUBLIC = {
     "ConfigError": "generator.model.errors",
+    "CpuArchitecture": "generator.model.config",
     "DeletionPolicy": "generator.model.config",
     "MfaMode": "generator.model.config",
     "NatMode": "generator.model.config",
@@ -34,12 +35,21 @@ _PUBLIC = {
 }
 
 __all__ = [
-    "ConfigError", "DeletionPolicy", "MfaMode", "NatMode", "ReleaseSettings", "ServiceSpec", "StackConfig",
+    "ConfigError", "CpuArchitecture", "DeletionPolicy", "MfaMode", "NatMode", "ReleaseSettings", "ServiceSpec",
+    "StackConfig",
     "ThreatProtection", "build_template",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from generator.model.config import DeletionPolicy, MfaMode, NatMode, ServiceSpec, StackConfig, ThreatProtection
+    from generator.model.config import (
+        CpuArchitecture,
+        DeletionPolicy,
+        MfaMode,
+        NatMode,
+        ServiceSpec,
+        StackConfig,
+        ThreatProtection,
+    )
     from generator.model.errors import ConfigError
     from generator.template.stack import build_template
     from generator.tooling.release import ReleaseSettings

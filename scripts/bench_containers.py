@@ -1,6 +1,8 @@
 """Benchmark the itemstore containers: each service under its production gunicorn command against
 a local dynalite, loaded by wrk on loopback. Prints req/s, p50/p99 latency and the app's CPU time
-per request (user + system time of the gunicorn process tree, from /proc).
+per request (user + system time of the gunicorn process tree, from /proc), and the tree's memory
+(proportional set size, PSS: shared pages split among the processes sharing them, so forked workers
+are not counted twice) at rest and at its peak under load, against a Fargate task's memory.
 
     .venv/bin/python scripts/bench_containers.py [--seconds 10] [--connections 16] [--rounds 2]
                                                  [--baseline REF|none]
@@ -29,9 +31,12 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 from functools import partial
 from pathlib import Path
+
+from generator.model.constants import FARGATE_CPU_MEMORY
 
 REPO = Path(__file__).resolve().parents[1]
 CONTAINERS = REPO / "containers"
@@ -55,6 +60,8 @@ ITEMS = 1000  # GET and PUT spread over this many ids
 BASELINE_REF = "6f19ce1a4679091dc4eac14293e3f2f7beb75a70"
 # A session token as long as an ECS task role's (they run to about a thousand characters).
 SESSION_TOKEN = "IQoJb3JpZ2luX2VjE" * 60
+# The least memory a Fargate task can have (0.25 vCPU with 512 MiB), what stacks/lean.toml runs.
+FARGATE_SMALLEST_MIB = min(FARGATE_CPU_MEMORY[min(FARGATE_CPU_MEMORY)])
 
 # wrk script: GET or PUT over ITEMS ids; at the end, one JSON line with the latency percentiles.
 # auth: an Authorization header for the PUTs, or "" for none (bench_local_gateway.py sends a token).
@@ -149,6 +156,58 @@ def tree_cpu_seconds(root_pid: int) -> float:
     return total / CLOCK_TICKS
 
 
+def tree_pids(root_pid: int) -> list[int]:
+    """The process and all its live descendants."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    pids, stack = [], [root_pid]
+    while stack:
+        pid = stack.pop()
+        pids.append(pid)
+        stack.extend(children.get(pid, []))
+    return pids
+
+
+def tree_memory_mib(root_pid: int) -> float:
+    """The process tree's memory in MiB: the sum of its processes' PSS (smaps_rollup, Linux 4.14+)."""
+    total_kib = 0
+    for pid in tree_pids(root_pid):
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        total_kib += next(int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:"))
+    return total_kib / 1024
+
+
+class PeakMemory:
+    """Samples a process tree's memory every ``interval`` seconds in a thread; ``peak`` is the most seen."""
+
+    def __init__(self, root_pid: int, interval: float = 0.25) -> None:
+        self.root_pid, self.interval, self.peak = root_pid, interval, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, tree_memory_mib(self.root_pid))
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def run_wrk(port: int, method: str, prefix: str, seconds: float, connections: int, workdir: Path,
             auth: str = "") -> dict:
     """GET or PUT over ITEMS ids with wrk (PUTs with ``auth`` as their Authorization header, if any)."""
@@ -186,8 +245,11 @@ def bench_service(name: str, image: str, dynalite_url: str, args, workdir: Path,
     servers = {}
     rows = []
     try:
+        at_rest = {}
         for label, containers in trees:
             servers[label] = start_gunicorn(name, image, containers, dynalite_url, workdir, label)
+            time.sleep(1)  # the workers finish importing after the first /health answer
+            at_rest[label] = tree_memory_mib(servers[label].pid)
         body = json.dumps(ITEM).encode()
         port = servers[trees[-1][0]].port
         for i in range(ITEMS):
@@ -200,13 +262,15 @@ def bench_service(name: str, image: str, dynalite_url: str, args, workdir: Path,
                 for label, _ in order:
                     server = servers[label]
                     before = tree_cpu_seconds(server.pid)
-                    result = run_wrk(server.port, method, prefix, args.seconds, args.connections, workdir)
+                    with PeakMemory(server.pid) as memory:
+                        result = run_wrk(server.port, method, prefix, args.seconds, args.connections, workdir)
                     cpu = tree_cpu_seconds(server.pid) - before
                     requests = result["requests"]
                     rows.append({"service": name, "tree": label, "method": method, "round": round_ + 1,
                                  "requests": requests, "errors": result["errors"] + result["status_errors"],
                                  "rps": requests / result["seconds"], "p50_ms": result["p50_us"] / 1000,
-                                 "p99_ms": result["p99_us"] / 1000, "cpu_ms": 1000 * cpu / max(requests, 1)})
+                                 "p99_ms": result["p99_us"] / 1000, "cpu_ms": 1000 * cpu / max(requests, 1),
+                                 "rest_mib": at_rest[label], "peak_mib": memory.peak})
     finally:
         for server in servers.values():
             server.terminate()
@@ -405,10 +469,13 @@ def print_results(rows: list[dict], clients: dict, signers: dict, args) -> None:
           f"gunicorn as the image runs it, dynalite as DynamoDB; {os.cpu_count()} CPUs; "
           f"load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min)")
     print(f"{'service':<10} {'tree':<7} {'method':<6} {'round':>5} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
-          f"{'CPU ms/req':>10} {'errors':>6}")
+          f"{'CPU ms/req':>10} {'errors':>6} {'MiB rest':>8} {'MiB peak':>8}")
     for row in rows:
         print(f"{row['service']:<10} {row['tree']:<7} {row['method']:<6} {row['round']:>5} {row['rps']:>8.0f} "
-              f"{row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f} {row['cpu_ms']:>10.3f} {row['errors']:>6}")
+              f"{row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f} {row['cpu_ms']:>10.3f} {row['errors']:>6} "
+              f"{row['rest_mib']:>8.1f} {row['peak_mib']:>8.1f}")
+    print(f"(MiB: the gunicorn tree's PSS at rest and at its peak under load; the smallest Fargate task has "
+          f"{FARGATE_SMALLEST_MIB} MiB)")
     trees = list(dict.fromkeys(row["tree"] for row in rows))
     if "before" in trees:
         print(f"\n{'CPU ms/request, mean of rounds':<32} {'before':>8} {'after':>8} {'change':>9}")

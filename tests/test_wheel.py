@@ -1,41 +1,64 @@
 """ecsapi works installed from its wheel, not only from a checkout: a fresh virtualenv outside the
-repository renders the default stack byte-identical to the committed golden file."""
+repository renders the default stack byte-identical to the committed golden file, and with the
+``local`` extra runs the emulator's default stack (dynalite installed on first use, the page served
+from the package's own copy of web/)."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
 import subprocess
 import sys
+import threading
+import time
+import urllib.error
+import urllib.request
 import venv
 from pathlib import Path
 
 import pytest
 
+from generator.model.page import PAGE_FILES
 from generator.tooling.release import ReleaseSettings
 
 REPO = Path(__file__).resolve().parents[1]
 DISTRIBUTION = "ecsapi-stack"
 pytestmark = pytest.mark.integration
+READY_LINE = "Ctrl-C stops everything."
+START_SECONDS = 300  # a first run installs dynalite with npm, and moto's import is slow on a busy machine
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> Path:
-    """A virtualenv with only the wheel (and its declared dependencies) installed; its bin folder."""
-    root = tmp_path_factory.mktemp("wheel")
+def wheel(tmp_path_factory) -> Path:
+    """The checkout built into a wheel, as a release builds it."""
+    root = tmp_path_factory.mktemp("dist")
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--disable-pip-version-check",
-         "--wheel-dir", str(root / "dist"), str(REPO)],
+         "--wheel-dir", str(root), str(REPO)],
         check=True, capture_output=True, timeout=300,
     )
     # Our distribution name (setup.cfg): `ecsapi` on PyPI is someone else's project.
-    [wheel] = (root / "dist").glob(f"{DISTRIBUTION.replace('-', '_')}-*.whl")
+    [built] = root.glob(f"{DISTRIBUTION.replace('-', '_')}-*.whl")
+    return built
+
+
+def install(root: Path, requirement: str) -> Path:
+    """A fresh virtualenv under ``root`` with ``requirement`` (and its dependencies); its bin folder."""
     venv.create(root / "venv", with_pip=True)
     bin_dir = root / "venv" / "bin"
     subprocess.run(
-        [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(wheel)],
-        check=True, capture_output=True, timeout=300,
+        [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", requirement],
+        check=True, capture_output=True, timeout=900,
     )
     return bin_dir
+
+
+@pytest.fixture(scope="module")
+def installed(wheel, tmp_path_factory) -> Path:
+    """A virtualenv with only the wheel (and its declared dependencies) installed; its bin folder."""
+    return install(tmp_path_factory.mktemp("wheel"), str(wheel))
 
 
 def test_the_installed_cli_renders_the_golden_template_from_outside_the_checkout(installed, tmp_path):
@@ -80,3 +103,63 @@ def test_the_wheel_installs_under_our_name_with_the_ecsapi_command_and_the_gener
     assert entry_points == ["ecsapi=generator.tooling.entry:main"]
     assert {"generator", "ecsapi_local", "itemstore"} <= set(packages)
 
+
+@pytest.fixture(scope="module")
+def installed_local(wheel, tmp_path_factory) -> Path:
+    """A virtualenv with the wheel and its ``local`` extra; its bin folder."""
+    return install(tmp_path_factory.mktemp("wheel-local"), f"{wheel}[local]")
+
+
+def test_the_installed_emulator_runs_the_default_stack_from_outside_the_checkout(installed_local, tmp_path):
+    from tests.support.processes import free_port, free_run
+
+    ports = {"page": free_port(), "api": free_port(), "cognito": free_port(), "dynamodb": free_port(),
+             "containers": free_run(2)}
+    # Nothing of the checkout: no PYTHONPATH, no ECSAPI_LOCAL_* settings, a cache folder of its own
+    # (so dynalite is installed on first use), and the run's folder outside the repository.
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "CONFIG", "VIRTUAL_ENV") and not k.startswith("ECSAPI_LOCAL_")}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    argv = [str(installed_local / "python"), "-m", "ecsapi_local", "--work", str(tmp_path / "work"),
+            *(f"--{name}-port={port}" for name, port in ports.items())]
+    process = subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(raw.decode(errors="replace").rstrip("\n")
+                                                          for raw in process.stdout), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        while not any(line.endswith(READY_LINE) for line in lines):
+            assert process.poll() is None, "\n".join(lines)
+            assert time.monotonic() < deadline, "not ready:\n" + "\n".join(lines)
+            time.sleep(0.2)
+        output = "\n".join(lines)
+        assert "installing dynalite" in output and str(tmp_path / "cache") in output
+        assert str(REPO) not in output
+
+        # The gateway answers a GET through to a task: the container's own 404 for an unknown item.
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            urllib.request.urlopen(f"http://127.0.0.1:{ports['api']}/foodstore/foods/nothing-here", timeout=15)
+        assert answer.value.code == 404
+        assert json.loads(answer.value.read())["error"]["code"] == "item_not_found"
+
+        # The page: the package's files, which are web/'s, and the config.json naming the local API.
+        page = f"http://127.0.0.1:{ports['page']}/"
+        for name in PAGE_FILES:
+            with urllib.request.urlopen(page + name, timeout=10) as response:
+                assert response.read() == (REPO / "web" / name).read_bytes(), name
+        with urllib.request.urlopen(page + "config.json", timeout=10) as response:
+            assert json.loads(response.read())["apiUrl"] == f"http://127.0.0.1:{ports['api']}"
+        # The page server read the installed package's copy of the page, not the checkout's.
+        assert re.search(r"serving \S+/site-packages/ecsapi_local/page and config\.json", output), output
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        reader.join(5)
+    assert process.returncode == 0, "\n".join(lines)

@@ -43,6 +43,10 @@ MAX_REQUEST_LINE_BYTES = 8190
 MAX_HEADER_FIELDS = 100
 MAX_HEADER_FIELD_BYTES = 8190
 
+# The DynamoDB operations the service calls (itemstore/transport.py models exactly these): the
+# template's alarms and dashboard read the table's per-operation metrics for them.
+TABLE_OPERATIONS = ("GetItem", "PutItem")
+
 # API Gateway HTTP APIs give up on an integration after at most 30 s (API Gateway quotas: HTTP API
 # integration timeout 30 s). A request's worst case inside the container must finish before that,
 # or the gateway answers 504 while the container is still retrying.

@@ -42,11 +42,28 @@ AZ_NAME_OR_ID = re.compile(r"^([a-z]{2}(-[a-z]+)+-[0-9]+[a-z]|[a-z]+[0-9]+-az[0-
 
 
 class NatMode(str, enum.Enum):
-    """How the tasks in the private subnets reach the internet (image pulls, CloudWatch Logs). Not for
-    Cognito's signing keys: API Gateway's JWT authorizer fetches those itself, outside the VPC."""
+    """How the tasks reach the internet for their outbound calls (image pulls, CloudWatch Logs)."""
 
     PER_AZ = "per-az"  # one NAT gateway per AZ: an AZ outage does not cut the others off
     SINGLE = "single"  # one shared NAT gateway: cheaper, but a single point of failure
+    # No NAT gateway and no Elastic IP: the tasks run in the public subnets with a public IPv4
+    # address each, for outbound calls only; their security group still admits only the VPC
+    # link's, so nothing on the internet can open a connection to a task (generator/template/network.py).
+    NONE = "none"
+
+
+class CpuArchitecture(str, enum.Enum):
+    """The CPU the tasks run on, and the image the stack builds for them."""
+
+    X86_64 = "X86_64"
+    # AWS Graviton. Fargate Spot takes ARM64 tasks: "Amazon ECS now supports AWS Graviton-based Spot
+    # compute with AWS Fargate" (AWS What's New, 2024-09,
+    # https://aws.amazon.com/about-aws/whats-new/2024/09/amazon-ecs-graviton-based-spot-compute-fargate/),
+    # and the ECS API Reference, CapacityProviderStrategyItem: "FARGATE_SPOT supports Linux tasks with
+    # the ARM64 architecture on platform version 1.4.0 or later" (Fargate's LATEST Linux platform
+    # version, which the services use). The developer guide's "Fargate capacity providers" page still
+    # says ARM64 is not supported; it predates that announcement, so the combination is allowed.
+    ARM64 = "ARM64"
 
 
 class DeletionPolicy(str, enum.Enum):
@@ -269,6 +286,23 @@ DEFAULT_SERVICES = (
 )
 
 
+# A subnet's CidrBlock is create-only ("AWS::EC2::Subnet" resource schema, createOnlyProperties),
+# and CloudFormation creates a replacement before it deletes the old resource, so a subnet that
+# moved to a block another subnet still holds fails the update with a CIDR conflict. So every AZ
+# index has fixed blocks whatever az_count is: AZs 1-3 take public blocks 0-2 and private blocks
+# 3-5 (the blocks 2.0.0 gave a 3-AZ stack, so the default stack keeps its subnets), AZs 4-6 the
+# next six in the same way.
+SUBNET_SLOT_GROUP = 3
+
+
+def subnet_slots(index: int) -> tuple[int, int]:
+    """(public, private) block numbers, counted in ``vpc_cidr`` at ``subnet_prefix_length``, of the
+    ``index``-th AZ (from 0); the same for that AZ whatever ``az_count`` is."""
+    group, position = divmod(index, SUBNET_SLOT_GROUP)
+    base = 2 * SUBNET_SLOT_GROUP * group
+    return base + position, base + SUBNET_SLOT_GROUP + position
+
+
 @dataclass(frozen=True)
 class StackConfig:
     """The whole stack. ``StackConfig()`` is the default: food store and pet store."""
@@ -289,13 +323,22 @@ class StackConfig:
     vpc_cidr: str = "10.0.0.0/16"
     """The VPC's IPv4 block, /16 to /24. Default 10.0.0.0/16."""
     subnet_prefix_length: int = 20
-    """Size of every subnet (/N), 16–28; 2 × az_count subnets must fit in ``vpc_cidr``. Default /20."""
+    """Size of every subnet (/N), 16–28; ``vpc_cidr`` must hold the blocks :func:`subnet_slots` gives
+    the stack's AZs (5 blocks for 2 AZs, 6 for 3, 10 to 12 for 4 to 6). Default /20."""
     nat_mode: NatMode = NatMode.PER_AZ
-    """``per-az`` (a NAT gateway per AZ, highly available) or ``single`` (one, cheaper). Default per-az."""
+    """``per-az`` (a NAT gateway per AZ, highly available), ``single`` (one, cheaper) or ``none`` (no
+    NAT: the tasks run in the public subnets with a public IPv4 address each, reachable only from
+    the VPC link; the cheapest). Default per-az."""
     data_deletion_policy: DeletionPolicy = DeletionPolicy.RETAIN
     """What happens to tables, user pool, key and log groups: ``Retain`` keeps them when the stack
     is deleted or they are replaced (delete them by hand), though a failed first create still
     deletes what it made (generator/template/retention.py); ``Delete`` removes them. Default Retain."""
+    cpu_architecture: CpuArchitecture = CpuArchitecture.X86_64
+    """``X86_64`` or ``ARM64`` (Graviton, about 20% cheaper per vCPU and GB hour): the tasks' runtime
+    platform, and the CodeBuild environment that builds the stack's image. Default X86_64."""
+    container_insights: bool = True
+    """CloudWatch Container Insights on the cluster: per-service and per-task CPU, memory and
+    network metrics, billed as custom metrics (``ecsapi describe`` prices them). Default on."""
     fargate_spot_percent: int = 0
     """Share of tasks (by weight) on Fargate Spot, 0–100; Spot tasks can be stopped at two minutes'
     notice. Default 0 (all on-demand)."""
@@ -333,6 +376,27 @@ class StackConfig:
     distribution, the page written into it at create and update, its URL the ``APITestPage``
     output and its origin the API's CORS origin. Off: no bucket, distribution or function, and
     CORS admits only ``cors_origins``. Default on."""
+    detailed_metrics: bool = False
+    """Route-level API metrics: every route's Count, 4xx, 5xx, DataProcessed, Latency and
+    IntegrationLatency, shown per route on the dashboard; with ``alarms`` each service then gets a
+    5xx alarm of its own routes, which its deployments roll back on. Billed as CloudWatch custom
+    metrics, six per route in each hour the route is called (``ecsapi describe`` shows the cost).
+    Default off."""
+    dashboard: bool = True
+    """One CloudWatch dashboard of the API, each service, its table and the stack's functions.
+    Default on (about $3 a month beyond an account's three free dashboards)."""
+    alarms: bool = True
+    """CloudWatch alarms on API errors and latency, task counts, scaling and the tables, published
+    to an SNS topic (the ``AlarmEmail`` parameter subscribes an address); the ECS services roll a
+    deployment back when their 5xx alarm fires. Default on ($0.10 per alarm metric a month)."""
+    alarm_5xx_percent: int = 5
+    """Alarm when more than this share (%) of requests answer 5xx, 1-100. Default 5."""
+    alarm_5xx_minutes: int = 3
+    """... for this many consecutive minutes, 1-60; also how long a deployment's errors take to
+    roll it back. Default 3."""
+    alarm_latency_percent: int = 50
+    """Alarm when the API's p99 integration latency stays above this share (%) of the 30 s
+    integration timeout for five minutes, 10-100. Default 50 (15 s)."""
 
     def __post_init__(self) -> None:
         services = tuple(self.services) if not isinstance(self.services, ServiceSpec) else (self.services,)
@@ -350,6 +414,10 @@ class StackConfig:
         object.__setattr__(
             self, "data_deletion_policy", _enum("data_deletion_policy", self.data_deletion_policy, DeletionPolicy)
         )
+        object.__setattr__(
+            self, "cpu_architecture", _enum("cpu_architecture", self.cpu_architecture, CpuArchitecture)
+        )
+        _flag("container_insights", self.container_insights)
         _int_in("fargate_spot_percent", self.fargate_spot_percent, 0, 100)
         origins = (self.cors_origins,) if isinstance(self.cors_origins, str) else tuple(self.cors_origins)
         for index, origin in enumerate(origins):
@@ -372,6 +440,12 @@ class StackConfig:
             self, "threat_protection", _enum("threat_protection", self.threat_protection, ThreatProtection)
         )
         _flag("test_page", self.test_page)
+        _flag("detailed_metrics", self.detailed_metrics)
+        _flag("dashboard", self.dashboard)
+        _flag("alarms", self.alarms)
+        _int_in("alarm_5xx_percent", self.alarm_5xx_percent, 1, 100)
+        _int_in("alarm_5xx_minutes", self.alarm_5xx_minutes, 1, 60)
+        _int_in("alarm_latency_percent", self.alarm_latency_percent, 10, 100)
 
     def _check_unique_services(self) -> None:
         seen_names: dict[str, int] = {}
@@ -422,18 +496,20 @@ class StackConfig:
             raise ConfigError("vpc_cidr", self.vpc_cidr, "the prefix length must be /16 to /24")
         _int_in("subnet_prefix_length", self.subnet_prefix_length, max(16, network.prefixlen), 28)
         available = 2 ** (self.subnet_prefix_length - network.prefixlen)
-        needed = 2 * self.az_count
+        needed = max(subnet_slots(self.az_count - 1)) + 1
         if needed > available:
             raise ConfigError(
                 "subnet_prefix_length", self.subnet_prefix_length,
-                f"{self.az_count} AZs need {needed} subnets but {self.vpc_cidr} holds only {available} "
-                f"/{self.subnet_prefix_length} subnets; use a longer prefix length or fewer AZs",
+                f"{self.az_count} AZs need {needed} subnets' worth of /{self.subnet_prefix_length} blocks (every AZ "
+                f"has fixed blocks, so adding or removing one moves no subnet) but {self.vpc_cidr} holds only "
+                f"{available}; use a longer prefix length or fewer AZs",
             )
 
     def subnet_cidrs(self) -> tuple[list[str], list[str]]:
-        """(public, private) subnet blocks, one each per AZ, carved in order from ``vpc_cidr``."""
+        """(public, private) subnet blocks, one each per AZ, each AZ in its fixed slots of ``vpc_cidr``."""
         blocks = list(ipaddress.IPv4Network(self.vpc_cidr).subnets(new_prefix=self.subnet_prefix_length))
-        public = [str(b) for b in blocks[: self.az_count]]
-        private = [str(b) for b in blocks[self.az_count : 2 * self.az_count]]
+        slots = [subnet_slots(index) for index in range(self.az_count)]
+        public = [str(blocks[slot]) for slot, _ in slots]
+        private = [str(blocks[slot]) for _, slot in slots]
         return public, private
 

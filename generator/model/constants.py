@@ -19,6 +19,7 @@ from itemstore.contract import (
     ITEM_METHODS,
     MAX_ID_BYTES,
     MAX_ITEM_BYTES,
+    TABLE_OPERATIONS,
     TASK_ENVIRONMENT,
 )
 
@@ -28,6 +29,7 @@ from itemstore.contract import (
 __all__ = [
     "DEFAULT_CONTAINER_PORT", "ENV_ITEM_PATH_PREFIX", "ENV_PORT", "ENV_REGION", "ENV_TABLE_KEY", "ENV_TABLE_NAME",
     "GRACEFUL_TIMEOUT_SECONDS", "HEALTH_CHECK_COMMAND", "ITEM_METHODS", "MAX_ID_BYTES", "MAX_ITEM_BYTES",
+    "TABLE_OPERATIONS",
 ]
 
 # API Gateway HTTP API private integrations reach Cloud Map services through a VPC link. The

@@ -14,8 +14,14 @@ function; see :data:`VPC_LINK_ZONE_IDS` and :data:`FARGATE_ZONE_IDS` for their s
 distinct AZs of the region, none that AWS documents as unsupported. Pinning is also the way to
 deploy in a region the VPC link list does not name (automatic choice refuses it, saying so).
 
-An Update keeps the AZs already in use, in their places, as far as they still qualify: subnets
-follow the answer by position, and a changed AZ replaces a subnet. Delete has nothing to undo.
+An Update keeps the AZs already in use, in their places: subnets follow the answer by position,
+and an AZ index that got another AZ would replace its subnets (a subnet's ``AvailabilityZone`` and
+``CidrBlock`` are create-only, "AWS::EC2::Subnet" resource schema) and the VPC link (its
+``SubnetIds`` are create-only, "AWS::ApiGatewayV2::VpcLink" resource schema); the replacement
+subnet would take the block its predecessor still holds, and EC2 refuses that. So an Update that
+would move an AZ in use (another ``Zones`` value, or an AZ that no longer qualifies) fails here,
+the stack's first resource, before anything is replaced, saying what to do instead. Adding AZs
+(a larger ``Count``) or removing the last ones (a smaller one) moves none. Delete has nothing to undo.
 
 Answers: ``Zone1`` .. ``Zone<Count>`` (AZ names), ``ZoneIds`` (comma separated, for the record).
 """
@@ -107,6 +113,7 @@ def choose_zones(request: Request) -> Result:
     zones = available_zones(ec2)
     previous = (request.physical_id or "").split(",") if request.request_type == "Update" else []
     chosen = (pin(zones, pinned, count, region) if pinned else pick(zones, count, region, previous))
+    refuse_moves(previous, chosen, zones)
     LOG.info("chose %s", ", ".join(map(str, chosen)))
     data = {f"Zone{index}": zone.name for index, zone in enumerate(chosen, start=1)}
     data["ZoneIds"] = ",".join(zone.zone_id for zone in chosen)
@@ -178,3 +185,22 @@ def pin(zones: list[Zone], pinned: list[str], count: int, region: str) -> list[Z
             f"{WHAT} (in {region}: {', '.join(sorted(supported))})"
         )
     return chosen
+
+
+def refuse_moves(previous: list[str], chosen: list[Zone], zones: list[Zone]) -> None:
+    """Fail when an AZ index that has subnets (one of ``previous``, by position) would get another AZ."""
+    known = {zone.name: zone for zone in zones}
+    moved = [
+        f"AZ {number} from {known.get(old, old)} to {new}"
+        for number, (old, new) in enumerate(zip(previous, chosen, strict=False), start=1)  # added or removed AZs move none
+        if old != new.name
+    ]
+    if moved:
+        raise ResourceFailed(
+            f"this update would move the subnets of {'; '.join(moved)}. A subnet cannot move: CloudFormation "
+            f"would replace it (and the VPC link), and the replacement's address block is the one the old "
+            f"subnet still holds. Nothing was changed. To keep the AZs in use, set the AvailabilityZones "
+            f"parameter to {','.join(previous)} (or leave it empty); to use other AZs, remove the last AZs "
+            f"with a smaller az_count first and add them back pinned, or deploy a new stack "
+            f"(README: Changing Availability Zones)"
+        )

@@ -9,6 +9,8 @@
 #   REPOSITORY_URI  <account>.dkr.ecr.<region>.amazonaws.com/<repository>
 #   IMAGE_TAG       the tag to push (derived from ARCHIVE_SHA256)
 #   DOCKERFILE      the Dockerfile to build, relative to the archive's root (food/Dockerfile)
+#   ARCHITECTURE    the tasks' CPU architecture, X86_64 or ARM64; the project runs on a CodeBuild
+#                   environment of that architecture, so the image is built natively
 #   AWS_REGION      set by CodeBuild in every build
 set -euo pipefail
 
@@ -17,7 +19,21 @@ set -euo pipefail
 : "${REPOSITORY_URI:?REPOSITORY_URI is not set}"
 : "${IMAGE_TAG:?IMAGE_TAG is not set}"
 : "${DOCKERFILE:?DOCKERFILE is not set}"
+: "${ARCHITECTURE:?ARCHITECTURE is not set}"
 : "${AWS_REGION:?AWS_REGION is not set}"
+
+# The Docker platform of the tasks' architecture. A build host of another architecture would need
+# emulation, which this build does not set up: refuse it instead of pushing an image the tasks
+# cannot run (pip would also find no wheel hashed for that machine in requirements.txt).
+case "$ARCHITECTURE" in
+    X86_64) platform=linux/amd64; machine=x86_64 ;;
+    ARM64) platform=linux/arm64; machine=aarch64 ;;
+    *) echo "ARCHITECTURE must be X86_64 or ARM64, not $ARCHITECTURE" >&2; exit 1 ;;
+esac
+if [ "$(uname -m)" != "$machine" ]; then
+    echo "REFUSING TO BUILD: this host is $(uname -m) but the tasks run on $ARCHITECTURE ($machine)." >&2
+    exit 1
+fi
 
 workdir=$(mktemp -d)
 trap 'rm -rf "$workdir"' EXIT
@@ -50,6 +66,6 @@ aws ecr get-login-password --region "$AWS_REGION" | docker login --username AWS 
 # Every service runs this one image: the Dockerfiles differ only in default environment values,
 # which the task definitions set anyway. Base images come from ECR Public (the Dockerfile's FROM),
 # so the build never logs in to, or pulls from, Docker Hub.
-docker build --file "$DOCKERFILE" --tag "$image" .
+docker build --platform "$platform" --file "$DOCKERFILE" --tag "$image" .
 docker push "$image"
 echo "Pushed $(docker inspect --format "{{index .RepoDigests 0}}" "$image")"

@@ -5,8 +5,11 @@ from the digest the template pins, then write them and ``config.json`` (the stac
 which the template passes as ``Config``). Nothing is written until every file has been checked,
 so a bad release leaves the published page as it was. Update also removes the files the old
 properties listed and the new do not, and invalidates the distribution's cache so viewers get
-the new page at once. Delete removes exactly what was written, so the bucket is empty and
-CloudFormation can delete it.
+the new page at once. The bucket keeps versions (overwritten and removed files become
+noncurrent, and its lifecycle rule expires them), so Delete removes every version and delete
+marker in it: CloudFormation can delete only an empty bucket, and a versioned bucket is empty only
+when no version is left ("Deleting object versions from a versioning-enabled bucket", Amazon S3
+User Guide). Nothing in the bucket is data: the stack writes all of it, and the bucket goes too.
 
 Properties: ``Bucket``; ``DistributionId``; ``Files``, a list of ``{"Key", "Url", "Sha256"}``;
 ``Config``, the JSON text of config.json.
@@ -54,7 +57,7 @@ def publish(request: Request) -> Result:
     bucket = properties["Bucket"]
     s3 = boto3.client("s3", config=AWS_CONFIG)
     if request.request_type == "Delete":
-        remove(s3, bucket, keys_of(properties))
+        remove_every_version(s3, bucket)
         return Result(request.physical_id or physical_id(bucket))
     files = {item["Key"]: download(item, request) for item in properties["Files"]}
     files[CONFIG_KEY] = config_bytes(properties["Config"])
@@ -166,3 +169,28 @@ def invalidate(distribution_id: str, request: Request) -> str:
     except (ClientError, BotoCoreError) as error:
         raise ResourceFailed(f"could not invalidate distribution {distribution_id}: {error}") from None
     return answer["Invalidation"]["Id"]
+
+
+def remove_every_version(s3, bucket: str) -> None:
+    """Delete every object version and delete marker of ``bucket`` (a bucket already gone is empty)."""
+    try:
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+            # A page holds at most 1,000 entries of each kind; DeleteObjects takes 1,000 keys a call.
+            for kind in ("Versions", "DeleteMarkers"):
+                entries = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in page.get(kind) or []]
+                if entries:
+                    _delete_batch(s3, bucket, entries)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "NoSuchBucket":
+            return
+        raise ResourceFailed(f"could not empty s3://{bucket}: {error}") from None
+    except BotoCoreError as error:
+        raise ResourceFailed(f"could not empty s3://{bucket}: {error}") from None
+
+
+def _delete_batch(s3, bucket: str, entries: list[dict]) -> None:
+    answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": entries, "Quiet": True})
+    errors = answer.get("Errors") or []
+    if errors:
+        details = ", ".join(f"{e.get('Key')} {e.get('VersionId')}: {e.get('Code')}" for e in errors)
+        raise ResourceFailed(f"could not empty s3://{bucket}: {details}")

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from troposphere import GetAtt, Ref, Sub, Template, ec2, kms
+from troposphere import GetAtt, Ref, Sub, Template, ec2, kms, logs
 from troposphere import apigatewayv2 as apigw
 
 from generator.model.config import ServiceSpec, StackConfig
@@ -22,12 +21,9 @@ from generator.model.constants import (
 )
 from generator.template.auth import Auth
 from generator.template.logs import add_log_group
-from generator.template.names import logical_id
+from generator.template.names import logical_id, unique_name
 from generator.template.network import Network
 from generator.template.services import Service
-
-if TYPE_CHECKING:  # site.py needs Api, the API needs only the Site handle's type
-    from generator.template.site import Site
 
 # What each access-log line records: enough to trace a request end to end and see who called,
 # which route answered, how long it took and what the integration said when it failed.
@@ -52,11 +48,22 @@ ACCESS_LOG_FORMAT = json.dumps(
 )
 
 
+# The prefix CloudWatch Logs admits without a resource-policy entry per group (see _add_stage).
+VENDED_LOGS_PREFIX = "/aws/vendedlogs/"
+
+
+def access_log_group_name() -> Sub:
+    """``/aws/vendedlogs/ecsapi-api-access-<stack uuid>``: the stage's access-log group."""
+    return unique_name("api-access", prefix=VENDED_LOGS_PREFIX)
+
+
 @dataclass(frozen=True)
 class Api:
     api: apigw.Api
     stage: apigw.Stage
     """The ``$default`` stage: its throttling, access logs and (for alarms) its metrics."""
+    access_logs: logs.LogGroup
+    """The stage's access log: the dashboard counts throttled (429) requests in it."""
 
 
 def add_api(
@@ -66,13 +73,13 @@ def add_api(
     services: list[Service],
     auth: Auth,
     key: kms.Key | None,
-    site: Site | None = None,
+    page_origins: tuple[Sub, ...] = (),
 ) -> Api:
     """The HTTP API in front of ``services``: each gets GET and PUT on its path, protected per spec;
-    browsers on the test page's origin (``site``) and on ``config.cors_origins`` may call it."""
-    # The test page's origin (when the stack serves it) and the configured ones; no origin at all
-    # means no CORS configuration, so browsers on other origins cannot read responses.
-    origins = ([site.origin] if site is not None else []) + list(config.cors_origins)
+    browsers on ``page_origins`` (the test page's, when the stack serves it: ``Site.origin``) and
+    on ``config.cors_origins`` may call it."""
+    # No origin at all means no CORS configuration, so browsers on other origins cannot read responses.
+    origins = list(page_origins) + list(config.cors_origins)
     cors = (
         {
             "CorsConfiguration": apigw.Cors(
@@ -110,8 +117,8 @@ def add_api(
     for service in services:
         integrations[service.spec.name] = _add_integration(template, api, vpc_link, service)
         routes.update(_add_routes(template, api, authorizer, integrations[service.spec.name], service.spec))
-    stage = _add_stage(template, config, key, api, services, routes)
-    return Api(api=api, stage=stage)
+    stage, access_logs = _add_stage(template, config, key, api, services, routes)
+    return Api(api=api, stage=stage, access_logs=access_logs)
 
 
 def _add_vpc_link(template: Template, network: Network, services: list[Service]) -> apigw.VpcLink:
@@ -206,8 +213,11 @@ def _add_stage(
     api: apigw.Api,
     services: list[Service],
     routes: dict[str, apigw.Route],
-) -> apigw.Stage:
-    """The auto-deployed ``$default`` stage: JSON access logs, stage-wide and per-route throttling."""
+) -> tuple[apigw.Stage, logs.LogGroup]:
+    """The auto-deployed ``$default`` stage: JSON access logs, stage-wide and per-route throttling,
+    and route-level metrics when ``config.detailed_metrics`` is on."""
+    # Set on every route's own settings too, so a route with its own throttling keeps them.
+    detailed = {"DetailedMetricsEnabled": True} if config.detailed_metrics else {}
     # Route settings name routes by key, so the stage must wait for the routes it throttles.
     throttled = {
         route_key: (routes[route_key], service.spec)
@@ -221,6 +231,7 @@ def _add_stage(
                 route_key: {
                     "ThrottlingBurstLimit": spec.throttle_burst_limit,
                     "ThrottlingRateLimit": spec.throttle_rate_limit,
+                    **detailed,
                 }
                 for route_key, (_, spec) in sorted(throttled.items())
             },
@@ -229,8 +240,18 @@ def _add_stage(
         if throttled
         else {}
     )
-    access_logs = add_log_group(template, config, key, "ApiAccessLogGroup")
-    return template.add_resource(
+    # API Gateway adds the access-log group to the region's CloudWatch Logs resource policy, which
+    # holds 5,120 characters at most; when it is full, the stage fails ("Cannot enable logging.
+    # Policy document length ..."), and retained groups of earlier stacks keep it full. Groups
+    # whose names start with /aws/vendedlogs/ need no entry of their own: "CloudWatch Logs resource
+    # policies are limited to 5120 characters. When CloudWatch Logs detects that a policy
+    # approaches this size limit, it automatically enables log groups that start with
+    # /aws/vendedlogs/" ("Avoiding Amazon CloudWatch Logs resource policy size restrictions", AWS
+    # Step Functions Developer Guide; the same advice in Cognito's CloudWatchLogsConfigurationType,
+    # pointing at "Enabling logging from AWS services"). The stack's UUID keeps the name unique, and
+    # short: 70 characters of the 512 "AWS::Logs::LogGroup" allows.
+    access_logs = add_log_group(template, config, key, "ApiAccessLogGroup", name=access_log_group_name())
+    stage = template.add_resource(
         apigw.Stage(
             "ApiStage",
             ApiId=Ref(api),
@@ -240,8 +261,10 @@ def _add_stage(
                 DestinationArn=GetAtt(access_logs, "Arn"), Format=ACCESS_LOG_FORMAT
             ),
             DefaultRouteSettings=apigw.RouteSettings(
-                ThrottlingBurstLimit=config.throttle_burst_limit, ThrottlingRateLimit=config.throttle_rate_limit
+                ThrottlingBurstLimit=config.throttle_burst_limit, ThrottlingRateLimit=config.throttle_rate_limit,
+                **detailed,
             ),
             **route_throttling,
         )
     )
+    return stage, access_logs

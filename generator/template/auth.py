@@ -8,6 +8,7 @@ from troposphere import Ref, Sub, Template, cognito
 
 from generator.model.config import MfaMode, StackConfig, ThreatProtection
 from generator.model.constants import COGNITO_ISSUER
+from generator.template.names import unique_name
 from generator.template.retention import data_policies
 
 # The only sign-in flows the app client allows: password sign-in and token refresh.
@@ -37,7 +38,8 @@ def add_auth(template: Template, config: StackConfig) -> Auth:
     user_pool = template.add_resource(
         cognito.UserPool(
             "UserPool",
-            UserPoolName=Sub("${AWS::StackName}-users"),
+            # Not ${AWS::StackName}-users: a long stack name breaks the 128-character limit.
+            UserPoolName=unique_name("users"),
             UsernameAttributes=["email"],
             UsernameConfiguration=cognito.UsernameConfiguration(CaseSensitive=False),
             AutoVerifiedAttributes=["email"],
@@ -68,7 +70,7 @@ def add_auth(template: Template, config: StackConfig) -> Auth:
         cognito.UserPoolClient(
             "UserPoolClient",
             UserPoolId=Ref(user_pool),
-            ClientName=Sub("${AWS::StackName}-web"),
+            ClientName=unique_name("web"),
             # A browser cannot keep a secret, so the client has none. The test page signs in with
             # USER_PASSWORD_AUTH: the password goes to Cognito only, over TLS, and the page needs
             # no SRP library (whose big-number code would be the largest script it runs).

@@ -25,6 +25,32 @@ ECR_WITHOUT_CMK = (
     "encrypt the stack's repository with its KMS key instead",
 )
 
+# nat_mode = "none" (generator/template/network.py): the tasks' only way out is a public address.
+# checkov 3.3.30 has CKV_AWS_333 for Terraform only; the skip records the reason for any scanner
+# (or checkov version) that flags a public IP on an ECS service.
+TASK_PUBLIC_IP = (
+    "CKV_AWS_333",
+    "nat_mode = none: each task has a public IPv4 address for its outbound calls only (image pull, "
+    "logs), instead of a NAT gateway; its security group admits inbound traffic solely from the "
+    "API's VPC link security group on the container port, so nothing on the internet can connect to it",
+)
+
+# container_insights = false: the cost-conscious variants turn it off.
+CLUSTER_WITHOUT_CONTAINER_INSIGHTS = (
+    "CKV_AWS_65",
+    "container_insights = false: Container Insights is billed per custom metric (about $0.30 each a "
+    "month, dozens per cluster); ECS still sends the free per-service CPU and memory utilization "
+    "metrics that target tracking scales on",
+)
+
+# The alarm topic (generator/template/monitoring.py) without the stack's key.
+TOPIC_WITHOUT_CMK = (
+    "CKV_AWS_26",
+    "CloudWatch alarms cannot publish to a topic encrypted with the AWS managed key alias/aws/sns "
+    "(its policy cannot admit CloudWatch); set customer_managed_key = true to encrypt the topic with "
+    "the stack's key. The messages hold alarm names, states and metric values, no stored data",
+)
+
 
 def skip_checks(resource: AWSObject, *checks: tuple[str, str]) -> AWSObject:
     """Record ``checks`` (id, reason) as checkov skips on ``resource``; returns the resource."""
@@ -56,12 +82,6 @@ BUCKET_WITHOUT_ACCESS_LOGS = (
     "CKV_AWS_18",
     "Holds only the test page, readable solely by CloudFront; S3 server access logs need another "
     "bucket and would record only CloudFront's own reads",
-)
-BUCKET_WITHOUT_VERSIONING = (
-    "CKV_AWS_21",
-    "Holds nothing to recover: the page comes from the release and config.json from the stack, "
-    "rewritten at every update; with versioning the stack could not delete the bucket without "
-    "also deleting every old version",
 )
 DISTRIBUTION_WITH_DEFAULT_CERTIFICATE = (
     "CKV_AWS_174",

@@ -1,12 +1,13 @@
-"""The ECS cluster: Fargate (and Fargate Spot when asked), Container Insights on."""
+"""The ECS cluster: Fargate (and Fargate Spot when asked), Container Insights when asked."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from troposphere import Ref, Template, ecs
+from troposphere import AWSObject, Ref, Template, ecs
 
 from generator.model.config import StackConfig
+from generator.template.checkov import CLUSTER_WITHOUT_CONTAINER_INSIGHTS, skip_checks
 
 FARGATE = "FARGATE"
 FARGATE_SPOT = "FARGATE_SPOT"
@@ -21,13 +22,21 @@ class Cluster:
     """The association that lets services use the strategy; None with the FARGATE launch type."""
 
 
-def add_cluster(template: Template, config: StackConfig) -> Cluster:
+def add_cluster(template: Template, config: StackConfig, service_role: AWSObject) -> Cluster:
+    """The cluster, created once ``service_role`` (ECS's service-linked role) is there."""
     cluster = template.add_resource(
         ecs.Cluster(
             "Cluster",
-            ClusterSettings=[ecs.ClusterSetting(Name="containerInsights", Value="enabled")],
+            # Container Insights is billed per custom metric (ecsapi describe counts them).
+            ClusterSettings=[
+                ecs.ClusterSetting(
+                    Name="containerInsights", Value="enabled" if config.container_insights else "disabled"
+                )
+            ],
+            DependsOn=[service_role.title],
         )
     )
+    skip_checks(cluster, *([] if config.container_insights else [CLUSTER_WITHOUT_CONTAINER_INSIGHTS]))
     strategy: tuple[ecs.CapacityProviderStrategyItem, ...] = ()
     association = None
     if config.fargate_spot_percent:

@@ -68,10 +68,12 @@ def add_function(
     statements: list[Statement],
     timeout_seconds: int,
     memory_mb: int = 256,
+    condition: str | None = None,
 ) -> Function:
     """``<Name>Function`` running ``generator/runs_in_aws/<module>.py``, with a role granting exactly
-    ``statements`` plus writing to its own log group (retention as every log group)."""
-    log_group = add_log_group(template, config, key, logical_id(name, "FunctionLogGroup"))
+    ``statements`` plus writing to its own log group (retention as every log group); all three only
+    under ``condition`` when one is named."""
+    log_group = add_log_group(template, config, key, logical_id(name, "FunctionLogGroup"), condition=condition)
     role = template.add_resource(
         policies.role(
             logical_id(name, "FunctionRole"),
@@ -79,11 +81,13 @@ def add_function(
             f"{name.lower()}-function",
             policies.write_log_streams(log_group),
             *statements,
+            condition=condition,
         )
     )
     function = template.add_resource(
         awslambda.Function(
             logical_id(name, "Function"),
+            **({"Condition": condition} if condition else {}),
             Runtime=PYTHON_RUNTIME,
             Handler="index.handler",
             Code=awslambda.Code(ZipFile=inline_code(module)),

@@ -8,7 +8,20 @@ reason AWS gives for it.
 from __future__ import annotations
 
 from awacs import cloudfront, codebuild, dynamodb, ec2, ecr, kms, logs, s3
-from awacs.aws import Allow, ArnLike, Bool, Condition, Deny, Policy, PolicyDocument, Principal, Statement, StringEquals
+from awacs import iam as awacs_iam
+from awacs.aws import (
+    Allow,
+    ArnLike,
+    Bool,
+    Condition,
+    Deny,
+    Policy,
+    PolicyDocument,
+    Principal,
+    Statement,
+    StringEquals,
+    StringLike,
+)
 from awacs.helpers.trust import make_simple_assume_policy
 from troposphere import AWSHelperFn, AWSObject, GetAtt, Sub, iam
 
@@ -176,6 +189,18 @@ def write_flow_logs(log_group: AWSObject) -> list[Statement]:
     ]
 
 
+def create_service_linked_role(service: str, role_name: str) -> Statement:
+    """Create one service-linked role and nothing else: the statement "Service-linked role
+    permissions" (IAM User Guide) gives, on the role's ARN under ``aws-service-role/<service>/``
+    with ``iam:AWSServiceName`` naming the service."""
+    return Statement(
+        Effect=Allow,
+        Action=[awacs_iam.CreateServiceLinkedRole],
+        Resource=[Sub(f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/aws-service-role/{service}/{role_name}")],
+        Condition=Condition(StringLike({"iam:AWSServiceName": service})),
+    )
+
+
 def describe_availability_zones() -> Statement:
     """List the region's Availability Zones with their zone IDs (see ``UNSCOPED_ACTIONS``)."""
     return Statement(Effect=Allow, Action=[ec2.DescribeAvailabilityZones], Resource=["*"])
@@ -184,6 +209,17 @@ def describe_availability_zones() -> Statement:
 def write_and_delete_objects(bucket: AWSObject) -> Statement:
     """Write and delete objects of one bucket (the test page publisher); no reading, no listing."""
     return Statement(Effect=Allow, Action=[s3.PutObject, s3.DeleteObject], Resource=[Sub(f"${{{bucket.title}.Arn}}/*")])
+
+
+def empty_versioned_bucket(bucket: AWSObject) -> list[Statement]:
+    """List and delete every object version of one bucket: what emptying a versioned bucket takes
+    (the test page publisher, on Delete). ListBucketVersions is a bucket action, DeleteObjectVersion
+    an object action ("Actions, resources, and condition keys for Amazon S3", Service Authorization
+    Reference)."""
+    return [
+        Statement(Effect=Allow, Action=[s3.ListBucketVersions], Resource=[GetAtt(bucket, "Arn")]),
+        Statement(Effect=Allow, Action=[s3.DeleteObjectVersion], Resource=[Sub(f"${{{bucket.title}.Arn}}/*")]),
+    ]
 
 
 def invalidate_distribution(distribution_arn: AWSHelperFn) -> Statement:
@@ -235,10 +271,14 @@ def policy(*statements: Statement) -> PolicyDocument:
     return PolicyDocument(Version="2012-10-17", Statement=list(statements))
 
 
-def role(title: str, trust: Policy, policy_name: str, *statements: Statement) -> iam.Role:
-    """A role with one inline policy of ``statements``; no managed policies, which grant more."""
+def role(
+    title: str, trust: Policy, policy_name: str, *statements: Statement, condition: str | None = None
+) -> iam.Role:
+    """A role with one inline policy of ``statements``; no managed policies, which grant more.
+    Only under ``condition`` when one is named."""
     return iam.Role(
         title,
         AssumeRolePolicyDocument=trust,
         Policies=[iam.Policy(PolicyName=policy_name, PolicyDocument=policy(*statements))],
+        **({"Condition": condition} if condition else {}),
     )

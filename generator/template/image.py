@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import assert_never
 
-from troposphere import AWSObject, Equals, GetAtt, Or, Ref, Sub, Template, codebuild, ecr, kms
+from troposphere import AWSObject, Equals, GetAtt, Or, Ref, Sub, Template, awslambda, codebuild, ecr, kms
 from troposphere.validators import integer
 
-from generator.model.config import StackConfig
+from generator.model.config import CpuArchitecture, StackConfig
 from generator.template import iam as policies
 from generator.template.checkov import ECR_WITHOUT_CMK, skip_checks
 from generator.template.functions import add_function
@@ -50,6 +51,11 @@ QUEUED_TIMEOUT_MINUTES = 5
 # (3 GB, 2 vCPUs) builds a slim Python image in a few minutes.
 BUILD_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
 BUILD_COMPUTE_TYPE = "BUILD_GENERAL1_SMALL"
+# The image is built natively on the tasks' architecture (no emulation): ARM64 builds run in an
+# ARM_CONTAINER environment on the Amazon Linux 2023 aarch64 standard image, which takes the small
+# compute type too ("Docker images provided by CodeBuild" and "Build environment compute modes and
+# types", AWS CodeBuild User Guide; aws/aws-codebuild-docker-images lists al/aarch64/standard/3.0).
+ARM_BUILD_IMAGE = "aws/codebuild/amazonlinux-aarch64-standard:3.0"
 # Images kept in the repository: the one in use is always among the newest, older ones serve a
 # rollback to an earlier release. Untagged layers left by an interrupted push go after a day.
 KEEP_IMAGES = 10
@@ -79,6 +85,8 @@ class ImageBuild:
     repository: ecr.Repository
     project: codebuild.Project
     build: ImageBuildResource
+    function: awslambda.Function
+    """The function that runs the build: the dashboard shows its errors."""
 
     def image_uri(self) -> Sub:
         """``<repository uri>@sha256:<digest>``: the pushed image, by digest."""
@@ -90,9 +98,28 @@ def uses_built_image(service_name: str) -> str:
     return logical_id(service_name, "UsesBuiltImage")
 
 
-def image_tag(archive_sha256: str) -> str:
-    """The tag a build pushes: the archive's digest, so one archive is built once."""
-    return f"source-{archive_sha256}"
+def image_tag(archive_sha256: str, architecture: CpuArchitecture = CpuArchitecture.X86_64) -> str:
+    """The tag a build pushes: the archive's digest (and the architecture when not x86), so one
+    archive is built once per architecture, and switching architecture builds a new image instead
+    of reusing the other one's (image_build.py reuses an image already tagged)."""
+    match architecture:
+        case CpuArchitecture.X86_64:
+            return f"source-{archive_sha256}"
+        case CpuArchitecture.ARM64:
+            return f"source-arm64-{archive_sha256}"
+        case _:
+            assert_never(architecture)
+
+
+def build_environment(architecture: CpuArchitecture) -> tuple[str, str]:
+    """(CodeBuild environment type, image) that builds natively for ``architecture``."""
+    match architecture:
+        case CpuArchitecture.X86_64:
+            return "LINUX_CONTAINER", BUILD_IMAGE
+        case CpuArchitecture.ARM64:
+            return "ARM_CONTAINER", ARM_BUILD_IMAGE
+        case _:
+            assert_never(architecture)
 
 
 def build_script() -> str:
@@ -183,7 +210,8 @@ def add_image_build(
 
     archive_sha256 = pinned_digests()[SOURCE_ARCHIVE]
     archive_url = release.url(SOURCE_ARCHIVE)
-    tag = image_tag(archive_sha256)
+    tag = image_tag(archive_sha256, config.cpu_architecture)
+    environment_type, build_image = build_environment(config.cpu_architecture)
 
     encryption = (
         ecr.EncryptionConfiguration(EncryptionType="KMS", KmsKey=GetAtt(key, "Arn"))
@@ -205,8 +233,7 @@ def add_image_build(
     )
     skip_checks(repository, *([] if key is not None else [ECR_WITHOUT_CMK]))
 
-    log_group = add_log_group(template, config, key, "ImageBuildLogGroup")
-    log_group.Condition = condition
+    log_group = add_log_group(template, config, key, "ImageBuildLogGroup", condition=condition)
     role = template.add_resource(
         policies.role(
             "ImageBuildRole",
@@ -215,11 +242,12 @@ def add_image_build(
             policies.write_log_streams(log_group),
             policies.registry_login(),
             policies.push_images(repository),
+            condition=condition,
         )
     )
-    role.Condition = condition
 
     environment = {
+        "ARCHITECTURE": config.cpu_architecture.value,
         "ARCHIVE_SHA256": archive_sha256,
         "ARCHIVE_URL": archive_url,
         "DOCKERFILE": BUILT_DOCKERFILE,
@@ -235,9 +263,9 @@ def add_image_build(
             Source=codebuild.Source(Type="NO_SOURCE", BuildSpec=buildspec()),
             Artifacts=codebuild.Artifacts(Type="NO_ARTIFACTS"),
             Environment=codebuild.Environment(
-                Type="LINUX_CONTAINER",
+                Type=environment_type,
                 ComputeType=BUILD_COMPUTE_TYPE,
-                Image=BUILD_IMAGE,
+                Image=build_image,
                 PrivilegedMode=True,
                 EnvironmentVariables=[
                     codebuild.EnvironmentVariable(Name=name, Type="PLAINTEXT", Value=environment[name])
@@ -256,9 +284,8 @@ def add_image_build(
         template, config, key, NAME, "image_build",
         [policies.run_builds(project), policies.describe_images(repository)],
         timeout_seconds=FUNCTION_TIMEOUT_SECONDS,
+        condition=condition,
     )
-    for resource in (function.function, function.role, function.log_group):
-        resource.Condition = condition
 
     build = template.add_resource(
         ImageBuildResource(
@@ -273,4 +300,6 @@ def add_image_build(
             ImageTag=tag,
         )
     )
-    return ImageBuild(condition=condition, repository=repository, project=project, build=build)
+    return ImageBuild(
+        condition=condition, repository=repository, project=project, build=build, function=function.function,
+    )

@@ -7,7 +7,7 @@ to control and audit the key policy themselves, at about $1 a month plus request
 from __future__ import annotations
 
 from awacs import kms as kms_actions
-from awacs.aws import Allow, ArnLike, AWSPrincipal, Condition, Principal, Statement
+from awacs.aws import Allow, ArnLike, AWSPrincipal, Condition, Principal, Statement, StringEquals
 from troposphere import Sub, Template, kms
 
 from generator.model.config import StackConfig
@@ -15,10 +15,15 @@ from generator.template.iam import policy
 from generator.template.retention import data_policies
 
 
-def add_stack_key(template: Template, config: StackConfig) -> kms.Key | None:
+def add_stack_key(
+    template: Template, config: StackConfig, other_users: tuple[Statement, ...] = ()
+) -> kms.Key | None:
     """The key, or ``None`` when ``config.customer_managed_key`` is off.
 
-    In a key policy ``Resource: "*"`` means "this key", so these statements are scoped to the key.
+    ``other_users`` are the key policy statements of builders that come later and need the key
+    (the test page's :func:`cloudfront_decrypts`): they are written with the key, never appended to
+    it afterwards. In a key policy ``Resource: "*"`` means "this key", so every statement is scoped
+    to the key.
     """
     if not config.customer_managed_key:
         return None
@@ -54,6 +59,8 @@ def add_stack_key(template: Template, config: StackConfig) -> kms.Key | None:
                         })
                     ),
                 ),
+                *([_cloudwatch_alarms_publish()] if config.alarms else []),
+                *other_users,
             ),
             # Retained data stays readable only while its key exists.
             **data_policies(config),
@@ -61,8 +68,37 @@ def add_stack_key(template: Template, config: StackConfig) -> kms.Key | None:
     )
 
 
-def let_cloudfront_decrypt(key: kms.Key) -> None:
-    """Add to the key policy: CloudFront may decrypt objects it reads for this account's
+def _cloudwatch_alarms_publish() -> Statement:
+    """CloudWatch, for this stack's alarms only, may use the key to publish to the alarm topic
+    (generator/template/monitoring.py), which the key encrypts.
+
+    CloudWatch calls KMS itself when an alarm publishes to an encrypted topic, so the key policy
+    must admit it ("How do I configure a CloudWatch alarm with an encrypted SNS topic?", AWS
+    re:Post Knowledge Center: kms:Decrypt and kms:GenerateDataKey* for cloudwatch.amazonaws.com).
+    That is also why a topic is never encrypted with the AWS managed key alias/aws/sns, whose policy
+    nobody can change: its alarms would fail with "CloudWatch Alarms does not have authorization
+    to access the SNS topic encryption key" and send nothing.
+    """
+    return Statement(
+        Sid="CloudWatchAlarmsOfThisStackPublishToItsTopic",
+        Effect=Allow,
+        Principal=Principal("Service", "cloudwatch.amazonaws.com"),
+        Action=[kms_actions.Decrypt, kms_actions.GenerateDataKey],
+        Resource=["*"],
+        Condition=Condition([
+            StringEquals({"aws:SourceAccount": Sub("${AWS::AccountId}")}),
+            ArnLike({"aws:SourceArn": alarm_arns()}),
+        ]),
+    )
+
+
+def alarm_arns() -> Sub:
+    """Every alarm of this stack: their names all start with the stack name (alarm_names.py)."""
+    return Sub("arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:${AWS::StackName}-*")
+
+
+def cloudfront_decrypts() -> Statement:
+    """The key policy statement by which CloudFront may decrypt objects it reads for this account's
     distributions, which an S3 origin encrypted with this key needs ("Restricting access to an
     Amazon S3 origin", SSE-KMS, Amazon CloudFront Developer Guide).
 
@@ -71,17 +107,15 @@ def let_cloudfront_decrypt(key: kms.Key) -> None:
     be a dependency cycle (key -> distribution -> bucket -> key). The bucket policy still admits
     only this distribution, and KMS decrypts nothing CloudFront was not allowed to read.
     """
-    key.KeyPolicy.Statement.append(
-        Statement(
-            Sid="CloudFrontDecryptsForThisAccountsDistributions",
-            Effect=Allow,
-            Principal=Principal("Service", "cloudfront.amazonaws.com"),
-            Action=[kms_actions.Decrypt],
-            Resource=["*"],
-            # The condition AWS documents for origin access control (AWS:SourceArn), widened to
-            # the account's distributions; the ARN carries the account id.
-            Condition=Condition(
-                ArnLike({"AWS:SourceArn": Sub("arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/*")})
-            ),
-        )
+    return Statement(
+        Sid="CloudFrontDecryptsForThisAccountsDistributions",
+        Effect=Allow,
+        Principal=Principal("Service", "cloudfront.amazonaws.com"),
+        Action=[kms_actions.Decrypt],
+        Resource=["*"],
+        # The condition AWS documents for origin access control (AWS:SourceArn), widened to
+        # the account's distributions; the ARN carries the account id.
+        Condition=Condition(
+            ArnLike({"AWS:SourceArn": Sub("arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/*")})
+        ),
     )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from troposphere import Ref, Select, Split, Sub
+
 MAX_LOGICAL_ID = 255
 _NOT_ALNUM = re.compile(r"[^A-Za-z0-9]")
 
@@ -18,3 +20,14 @@ def logical_id(*parts: str | int) -> str:
     if not name or len(name) > MAX_LOGICAL_ID:
         raise ValueError(f"logical id {name!r} must be 1-{MAX_LOGICAL_ID} alphanumeric characters")
     return name
+
+
+def unique_name(purpose: str, prefix: str = "") -> Sub:
+    """``<prefix>ecsapi-<purpose>-<stack uuid>``: unique in the account (as CloudFront requires of
+    origin access control and policy names) and short whatever the stack's name.
+
+    A stack name may have 128 characters ("CreateStack", AWS CloudFormation API Reference), so
+    ``${AWS::StackName}-users`` can break a 128-character name limit; the stack id's UUID (its third
+    ``/``-separated part) has 36, so these take ``len(prefix) + len(purpose) + 44``.
+    """
+    return Sub(f"{prefix}ecsapi-{purpose}-${{StackUuid}}", StackUuid=Select(2, Split("/", Ref("AWS::StackId"))))

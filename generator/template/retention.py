@@ -15,7 +15,7 @@ table data, and deleting them by hand stays possible for whoever may.
 
 Log groups are the exception: with Retain they are kept even when the first create fails, because
 their logs (the image build's, a task's) say why it failed. Their names are CloudFormation's own,
-so a kept group never blocks the next attempt. (With the stack's key on, a failed create schedules
+or (the API's access logs) carry the stack's UUID, so a kept group never blocks the next attempt. (With the stack's key on, a failed create schedules
 the key's deletion; cancel it within the pending window to read those logs.)
 """
 

@@ -43,6 +43,8 @@ from generator.model.constants import (
     WRITABLE_SCRATCH_PATH,
 )
 from generator.template import iam as policies
+from generator.template.alarm_names import DeploymentAlarm
+from generator.template.checkov import TASK_PUBLIC_IP, skip_checks
 from generator.template.cluster import Cluster
 from generator.template.image import ImageBuild, uses_built_image
 from generator.template.logs import add_log_group
@@ -189,8 +191,10 @@ def add_service(
     table: dynamodb.Table,
     discovery_service: servicediscovery.Service,
     key: kms.Key | None,
+    deployment_alarm: DeploymentAlarm | None = None,
 ) -> Service:
-    """Everything one service needs; returns the handles the API and outputs wire to."""
+    """Everything one service needs; returns the handles the API and outputs wire to. With
+    ``deployment_alarm``, a deployment is rolled back when that alarm fires."""
     name = spec.name
     log_group = add_log_group(template, config, key, logical_id(name, "LogGroup"), spec.log_retention_days)
     execution_role = template.add_resource(
@@ -213,7 +217,7 @@ def add_service(
         )
     )
     task_definition = _add_task_definition(
-        template, spec, parameters, image, table, log_group, execution_role, task_role
+        template, config, spec, parameters, image, table, log_group, execution_role, task_role
     )
     security_group = template.add_resource(
         ec2.SecurityGroup(
@@ -230,7 +234,9 @@ def add_service(
             ],
         )
     )
-    service = _add_ecs_service(template, spec, network, cluster, task_definition, security_group, discovery_service)
+    service = _add_ecs_service(
+        template, spec, network, cluster, task_definition, security_group, discovery_service, deployment_alarm
+    )
     scalable_target = _add_scaling(template, spec, parameters, cluster, service)
     return Service(
         spec=spec,
@@ -245,6 +251,7 @@ def add_service(
 
 def _add_task_definition(
     template: Template,
+    config: StackConfig,
     spec: ServiceSpec,
     parameters: ServiceParameters,
     image: ImageBuild,
@@ -265,7 +272,10 @@ def _add_task_definition(
             Memory=str(spec.memory),
             NetworkMode="awsvpc",
             RequiresCompatibilities=["FARGATE"],
-            RuntimePlatform=ecs.RuntimePlatform(CpuArchitecture="X86_64", OperatingSystemFamily="LINUX"),
+            # The stack's own image is built for this architecture too (image.py).
+            RuntimePlatform=ecs.RuntimePlatform(
+                CpuArchitecture=config.cpu_architecture.value, OperatingSystemFamily="LINUX"
+            ),
             ExecutionRoleArn=GetAtt(execution_role, "Arn"),
             TaskRoleArn=GetAtt(task_role, "Arn"),
             Volumes=[ecs.Volume(Name=SCRATCH_VOLUME)],
@@ -311,22 +321,36 @@ def _add_ecs_service(
     task_definition: ecs.TaskDefinition,
     security_group: ec2.SecurityGroup,
     discovery_service: servicediscovery.Service,
+    deployment_alarm: DeploymentAlarm | None = None,
 ) -> ecs.Service:
-    """The Fargate service in the private subnets, registered in Cloud Map by container and port."""
+    """The Fargate service in the network's task subnets, registered in Cloud Map by container and
+    port; each task gets a public IPv4 address only when the network has no NAT."""
+    # ECS fails a deployment, and with Rollback returns to the last completed one, when a named
+    # alarm goes to ALARM during the deployment or the bake time after it, which ECS derives from
+    # the alarm's periods ("How CloudWatch alarms detect Amazon ECS deployment failures", Amazon
+    # ECS Developer Guide); OK and INSUFFICIENT_DATA never fail it.
+    alarms = (
+        {"Alarms": ecs.DeploymentAlarms(AlarmNames=[deployment_alarm.alarm.name], Enable=True, Rollback=True)}
+        if deployment_alarm is not None
+        else {}
+    )
     placement: dict = (
         {"CapacityProviderStrategy": list(cluster.capacity_strategy)}
         if cluster.capacity_strategy
         else {"LaunchType": "FARGATE"}
     )
-    # Tasks pull their image through NAT: without the routes they would fail to start. A capacity
+    # Tasks pull their image through NAT or, without NAT, their public address and the internet
+    # gateway: without those routes they would fail to start. A capacity
     # provider strategy works only once the cluster's association exists, and deleting the
     # association while a service still uses it fails ("The specified capacity provider is in use
     # and cannot be removed"; aws/containers-roadmap#631 recommends this DependsOn): the
     # association is created before the services and deleted after them.
-    depends_on = [route.title for route in network.private_default_routes]
+    depends_on = [route.title for route in network.task_default_routes]
     if cluster.capacity_providers is not None:
         depends_on.append(cluster.capacity_providers.title)
-    return template.add_resource(
+    if deployment_alarm is not None:
+        depends_on.append(deployment_alarm.depends_on)
+    service = template.add_resource(
         ecs.Service(
             logical_id(spec.name, "Service"),
             DependsOn=depends_on,
@@ -341,15 +365,16 @@ def _add_ecs_service(
             **placement,
             NetworkConfiguration=ecs.NetworkConfiguration(
                 AwsvpcConfiguration=ecs.AwsvpcConfiguration(
-                    AssignPublicIp="DISABLED",
+                    AssignPublicIp="ENABLED" if network.task_public_ip else "DISABLED",
                     SecurityGroups=[Ref(security_group)],
-                    Subnets=[Ref(subnet) for subnet in network.private_subnets],
+                    Subnets=[Ref(subnet) for subnet in network.task_subnets],
                 )
             ),
             DeploymentConfiguration=ecs.DeploymentConfiguration(
                 DeploymentCircuitBreaker=ecs.DeploymentCircuitBreaker(Enable=True, Rollback=True),
                 MaximumPercent=200,
                 MinimumHealthyPercent=100,
+                **alarms,
             ),
             # SRV records carry the port, so ECS registers the container name and port.
             ServiceRegistries=[
@@ -361,6 +386,7 @@ def _add_ecs_service(
             PropagateTags="SERVICE",
         )
     )
+    return skip_checks(service, *([TASK_PUBLIC_IP] if network.task_public_ip else []))
 
 
 def _add_scaling(

@@ -7,8 +7,9 @@ behalf of this distribution ("Restricting access to an Amazon S3 origin", Amazon
 Developer Guide). Viewers get HTTPS only, with security headers from a response headers policy.
 
 Two halves, because the API sits between them: :func:`add_site` (bucket, distribution) comes
-before the API, whose CORS admits the distribution's origin; :func:`add_site_page` (the files and
-the stack's values) comes after it, because ``config.json`` carries the API's URL.
+before the API, which takes the distribution's origin (:attr:`Site.origin`) among its CORS origins;
+:func:`add_site_page` (the files and the stack's values) comes after it, because ``config.json``
+carries the API's URL. What the key needs for the site comes first of all: :func:`key_statements`.
 """
 
 from __future__ import annotations
@@ -16,24 +17,26 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from troposphere import GetAtt, Ref, Select, Split, Sub, Template, cloudfront, kms, s3
+from awacs.aws import Statement
+from troposphere import GetAtt, Ref, Sub, Template, awslambda, cloudfront, kms, s3
 from troposphere.cloudformation import CustomResource
 
 from generator.model.config import StackConfig
+from generator.model.page import FRAME_OPTION, INDEX_DOCUMENT, PAGE_FILES, REFERRER_POLICY, content_security_policy
 from generator.template import iam as policies
 from generator.template.api import Api
 from generator.template.auth import Auth
 from generator.template.checkov import (
     BUCKET_WITHOUT_ACCESS_LOGS,
-    BUCKET_WITHOUT_VERSIONING,
     DISTRIBUTION_WITH_DEFAULT_CERTIFICATE,
     DISTRIBUTION_WITHOUT_ACCESS_LOGS,
     DISTRIBUTION_WITHOUT_WAF,
     skip_checks,
 )
 from generator.template.functions import add_function
-from generator.template.keys import let_cloudfront_decrypt
-from generator.tooling.assets import WEB_FILES, WEB_PREFIX, pinned_digests
+from generator.template.keys import cloudfront_decrypts
+from generator.template.names import unique_name
+from generator.tooling.assets import WEB_PREFIX, pinned_digests
 from generator.tooling.release import ReleaseSettings
 
 # The managed cache policy "CachingOptimized" (id from "Use managed cache policies", Amazon
@@ -41,32 +44,26 @@ from generator.tooling.release import ReleaseSettings
 # TTL 1 s to 1 year, honouring the origin's Cache-Control (the publisher sets it per file).
 CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 ORIGIN_ID = "SiteBucket"
-INDEX_DOCUMENT = "index.html"
 # A year of HSTS, the value browsers' preload lists ask for. includeSubDomains is on and changes
 # nothing (the distribution's *.cloudfront.net host has no subdomains); preload stays off, as
 # cloudfront.net is not ours to submit.
 HSTS_SECONDS = 31_536_000
-# The page fetches its config.json from its own origin ('self'), the API and Cognito's JSON API.
-# The API is admitted as any HTTP API of this region, not by its exact endpoint: the API's CORS
-# names the distribution's origin, so the distribution (through this policy) cannot also name the
-# API — CloudFormation refuses the cycle HttpApi -> SiteDistribution -> SiteHeadersPolicy ->
-# HttpApi. The exact origin is on the API's side, where it decides what browsers may read.
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "connect-src 'self' https://*.execute-api.${AWS::Region}.${AWS::URLSuffix} "
-        "https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}",
-        "img-src 'self'",
-        "base-uri 'none'",
-        "form-action 'none'",
-        "frame-ancestors 'none'",
-    )
+# What the page connects to besides itself: the API and Cognito's JSON API. The API is admitted as
+# any HTTP API of this region, not by its exact endpoint: the API's CORS names the distribution's
+# origin, so the distribution (through this policy) cannot also name the API — CloudFormation
+# refuses the cycle HttpApi -> SiteDistribution -> SiteHeadersPolicy -> HttpApi. The exact origin
+# is on the API's side, where it decides what browsers may read.
+CONNECT_ORIGINS = (
+    "https://*.execute-api.${AWS::Region}.${AWS::URLSuffix}",
+    "https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}",
 )
+# The page's policy (generator/model/page.py, which every host of the page uses), for Fn::Sub.
+CONTENT_SECURITY_POLICY = content_security_policy(CONNECT_ORIGINS)
 # The publisher downloads three small files and writes four: well within a minute; the rest of
 # the timeout is the protocol's margin to report a hang as FAILED.
 PUBLISH_TIMEOUT_SECONDS = 120
+# How long an overwritten or removed page file is kept, to restore it by hand.
+NONCURRENT_VERSION_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -111,17 +108,15 @@ class SitePage(CustomResource):
     }
 
 
-def _unique_name(purpose: str) -> Sub:
-    """``ecsapi-<purpose>-<stack uuid>``: unique in the account (as CloudFront requires of these
-    names) and short whatever the stack's name (which may have 128 characters; these take 64)."""
-    return Sub(
-        f"ecsapi-{purpose}-${{StackUuid}}",
-        StackUuid=Select(2, Split("/", Ref("AWS::StackId"))),
-    )
+def key_statements(config: StackConfig) -> tuple[Statement, ...]:
+    """What the site needs in the stack key's policy (:func:`generator.template.keys.add_stack_key`
+    writes it): CloudFront decrypts the bucket's objects. Nothing without ``test_page``."""
+    return (cloudfront_decrypts(),) if config.test_page else ()
 
 
 def add_site(template: Template, config: StackConfig, key: kms.Key | None) -> Site | None:
-    """The bucket, its policy, the distribution and its headers; ``None`` without ``test_page``."""
+    """The bucket, its policy, the distribution and its headers; ``None`` without ``test_page``.
+    With ``key``, the key's policy already lets CloudFront decrypt (:func:`key_statements`)."""
     if not config.test_page:
         return None
     bucket = _add_bucket(template, key)
@@ -129,7 +124,7 @@ def add_site(template: Template, config: StackConfig, key: kms.Key | None) -> Si
         cloudfront.OriginAccessControl(
             "SiteOriginAccessControl",
             OriginAccessControlConfig=cloudfront.OriginAccessControlConfig(
-                Name=_unique_name("site"),
+                Name=unique_name("site"),
                 Description="CloudFront signs every request to the test page bucket",
                 OriginAccessControlOriginType="s3",
                 # "always": every origin request is signed, whatever the viewer sent.
@@ -190,8 +185,6 @@ def add_site(template: Template, config: StackConfig, key: kms.Key | None) -> Si
             ),
         )
     )
-    if key is not None:
-        let_cloudfront_decrypt(key)
     return Site(
         bucket=bucket,
         bucket_policy=bucket_policy,
@@ -223,14 +216,29 @@ def _add_bucket(template: Template, key: kms.Key | None) -> s3.Bucket:
                 OwnershipControls=s3.OwnershipControls(
                     Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
                 ),
+                # Versions let an overwritten page be restored; the rule below expires them (and
+                # the delete markers left behind), so they cost nothing at this size.
+                VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled"),
+                LifecycleConfiguration=s3.LifecycleConfiguration(
+                    Rules=[
+                        s3.LifecycleRule(
+                            Id="ExpireOldVersions",
+                            Status="Enabled",
+                            NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(
+                                NoncurrentDays=NONCURRENT_VERSION_DAYS
+                            ),
+                            ExpiredObjectDeleteMarker=True,
+                            AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(DaysAfterInitiation=1),
+                        )
+                    ]
+                ),
                 # Nothing here is data: the page comes from the release and config.json from the
-                # stack, both rewritten at every update. The publisher empties the bucket on
-                # delete, so the stack deletes it.
+                # stack, both rewritten at every update. The publisher empties the bucket (every
+                # version) on delete, so the stack deletes it.
                 DeletionPolicy="Delete",
                 UpdateReplacePolicy="Delete",
             ),
             BUCKET_WITHOUT_ACCESS_LOGS,
-            BUCKET_WITHOUT_VERSIONING,
         )
     )
 
@@ -241,7 +249,7 @@ def _add_headers_policy(template: Template) -> cloudfront.ResponseHeadersPolicy:
         cloudfront.ResponseHeadersPolicy(
             "SiteHeadersPolicy",
             ResponseHeadersPolicyConfig=cloudfront.ResponseHeadersPolicyConfig(
-                Name=_unique_name("site-headers"),
+                Name=unique_name("site-headers"),
                 Comment="ecsapi API test page: CSP, HSTS, nosniff, no framing, no referrer",
                 SecurityHeadersConfig=cloudfront.SecurityHeadersConfig(
                     ContentSecurityPolicy=cloudfront.ContentSecurityPolicy(
@@ -251,8 +259,8 @@ def _add_headers_policy(template: Template) -> cloudfront.ResponseHeadersPolicy:
                         AccessControlMaxAgeSec=HSTS_SECONDS, IncludeSubdomains=True, Preload=False, Override=True
                     ),
                     ContentTypeOptions=cloudfront.ContentTypeOptions(Override=True),
-                    FrameOptions=cloudfront.FrameOptions(FrameOption="DENY", Override=True),
-                    ReferrerPolicy=cloudfront.ReferrerPolicy(ReferrerPolicy="no-referrer", Override=True),
+                    FrameOptions=cloudfront.FrameOptions(FrameOption=FRAME_OPTION, Override=True),
+                    ReferrerPolicy=cloudfront.ReferrerPolicy(ReferrerPolicy=REFERRER_POLICY, Override=True),
                 ),
             ),
         )
@@ -267,7 +275,7 @@ def page_files(release: ReleaseSettings, digests: dict[str, str] | None = None) 
     digests = pinned_digests() if digests is None else digests
     return [
         {"Key": name, "Url": release.url(WEB_PREFIX + name), "Sha256": digests[WEB_PREFIX + name]}
-        for name in WEB_FILES
+        for name in PAGE_FILES
         if WEB_PREFIX + name in digests
     ]
 
@@ -308,10 +316,12 @@ def add_site_page(
     site: Site,
     api: Api,
     auth: Auth,
-) -> None:
-    """The publisher function and the custom resource that runs it at create, update and delete."""
+) -> awslambda.Function:
+    """The publisher function and the custom resource that runs it at create, update and delete;
+    returns the function (the dashboard shows its errors)."""
     statements = [
         policies.write_and_delete_objects(site.bucket),
+        *policies.empty_versioned_bucket(site.bucket),
         policies.invalidate_distribution(site.distribution_arn),
     ]
     if key is not None:
@@ -338,3 +348,4 @@ def add_site_page(
             DependsOn=[site.bucket_policy.title],
         )
     )
+    return publisher.function

@@ -1,24 +1,27 @@
 """The top-level builder. It reads like the architecture:
-zones -> network -> cluster -> data -> discovery -> image -> services -> auth -> site -> api -> page -> outputs."""
+zones -> network -> service roles -> cluster -> data -> discovery -> image -> services -> auth -> site -> api ->
+page -> monitoring -> outputs."""
 
 from __future__ import annotations
 
-from troposphere import Template
-
 from generator.model.config import StackConfig
+from generator.template.alarm_names import deployment_alarms
 from generator.template.api import add_api
 from generator.template.auth import add_auth
 from generator.template.cluster import add_cluster
+from generator.template.dashboard import WatchedFunction
 from generator.template.discovery import add_discovery_service, add_namespace
 from generator.template.image import add_build_conditions, add_image_build
 from generator.template.keys import add_stack_key
+from generator.template.monitoring import add_monitoring
 from generator.template.network import add_network
 from generator.template.outputs import add_outputs
 from generator.template.parameters import ParameterInterface
+from generator.template.service_roles import add_service_roles
 from generator.template.services import add_service, add_service_parameters
-from generator.template.site import add_site, add_site_page
+from generator.template.site import add_site, add_site_page, key_statements
 from generator.template.storage import add_table, add_table_endpoint
-from generator.template.tags import apply_tags
+from generator.template.tags import TaggedTemplate
 from generator.template.zones import add_zones
 from generator.tooling.release import ReleaseSettings
 
@@ -28,18 +31,20 @@ DESCRIPTION = (
 )
 
 
-def build_template(config: StackConfig | None = None, release: ReleaseSettings | None = None) -> Template:
+def build_template(config: StackConfig | None = None, release: ReleaseSettings | None = None) -> TaggedTemplate:
     """The whole stack as a troposphere ``Template``; pure: reads nothing, writes nothing."""
     config = config or StackConfig()
     release = release or ReleaseSettings()
-    template = Template(Description=DESCRIPTION.format(version=release.version))
+    # The stack's tags go on every taggable resource as it is added (generator/template/tags.py).
+    template = TaggedTemplate(config.tags, Description=DESCRIPTION.format(version=release.version))
     template.set_version("2010-09-09")
     interface = ParameterInterface()
 
-    key = add_stack_key(template, config)
+    key = add_stack_key(template, config, other_users=key_statements(config))
     zones = add_zones(template, interface, config, key)
     network = add_network(template, config, key, zones)
-    cluster = add_cluster(template, config)
+    service_roles = add_service_roles(template, config, key)
+    cluster = add_cluster(template, config, service_roles.ecs)
     tables = {spec.name: add_table(template, config, key, spec) for spec in config.services}
     add_table_endpoint(template, network, list(tables.values()))
     discovery = add_namespace(template, interface, network)
@@ -48,22 +53,27 @@ def build_template(config: StackConfig | None = None, release: ReleaseSettings |
         template, config, release, key,
         condition=add_build_conditions(template, {name: p.image for name, p in parameters.items()}),
     )
+    # Named before they exist: each service's deployments roll back on its alarm (alarm_names.py).
+    rollback_alarms = deployment_alarms(config)
     services = [
         add_service(
             template, config, spec, parameters[spec.name], image, network, cluster,
             table=tables[spec.name],
             discovery_service=add_discovery_service(template, discovery, spec),
             key=key,
+            deployment_alarm=rollback_alarms.get(spec.name),
         )
         for spec in config.services
     ]
     auth = add_auth(template, config)
     site = add_site(template, config, key)
-    api = add_api(template, config, network, services, auth, key, site)
+    api = add_api(template, config, network, services, auth, key, page_origins=(site.origin,) if site else ())
+    functions = [WatchedFunction("image build", image.function, image.condition)]
     if site is not None:
-        add_site_page(template, config, key, release, site, api, auth)
+        publisher = add_site_page(template, config, key, release, site, api, auth)
+        functions.append(WatchedFunction("page publisher", publisher))
+    add_monitoring(template, interface, config, key, api, cluster, services, functions)
     add_outputs(template, network, cluster, discovery, services, auth, api, site)
-    apply_tags(template, config.tags)
 
     template.set_metadata(
         {

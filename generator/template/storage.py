@@ -48,15 +48,15 @@ def add_table(template: Template, config: StackConfig, key: kms.Key | None, serv
 
 
 def add_table_endpoint(template: Template, network: Network, tables: list[dynamodb.Table]) -> None:
-    """A gateway endpoint (free) on the private route tables that admits item access to the stack's
-    tables only: a task that tried to reach another table through it would be refused."""
+    """A gateway endpoint (free) on the route tables of the tasks' subnets that admits item access
+    to the stack's tables only: a task that tried to reach another table through it would be refused."""
     template.add_resource(
         ec2.VPCEndpoint(
             "DynamoDbEndpoint",
             VpcId=Ref(network.vpc),
             VpcEndpointType="Gateway",
             ServiceName=Sub("com.amazonaws.${AWS::Region}.dynamodb"),
-            RouteTableIds=[Ref(table) for table in network.private_route_tables],
+            RouteTableIds=[Ref(table) for table in network.gateway_endpoint_route_tables],
             PolicyDocument=policy(
                 Statement(
                     Effect=Allow,

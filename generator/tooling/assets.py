@@ -18,6 +18,7 @@ import json
 import sys
 from pathlib import Path
 
+from generator.model.page import PAGE_FILES
 from generator.tooling.package_data import package_file
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,8 +36,7 @@ BUILT_DOCKERFILE = SERVICE_DOCKERFILES["foodstore"]
 SOURCE_ARCHIVE = "itemstore-source.tar"
 BUILD_CONTEXT_FILES = ("requirements.txt", *sorted(SERVICE_DOCKERFILES.values()))
 BUILD_CONTEXT_PACKAGE = "itemstore"
-# The test page's static files (its config.json is written per stack, never released).
-WEB_FILES = ("index.html", "app.js", "style.css")
+# The test page's static files (generator/model/page.py) go under this folder of the release.
 WEB_PREFIX = "web/"
 
 
@@ -67,7 +67,7 @@ def source_archive(containers: Path = CONTAINERS) -> bytes:
 def release_files(containers: Path = CONTAINERS, web: Path = WEB) -> dict[str, bytes]:
     """Every fixed file of a release, by its name inside the release folder."""
     files = {SOURCE_ARCHIVE: source_archive(containers)}
-    for name in WEB_FILES:
+    for name in PAGE_FILES:
         path = web / name
         if path.exists():
             files[WEB_PREFIX + name] = path.read_bytes()

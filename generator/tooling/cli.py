@@ -30,16 +30,19 @@ from generator.tooling.render import (
     write_atomically,
 )
 
-COMMANDS = ("template", "openapi", "describe")
+COMMANDS = ("template", "openapi", "describe", "preflight")
+# Commands with their own parser (positional files, AWS options): name -> "module:function".
+OWN_PARSER = {"diff": "generator.tooling.diff_command:main", "deploy": "generator.tooling.deploy:main"}
 DEFAULT_COMMAND = "template"
 DEFAULT_OUT = Path("templates")
-# Where the release is published (--release-bucket ...) shows in every command's output.
+# Where the release is published (--release-bucket ...) shows in what template, openapi and describe write.
 RELEASE_OPTIONS = tuple(release_options())
 # Which command takes which option; everything else is refused with a one-line error.
 OPTIONS_OF = {
     "template": ("--config", "--out", "--check", "--format", *RELEASE_OPTIONS),
     "openapi": ("--config", "--out", "--check", *RELEASE_OPTIONS),
     "describe": ("--config", *RELEASE_OPTIONS),
+    "preflight": ("--config", "--region"),
 }
 EXIT_USAGE = 2
 EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a process ended by SIGPIPE
@@ -49,6 +52,11 @@ commands:
               ecsapi-v<version>.openapi.json into --out
   openapi     write only the OpenAPI document into --out
   describe    print what the configuration creates: services, routes, resources, quotas, idle cost
+  preflight   check, with your AWS credentials and read-only calls, that the account has room in
+              its quotas to launch the stack in --region; exit 0 room, 1 a quota is short,
+              2 usage error, 3 something could not be checked
+  diff        what an update replaces and loses: ecsapi diff OLD [NEW | --config F | --stack S]
+  deploy      render, upload, show the change set, execute with live progress: ecsapi deploy --help
 
 Options may come before or after the command.
 
@@ -59,6 +67,7 @@ examples:
   ecsapi template --check                  exit 1 with a diff if templates/ is stale
   ecsapi describe --config stacks/three-services.toml
   ecsapi openapi --out build
+  ecsapi preflight --region eu-west-1 --config stacks/small.toml
   ecsapi --release-bucket my-releases      a fork's release location (or a [release] table in --config)
 """
 
@@ -90,6 +99,8 @@ def parser() -> argparse.ArgumentParser:
                       "render; template and openapi")
     root.add_argument("--format", choices=FORMATS,
                       help="template format (default: json); template only")
+    root.add_argument("--region", metavar="REGION",
+                      help="the AWS Region to check (default: your AWS configuration's); preflight only")
     add_release_arguments(root)
     return root
 
@@ -102,11 +113,11 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
         args.command = DEFAULT_COMMAND
     if args.command not in COMMANDS:
         raise UsageError(
-            f"{args.command!r} is not a command; the commands are {', '.join(COMMANDS)} "
+            f"{args.command!r} is not a command; the commands are {', '.join((*COMMANDS, *OWN_PARSER))} "
             f"(default: {DEFAULT_COMMAND}); see ecsapi --help"
         )
     given = {"--config": args.config is not None, "--out": args.out is not None,
-             "--check": args.check, "--format": args.format is not None,
+             "--check": args.check, "--format": args.format is not None, "--region": args.region is not None,
              **{option: getattr(args, f"release_{name}") is not None for option, name in release_options().items()}}
     for option, present in given.items():
         if present and option not in OPTIONS_OF[args.command]:
@@ -135,8 +146,26 @@ def stale_diffs(files: dict[Path, str]) -> list[list[str]]:
     return diffs
 
 
+def _own_parser_command(argv: list[str]) -> tuple[str, list[str]] | None:
+    """("diff", the rest) when the command word, wherever it stands, is one of OWN_PARSER."""
+    takes_value = {"--config", "--out", "--format"}
+    skip = False
+    for i, word in enumerate(argv):
+        if skip or word.startswith("-"):
+            skip = not skip and word in takes_value
+            continue
+        return (word, argv[:i] + argv[i + 1:]) if word in OWN_PARSER else None
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    own = _own_parser_command(argv)
+    if own is not None:
+        import importlib
+
+        module, function = OWN_PARSER[own[0]].split(":")
+        return getattr(importlib.import_module(module), function)(own[1])
     try:
         args = parse_arguments(argv)
     except UsageError as error:
@@ -155,6 +184,10 @@ def main(argv: list[str] | None = None) -> int:
         release = ReleaseSettings.resolve(release_file, given_release_options(args))
         if args.command == "describe":
             return _output(lambda: _describe(config, release))
+        if args.command == "preflight":
+            from generator.tooling.preflight import run_command
+
+            return _output(lambda: run_command(config, args.region))
         if args.command == "openapi":
             files = {openapi_file(args.out, release): render_openapi(config, release)}
         else:

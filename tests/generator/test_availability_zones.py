@@ -128,8 +128,37 @@ def test_an_update_keeps_the_azs_in_use_in_their_places(moto):
     assert answer_data(moto, "us-east-1", 3, physical_id="us-east-1d,us-east-1b") == [
         "us-east-1d", "us-east-1b", "us-east-1a",
     ]
-    # One no longer supported (or gone) gives its place up; the others keep theirs.
-    assert answer_data(moto, "us-east-1", 2, physical_id="us-east-1e,us-east-1c") == ["us-east-1c", "us-east-1a"]
+    # Fewer AZs: the last ones go, the others stay in their places.
+    assert answer_data(moto, "us-east-1", 2, physical_id="us-east-1d,us-east-1b,us-east-1a") == [
+        "us-east-1d", "us-east-1b",
+    ]
+    # Pinning the AZs already in use (by name or zone ID) changes nothing.
+    assert answer_data(moto, "us-east-1", 2, "us-east-1d,use1-az1", physical_id="us-east-1d,us-east-1b") == [
+        "us-east-1d", "us-east-1b",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pinned", "physical_id", "moved"),
+    [
+        # Another AZ pinned for a position in use.
+        ("us-east-1d,us-east-1c", "us-east-1d,us-east-1b", "AZ 2 from us-east-1b (use1-az1) to us-east-1c (use1-az2)"),
+        # An AZ in use that no longer qualifies (us-east-1e is use1-az3): the next one would shift.
+        ("", "us-east-1e,us-east-1c", "AZ 1 from us-east-1e (use1-az3) to us-east-1c (use1-az2); AZ 2 from "
+                                      "us-east-1c (use1-az2) to us-east-1a (use1-az6)"),
+    ],
+)
+def test_an_update_that_would_move_an_az_in_use_is_refused_before_anything_is_replaced(
+    moto, cloudformation, pinned, physical_id, moved
+):
+    in_region(moto, "us-east-1")
+    body = answer(cloudformation, event(cloudformation.url, 2, pinned, "Update", PhysicalResourceId=physical_id))
+    assert body["Status"] == "FAILED"
+    # The same id: CloudFormation sees no replacement of the choice itself, and rolls back.
+    assert body["PhysicalResourceId"] == physical_id
+    assert f"this update would move the subnets of {moved}." in body["Reason"]
+    assert f"set the AvailabilityZones parameter to {physical_id}" in body["Reason"]
+    assert "README: Changing Availability Zones" in body["Reason"]
 
 
 def test_delete_succeeds_without_calling_aws(cloudformation, monkeypatch):

@@ -91,10 +91,10 @@ def test_help_names_every_command():
 
 @pytest.mark.integration
 def test_an_unknown_command_is_named_and_the_commands_are_listed():
-    result = run_cli("deploy")
+    result = run_cli("destroy")
     assert result.returncode == 2
     assert result.stderr == (
-        "ecsapi: 'deploy' is not a command; the commands are template, openapi, describe "
+        "ecsapi: 'destroy' is not a command; the commands are template, openapi, describe, preflight, diff, deploy "
         "(default: template); see ecsapi --help\n"
     )
 

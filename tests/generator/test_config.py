@@ -8,7 +8,7 @@ import typing
 
 import pytest
 
-from generator import ConfigError, NatMode, ServiceSpec, StackConfig
+from generator import ConfigError, CpuArchitecture, NatMode, ServiceSpec, StackConfig
 
 from .conftest import VARIANTS, resources
 
@@ -139,7 +139,29 @@ def test_az_count_checked_against_the_cidr_plan():
 
 
 def test_unknown_nat_mode_is_refused_with_the_choices():
-    refused(lambda: StackConfig(nat_mode="two"), "nat_mode", "'per-az'", "'single'")
+    refused(lambda: StackConfig(nat_mode="two"), "nat_mode", "'per-az'", "'single'", "'none'")
+
+
+def test_no_nat_mode_and_arm64_are_read_from_their_names():
+    config = StackConfig(nat_mode="none", cpu_architecture="ARM64")
+    assert config.nat_mode is NatMode.NONE and config.cpu_architecture is CpuArchitecture.ARM64
+
+
+def test_unknown_cpu_architecture_is_refused_with_the_choices():
+    refused(lambda: StackConfig(cpu_architecture="arm64"), "cpu_architecture", "'X86_64'", "'ARM64'")
+
+
+def test_arm64_tasks_may_run_on_fargate_spot():
+    # Allowed since "Amazon ECS now supports AWS Graviton-based Spot compute with AWS Fargate" (AWS
+    # What's New, September 2024) and the CapacityProviderStrategyItem API reference; the older
+    # developer-guide sentence saying otherwise is not followed (generator/model/config.py).
+    config = StackConfig(cpu_architecture=CpuArchitecture.ARM64, fargate_spot_percent=100)
+    assert config.fargate_spot_percent == 100
+
+
+def test_container_insights_is_a_flag_on_by_default():
+    assert StackConfig().container_insights is True
+    refused(lambda: StackConfig(container_insights="no"), "container_insights", "true or false")
 
 
 def test_wildcard_cors_origin_is_refused():

@@ -69,6 +69,7 @@ def test_the_pinned_archive_digest_is_the_archive_s_and_reaches_project_environm
     assert environment == {
         "ARCHIVE_SHA256": digest, "ARCHIVE_URL": release.url(SOURCE_ARCHIVE), "IMAGE_TAG": image_tag(digest),
         "REPOSITORY_URI": {"Fn::GetAtt": ["ImageRepository", "RepositoryUri"]}, "DOCKERFILE": BUILT_DOCKERFILE,
+        "ARCHITECTURE": "X86_64",
     }
     build = resources_["ImageBuild"]
     assert build["Type"] == "Custom::ImageBuild"

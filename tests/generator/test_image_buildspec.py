@@ -15,6 +15,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from generator.model.config import CpuArchitecture
 from generator.template.image import BUILD_SCRIPT, SCRIPT_DELIMITER, build_script, buildspec, image_tag
 from generator.tooling.assets import BUILT_DOCKERFILE, SOURCE_ARCHIVE, source_archive
 from tests.support.moto import moto_environment, threaded_moto
@@ -62,17 +63,23 @@ def release_bucket():
         yield f"{url}/ecsapi-templates/{key}"
 
 
-def run_build(tmp_path: Path, archive_url: str, archive_sha256: str = ARCHIVE_SHA256) -> tuple[subprocess.CompletedProcess, list[str]]:
+def run_build(
+    tmp_path: Path, archive_url: str, archive_sha256: str = ARCHIVE_SHA256,
+    architecture: CpuArchitecture = CpuArchitecture.X86_64, machine: str = "x86_64",
+) -> tuple[subprocess.CompletedProcess, list[str]]:
     tools = tmp_path / "bin"
     tools.mkdir(exist_ok=True)
-    for name, text in (("docker", FAKE_DOCKER), ("aws", FAKE_AWS)):
+    # `uname -m` answers the build host's machine, as CodeBuild's x86_64 or aarch64 hosts would.
+    fake_uname = f"#!/bin/sh\necho {machine}\n"
+    for name, text in (("docker", FAKE_DOCKER), ("aws", FAKE_AWS), ("uname", fake_uname)):
         (tools / name).write_text(text)
         (tools / name).chmod(0o755)
     calls = tmp_path / "calls.log"
     environ = {
         "PATH": f"{tools}:{os.environ['PATH']}", "HOME": str(tmp_path), "CALLS": str(calls),
         "ARCHIVE_URL": archive_url, "ARCHIVE_SHA256": archive_sha256, "REPOSITORY_URI": REPOSITORY_URI,
-        "IMAGE_TAG": image_tag(archive_sha256), "AWS_REGION": REGION, "DOCKERFILE": BUILT_DOCKERFILE,
+        "IMAGE_TAG": image_tag(archive_sha256, architecture), "AWS_REGION": REGION, "DOCKERFILE": BUILT_DOCKERFILE,
+        "ARCHITECTURE": architecture.value,
     }
     result = subprocess.run(["bash", str(BUILD_SH)], env=environ, capture_output=True, text=True, timeout=120,
                             cwd=tmp_path)
@@ -113,7 +120,7 @@ def test_the_build_fetches_checks_unpacks_logs_in_to_ecr_only_builds_the_food_do
     docker = [(directory, args) for tool, directory, args in tools if tool == "docker"]
     assert [args for _, args in docker] == [
         "login --username AWS --password-stdin 123456789012.dkr.ecr.us-east-1.amazonaws.com",
-        f"build --file food/Dockerfile --tag {image} .",
+        f"build --platform linux/amd64 --file food/Dockerfile --tag {image} .",
         f"push {image}",
         f"inspect --format {{{{index .RepoDigests 0}}}} {image}",
     ]
@@ -138,3 +145,19 @@ def test_a_missing_archive_fails_the_build_at_the_download(tmp_path, release_buc
     assert result.returncode != 0
     assert "404" in result.stderr
     assert calls == []
+
+
+def test_an_arm64_build_runs_natively_on_an_aarch64_host_and_tags_the_architecture(tmp_path, release_bucket):
+    result, calls = run_build(tmp_path, release_bucket, architecture=CpuArchitecture.ARM64, machine="aarch64")
+    assert result.returncode == 0, result.stderr
+    image = f"{REPOSITORY_URI}:source-arm64-{ARCHIVE_SHA256}"
+    docker = [line.split(" ", 2)[2] for line in calls if line.startswith("docker ")]
+    assert f"build --platform linux/arm64 --file food/Dockerfile --tag {image} ." in docker
+    assert f"push {image}" in docker
+
+
+def test_the_build_refuses_a_host_of_another_architecture(tmp_path, release_bucket):
+    result, calls = run_build(tmp_path, release_bucket, architecture=CpuArchitecture.ARM64, machine="x86_64")
+    assert result.returncode == 1
+    assert "REFUSING TO BUILD: this host is x86_64 but the tasks run on ARM64 (aarch64)" in result.stderr
+    assert not [line for line in calls if line.startswith("docker ")]

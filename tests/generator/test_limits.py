@@ -8,7 +8,13 @@ from generator import ConfigError, ServiceSpec, StackConfig
 from generator.tooling.cli import main
 from generator.tooling.render import render_template
 
-MOST_SERVICES = 31  # what the default options allow: CloudFormation's 500 resources per template
+# What the default options allow: a service takes 17 resources (14 of its own, and 3 alarms: task
+# floor, scaling ceiling, table) of CloudFormation's 500 per template, and about 40 KB of the
+# 1,000,000-byte template body an S3-hosted template may have: the body binds first, at 24
+# services named like these (svc0 ... svc23).
+MOST_SERVICES = 24
+RESOURCES_PER_SERVICE = 17
+MAX_TEMPLATE_BYTES_S3 = 1_000_000
 
 
 def many(count: int) -> StackConfig:
@@ -17,8 +23,17 @@ def many(count: int) -> StackConfig:
 
 def test_the_most_services_that_fit_render(release):
     _, template, usage = render_template(many(MOST_SERVICES), release)
-    assert usage.resources <= 500 < usage.resources + 14
+    per_service = usage.template_bytes / MOST_SERVICES
+    assert usage.resources + RESOURCES_PER_SERVICE <= 500
+    assert usage.template_bytes <= MAX_TEMPLATE_BYTES_S3 < usage.template_bytes + per_service
     assert len(template["Resources"]) == usage.resources
+
+
+def test_without_alarms_each_service_takes_three_resources_fewer(release):
+    _, _, with_alarms = render_template(many(2), release)
+    _, _, without = render_template(StackConfig(services=many(2).services, alarms=False), release)
+    # Two services' three alarms each, and the API's two alarms, the topic, its policy and subscription.
+    assert with_alarms.resources - without.resources == 2 * 3 + 2 + 3
 
 
 def test_one_service_more_is_refused_saying_how_many_fit(release):

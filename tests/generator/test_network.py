@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from generator import NatMode, StackConfig
+from generator.model.errors import ConfigError
 
 from .conftest import resources
 
@@ -45,3 +48,81 @@ def test_dynamodb_endpoint_policy_admits_only_item_access_to_the_stack_tables(de
     assert statement["Resource"] == [
         {"Fn::GetAtt": ["FoodstoreTable", "Arn"]}, {"Fn::GetAtt": ["PetstoreTable", "Arn"]}
     ]
+
+
+def _subnet_cidrs(template: dict) -> dict[str, str]:
+    return {name: s["Properties"]["CidrBlock"] for name, s in resources(template, "AWS::EC2::Subnet").items()}
+
+
+def test_the_default_stack_keeps_the_subnet_blocks_of_2_0_0(default_template):
+    # 2.0.0 carved public blocks first, then private ones: for 3 AZs these. An upgrade that moved
+    # one would replace the subnet (CidrBlock is create-only) and everything in it.
+    assert _subnet_cidrs(default_template) == {
+        "PublicSubnet1": "10.0.0.0/20", "PublicSubnet2": "10.0.16.0/20", "PublicSubnet3": "10.0.32.0/20",
+        "PrivateSubnet1": "10.0.48.0/20", "PrivateSubnet2": "10.0.64.0/20", "PrivateSubnet3": "10.0.80.0/20",
+    }
+
+
+def test_adding_or_removing_an_az_moves_no_other_subnet(render):
+    by_count = {count: _subnet_cidrs(render(StackConfig(az_count=count))) for count in range(2, 7)}
+    for fewer in range(2, 6):
+        more = by_count[fewer + 1]
+        for name, cidr in by_count[fewer].items():
+            assert more[name] == cidr, f"{name} moves between {fewer} and {fewer + 1} AZs"
+        # The added AZ's subnets take blocks no subnet of the smaller stack holds.
+        added = set(more.values()) - set(by_count[fewer].values())
+        assert len(added) == 2
+    six = by_count[6]
+    assert len(set(six.values())) == 12
+
+
+def test_a_vpc_too_small_for_the_fixed_slots_is_refused_naming_the_blocks_needed():
+    # 2 AZs use blocks 0, 1 (public) and 3, 4 (private): five /24 blocks, and a /22 holds four.
+    with pytest.raises(ConfigError) as raised:
+        StackConfig(az_count=2, vpc_cidr="10.0.0.0/22", subnet_prefix_length=24)
+    assert raised.value.field == "subnet_prefix_length"
+    assert "5 subnets" in str(raised.value) and "holds only 4" in str(raised.value)
+    assert StackConfig(az_count=2, vpc_cidr="10.0.0.0/21", subnet_prefix_length=24).subnet_cidrs() == (
+        ["10.0.0.0/24", "10.0.1.0/24"], ["10.0.3.0/24", "10.0.4.0/24"],
+    )
+
+
+def _blocks_of_2_0_0(config: StackConfig) -> dict[str, str]:
+    """What 2.0.0 gave each subnet: public blocks first, then private ones, in order."""
+    import ipaddress
+
+    blocks = list(ipaddress.IPv4Network(config.vpc_cidr).subnets(new_prefix=config.subnet_prefix_length))
+    count = config.az_count
+    return {
+        **{f"PublicSubnet{n + 1}": str(blocks[n]) for n in range(count)},
+        **{f"PrivateSubnet{n + 1}": str(blocks[count + n]) for n in range(count)},
+    }
+
+
+def test_from_2_0_0_only_stacks_of_three_azs_keep_every_subnet(render):
+    # What the README's "Updating a stack" says: a moved CidrBlock (create-only in the subnet's
+    # resource schema) is a replacement, and with 2 AZs PrivateSubnet1's new block is the one the
+    # old PrivateSubnet2 still holds.
+    from .test_names import schema
+
+    assert {"/properties/CidrBlock", "/properties/AvailabilityZone"} <= set(
+        schema("AWS::EC2::Subnet")["createOnlyProperties"]
+    )
+    moved = {}
+    for count in range(2, 7):
+        config = StackConfig(az_count=count)
+        old, new = _blocks_of_2_0_0(config), _subnet_cidrs(render(config))
+        moved[count] = sorted(name for name in new if new[name] != old[name])
+    assert moved[3] == []
+    assert moved[2] == ["PrivateSubnet1", "PrivateSubnet2"]
+    assert all(moved[count] for count in (2, 4, 5, 6))
+    two = StackConfig(az_count=2)
+    assert _subnet_cidrs(render(two))["PrivateSubnet1"] == _blocks_of_2_0_0(two)["PrivateSubnet2"] == "10.0.48.0/20"
+
+
+def test_a_change_of_azs_replaces_the_vpc_link_its_subnets_are_create_only(render):
+    from .test_names import schema
+
+    assert "/properties/SubnetIds" in schema("AWS::ApiGatewayV2::VpcLink")["createOnlyProperties"]
+    two, three = (render(StackConfig(az_count=count))["Resources"]["VpcLink"]["Properties"] for count in (2, 3))
+    assert two["SubnetIds"] != three["SubnetIds"]

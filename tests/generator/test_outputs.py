@@ -6,7 +6,7 @@ from __future__ import annotations
 def test_outputs_give_everything_a_user_needs_to_call_the_api(default_template):
     assert sorted(default_template["Outputs"]) == sorted([
         "ApiUrl", "FoodstoreUrl", "PetstoreUrl", "ApiId", "UserPoolId", "UserPoolClientId", "Region",
-        "ClusterName", "VpcId", "NamespaceId", "APITestPage",
+        "ClusterName", "VpcId", "NamespaceId", "APITestPage", "AlarmTopicArn", "DashboardName",
     ])
     assert default_template["Outputs"]["FoodstoreUrl"]["Value"] == {"Fn::Sub": "${HttpApi.ApiEndpoint}/foodstore/foods"}
 

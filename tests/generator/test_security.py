@@ -3,12 +3,13 @@ encryption at rest, and checkov with zero failed checks."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 
 import pytest
 
-from generator import MfaMode, ServiceSpec, StackConfig, ThreatProtection
+from generator import MfaMode, NatMode, ServiceSpec, StackConfig, ThreatProtection
 from generator.template.iam import UNSCOPED_ACTIONS
 
 from .conftest import REPO, VARIANTS, resources
@@ -30,10 +31,14 @@ ROLE_ACTIONS = {
         "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups",
         "logs:DescribeLogStreams",
     },
+    # ECS's service-linked role before the cluster: create that one role.
+    "EcsServiceLinkedRoleFunctionRole": {"logs:CreateLogStream", "logs:PutLogEvents", "iam:CreateServiceLinkedRole"},
     # The AZ choice: list the region's AZs with their zone IDs.
     "ZoneChoiceFunctionRole": {"logs:CreateLogStream", "logs:PutLogEvents", "ec2:DescribeAvailabilityZones"},
+    # The page publisher: write its files, empty the versioned bucket on delete, invalidate the cache.
     "SitePublishFunctionRole": {
-        "logs:CreateLogStream", "logs:PutLogEvents", "s3:PutObject", "s3:DeleteObject", "cloudfront:CreateInvalidation",
+        "logs:CreateLogStream", "logs:PutLogEvents", "s3:PutObject", "s3:DeleteObject", "s3:ListBucketVersions",
+        "s3:DeleteObjectVersion", "cloudfront:CreateInvalidation",
     },
     # CodeBuild: write its log group, log in to ECR, push to the stack's repository
     # ("IAM permissions for pushing an image to an Amazon ECR private repository", Amazon ECR User Guide).
@@ -89,6 +94,8 @@ def test_the_page_publisher_writes_only_its_bucket_and_invalidates_only_its_dist
                 for action in statement["Action"]:
                     by_action[action] = statement["Resource"]
         assert by_action["s3:PutObject"] == by_action["s3:DeleteObject"] == [{"Fn::Sub": "${SiteBucket.Arn}/*"}]
+        assert by_action["s3:DeleteObjectVersion"] == [{"Fn::Sub": "${SiteBucket.Arn}/*"}]
+        assert by_action["s3:ListBucketVersions"] == [{"Fn::GetAtt": ["SiteBucket", "Arn"]}]
         assert by_action["cloudfront:CreateInvalidation"] == [
             {"Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${SiteDistribution}"}
         ]
@@ -132,11 +139,18 @@ def test_task_roles_use_the_key_only_through_dynamodb(render):
 
 def test_key_policy_lets_only_this_accounts_log_groups_use_the_key(render):
     statements = render(HARDENED)["Resources"]["StackKey"]["Properties"]["KeyPolicy"]["Statement"]
-    admin, logs = statements
+    admin, logs, alarms = statements
     assert admin["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
     assert logs["Principal"] == {"Service": {"Fn::Sub": "logs.${AWS::Region}.${AWS::URLSuffix}"}}
     assert "kms:EncryptionContext:aws:logs:arn" in logs["Condition"]["ArnLike"]
     assert not any(a.startswith("kms:Put") or a == "kms:*" for a in logs["Action"])
+    # The alarm topic is encrypted with the key: CloudWatch, for this stack's alarms only, may use it.
+    assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert alarms["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert alarms["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Fn::Sub": "${AWS::AccountId}"}}
+    assert alarms["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Sub"].endswith(":alarm:${AWS::StackName}-*")
+    without_alarms = render(dataclasses.replace(HARDENED, alarms=False))["Resources"]["StackKey"]
+    assert len(without_alarms["Properties"]["KeyPolicy"]["Statement"]) == 2
 
 
 def test_no_security_group_admits_the_internet(variant):
@@ -152,10 +166,13 @@ def test_no_security_group_admits_the_internet(variant):
         assert rule["Description"]
 
 
-def test_tasks_never_get_public_ips(variant):
-    _, template = variant
+def test_tasks_get_public_ips_only_without_nat(variant):
+    # nat_mode = "none": a public IPv4 address is the tasks' only way out; the rule above still
+    # lets nothing but the VPC link in (tests/generator/test_lean.py checks the rest).
+    variant_name, template = variant
+    expected = "ENABLED" if VARIANTS[variant_name].nat_mode is NatMode.NONE else "DISABLED"
     for service in resources(template, "AWS::ECS::Service").values():
-        assert service["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"] == "DISABLED"
+        assert service["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"] == expected
 
 
 def test_every_log_group_keeps_logs_for_a_bounded_time_and_is_encrypted_when_asked(variant):
@@ -225,7 +242,9 @@ def test_checkov_finds_no_failed_check_in_any_variant(render, tmp_path):
 
 
 # Every resource type that carries a policy, and the test above or below that checks it.
-POLICY_BEARING = {"AWS::IAM::Role", "AWS::EC2::VPCEndpoint", "AWS::KMS::Key", "AWS::S3::BucketPolicy"}
+POLICY_BEARING = {
+    "AWS::IAM::Role", "AWS::EC2::VPCEndpoint", "AWS::KMS::Key", "AWS::S3::BucketPolicy", "AWS::SNS::TopicPolicy",
+}
 
 
 def holds_policy_document(value) -> bool:
@@ -243,6 +262,17 @@ def test_every_policy_in_the_template_is_one_these_tests_check(variant):
     assert bearing
     for name in bearing:
         assert template["Resources"][name]["Type"] in POLICY_BEARING, f"{variant_name}/{name}: a policy no test checks"
+
+
+def test_topic_policies_admit_only_this_stacks_alarms(variant):
+    _, template = variant
+    for topic_policy in resources(template, "AWS::SNS::TopicPolicy").values():
+        for statement in topic_policy["Properties"]["PolicyDocument"]["Statement"]:
+            assert statement["Effect"] == "Allow"
+            assert statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+            assert statement["Action"] == ["sns:Publish"]
+            assert set(statement["Condition"]) == {"StringEquals", "ArnLike"}
+            assert statement["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Sub"].endswith(":alarm:${AWS::StackName}-*")
 
 
 def test_endpoint_policy_names_tables_not_star_and_only_this_account(variant):

@@ -95,7 +95,8 @@ def test_ecs_service_is_private_registered_in_cloud_map_and_rolls_back(default_t
         "RegistryArn": {"Fn::GetAtt": ["FoodstoreDiscoveryService", "Arn"]},
     }]
     assert props["LaunchType"] == "FARGATE"
-    assert set(service["DependsOn"]) == {f"PrivateDefaultRoute{n}" for n in (1, 2, 3)}
+    # The routes (image pulls through NAT) and the alarm its deployments roll back on.
+    assert set(service["DependsOn"]) == {f"PrivateDefaultRoute{n}" for n in (1, 2, 3)} | {"ApiErrorRateAlarm"}
 
 
 def test_container_security_group_admits_only_the_vpc_link_on_the_container_port(default_template):
@@ -148,7 +149,7 @@ def test_every_log_group_has_retention(default_template):
     groups = resources(default_template, "AWS::Logs::LogGroup")
     assert set(groups) == {
         "FoodstoreLogGroup", "PetstoreLogGroup", "ApiAccessLogGroup", "ImageBuildLogGroup", "ImageBuildFunctionLogGroup",
-        "SitePublishFunctionLogGroup", "ZoneChoiceFunctionLogGroup",
+        "SitePublishFunctionLogGroup", "ZoneChoiceFunctionLogGroup", "EcsServiceLinkedRoleFunctionLogGroup",
     }
     assert {g["Properties"]["RetentionInDays"] for g in groups.values()} == {30}
 

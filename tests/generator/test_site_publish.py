@@ -67,6 +67,8 @@ def bucket(aws):
     s3 = boto3.client("s3")
     name = f"site-{time.time_ns()}"
     s3.create_bucket(Bucket=name)
+    # As the template makes it (generator/template/site.py): versioned.
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
     return name
 
 
@@ -217,14 +219,21 @@ def test_update_rewrites_removes_files_no_longer_listed_and_invalidates_the_dist
     assert detail["Invalidation"]["InvalidationBatch"]["Paths"]["Items"] == ["/*"]
 
 
-def test_delete_removes_everything_written_so_the_bucket_can_be_deleted(
+def test_delete_removes_every_version_so_the_versioned_bucket_can_be_deleted(
     lambda_index, cloudformation, release_server, bucket, distribution_id
 ):
-    props = properties(bucket, distribution_id, files(release_server))
-    assert send(lambda_index, cloudformation, "Create", props)["Status"] == "SUCCESS"
-    body = send(lambda_index, cloudformation, "Delete", props, physical_id=f"s3://{bucket}/")
+    old = properties(bucket, distribution_id, files(release_server))
+    assert send(lambda_index, cloudformation, "Create", old)["Status"] == "SUCCESS"
+    # An update overwrites every file and removes style.css: noncurrent versions and a delete marker.
+    new = properties(bucket, distribution_id, [f for f in files(release_server) if f["Key"] != "style.css"])
+    assert send(lambda_index, cloudformation, "Update", new, old=old, physical_id=f"s3://{bucket}/")["Status"] == "SUCCESS"
+    versions = boto3.client("s3").list_object_versions(Bucket=bucket)
+    assert len(versions["Versions"]) > len(stored(bucket)) and versions["DeleteMarkers"]
+    body = send(lambda_index, cloudformation, "Delete", new, physical_id=f"s3://{bucket}/")
     assert body["Status"] == "SUCCESS", body["Reason"]
     assert stored(bucket) == {}
+    versions = boto3.client("s3").list_object_versions(Bucket=bucket)
+    assert not versions.get("Versions") and not versions.get("DeleteMarkers")
     boto3.client("s3").delete_bucket(Bucket=bucket)  # what CloudFormation does next; fails if not empty
 
 

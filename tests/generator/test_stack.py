@@ -11,6 +11,7 @@ ORDERS_RESOURCES = {
     "OrdersTable", "OrdersLogGroup", "OrdersExecutionRole", "OrdersTaskRole", "OrdersTaskDefinition",
     "OrdersSecurityGroup", "OrdersIngressFromVpcLink", "OrdersService", "OrdersDiscoveryService",
     "OrdersScalableTarget", "OrdersScalingPolicy", "OrdersIntegration", "OrdersGetRoute", "OrdersPutRoute",
+    "OrdersTasksAlarm", "OrdersScalingCeilingAlarm", "OrdersTableAlarm",
 }
 
 
@@ -21,7 +22,8 @@ def test_a_third_service_adds_exactly_its_own_resources(render, default_template
     # A service's route and table and its link egress are the only shared things that grow, and
     # the test page's config.json, which lists the services.
     changed = {name for name, r in default_template["Resources"].items() if three["Resources"][name] != r}
-    assert changed == {"VpcLinkSecurityGroup", "DynamoDbEndpoint", "SitePage"}
+    # The dashboard shows every service.
+    assert changed == {"VpcLinkSecurityGroup", "DynamoDbEndpoint", "SitePage", "Dashboard"}
     assert set(three["Parameters"]) - set(default_template["Parameters"]) == {
         "OrdersImage", "OrdersMinTasks", "OrdersMaxTasks", "OrdersCpuTarget"
     }

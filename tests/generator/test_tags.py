@@ -31,3 +31,14 @@ def test_resource_tags_are_kept_beside_stack_tags(render):
 
 def test_no_tags_leaves_resources_untouched(default_template):
     assert "Tags" not in default_template["Resources"]["FoodstoreTable"]["Properties"]
+
+
+def test_a_resource_gets_the_stack_tags_as_it_is_added_even_after_the_build():
+    """Tags go on in add_resource (TaggedTemplate), not in a pass that reaches into built resources."""
+    from troposphere import Tags, sqs
+
+    template = build_template(StackConfig(tags=TAGS))
+    queue = template.add_resource(sqs.Queue("ExtraQueue", Tags=Tags(Name="extra")))
+    assert [t["Key"] for t in queue.to_dict()["Properties"]["Tags"]] == ["Name", *sorted(TAGS)]
+    untagged = build_template(StackConfig()).add_resource(sqs.Queue("ExtraQueue"))
+    assert "Tags" not in untagged.to_dict().get("Properties", {})

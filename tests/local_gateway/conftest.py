@@ -1,11 +1,14 @@
-"""Fixtures for the local gateway's tests: real servers on free loopback ports.
+"""Fixtures for the local gateway's tests: real servers on free loopback ports, the emulated stack
+built by the emulator's own code (ecsapi_local), not a copy of it.
 
-- moto in server mode is the Cognito IdP: the user pool and app client are made from the generated
-  template's Cognito resources; tokens come from InitiateAuth; the JWKS from moto's
+- the template is read back with ``ecsapi_local.template_reader``; its tables (on dynalite) and its
+  user pool and app client (on moto in server mode) are made by ``ecsapi_local.resources.provision``,
+  as ``make local`` makes them; tokens come from InitiateAuth, the JWKS from moto's
   ``/<pool>/.well-known/jwks.json``.
-- dynalite and one gunicorn per service (the image's command, the task definition's environment,
-  both read from the template) are the containers, reusing tests/containers' process classes.
-- the gateway runs as ``python -m ecsapi_local.gateway`` under gunicorn, as `make local` runs it.
+- one task per service: the image's command under the venv's gunicorn with the environment
+  ``ecsapi_local.containers`` gives it (the task definition's, resolved), as ``make local`` runs it.
+- the gateway runs as ``python -m ecsapi_local.gateway`` under gunicorn with the LocalResolution
+  ``ecsapi_local.run.gateway_resolution`` makes.
 """
 
 from __future__ import annotations
@@ -21,21 +24,17 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from ecsapi_local.containers import container_environment, image_command, local_argv
 from ecsapi_local.gateway import LocalResolution
+from ecsapi_local.resources import client, provision
+from ecsapi_local.run import gateway_resolution
+from ecsapi_local.template_reader import read_template
 from generator import StackConfig, build_template
 from generator.model.config_file import load_config
-from generator.template.names import logical_id
-from tests.support.containers import Dockerfile, Gunicorn, Service
+from generator.tooling.render import template_json
+from tests.support.containers import Gunicorn, Service
 from tests.support.moto import Moto
-from tests.support.processes import (
-    CONTAINERS,
-    REGION,
-    Dynalite,
-    LocalProcess,
-    LoopbackServer,
-    free_port,
-    http_request,
-)
+from tests.support.processes import REGION, Dynalite, LocalProcess, LoopbackServer, free_port, http_request
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -43,10 +42,8 @@ GUNICORN = Path(sys.executable).parent / "gunicorn"
 PASSWORD = "Correct-Horse-9-battery"
 # The page's origin in these tests (added to CORS as `make local` adds the local page's).
 PAGE_ORIGIN = "http://127.0.0.1:5173"
-# Every service image runs the same itemstore command; the task definition's environment makes the
-# service what it is (TABLE_KEY, ITEM_PATH_PREFIX), so one Dockerfile serves any configured service.
+# Service's image folder, for its url() only: every service's task runs the same image command.
 BASE_IMAGE = "food"
-
 
 
 def template_of(config: StackConfig) -> dict:
@@ -59,18 +56,9 @@ def boto(service: str, endpoint: str):
         service, endpoint_url=endpoint, config=Config(connect_timeout=2, read_timeout=10, retries={"total_max_attempts": 1}))
 
 
-# Properties of AWS::Cognito::UserPool / UserPoolClient that CreateUserPool / CreateUserPoolClient
-# take under the same name and shape (Amazon Cognito API reference).
-POOL_PROPERTIES = ("UsernameAttributes", "UsernameConfiguration", "AutoVerifiedAttributes", "Policies",
-                   "AccountRecoverySetting", "AdminCreateUserConfig", "MfaConfiguration",
-                   "VerificationMessageTemplate", "DeletionProtection")
-CLIENT_PROPERTIES = ("GenerateSecret", "ExplicitAuthFlows", "EnableTokenRevocation", "PreventUserExistenceErrors",
-                     "AccessTokenValidity", "IdTokenValidity", "RefreshTokenValidity", "TokenValidityUnits")
-
-
 @dataclass
 class Cognito:
-    """The template's user pool and app client, made on moto."""
+    """The template's user pool and app client, made on moto by the emulator's provision()."""
 
     moto: Moto
     pool_id: str
@@ -90,42 +78,38 @@ class Cognito:
 
     def tokens(self, email: str) -> dict:
         """A new confirmed user's AuthenticationResult (AccessToken, IdToken, ...) from InitiateAuth."""
-        self.idp.sign_up(ClientId=self.client_id, Username=email, Password=PASSWORD)
+        self.idp.sign_up(ClientId=self.client_id, Username=email, Password=PASSWORD,
+                         UserAttributes=[{"Name": "email", "Value": email}])
         self.idp.admin_confirm_sign_up(UserPoolId=self.pool_id, Username=email)
         return self.idp.initiate_auth(ClientId=self.client_id, AuthFlow="USER_PASSWORD_AUTH",
                                       AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD})["AuthenticationResult"]
 
 
-def create_cognito(moto: Moto, template: dict) -> Cognito:
-    resources = template["Resources"]
-    [pool_id] = [k for k, v in resources.items() if v["Type"] == "AWS::Cognito::UserPool"]
-    [client_id] = [k for k, v in resources.items() if v["Type"] == "AWS::Cognito::UserPoolClient"]
-    pool_props, client_props = resources[pool_id]["Properties"], resources[client_id]["Properties"]
-    idp = boto("cognito-idp", moto.url)
-    pool = idp.create_user_pool(PoolName="local-gateway-test-users",
-                                **{k: pool_props[k] for k in POOL_PROPERTIES if k in pool_props})["UserPool"]
-    client = idp.create_user_pool_client(UserPoolId=pool["Id"], ClientName="local-gateway-test-web",
-                                         **{k: client_props[k] for k in CLIENT_PROPERTIES if k in client_props})
-    return Cognito(moto=moto, pool_id=pool["Id"], client_id=client["UserPoolClient"]["ClientId"])
+class Task(Gunicorn):
+    """One task of a service: the image's command under the venv's gunicorn, with the environment
+    the emulator gives it (``ecsapi_local.containers``), not the containers tests' own."""
+
+    def __init__(self, name: str, port: int, env: dict[str, str], log_path: Path) -> None:
+        LocalProcess.__init__(self, log_path)
+        self.name = f"task {name}"
+        self.port = port
+        self.env = env
+        self.argv = local_argv(image_command())
 
 
-class GatewayProcess(LocalProcess):
+
+class GatewayProcess(LoopbackServer):
     """``python -m ecsapi_local.gateway`` on a free loopback port."""
 
     name = "gateway"
 
     def __init__(self, workdir: Path, template: dict, resolution: LocalResolution, *extra: str) -> None:
         super().__init__(workdir / "gateway.log")
-        self.port = free_port()
         self.template_path = workdir / "template.json"
         self.resolution_path = workdir / "resolution.json"
         self.template_path.write_text(json.dumps(template))
         self.resolution_path.write_text(resolution.to_json())
         self.extra = extra
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> GatewayProcess:
         self._spawn([sys.executable, "-m", "ecsapi_local.gateway", "--template", str(self.template_path),
@@ -142,13 +126,13 @@ class GatewayProcess(LocalProcess):
 
 
 @dataclass
-class LocalStack:
-    """A configuration's template served locally: tables, containers, IdP and gateway."""
+class EmulatedApi:
+    """A configuration's template emulated for the gateway: tables, tasks, IdP and gateway."""
 
     config: StackConfig
     template: dict
     cognito: Cognito
-    containers: dict[str, Gunicorn]  # service name -> its container
+    containers: dict[str, Task]  # service name -> its task
     gateway: GatewayProcess
     services: dict[str, Service] = field(default_factory=dict)
 
@@ -158,22 +142,6 @@ class LocalStack:
     def local_processes(self) -> list[LocalProcess]:
         """Its servers, whose logs a failed test's report shows."""
         return [self.gateway, *self.containers.values(), self.cognito.moto]
-
-
-def task_environment(template: dict, service_name: str, table_name: str) -> dict[str, str]:
-    """The container environment the service's task definition gives, its references resolved locally."""
-    definition = template["Resources"][logical_id(service_name, "TaskDefinition")]["Properties"]
-    [container] = definition["ContainerDefinitions"]
-    env = {}
-    for variable in container.get("Environment", []):
-        value = variable["Value"]
-        if isinstance(value, dict):
-            ref = value.get("Ref")
-            value = REGION if ref == "AWS::Region" else table_name if ref == logical_id(service_name, "Table") else None
-            assert value is not None, f"{service_name}: no local value for {variable}"
-        env[variable["Name"]] = value
-    env.pop("PORT", None)  # the container listens on a free loopback port instead
-    return env
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -190,45 +158,36 @@ def dynalite(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def base_dockerfile() -> Dockerfile:
-    return Dockerfile.parse(CONTAINERS / BASE_IMAGE / "Dockerfile")
+def start_stack(tmp_path_factory, moto, dynalite):
+    """start_stack(config, *gateway_args, upstreams=None) -> an EmulatedApi; stopped at session end.
 
-
-@pytest.fixture(scope="session")
-def start_stack(tmp_path_factory, moto, dynalite, base_dockerfile):
-    """start_stack(config, *gateway_args, upstreams=None) -> a LocalStack; stopped at session end.
-
-    With ``upstreams`` (Cloud Map service logical id -> URL) no containers are started."""
+    With ``upstreams`` (Cloud Map service logical id -> URL) no tasks are started."""
     processes: list[LocalProcess] = []
 
-    def start(config: StackConfig, *gateway_args: str, upstreams: dict[str, str] | None = None) -> LocalStack:
+    def start(config: StackConfig, *gateway_args: str, upstreams: dict[str, str] | None = None) -> EmulatedApi:
         workdir = tmp_path_factory.mktemp("stack")
-        template = template_of(config)
-        cognito = create_cognito(moto, template)
-        containers, services = {}, {}
-        for spec in config.services:
-            service = Service(spec, BASE_IMAGE)
-            services[spec.name] = service
-            if upstreams is not None:
-                continue  # the test points the integrations elsewhere: no containers needed
-            table = f"{service.table_name}-{workdir.name}"
-            dynalite.create_table(table, spec)
-            env = task_environment(template, spec.name, table)
-            container = Gunicorn(service, base_dockerfile, workdir / f"{spec.name}.log",
-                                 env={**env, "DYNAMODB_ENDPOINT_URL": dynalite.url}, home=workdir)
-            processes.append(container.start())
-            containers[spec.name] = container
-        resolution = LocalResolution(
-            region=REGION,
-            physical_ids={"UserPool": cognito.pool_id, "UserPoolClient": cognito.client_id},
+        template_path = workdir / "template.json"
+        template_path.write_text(template_json(build_template(config)))
+        stack = read_template(template_path)
+        provisioned = provision(stack, f"gateway-{workdir.name}", REGION, client("dynamodb", dynalite.url, REGION),
+                                client("cognito-idp", moto.url, REGION), lambda line: None)
+        cognito = Cognito(moto, provisioned.pool_id, provisioned.client_id)
+        tasks: dict[str, Task] = {}
+        if upstreams is None:  # else the test points the integrations elsewhere: no tasks needed
+            for container in stack.containers:
+                port = free_port()
+                env = container_environment(container, provisioned.resolver, port, dynalite.url, dict(os.environ))
+                tasks[container.name] = Task(container.name, port, env, workdir / f"{container.name}.log")
+                processes.append(tasks[container.name].start())
+        resolution = gateway_resolution(
+            provisioned, REGION,
             upstreams=upstreams if upstreams is not None else {
-                logical_id(name, "DiscoveryService"): f"http://127.0.0.1:{c.port}" for name, c in containers.items()},
-            jwks_url=cognito.jwks_url,
-            page_origins=(PAGE_ORIGIN,),
-        )
-        gateway = GatewayProcess(workdir, template, resolution, *gateway_args)
+                c.discovery_id: f"http://127.0.0.1:{tasks[c.name].port}" for c in stack.containers},
+            cognito_url=moto.url, page_origins=(PAGE_ORIGIN,))
+        gateway = GatewayProcess(workdir, stack.template, resolution, *gateway_args)
         processes.append(gateway.start())
-        return LocalStack(config, template, cognito, containers, gateway, services)
+        services = {spec.name: Service(spec, BASE_IMAGE) for spec in config.services}
+        return EmulatedApi(config, stack.template, cognito, tasks, gateway, services)
 
     yield start
     for process in reversed(processes):
@@ -236,8 +195,8 @@ def start_stack(tmp_path_factory, moto, dynalite, base_dockerfile):
 
 
 @pytest.fixture(scope="session")
-def stack(start_stack) -> LocalStack:
-    """The default configuration served locally."""
+def stack(start_stack) -> EmulatedApi:
+    """The default configuration, emulated."""
     return start_stack(StackConfig())
 
 

@@ -13,7 +13,7 @@ import pytest
 from generator import ServiceSpec, StackConfig
 from generator.template.names import logical_id
 
-from .conftest import PAGE_ORIGIN, LocalStack
+from .conftest import PAGE_ORIGIN, EmulatedApi
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +21,7 @@ SERVICES = ("foodstore", "petstore")
 
 
 @pytest.fixture(scope="module")
-def echoing(start_stack, echo) -> LocalStack:
+def echoing(start_stack, echo) -> EmulatedApi:
     """The default template, both services' integrations pointed at the echo app."""
     return start_stack(StackConfig(), upstreams={logical_id(name, "DiscoveryService"): echo.url for name in SERVICES})
 
@@ -186,7 +186,7 @@ def test_a_request_no_route_matches_is_404_not_found(echoing, method, path):
 # --- a container that is not there ------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def dead(start_stack) -> tuple[LocalStack, socket.socket]:
+def dead(start_stack) -> tuple[EmulatedApi, socket.socket]:
     """foodstore's upstream refuses connections; petstore's accepts them and never answers."""
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))

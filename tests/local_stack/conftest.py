@@ -1,4 +1,4 @@
-"""Fixtures for the local stack's end-to-end tests: ``python -m ecsapi_local`` as a subprocess on
+"""Fixtures for the emulator's end-to-end tests: ``python -m ecsapi_local`` as a subprocess on
 free loopback ports with a temporary work and data folder, boto3 clients on its moto and dynalite,
 and Debian's chromium driven by Playwright.
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import re
 import signal
 import subprocess
@@ -24,24 +23,15 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from ecsapi_local.supervisor import port_free
-from tests.support.processes import free_port
+from tests.support.processes import free_port, free_run
 
 REPO = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
+# The checkout's dynalite (`make node_modules/.installed`), as `make local` passes it: no install on first use.
+DYNALITE = REPO / "node_modules" / ".bin" / "dynalite"
 PASSWORD = "Correct-Horse-9-battery"  # meets the template's password policy (12+, all four classes)
 READY_LINE = "Ctrl-C stops everything."
 START_SECONDS = 180  # a busy 2-core machine: moto's import alone can take many seconds
-
-
-def free_run(count: int) -> int:
-    """The first of ``count`` consecutive free loopback ports, below the ephemeral range (so that
-    the kernel does not hand them out to clients meanwhile)."""
-    for _ in range(200):
-        first = random.randrange(20000, 30000 - count)
-        if all(port_free(first + i) for i in range(count)):
-            return first
-    raise RuntimeError(f"no {count} consecutive free ports found")
 
 
 def descendants(root: int) -> set[int]:
@@ -73,8 +63,8 @@ def alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-class LocalStack:
-    """One ``python -m ecsapi_local`` run; ``output`` is everything it printed so far."""
+class EmulatorRun:
+    """One ``python -m ecsapi_local`` run (the emulator); ``output`` is everything it printed so far."""
 
     def __init__(self, root: Path, config: Path | None = None, data: Path | None = None,
                  ports: dict[str, int] | None = None, services: int = 3) -> None:
@@ -84,6 +74,7 @@ class LocalStack:
         self.ports = ports or {"page": free_port(), "api": free_port(), "cognito": free_port(),
                                "dynamodb": free_port(), "containers": free_run(services)}
         self.argv = [sys.executable, "-m", "ecsapi_local", "--work", str(self.work), "--data", str(self.data),
+                     "--dynalite", str(DYNALITE),
                      *(f"--{name}-port={port}" for name, port in self.ports.items())]
         if config is not None:
             self.argv += ["--config", str(config)]
@@ -93,7 +84,7 @@ class LocalStack:
 
     # --- running ------------------------------------------------------------------------
 
-    def start(self, wait: bool = True) -> LocalStack:
+    def start(self, wait: bool = True) -> EmulatorRun:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ECSAPI_LOCAL_") and k != "CONFIG"}
         self.process = subprocess.Popen(self.argv, cwd=REPO, env=env, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, start_new_session=True)
@@ -117,9 +108,9 @@ class LocalStack:
         while not any(line.endswith(READY_LINE) for line in self.lines):
             if self.process.poll() is not None:
                 self._reader.join(5)
-                raise RuntimeError(f"the local stack exited with {self.process.returncode}:\n{self.output}")
+                raise RuntimeError(f"the emulator exited with {self.process.returncode}:\n{self.output}")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the local stack was not ready after {START_SECONDS} s:\n{self.output}")
+                raise RuntimeError(f"the emulator was not ready after {START_SECONDS} s:\n{self.output}")
             time.sleep(0.1)
 
     def wait_exit(self, timeout: float = 60) -> int:
@@ -205,17 +196,17 @@ class LocalStack:
         return ports
 
 
-STARTED: list[LocalStack] = []
+STARTED: list[EmulatorRun] = []
 
 
 @pytest.fixture
 def make_stack(tmp_path):
-    """A factory: make_stack(config=None, data=None, ...) is a LocalStack under tmp_path, not yet
+    """A factory: make_stack(config=None, data=None, ...) is an EmulatorRun under tmp_path, not yet
     started; every stack made is stopped (and, should a test fail, killed) afterwards."""
-    made: list[LocalStack] = []
+    made: list[EmulatorRun] = []
 
-    def make(**kwargs) -> LocalStack:
-        stack = LocalStack(tmp_path / f"stack{len(made)}", **kwargs)
+    def make(**kwargs) -> EmulatorRun:
+        stack = EmulatorRun(tmp_path / f"stack{len(made)}", **kwargs)
         made.append(stack)
         return stack
 
@@ -230,7 +221,7 @@ def pytest_runtest_makereport(item, call):
     report = yield
     if report.failed:
         for stack in STARTED:
-            report.sections.append((f"local stack {stack.root.name} output", stack.output[-12000:]))
+            report.sections.append((f"emulator {stack.root.name} output", stack.output[-12000:]))
     if call.when == "teardown":
         STARTED.clear()
     return report

@@ -1,5 +1,5 @@
-"""A service added to the configuration is served by the local stack — its route, table and
-container — with no change to generator/local: the stack reads it from the rendered template."""
+"""A service added to the configuration is served by the emulator — its route, table and
+task — with no change to ecsapi_local: the emulator reads it from the rendered template."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 pytestmark = pytest.mark.integration
 
-# The default stack's two services and a third whose name appears nowhere in generator/local.
+# The default stack's two services and a third whose name appears nowhere in ecsapi_local.
 CONFIG = """
 [[services]]
 name = "foodstore"

@@ -1,17 +1,20 @@
-"""The local stack's reading of the rendered template (ecsapi_local.stack), without servers:
+"""The emulator's reading of the rendered template (ecsapi_local.template_reader), without servers:
 the page settings it derives agree with the ones the deployed stack publishes, every table and
 service of the configuration is found, and the containers run the image's own command."""
 
 from __future__ import annotations
 
 import json
+import re
+import sys
 from pathlib import Path
 
 import pytest
 
-from ecsapi_local.containers import container_environment, image_command, image_dockerfile, local_argv
+from ecsapi_local.containers import IMAGE_DOCKERFILE, container_environment, image_command, local_argv
 from ecsapi_local.gateway import upstream_services
-from ecsapi_local.stack import LocalStackError, Resolver, load, render
+from ecsapi_local.intrinsics import Resolver, TemplateError, pseudo_parameters
+from ecsapi_local.template_reader import read_template, render
 from generator import StackConfig, build_template
 from generator.model.config_file import load_config
 from generator.tooling.assets import CONTAINERS
@@ -23,16 +26,16 @@ VARIANTS = sorted(p.stem for p in (REPO / "stacks").glob("*.toml"))
 
 @pytest.fixture(scope="module", params=VARIANTS)
 def variant(request, tmp_path_factory):
-    """(configuration, LocalStack) of a stacks/ variant, rendered and read back."""
+    """(configuration, EmulatedStack) of a stacks/ variant, rendered and read back."""
     config_path = REPO / "stacks" / f"{request.param}.toml"
     out = tmp_path_factory.mktemp(request.param)
-    return load_config(config_path), load(render(config_path, out))
+    return load_config(config_path), read_template(render(config_path, out))
 
 
 def _resolver(stack) -> Resolver:
-    refs = {t.logical_id: f"local-{t.logical_id}" for t in stack.tables}
-    refs.update({stack.user_pool_id: "us-east-1_Pool1", stack.client_id: "client1"})
-    return Resolver(stack.template, "eu-west-1", "local", refs=refs)
+    ids = {t.logical_id: f"local-{t.logical_id}" for t in stack.tables}
+    ids.update({stack.user_pool_id: "us-east-1_Pool1", stack.client_id: "client1"})
+    return stack.resolver("eu-west-1", "local", ids)
 
 
 def test_every_service_has_its_table_container_and_routes(variant):
@@ -65,8 +68,8 @@ def test_page_settings_match_what_the_deployed_stack_publishes(variant):
     site = stack.template["Resources"].get("SitePage")
     assert (site is not None) == config.test_page
     if site is not None:
-        resolver.attributes["HttpApi.ApiEndpoint"] = "http://127.0.0.1:8001"
-        published = json.loads(resolver.resolve(site["Properties"]["Config"]))
+        published = json.loads(resolver.with_physical_ids({"HttpApi.ApiEndpoint": "http://127.0.0.1:8001"})
+                               .resolve(site["Properties"]["Config"]))
         assert local == published
     else:  # nothing published to compare with: the configuration says what the page must offer
         assert local["services"] == [{
@@ -85,28 +88,56 @@ def test_the_container_environment_is_the_task_definitions_plus_local_settings(v
         assert env["AWS_REGION"] == "eu-west-1"
         assert env["PORT"] == "18080" and env["GUNICORN_CMD_ARGS"] == "--bind 127.0.0.1:18080"
         assert env["DYNAMODB_ENDPOINT_URL"] == "http://127.0.0.1:9999"
-        assert env["PYTHONPATH"] == str(CONTAINERS) and env["HOME"] == "/h"
+        assert env["HOME"] == "/h" and "PYTHONPATH" not in env  # the itemstore this interpreter imports
 
 
-def test_containers_run_the_command_of_the_image_the_stack_builds():
+def test_tasks_run_the_command_of_the_image_the_stack_builds():
     template = json.loads(template_json(build_template(StackConfig())))
     (project,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::CodeBuild::Project"]
     built = {v["Name"]: v["Value"] for v in project["Properties"]["Environment"]["EnvironmentVariables"]}
-    dockerfile = image_dockerfile()
-    assert dockerfile == CONTAINERS / built["DOCKERFILE"]  # what build.sh's `docker build --file` builds
-    command = image_command(dockerfile)
+    # The package's Dockerfile is the one build.sh's `docker build --file` builds (a link in a checkout).
+    assert IMAGE_DOCKERFILE.read_bytes() == (CONTAINERS / built["DOCKERFILE"]).read_bytes()
+    assert IMAGE_DOCKERFILE.resolve() == (CONTAINERS / built["DOCKERFILE"]).resolve()
+    command = image_command()
     assert command == image_command(CONTAINERS / "pet" / "Dockerfile")
     assert command[0] == "gunicorn" and "itemstore:create_app()" in command
-    assert local_argv(command)[1:] == command[1:]
+    argv = local_argv(command)
+    assert argv[1:] == command[1:] and Path(argv[0]).parent == Path(sys.executable).parent
 
 
-def test_an_intrinsic_the_local_stack_cannot_evaluate_is_named():
-    resolver = Resolver({"Parameters": {"Size": {"Default": 3}}}, "us-east-1", "s", refs={"T": "t1"})
+def test_an_intrinsic_the_emulator_cannot_evaluate_is_named():
+    resolver = Resolver({"Parameters": {"Size": {"Default": 3}}}, {"T": "t1"}, pseudo_parameters("us-east-1"))
     assert resolver.resolve({"Fn::Sub": ["${A}-${T}-${AWS::Region}-${Size}", {"A": {"Ref": "T"}}]}) == \
         "t1-t1-us-east-1-3"
     assert resolver.resolve({"A": [{"Ref": "T"}, 12, True], "B": {"Fn::Join": ["/", ["x", {"Ref": "T"}]]}}) == \
         {"A": ["t1", 12, True], "B": "x/t1"}
-    with pytest.raises(LocalStackError, match=r"^UserPool: a property uses Fn::If"):
+    with pytest.raises(TemplateError, match=r"^UserPool: a property uses Fn::If"):
         resolver.resolve({"Name": {"Fn::If": ["C", 1, 2]}}, "UserPool")
-    with pytest.raises(LocalStackError, match=r"^template: a property refers to Missing"):
+    with pytest.raises(TemplateError, match=r"^template: a property refers to Missing"):
         resolver.resolve({"Ref": "Missing"})
+
+
+def test_a_resolver_is_never_changed_a_new_one_knows_more():
+    resolver = Resolver({}, {"T": "t1"}, pseudo_parameters("cn-north-1", stack_name="s"))
+    more = resolver.with_physical_ids({"Pool": "p1", "Pool.ProviderURL": "idp/p1"})
+    assert more.resolve({"Fn::Sub": "${T}/${Pool}/${Pool.ProviderURL}/${AWS::Partition}/${AWS::StackName}"}) == \
+        "t1/p1/idp/p1/aws-cn/s"
+    with pytest.raises(TemplateError, match="refers to Pool"):
+        resolver.resolve({"Ref": "Pool"})
+    with pytest.raises(TypeError):
+        resolver.physical_ids["Pool"] = "p2"
+
+
+def test_names_made_from_the_stack_id_resolve_the_same_way_on_every_run():
+    # generator.template.names.unique_name: ecsapi-<purpose>-<the uuid part of AWS::StackId>.
+    from generator.template.names import unique_name
+
+    node = unique_name("users").to_dict()
+    first = Resolver({}, {}, pseudo_parameters("us-east-1", stack_name="ecsapi-local"))
+    again = Resolver({}, {}, pseudo_parameters("us-east-1", stack_name="ecsapi-local"))
+    other = Resolver({}, {}, pseudo_parameters("us-east-1", stack_name="another"))
+    name = first.resolve(node)
+    assert re.fullmatch(r"ecsapi-users-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", name)
+    assert again.resolve(node) == name != other.resolve(node)
+    with pytest.raises(TemplateError, match="selects item 5 of 2"):
+        first.resolve({"Fn::Select": [5, {"Fn::Split": ["/", "a/b"]}]})

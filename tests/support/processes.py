@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import random
 import socket
 import subprocess
 import time
@@ -37,6 +38,18 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def free_run(count: int) -> int:
+    """The first of ``count`` consecutive free loopback ports, below the ephemeral range (so that
+    the kernel does not hand them out to clients meanwhile). Free as the emulator judges it."""
+    from ecsapi_local.supervisor import port_free
+
+    for _ in range(200):
+        first = random.randrange(20000, 30000 - count)
+        if all(port_free(first + i) for i in range(count)):
+            return first
+    raise RuntimeError(f"no {count} consecutive free ports found")
 
 
 def http_request(port: int, method: str, path: str, body: bytes | None = None,

@@ -23,6 +23,7 @@ import pytest
 from botocore.config import Config
 from playwright.sync_api import expect
 
+from generator.model import page as page_contract
 from tests.support.moto import Moto
 
 REPO = Path(__file__).resolve().parents[2]
@@ -39,9 +40,8 @@ SERVICES = [
     {"name": "petstore", "path": "/petstore/pets/{petId}", "idParameter": "petId", "protectedMethods": ["PUT"]},
     {"name": "toystore", "path": "/toystore/toys/{toyId}", "idParameter": "toyId", "protectedMethods": ["GET", "PUT"]},
 ]
-# Files the page consists of; the test site serves these and nothing else from web/.
-PAGE_FILES = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
-              "style.css": "text/css; charset=utf-8"}
+# Files the page consists of, with their content types; the test site serves these and nothing else from web/.
+PAGE_FILES = {name: page_contract.CONTENT_TYPES[Path(name).suffix] for name in page_contract.PAGE_FILES}
 
 
 def _boto(service: str, endpoint: str):
@@ -277,13 +277,10 @@ class CognitoFront:
 
 
 def content_security_policy(config: dict) -> str:
-    """The policy the page must work under: scripts and styles from the page's origin only, and
-    fetches to the page's origin (config.json), the API and Cognito only."""
+    """The page's policy (generator/model/page.py, which CloudFront and the emulator send too) for
+    this config.json's API and Cognito origins; a config the page must refuse may name none."""
     urls = [config.get("apiUrl"), config.get("cognitoEndpoint") or f"https://cognito-idp.{REGION}.amazonaws.com/"]
-    origins = [origin for origin in map(_origin, urls) if origin]
-    return ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-            f"connect-src 'self' {' '.join(dict.fromkeys(origins))}; "
-            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+    return page_contract.content_security_policy(origin for origin in map(_origin, urls) if origin)
 
 
 def _origin(url) -> str | None:
@@ -304,8 +301,8 @@ class Site:
 
             def do_GET(self) -> None:  # noqa: N802
                 name = self.path.split("?")[0].lstrip("/") or "index.html"
-                headers = {"Content-Security-Policy": csp, "X-Content-Type-Options": "nosniff",
-                           "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+                headers = {**page_contract.security_headers(()), "Content-Security-Policy": csp,
+                           "Cache-Control": "no-store"}
                 if name in files:
                     return self._reply(200, files[name], {**headers, "Content-Type": PAGE_FILES[name]})
                 if name == "config.json" and config is not None:

@@ -1,14 +1,13 @@
-"""The rendered template, read as the local stack needs it: tables, the user pool and its app
+"""The rendered template, read back as the emulator needs it: tables, the user pool and its app
 client, and one container per ECS service with the Cloud Map service it registers in.
 
 Everything here comes from the template's resources, never from the configuration that produced
 it: :func:`render` writes the template a configuration gives (as ``make template`` would) and
-:func:`load` reads that file back. A service added to the configuration therefore shows up here
-with its table, its container and its routes, and nothing in ``generator/local`` names a service.
+:func:`read_template` reads that file back. A service added to the configuration therefore shows up
+here with its table, its container and its routes, and nothing in ``ecsapi_local`` names a service.
 
-Intrinsic functions are resolved by :class:`Resolver` with the values the local stack gives the
-resources (table names, user pool ids, the gateway's URL); an intrinsic it does not know is an
-error that names it, not a silent guess.
+Intrinsic functions are resolved by the emulator's one resolver (:mod:`ecsapi_local.intrinsics`),
+which :meth:`EmulatedStack.resolver` makes with the values the emulator gives the resources.
 """
 
 from __future__ import annotations
@@ -19,32 +18,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ecsapi_local.intrinsics import Resolver, TemplateError, pseudo_parameters
+
 TABLE = "AWS::DynamoDB::Table"
 USER_POOL = "AWS::Cognito::UserPool"
 USER_POOL_CLIENT = "AWS::Cognito::UserPoolClient"
 ECS_SERVICE = "AWS::ECS::Service"
 ROUTE = "AWS::ApiGatewayV2::Route"
 
-# The pseudo parameters the local stack answers (CloudFormation User Guide, "Pseudo parameters
-# reference"). The account is moto's default account, which moto's ARNs carry.
-LOCAL_ACCOUNT_ID = "123456789012"
-URL_SUFFIX = "amazonaws.com"
-PARTITION = "aws"
-
-class LocalStackError(Exception):
-    """The template holds something the local stack cannot run; the message says what and where."""
-
 
 def render(config_path: Path | None, out: Path) -> Path:
     """Render ``config_path`` (None: the built-in default stack) with the generator into ``out``
     and return the template's path. Raises ConfigError for a bad configuration."""
     from generator.model.config import StackConfig
-    from generator.model.config_file import load_config
+    from generator.model.config_file import load_config_file
     from generator.tooling.release import ReleaseSettings
     from generator.tooling.render import render_files, write_atomically
 
-    config = load_config(config_path) if config_path else StackConfig()
-    release = ReleaseSettings.resolve()
+    config, release_file = load_config_file(config_path) if config_path else (StackConfig(), {})
+    release = ReleaseSettings.resolve(release_file)
     write_atomically(render_files(out, config, release))
     return out / release.template_file()
 
@@ -97,8 +89,8 @@ class Route:
 
 
 @dataclass(frozen=True)
-class LocalStack:
-    """What the local stack creates and runs, read from one rendered template."""
+class EmulatedStack:
+    """What the emulator creates and runs, read from one rendered template."""
 
     template_path: Path
     template: Mapping = field(repr=False)
@@ -117,8 +109,13 @@ class LocalStack:
     def table(self, logical_id: str) -> Table:
         return next(t for t in self.tables if t.logical_id == logical_id)
 
+    def resolver(self, region: str, stack_name: str, physical_ids: Mapping[str, str] | None = None) -> Resolver:
+        """The resolver of this template for a stack called ``stack_name`` in ``region``, whose
+        resources the emulator named ``physical_ids`` (more come with ``with_physical_ids``)."""
+        return Resolver(self.template, physical_ids or {}, pseudo_parameters(region, stack_name=stack_name))
+
     def page_config(self, resolver: Resolver, api_url: str, cognito_endpoint: str) -> dict:
-        """The test page's config.json (web/config.schema.json) for this stack served locally:
+        """The test page's config.json (web/config.schema.json) for this stack emulated:
         services and their protected methods from the routes, the password policy from the pool."""
         policy = self.user_pool.get("Policies", {}).get("PasswordPolicy", {})
         services = []
@@ -154,8 +151,9 @@ class LocalStack:
         }
 
 
-def load(path: Path) -> LocalStack:
-    """Read a rendered JSON template into a :class:`LocalStack`."""
+def read_template(path: Path) -> EmulatedStack:
+    """Read a rendered JSON template into an :class:`EmulatedStack`; raises :class:`TemplateError`
+    for what the emulator cannot run."""
     template = json.loads(Path(path).read_text())
     resources: dict[str, dict] = template.get("Resources", {})
 
@@ -167,13 +165,13 @@ def load(path: Path) -> LocalStack:
     )
     pools, clients = of_type(USER_POOL), of_type(USER_POOL_CLIENT)
     if len(pools) != 1 or len(clients) != 1:
-        raise LocalStackError(f"{path}: expected one {USER_POOL} and one {USER_POOL_CLIENT}, "
-                              f"found {sorted(pools)} and {sorted(clients)}")
+        raise TemplateError(str(path), f"expected one {USER_POOL} and one {USER_POOL_CLIENT}, "
+                                       f"found {sorted(pools)} and {sorted(clients)}")
     (pool_id, pool), (client_id, client) = next(iter(pools.items())), next(iter(clients.items()))
     containers = tuple(_container(name, props, resources) for name, props in of_type(ECS_SERVICE).items())
     by_discovery = {c.discovery_id: c.name for c in containers}
     routes = tuple(_route(name, props, resources, by_discovery) for name, props in of_type(ROUTE).items())
-    return LocalStack(Path(path), template, tables, pool_id, pool, client_id, client, containers, routes)
+    return EmulatedStack(Path(path), template, tables, pool_id, pool, client_id, client, containers, routes)
 
 
 def _logical_id(value: object, where: str) -> str:
@@ -183,20 +181,20 @@ def _logical_id(value: object, where: str) -> str:
     if isinstance(value, dict) and "Fn::GetAtt" in value:
         target = value["Fn::GetAtt"]
         return target[0] if isinstance(target, list) else target.split(".", 1)[0]
-    raise LocalStackError(f"{where}: expected a Ref or Fn::GetAtt, found {json.dumps(value)}")
+    raise TemplateError(where, f"expected a Ref or Fn::GetAtt, found {json.dumps(value)}")
 
 
 def _container(service_id: str, props: Mapping, resources: Mapping) -> Container:
     registries = props.get("ServiceRegistries", [])
     if len(registries) != 1:
-        raise LocalStackError(f"{service_id}: expected one ServiceRegistries entry, found {len(registries)}")
+        raise TemplateError(service_id, f"expected one ServiceRegistries entry, found {len(registries)}")
     registry = registries[0]
     discovery_id = _logical_id(registry["RegistryArn"], f"{service_id}.ServiceRegistries")
     task_id = _logical_id(props["TaskDefinition"], f"{service_id}.TaskDefinition")
     definitions = resources[task_id]["Properties"]["ContainerDefinitions"]
     matching = [d for d in definitions if d["Name"] == registry["ContainerName"]]
     if len(matching) != 1:
-        raise LocalStackError(f"{task_id}: no container named {registry['ContainerName']}")
+        raise TemplateError(task_id, f"no container named {registry['ContainerName']}")
     environment = {e["Name"]: e["Value"] for e in matching[0].get("Environment", [])}
     return Container(registry["ContainerName"], service_id, discovery_id, int(registry["ContainerPort"]), environment)
 
@@ -206,54 +204,9 @@ def _route(route_id: str, props: Mapping, resources: Mapping, by_discovery: Mapp
     target = props.get("Target", {})
     match = re.fullmatch(r"integrations/\$\{(\w+)\}", target.get("Fn::Sub", "")) if isinstance(target, dict) else None
     if not match:
-        raise LocalStackError(f"{route_id}: expected Target integrations/${{Integration}}, found {json.dumps(target)}")
+        raise TemplateError(route_id, f"expected Target integrations/${{Integration}}, found {json.dumps(target)}")
     integration = resources[match.group(1)]["Properties"]
     discovery_id = _logical_id(integration["IntegrationUri"], f"{match.group(1)}.IntegrationUri")
     if discovery_id not in by_discovery:
-        raise LocalStackError(f"{route_id}: its integration points at {discovery_id}, which no ECS service registers in")
+        raise TemplateError(route_id, f"its integration points at {discovery_id}, which no ECS service registers in")
     return Route(method, path, props.get("AuthorizationType") == "JWT", by_discovery[discovery_id])
-
-
-class Resolver:
-    """Resolves the intrinsic functions in property values with the local stack's values.
-
-    ``refs`` maps a logical id (or pseudo parameter) to what Ref gives; ``attributes`` maps
-    ``LogicalId.Attribute`` to what Fn::GetAtt gives; a template parameter that is not in ``refs``
-    resolves to its Default. Each intrinsic (Ref, Fn::GetAtt, Fn::Sub, Fn::Join) is evaluated by the
-    local gateway's resolver, so the stack and the gateway read the template the same way; this
-    class walks property structures (maps, lists, numbers) around them.
-    """
-
-    def __init__(self, template: Mapping, region: str, stack_name: str,
-                 refs: Mapping[str, str] | None = None, attributes: Mapping[str, str] | None = None) -> None:
-        self.template = template
-        self.pseudo = {
-            "AWS::Region": region,
-            "AWS::StackName": stack_name,
-            "AWS::AccountId": LOCAL_ACCOUNT_ID,
-            "AWS::URLSuffix": URL_SUFFIX,
-            "AWS::Partition": PARTITION,
-        }
-        self.refs = dict(refs or {})
-        self.attributes = dict(attributes or {})
-
-    def resolve(self, value: object, owner: str = "template") -> object:
-        """``value`` with every intrinsic function replaced; ``owner`` (a logical id) names errors."""
-        from ecsapi_local.gateway_spec import GatewayTemplateError
-        from ecsapi_local.gateway_spec import Resolver as IntrinsicResolver
-
-        intrinsics = IntrinsicResolver(self.template, {**self.refs, **self.attributes}, self.pseudo)
-
-        def walk(node: object) -> object:
-            if isinstance(node, list):
-                return [walk(item) for item in node]
-            if not isinstance(node, dict):
-                return node
-            if len(node) == 1 and (next(iter(node)) == "Ref" or next(iter(node)).startswith("Fn::")):
-                return intrinsics.value(owner, "a property", node)
-            return {key: walk(item) for key, item in node.items()}
-
-        try:
-            return walk(value)
-        except GatewayTemplateError as error:
-            raise LocalStackError(str(error)) from None

@@ -1,0 +1,75 @@
+"""The test page's hosting contract, each fact written once: the files the page is made of (web/),
+their content types, and the security headers every host of the page sends.
+
+Three hosts serve the page and all take their headers from here: CloudFront's response headers
+policy in AWS (generator/template/site.py), the emulator's page server on loopback
+(ecsapi_local/site.py) and the page tests' server (tests/web). Standard library only, like
+``itemstore.contract``: the emulator's page server imports it without loading troposphere.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+# The page's static files, in web/; its config.json is written per stack, never released.
+PAGE_FILES = ("index.html", "app.js", "style.css")
+CONFIG_FILE = "config.json"
+INDEX_DOCUMENT = "index.html"
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+}
+
+# The page may not be framed, and sends no Referer to the API or Cognito.
+FRAME_OPTION = "DENY"
+REFERRER_POLICY = "no-referrer"
+
+_ORIGIN = re.compile(r"^(https?://[^/?#\s]+)")
+
+
+def content_security_policy(connect_origins: Iterable[str]) -> str:
+    """The policy the page runs under: scripts and styles from its own origin only, no inline code,
+    no framing, and fetches only to its own origin (``fetch('config.json')`` is a connect) and to
+    ``connect_origins``, the API's and Cognito's (duplicates dropped, order kept)."""
+    origins = " ".join(dict.fromkeys(connect_origins))
+    return "; ".join(
+        (
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"connect-src 'self' {origins}",
+            "img-src 'self'",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        )
+    )
+
+
+def security_headers(connect_origins: Iterable[str]) -> dict[str, str]:
+    """The security headers of every response, as a host sends them; CloudFront's policy sends the
+    same and, over HTTPS only, Strict-Transport-Security too (generator/template/site.py)."""
+    return {
+        "Content-Security-Policy": content_security_policy(connect_origins),
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": FRAME_OPTION,
+        "Referrer-Policy": REFERRER_POLICY,
+    }
+
+
+def origin(url: str) -> str:
+    """``scheme://host[:port]`` of an http(s) URL, as a CSP source names it."""
+    match = _ORIGIN.match(url)
+    if not match:
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    return match.group(1)
+
+
+def connect_origins(config: dict) -> tuple[str, str]:
+    """The origins a page with this config.json fetches from: its API and its Cognito endpoint
+    (``cognitoEndpoint`` is optional; the page's default is the region's, web/README.md)."""
+    cognito = config.get("cognitoEndpoint") or f"https://cognito-idp.{config['region']}.amazonaws.com/"
+    return origin(config["apiUrl"]), origin(cognito)

@@ -1,0 +1,90 @@
+"""The edge to AWS for ``ecsapi diff --stack`` and ``ecsapi deploy``: boto3 clients for one region,
+and AWS errors turned into one line that says what to do. boto3 is the ``aws`` extra
+(``pip install 'ecsapi[aws]'``), imported only here and only by those commands."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+class AwsProblem(Exception):
+    """Something in the AWS account or the caller's set-up stops the command; the message names it
+    and the fix."""
+
+
+def session(region: str | None):
+    """A boto3 session for ``region`` (or the configured one); AwsProblem when boto3 is missing or
+    no region is known."""
+    try:
+        import boto3
+    except ImportError:
+        raise AwsProblem("this command talks to AWS and needs boto3: pip install 'ecsapi[aws]'") from None
+    found = boto3.session.Session(region_name=region)
+    if not found.region_name:
+        raise AwsProblem("no AWS region: give --region REGION or set AWS_REGION (or a region in ~/.aws/config)")
+    known = {region for partition in found.get_available_partitions()
+             for region in found.get_available_regions("cloudformation", partition_name=partition)}
+    if found.region_name not in known:
+        raise AwsProblem(f"{found.region_name!r} is not a region CloudFormation runs in (as far as this boto3 "
+                         "knows: a region newer than boto3 needs `pip install -U boto3`); give --region "
+                         "with a region name such as us-east-1")
+    return found
+
+
+def error_code(error: Exception) -> str:
+    return getattr(error, "response", {}).get("Error", {}).get("Code", "") if hasattr(error, "response") else ""
+
+
+def error_message(error: Exception) -> str:
+    return getattr(error, "response", {}).get("Error", {}).get("Message", str(error)) \
+        if hasattr(error, "response") else str(error)
+
+
+def credentials_problem(error: Exception) -> AwsProblem | None:
+    """The fix for missing or refused credentials, if that is what ``error`` is."""
+    name = type(error).__name__
+    if name in ("NoCredentialsError", "PartialCredentialsError"):
+        return AwsProblem("no AWS credentials: set AWS_PROFILE, run `aws configure` or `aws sso login`, "
+                          "or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+    if error_code(error) in ("ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId",
+                             "UnrecognizedClientException", "SignatureDoesNotMatch"):
+        return AwsProblem(f"AWS refused the credentials ({error_code(error)}: {error_message(error)}); "
+                          "refresh them (`aws sso login`, a new session token) and try again")
+    return None
+
+
+def stack_of(cloudformation, name: str) -> dict | None:
+    """DescribeStacks for one stack: its description, or None when there is no such stack."""
+    try:
+        return cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+    except Exception as error:
+        problem = credentials_problem(error)
+        if problem:
+            raise problem from None
+        # CloudFormation API Reference, DescribeStacks: a missing stack is a ValidationError
+        # "Stack with id NAME does not exist".
+        if error_code(error) == "ValidationError" and "does not exist" in error_message(error):
+            return None
+        raise
+
+
+def deployed_template(cloudformation, name: str) -> dict[str, Any]:
+    """The template a deployed stack runs (GetTemplate, stage Original: as submitted, before any
+    transform), parsed."""
+    body = cloudformation.get_template(StackName=name, TemplateStage="Original")["TemplateBody"]
+    # botocore hands a JSON template back already parsed, a YAML one as text.
+    return body if isinstance(body, dict) else parse_template(body)
+
+
+def parse_template(text: str) -> dict[str, Any]:
+    """A template in JSON or in CloudFormation's YAML (short-form tags too)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        from cfn_flip import load_yaml
+
+        loaded = load_yaml(text)
+        if not isinstance(loaded, dict):
+            raise ValueError("not a CloudFormation template (no mapping at the top)") from None
+        return json.loads(json.dumps(loaded))  # plain dicts, for a deterministic diff
