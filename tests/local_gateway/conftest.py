@@ -119,10 +119,7 @@ class GatewayProcess(LoopbackServer):
         return self
 
     def request(self, method: str, path: str, body=None, headers=None, timeout: float = 15.0):
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body).encode()
-            headers = {"Content-Type": "application/json", **(headers or {})}
-        return http_request(self.port, method, path, body, headers, timeout)
+        return super().request(method, path, body, headers, timeout)  # the gateway waits on the upstream too
 
 
 @dataclass

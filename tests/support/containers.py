@@ -152,9 +152,3 @@ class Gunicorn(LoopbackServer):
             return http_request(self.port, "GET", HEALTH_PATH, timeout=1)[0] == 200
         except OSError:
             return False
-
-    def request(self, method: str, path: str, body=None, headers=None, timeout: float = 10.0):
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body).encode()
-            headers = {"Content-Type": "application/json", **(headers or {})}
-        return http_request(self.port, method, path, body, headers, timeout)

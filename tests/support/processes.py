@@ -7,6 +7,7 @@ Nothing here talks to AWS: every client gets an endpoint on 127.0.0.1 and dummy 
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import random
 import socket
@@ -131,6 +132,13 @@ class LoopbackServer(LocalProcess):
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def request(self, method: str, path: str, body=None, headers=None, timeout: float = 10.0):
+        """(status, headers, body bytes) of one request; a dict or list body is sent as JSON."""
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+            headers = {"Content-Type": "application/json", **(headers or {})}
+        return http_request(self.port, method, path, body, headers, timeout)
 
 
 class Dynalite(LoopbackServer):
