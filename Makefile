@@ -25,6 +25,10 @@ EDITABLE := --config-settings editable_mode=compat
 # can list every upload (it needs the venv, and nothing else).
 $(BASE_STAMP): setup.cfg pyproject.toml generator/__init__.py
 	+@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@# A venv made before the distribution was renamed ecsapi-stack still holds `ecsapi` (someone else's
+	@# name on PyPI), and the checkout its build metadata; neither may stand in for ecsapi-stack.
+	+@$(PY) -m pip uninstall --quiet --disable-pip-version-check -y ecsapi 2>/dev/null || true
+	+@rm -rf ecsapi.egg-info
 	+$(PY) -m pip install --quiet --disable-pip-version-check $(EDITABLE) -e .
 	@# compat mode maps only the checkout root; itemstore (package_dir containers/itemstore) needs its folder too.
 	+$(PY) -c 'import pathlib, site; pathlib.Path(site.getsitepackages()[0], "ecsapi-itemstore.pth").write_text("$(CURDIR)/containers\n")'
@@ -79,6 +83,10 @@ publish: $(BASE_STAMP) $(DEV_STAMP) ## Ship a release to S3 (ECSAPI_RELEASE_BUCK
 .PHONY: test
 test: $(DEV_STAMP) $(NODE_STAMP) $(CHECKOV) $(CHROMIUM) ## Run the whole suite: unit, golden file, cfn-lint, checkov, hadolint, real-server and browser tests
 	$(PY) -m pytest
+
+.PHONY: test-unit
+test-unit: $(DEV_STAMP) ## The unit tier, under a minute: no servers, no subprocesses, no browser, no linters (-m "not integration")
+	$(PY) -m pytest -q -m "not integration"
 
 .PHONY: test-web
 test-web: $(DEV_STAMP) $(CHROMIUM) ## The web page in headless chromium against moto and a fake API (leaves build/web/phone.png)

@@ -32,12 +32,12 @@ def render(config_path: Path | None, out: Path) -> Path:
     """Render ``config_path`` (None: the built-in default stack) with the generator into ``out``
     and return the template's path. Raises ConfigError for a bad configuration."""
     from generator.model.config import StackConfig
-    from generator.model.config_file import load_config
+    from generator.model.config_file import load_config_file
     from generator.tooling.release import ReleaseSettings
     from generator.tooling.render import render_files, write_atomically
 
-    config = load_config(config_path) if config_path else StackConfig()
-    release = ReleaseSettings.resolve()
+    config, release_file = load_config_file(config_path) if config_path else (StackConfig(), {})
+    release = ReleaseSettings.resolve(release_file)
     write_atomically(render_files(out, config, release))
     return out / release.template_file()
 

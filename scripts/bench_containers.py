@@ -295,16 +295,15 @@ def export_baseline(ref: str, workdir: Path) -> Path | None:
 
 
 def create_tables(url: str) -> None:
-    import boto3
+    """bench-<service> for each service, by `make tables`' helper (keyed as the template keys it)."""
+    from create_tables import create_table, make_client
 
-    client = boto3.session.Session(aws_access_key_id="bench", aws_secret_access_key="bench",
-                                   region_name="us-east-1").client("dynamodb", endpoint_url=url)
-    for name, image in SERVICES:
-        key = dockerfile_env_and_cmd(image)[0]["TABLE_KEY"]
-        client.create_table(TableName=f"bench-{name}", BillingMode="PAY_PER_REQUEST",
-                            KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-                            AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}])
-        client.get_waiter("table_exists").wait(TableName=f"bench-{name}", WaiterConfig={"Delay": 0.1})
+    from generator.model.config import DEFAULT_SERVICES
+
+    client = make_client(url, "us-east-1")
+    specs = {spec.name: spec for spec in DEFAULT_SERVICES}
+    for name, _ in SERVICES:
+        create_table(client, f"bench-{name}", specs[name])
 
 
 def load_clients(baseline: Path | None, workdir: Path) -> dict[str, tuple]:

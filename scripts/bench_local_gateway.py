@@ -42,6 +42,9 @@ from bench_containers import (  # noqa: E402 (the sibling script's helpers)
     tree_cpu_seconds,
     wait_for,
 )
+from create_tables import create_table, make_client  # noqa: E402 (make tables' helper)
+
+from generator.model.config import DEFAULT_SERVICES  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SERVICE, IMAGE = "foodstore", "food"
@@ -95,11 +98,8 @@ def main() -> int:
             image_env, cmd = dockerfile_env_and_cmd(IMAGE)
             key = image_env["TABLE_KEY"]
             wait_for(lambda: boto("dynamodb", dynalite_url).list_tables() is not None, "dynalite")
-            dynamodb = boto("dynamodb", dynalite_url)
-            dynamodb.create_table(TableName=f"bench-{SERVICE}", BillingMode="PAY_PER_REQUEST",
-                                  KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-                                  AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}])
-            dynamodb.get_waiter("table_exists").wait(TableName=f"bench-{SERVICE}", WaiterConfig={"Delay": 0.1})
+            [spec] = [s for s in DEFAULT_SERVICES if s.name == SERVICE and s.key_attribute == key]
+            create_table(make_client(dynalite_url, "us-east-1"), f"bench-{SERVICE}", spec)
 
             # The container: the image's command.
             container_port = free_port()

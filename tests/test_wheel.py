@@ -24,6 +24,7 @@ from generator.model.page import PAGE_FILES
 from generator.tooling.release import ReleaseSettings
 
 REPO = Path(__file__).resolve().parents[1]
+DISTRIBUTION = "ecsapi-stack"
 pytestmark = pytest.mark.integration
 READY_LINE = "Ctrl-C stops everything."
 START_SECONDS = 300  # a first run installs dynalite with npm, and moto's import is slow on a busy machine
@@ -38,7 +39,8 @@ def wheel(tmp_path_factory) -> Path:
          "--wheel-dir", str(root), str(REPO)],
         check=True, capture_output=True, timeout=300,
     )
-    [built] = root.glob("ecsapi-*.whl")
+    # Our distribution name (setup.cfg): `ecsapi` on PyPI is someone else's project.
+    [built] = root.glob(f"{DISTRIBUTION.replace('-', '_')}-*.whl")
     return built
 
 
@@ -86,6 +88,22 @@ def test_the_installed_library_builds_the_template_and_imports_nothing_from_the_
     assert template == (REPO / "templates" / ReleaseSettings().template_file()).read_text()
 
 
+def test_the_wheel_installs_under_our_name_with_the_ecsapi_command_and_the_generator_package(installed, tmp_path):
+    script = (
+        "import importlib.metadata as m, json\n"
+        f"d = m.distribution({DISTRIBUTION!r})\n"
+        "print(json.dumps([d.metadata['Name'], [e.name + '=' + e.value for e in d.entry_points],"
+        " sorted({f.parts[0] for f in d.files if f.suffix == '.py'})]))\n"
+    )
+    result = subprocess.run([str(installed / "python"), "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    name, entry_points, packages = json.loads(result.stdout)
+    assert name == DISTRIBUTION
+    assert entry_points == ["ecsapi=generator.tooling.entry:main"]
+    assert {"generator", "ecsapi_local", "itemstore"} <= set(packages)
+
+
 @pytest.fixture(scope="module")
 def installed_local(wheel, tmp_path_factory) -> Path:
     """A virtualenv with the wheel and its ``local`` extra; its bin folder."""
@@ -93,7 +111,7 @@ def installed_local(wheel, tmp_path_factory) -> Path:
 
 
 def test_the_installed_emulator_runs_the_default_stack_from_outside_the_checkout(installed_local, tmp_path):
-    from tests.local_stack.conftest import free_port, free_run
+    from tests.support.processes import free_port, free_run
 
     ports = {"page": free_port(), "api": free_port(), "cognito": free_port(), "dynamodb": free_port(),
              "containers": free_run(2)}

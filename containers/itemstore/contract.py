@@ -41,6 +41,16 @@ ITEM_METHODS = ("GET", "PUT")
 MAX_ID_BYTES = 2048
 MAX_ITEM_BYTES = 400 * 1024
 
+# What gunicorn reads of a request before the app sees it (gunicorn_conf sets each): a longer
+# request line is a 414 (ERROR_URI_TOO_LONG), more header fields or a longer one a 431
+# (ERROR_HEADERS_TOO_LARGE). 8190 bytes is gunicorn's maximum request line: a percent-encoded id of
+# MAX_ID_BYTES (6144 characters) fits it. The header limits are gunicorn's defaults, stated here so
+# the OpenAPI document can say them. API Gateway in front passes at most 10240 bytes of request line
+# and header values in all (HTTP API quotas), so requests over these limits do reach the container.
+MAX_REQUEST_LINE_BYTES = 8190
+MAX_HEADER_FIELDS = 100
+MAX_HEADER_FIELD_BYTES = 8190
+
 # The DynamoDB operations the service calls (itemstore/transport.py models exactly these): the
 # template's alarms and dashboard read the table's per-operation metrics for them.
 TABLE_OPERATIONS = ("GetItem", "PutItem")

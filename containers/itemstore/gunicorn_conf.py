@@ -21,6 +21,9 @@ from itemstore.contract import (
     ENV_REGION,
     GRACEFUL_TIMEOUT_SECONDS,
     MAX_DRAIN_SECONDS,
+    MAX_HEADER_FIELD_BYTES,
+    MAX_HEADER_FIELDS,
+    MAX_REQUEST_LINE_BYTES,
 )
 from itemstore.settings import Settings, SettingsError, from_environment
 
@@ -104,8 +107,12 @@ control_socket_disable = True
 
 # A percent-encoded 2048-byte id is up to 6144 bytes of request line; gunicorn's default (4094)
 # would refuse it before the app could answer. 8190 is gunicorn's maximum; a longer request line is
-# a 414 with the JSON error body (itemstore.worker).
-limit_request_line = 8190
+# a 414 with the JSON error body (itemstore.worker). More header fields than limit_request_fields,
+# or one longer than limit_request_field_size (gunicorn's defaults, set here from the contract so
+# the OpenAPI document states the same numbers), is a 431.
+limit_request_line = MAX_REQUEST_LINE_BYTES
+limit_request_fields = MAX_HEADER_FIELDS
+limit_request_field_size = MAX_HEADER_FIELD_BYTES
 
 # Logs go to stdout/stderr, which the awslogs driver ships to CloudWatch.
 accesslog = "-"
@@ -119,7 +126,8 @@ logger_class = "itemstore.accesslog.AccessLogger"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
 
 # The app is imported in each worker after the fork, so each worker builds its own DynamoDB
-# client (botocore connection pools must not be shared across processes).
+# client: its kept-alive connections (itemstore.transport) are sockets, which two processes must
+# not share.
 preload_app = False
 
 

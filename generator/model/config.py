@@ -321,10 +321,6 @@ class ServiceSpec:
         """The HTTP API route key of ``method`` on this service: ``GET /foodstore/foods/{foodId}``."""
         return f"{method} {self.path}"
 
-    @property
-    def public_methods(self) -> tuple[str, ...]:
-        return tuple(m for m in ITEM_METHODS if m not in self.protected_methods)
-
 
 DEFAULT_SERVICES = (
     ServiceSpec(name="foodstore", path="/foodstore/foods/{foodId}"),
@@ -354,7 +350,10 @@ class StackConfig:
     """The whole stack. ``StackConfig()`` is the default: food store and pet store."""
 
     services: tuple[ServiceSpec, ...] = DEFAULT_SERVICES
-    """The services, 1 or more; names and paths unique, no path a prefix of another's route."""
+    """The services, 1 or more; names unique, and no two paths that differ only in the parameter's
+    name (``/a/{x}`` and ``/a/{y}`` are one route). A path may extend another's fixed part
+    (``/a/{x}`` beside ``/a/b/{y}``): a path variable matches one segment, so each request matches
+    one route fully, and API Gateway picks the full match."""
     az_count: int = 3
     """Availability zones, 2–6; each gets a public and a private subnet. Default 3."""
     availability_zones: tuple[str, ...] | None = None
@@ -500,7 +499,10 @@ class StackConfig:
                     f"names must be unique; services[{seen_names[service.name]}] already uses it",
                 )
             seen_names[service.name] = index
-            # Two routes /a/{x} and /a/{y} are the same route to API Gateway.
+            # Two routes /a/{x} and /a/{y} are the same route to API Gateway. /a/{x} beside /a/b/{y}
+            # is no conflict: a (non-greedy) path variable matches one segment, and API Gateway
+            # routes a request to the route it fully matches ("Create routes for HTTP APIs in API
+            # Gateway": routing API requests, most specific match first; only {proxy+} is greedy).
             if service.path_prefix in seen_prefixes:
                 raise ConfigError(
                     f"services[{index}].path", service.path,

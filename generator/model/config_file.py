@@ -1,4 +1,6 @@
-"""Stack configuration from a TOML file: the same fields as :class:`StackConfig`, same checks.
+"""Stack configuration from a TOML file: the same fields as :class:`StackConfig`, same checks, and
+an optional ``[release]`` table (where the release is published: ``bucket``, ``bucket_region``,
+``prefix``, ``regions``; checked by :meth:`ReleaseSettings.resolve`, which takes it as overrides).
 
 Unknown keys are errors (a typo must not silently fall back to a default).
 """
@@ -13,6 +15,7 @@ from generator.model.config import ServiceSpec, StackConfig
 from generator.model.errors import ConfigError
 
 STACK_KEYS = tuple(f.name for f in dataclasses.fields(StackConfig))
+RELEASE_TABLE = "release"
 SERVICE_KEYS = tuple(f.name for f in dataclasses.fields(ServiceSpec))
 
 
@@ -24,8 +27,9 @@ def _check_keys(table: dict, allowed: tuple[str, ...], where: str) -> None:
 
 def config_from_mapping(data: dict) -> StackConfig:
     """A :class:`StackConfig` from parsed TOML (or any mapping of the same shape)."""
-    _check_keys(data, STACK_KEYS, "")
+    _check_keys(data, (*STACK_KEYS, RELEASE_TABLE), "")
     settings = dict(data)
+    settings.pop(RELEASE_TABLE, None)  # not the stack's: see release_from_mapping
     if "services" in settings:
         entries = settings["services"]
         if not isinstance(entries, list):
@@ -46,8 +50,21 @@ def config_from_mapping(data: dict) -> StackConfig:
     return StackConfig(**settings)
 
 
+def release_from_mapping(data: dict) -> dict[str, object]:
+    """The ``[release]`` table (empty when absent), as overrides for :meth:`ReleaseSettings.resolve`."""
+    table = data.get(RELEASE_TABLE, {})
+    if not isinstance(table, dict):
+        raise ConfigError(RELEASE_TABLE, table, "write the release settings as a [release] table")
+    return dict(table)
+
+
 def load_config(path: Path) -> StackConfig:
     """Read and validate ``path``; any problem is a :class:`ConfigError` naming the setting."""
+    return load_config_file(path)[0]
+
+
+def load_config_file(path: Path) -> tuple[StackConfig, dict[str, object]]:
+    """The stack configuration in ``path`` and its ``[release]`` overrides (empty when absent)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as error:
@@ -56,4 +73,4 @@ def load_config(path: Path) -> StackConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError("--config", str(path), f"is not valid TOML: {error}") from None
-    return config_from_mapping(data)
+    return config_from_mapping(data), release_from_mapping(data)

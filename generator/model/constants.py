@@ -29,7 +29,9 @@ from itemstore.contract import (
 )
 from itemstore.contract import DEFAULT_PORT as DEFAULT_CONTAINER_PORT
 
-# Re-exported: generator modules take every fact from here, the contract's among them.
+# Re-exported, so that generator code reads these contract facts from one module of its own. Not
+# every fact lives here: quotas are in limits.py, prices in prices.py, and the OpenAPI document reads
+# the error codes and statuses from itemstore.contract directly.
 __all__ = [
     "DEFAULT_CONTAINER_PORT", "ENV_ITEM_PATH_PREFIX", "ENV_PORT", "ENV_REGION", "ENV_TABLE_KEY", "ENV_TABLE_NAME",
     "GRACEFUL_TIMEOUT_SECONDS", "HEALTH_CHECK_COMMAND", "ITEM_METHODS", "MAX_ID_BYTES", "MAX_ITEM_BYTES",

@@ -110,7 +110,6 @@ class ImageBuild:
     repository: ecr.Repository
     project: codebuild.Project
     build: ImageBuildResource
-    archive_sha256: str
     function: awslambda.Function
     """The function that runs the build: the dashboard shows its errors."""
     done_rule: events.Rule
@@ -337,8 +336,7 @@ def add_image_build(
         )
     )
     return ImageBuild(
-        condition=condition, repository=repository, project=project, build=build, archive_sha256=archive_sha256,
-        function=function.function,
+        condition=condition, repository=repository, project=project, build=build, function=function.function,
         done_rule=done_rule,
     )
 

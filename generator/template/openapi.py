@@ -29,13 +29,17 @@ MAX_DEPTH = 32  # nesting of objects and lists
 # The item store's error codes an item operation can answer with, grouped by status: codes and
 # statuses come from the containers' contract (itemstore.contract); which apply to which method is
 # what items.py and dynamo.py do. Every error body is {"error": {"code": ..., "message": ...}}.
+# The container's HTTP server (gunicorn, through itemstore.worker) answers these itself, before
+# the app, for a request over its limits; API Gateway passes such requests on (see the contract).
+SERVER_LIMIT_ERRORS = (contract.ERROR_URI_TOO_LONG, contract.ERROR_HEADERS_TOO_LARGE)
 _GET_ERRORS = (
     contract.ERROR_INVALID_ID, contract.ERROR_ITEM_NOT_FOUND, contract.ERROR_INTERNAL,
-    contract.ERROR_DYNAMODB_UNAVAILABLE,
+    contract.ERROR_DYNAMODB_UNAVAILABLE, *SERVER_LIMIT_ERRORS,
 )
 _PUT_ERRORS = (
     contract.ERROR_INVALID_ID, contract.ERROR_INVALID_ITEM, contract.ERROR_ITEM_TOO_LARGE,
     contract.ERROR_UNSUPPORTED_MEDIA_TYPE, contract.ERROR_INTERNAL, contract.ERROR_DYNAMODB_UNAVAILABLE,
+    *SERVER_LIMIT_ERRORS,
 )
 
 
@@ -55,7 +59,11 @@ STATUS_DESCRIPTIONS = {
     400: "The id or the item is not valid.",
     404: "No item has this id.",
     413: f"The body is larger than DynamoDB's item size limit ({MAX_ITEM_BYTES} bytes).",
+    414: f"The request line is longer than {contract.MAX_REQUEST_LINE_BYTES} bytes, the container's limit (an id "
+         f"within {MAX_ID_BYTES} bytes, percent-encoded, always fits).",
     415: "The body is not sent as Content-Type: application/json in UTF-8.",
+    431: f"More than {contract.MAX_HEADER_FIELDS} header fields, or one longer than "
+         f"{contract.MAX_HEADER_FIELD_BYTES} bytes: the container's limits.",
 }
 
 
@@ -189,7 +197,7 @@ def _operation(spec: ServiceSpec, method: str) -> dict:
                            "form (`1.50` becomes `1.5`).",
             "content": _json(_ref("schemas", item)),
         }
-    for status in (400, 404, 413, 415):
+    for status in (400, 404, 413, 414, 415, 431):
         if status in errors:
             responses[str(status)] = {
                 "description": STATUS_DESCRIPTIONS[status],

@@ -19,7 +19,7 @@ from pathlib import Path
 from generator.model.config import StackConfig
 from generator.model.errors import ConfigError
 from generator.model.limits import fit_of, inline_size_warning
-from generator.tooling.release import ReleaseSettings
+from generator.tooling.release import ReleaseSettings, add_release_arguments, given_release_options, release_options
 from generator.tooling.render import (
     FORMATS,
     openapi_file,
@@ -35,11 +35,13 @@ COMMANDS = ("template", "openapi", "describe", "preflight")
 OWN_PARSER = {"diff": "generator.tooling.diff_command:main", "deploy": "generator.tooling.deploy:main"}
 DEFAULT_COMMAND = "template"
 DEFAULT_OUT = Path("templates")
+# Where the release is published (--release-bucket ...) shows in what template, openapi and describe write.
+RELEASE_OPTIONS = tuple(release_options())
 # Which command takes which option; everything else is refused with a one-line error.
 OPTIONS_OF = {
-    "template": ("--config", "--out", "--check", "--format"),
-    "openapi": ("--config", "--out", "--check"),
-    "describe": ("--config",),
+    "template": ("--config", "--out", "--check", "--format", *RELEASE_OPTIONS),
+    "openapi": ("--config", "--out", "--check", *RELEASE_OPTIONS),
+    "describe": ("--config", *RELEASE_OPTIONS),
     "preflight": ("--config", "--region"),
 }
 EXIT_USAGE = 2
@@ -66,6 +68,7 @@ examples:
   ecsapi describe --config stacks/three-services.toml
   ecsapi openapi --out build
   ecsapi preflight --region eu-west-1 --config stacks/small.toml
+  ecsapi --release-bucket my-releases      a fork's release location (or a [release] table in --config)
 """
 
 
@@ -98,6 +101,7 @@ def parser() -> argparse.ArgumentParser:
                       help="template format (default: json); template only")
     root.add_argument("--region", metavar="REGION",
                       help="the AWS Region to check (default: your AWS configuration's); preflight only")
+    add_release_arguments(root)
     return root
 
 
@@ -113,7 +117,8 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
             f"(default: {DEFAULT_COMMAND}); see ecsapi --help"
         )
     given = {"--config": args.config is not None, "--out": args.out is not None,
-             "--check": args.check, "--format": args.format is not None, "--region": args.region is not None}
+             "--check": args.check, "--format": args.format is not None, "--region": args.region is not None,
+             **{option: getattr(args, f"release_{name}") is not None for option, name in release_options().items()}}
     for option, present in given.items():
         if present and option not in OPTIONS_OF[args.command]:
             takers = [command for command in COMMANDS if option in OPTIONS_OF[command]]
@@ -167,15 +172,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ecsapi: {error}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        release = ReleaseSettings.resolve()
+        release_file: dict[str, object] = {}
         if args.config:
             from generator.model.config_file import (
-                load_config,  # here: tomllib costs ~3 ms of a cold start without --config
+                load_config_file,  # here: tomllib costs ~3 ms of a cold start without --config
             )
 
-            config = load_config(args.config)
+            config, release_file = load_config_file(args.config)
         else:
             config = StackConfig()
+        release = ReleaseSettings.resolve(release_file, given_release_options(args))
         if args.command == "describe":
             return _output(lambda: _describe(config, release))
         if args.command == "preflight":

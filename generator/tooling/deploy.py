@@ -201,13 +201,15 @@ def _template(args) -> tuple[dict, str]:
     from generator.tooling.render import render_template
 
     try:
+        release_file: dict[str, object] = {}
         if args.config:
-            from generator.model.config_file import load_config
+            from generator.model.config_file import load_config_file
 
-            config = load_config(args.config)
+            config, release_file = load_config_file(args.config)
         else:
             config = StackConfig()
-        text, template, _ = render_template(config, ReleaseSettings.resolve())
+        # The file's [release] table too: the same template `ecsapi template --config` writes.
+        text, template, _ = render_template(config, ReleaseSettings.resolve(release_file))
     except ConfigError as error:
         raise AwsProblem(f"configuration error{f' in {args.config}' if args.config else ''}: {error}") from None
     return json.loads(text), text

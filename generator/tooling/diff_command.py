@@ -115,13 +115,15 @@ def _rendered(config_path: Path | None) -> tuple[dict, str]:
     from generator.tooling.render import render_template
 
     try:
+        release_file: dict[str, object] = {}
         if config_path:
-            from generator.model.config_file import load_config
+            from generator.model.config_file import load_config_file
 
-            config = load_config(config_path)
+            config, release_file = load_config_file(config_path)
         else:
             config = StackConfig()
-        _, template, _ = render_template(config, ReleaseSettings.resolve())
+        # The file's [release] table too: the same template `ecsapi template --config` writes.
+        _, template, _ = render_template(config, ReleaseSettings.resolve(release_file))
     except ConfigError as error:
         source = f" in {config_path}" if config_path else ""
         raise DiffError(f"configuration error{source}: {error}") from None

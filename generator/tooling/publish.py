@@ -23,10 +23,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.model.config import StackConfig
-from generator.model.config_file import load_config
+from generator.model.config_file import load_config_file
 from generator.model.errors import ConfigError
 from generator.tooling import assets
-from generator.tooling.release import LAUNCH_BUTTON_IMAGE, ReleaseSettings
+from generator.tooling.release import (
+    LAUNCH_BUTTON_IMAGE,
+    ReleaseSettings,
+    add_release_arguments,
+    given_release_options,
+)
 from generator.tooling.render import openapi_file, render_openapi, render_template, write_atomically
 
 REPO = assets.REPO
@@ -249,10 +254,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--endpoint-url", help="S3 endpoint (tests and S3-compatible stores)")
     parser.add_argument("--templates", type=Path, default=REPO / "templates", help=argparse.SUPPRESS)
     parser.add_argument("--readme", type=Path, default=REPO / "README.md", help=argparse.SUPPRESS)
+    add_release_arguments(parser)
     args = parser.parse_args(argv)
     try:
-        release = ReleaseSettings.resolve()
-        config = load_config(args.config) if args.config else StackConfig()
+        config, release_file = load_config_file(args.config) if args.config else (StackConfig(), {})
+        release = ReleaseSettings.resolve(release_file, given_release_options(args))
         uploads = plan(config, release)
     except ConfigError as error:
         print(f"ecsapi publish: configuration error: {error}", file=sys.stderr)

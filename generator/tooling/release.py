@@ -4,8 +4,9 @@ same template as a checkout.
 A release is a set of files in one S3 location, ``s3://<bucket>/<prefix>v<version>/``: the
 templates, their OpenAPI documents, the container source archive and the test page. The defaults
 below are this project's own release location; a fork publishes its own by overriding them from
-the environment (``ECSAPI_RELEASE_BUCKET`` ...), the CLI (``--release-bucket`` ...) or a stack
-configuration's ``[release]`` table, highest first: CLI, configuration, environment, default.
+the environment (``ECSAPI_RELEASE_BUCKET`` ...), the CLI (``--release-bucket`` ...: ``ecsapi`` and
+``make publish``) or a stack configuration's ``[release]`` table, highest first: CLI,
+configuration, environment, default.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ PREFIX = re.compile(r"^([A-Za-z0-9._-]+/)*$")
 # The CloudFormation console's button image, hosted by AWS for exactly this use.
 LAUNCH_BUTTON_IMAGE = "https://s3.amazonaws.com/cloudformation-examples/cloudformation-launch-stack.png"
 ENVIRONMENT_PREFIX = "ECSAPI_RELEASE_"
+# The command-line spelling of each overridable field: --release-bucket, ... (version is the package's).
+OPTION_PREFIX = "--release-"
 
 
 @dataclass(frozen=True)
@@ -107,3 +110,28 @@ class ReleaseSettings:
             f"https://console.aws.amazon.com/cloudformation/home?region={region}#/stacks/quickcreate"
             f"?templateURL={quote(self.url(file_name), safe='')}&stackName={quote(stack_name)}"
         )
+
+
+def release_options() -> dict[str, str]:
+    """``--release-<field>`` -> field, for every field a release may override (all but version)."""
+    return {OPTION_PREFIX + f.name.replace("_", "-"): f.name for f in dataclasses.fields(ReleaseSettings)
+            if f.name != "version"}
+
+
+def add_release_arguments(parser) -> None:
+    """The ``--release-*`` options, on an ``argparse`` parser; read them back with :func:`given_release_options`."""
+    for option, name in release_options().items():
+        what = "comma-separated regions that get a Launch Stack button" if name == "regions" else f"release {name}"
+        parser.add_argument(option, dest=f"release_{name}", metavar=name.upper(),
+                            help=f"{what} (overrides [release] {name} and {ENVIRONMENT_PREFIX}{name.upper()})")
+
+
+def given_release_options(args) -> dict[str, object]:
+    """The ``--release-*`` values the command line gave, by field name (regions split at commas)."""
+    given: dict[str, object] = {}
+    for name in release_options().values():
+        value = getattr(args, f"release_{name}", None)
+        if value is not None:
+            given[name] = tuple(r.strip() for r in value.split(",") if r.strip()) if name == "regions" else value
+    return given
+

@@ -6,17 +6,23 @@ import importlib
 import subprocess
 import sys
 
+import pytest
 from itemstore import gunicorn_conf
 from itemstore.contract import (
     DEFAULT_PORT,
     ERROR_CODES,
     ERROR_STATUS,
     GRACEFUL_TIMEOUT_SECONDS,
+    MAX_HEADER_FIELD_BYTES,
+    MAX_HEADER_FIELDS,
+    MAX_ID_BYTES,
+    MAX_REQUEST_LINE_BYTES,
 )
 
-from .conftest import CONTAINERS
+from tests.support.processes import CONTAINERS
 
 
+@pytest.mark.integration
 def test_settings_and_contract_import_only_the_standard_library():
     # The generator imports both; neither may pull in Flask, werkzeug or botocore.
     code = ("import sys; sys.path.insert(0, sys.argv[1]); import itemstore.settings, itemstore.contract; "
@@ -43,6 +49,14 @@ def test_gunicorn_defaults_come_from_the_contract(monkeypatch):
     conf = importlib.reload(gunicorn_conf)
     assert conf.bind == f"0.0.0.0:{DEFAULT_PORT}"
     assert conf.graceful_timeout == GRACEFUL_TIMEOUT_SECONDS
+    limits = (conf.limit_request_line, conf.limit_request_fields, conf.limit_request_field_size)
+    assert limits == (MAX_REQUEST_LINE_BYTES, MAX_HEADER_FIELDS, MAX_HEADER_FIELD_BYTES)
+
+
+def test_the_longest_id_fits_the_request_line_and_the_line_fits_api_gateways_quota():
+    # Percent-encoded, every byte of an id is 3 characters; API Gateway passes at most 10240 bytes of
+    # request line and header values (HTTP API quotas), so a request over the container's limit reaches it.
+    assert 3 * MAX_ID_BYTES < MAX_REQUEST_LINE_BYTES < 10240
 
 
 def test_the_graceful_timeout_ends_before_ecs_default_stop_timeout():

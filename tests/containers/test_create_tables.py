@@ -13,8 +13,7 @@ import pytest
 from generator.model.config import DEFAULT_SERVICES
 from generator.model.config_file import load_config
 from generator.template.storage import key_schema
-
-from .conftest import AWS_TEST_ENV, REPO, Dynalite
+from tests.support.processes import AWS_TEST_ENV, REPO, Dynalite
 
 pytestmark = pytest.mark.integration
 

@@ -15,6 +15,7 @@ CONTAINERS = Path(__file__).resolve().parents[2] / "containers"
 HADOLINT = Path(sys.executable).parent / "hadolint"
 
 
+@pytest.mark.integration
 def test_hadolint_finds_nothing(services):
     paths = [str(s.dockerfile) for s in services]
     result = subprocess.run([str(HADOLINT), *paths], capture_output=True, text=True, timeout=60)

@@ -13,7 +13,8 @@ import time
 import pytest
 from itemstore.contract import HEALTH_DRAINING, HEALTH_OK, HEALTH_PATH, STOP_MARGIN_SECONDS
 
-from .conftest import SERVICES, http_request
+from tests.support.containers import SERVICES
+from tests.support.processes import http_request
 
 pytestmark = pytest.mark.integration
 

@@ -18,6 +18,8 @@ import pytest
 from itemstore import create_app
 from itemstore.transport import DynamoDBClient, DynamoDBError, DynamoDBUnreachable
 
+pytestmark = pytest.mark.integration  # a fake DynamoDB on a loopback port (http.server)
+
 ERROR_TYPE = "com.amazonaws.dynamodb.v20120810#"
 
 

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 from itemstore.gunicorn_conf import CONFIG_ERROR_EXIT
 
-from .conftest import SERVICES, Gunicorn
+from tests.support.containers import SERVICES, Gunicorn
 
 pytestmark = pytest.mark.integration
 

@@ -26,7 +26,7 @@ import botocore.credentials
 import botocore.utils
 import pytest
 
-from tests.containers.conftest import SERVICES
+from tests.support.containers import SERVICES
 
 pytestmark = pytest.mark.integration
 

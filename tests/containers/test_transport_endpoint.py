@@ -10,9 +10,12 @@ import pytest
 from itemstore import create_app, dynamo
 from itemstore.settings import SettingsError
 
-from tests.containers.conftest import REGION, SERVICES
+from tests.support.containers import SERVICES
+from tests.support.processes import REGION
 
 SERVICE = SERVICES[0]
+# Refused before any request: nothing needs to listen here.
+UNUSED_ENDPOINT = "http://127.0.0.1:8000"
 
 
 @pytest.fixture
@@ -32,8 +35,8 @@ def _app(**config):
 
 @pytest.mark.parametrize("variable", ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"])
 @pytest.mark.parametrize("path", ["/ddb", "/ddb/", "/a/b"])
-def test_an_endpoint_url_with_a_path_is_refused_naming_the_variable(fresh_session, dynalite, variable, path):
-    url = dynalite.url + path
+def test_an_endpoint_url_with_a_path_is_refused_naming_the_variable(fresh_session, variable, path):
+    url = UNUSED_ENDPOINT + path
     fresh_session.setenv(variable, url)
     with pytest.raises(SettingsError) as raised:
         _app()
@@ -42,20 +45,21 @@ def test_an_endpoint_url_with_a_path_is_refused_naming_the_variable(fresh_sessio
     assert "sends every request to '/'" in str(raised.value)
 
 
-def test_an_endpoint_url_with_a_path_in_the_config_file_is_refused(fresh_session, dynalite, tmp_path):
+def test_an_endpoint_url_with_a_path_in_the_config_file_is_refused(fresh_session, tmp_path):
     config = tmp_path / "config"
-    config.write_text(f"[default]\nendpoint_url = {dynalite.url}/ddb\n")
+    config.write_text(f"[default]\nendpoint_url = {UNUSED_ENDPOINT}/ddb\n")
     fresh_session.setenv("AWS_CONFIG_FILE", str(config))
     with pytest.raises(SettingsError, match=r"endpoint_url \(AWS config file\)=.*/ddb' is not valid"):
         _app()
 
 
-def test_the_apps_own_endpoint_setting_refuses_a_path(fresh_session, dynalite):
+def test_the_apps_own_endpoint_setting_refuses_a_path(fresh_session):
     with pytest.raises(SettingsError) as raised:
-        _app(DYNAMODB_ENDPOINT_URL=dynalite.url + "/ddb")
+        _app(DYNAMODB_ENDPOINT_URL=UNUSED_ENDPOINT + "/ddb")
     assert raised.value.name == "DYNAMODB_ENDPOINT_URL"
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("variable", ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"])
 @pytest.mark.parametrize("suffix", ["", "/"])
 def test_an_endpoint_url_without_a_path_is_used(fresh_session, dynalite, variable, suffix):

@@ -24,7 +24,8 @@ from itemstore import create_app, dynamo
 from itemstore.settings import Settings
 from itemstore.transport import DynamoDBClient, DynamoDBUnreachable
 
-from tests.containers.conftest import DYNALITE, REGION, SERVICES, Dynalite, free_port
+from tests.support.containers import SERVICES
+from tests.support.processes import DYNALITE, REGION, Dynalite, free_port
 
 pytestmark = pytest.mark.integration
 

@@ -14,10 +14,12 @@ from generator import ConfigError, StackConfig
 from generator.runs_in_aws import availability_zones as zones
 from generator.runs_in_aws.custom_resource import Request
 from generator.template.functions import inline_code
+from tests.support.moto import moto_for_boto3
 
 from .conftest import resources
 from .test_custom_resource import Context, ResponseServer
-from .test_image_build import moto_for_boto3
+
+pytestmark = pytest.mark.integration  # moto in server mode and a loopback stand-in for CloudFormation
 
 
 @pytest.fixture

@@ -39,11 +39,13 @@ def test_check_passes_on_a_fresh_render_and_fails_with_a_diff_after_an_edit(tmp_
     assert '-        "RetentionInDays": 7' in out and '+        "RetentionInDays": 30' in out
 
 
+@pytest.mark.integration
 def test_committed_templates_are_current():
     result = run_cli("--check", "--out", "templates")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.integration
 def test_bad_config_prints_the_field_without_a_traceback_and_writes_nothing(tmp_path):
     config = tmp_path / "stack.toml"
     config.write_text('[[services]]\nname = "food"\npath = "/food/{id}"\ncpu = 256\nmemory = 4096\n')
@@ -76,6 +78,7 @@ def test_openapi_command_writes_only_the_openapi_document(tmp_path, release):
     assert [p.name for p in tmp_path.iterdir()] == [f"ecsapi-v{release.version}.openapi.json"]
 
 
+@pytest.mark.integration
 def test_help_names_every_command():
     result = run_cli("--help")
     assert result.returncode == 0
@@ -86,6 +89,7 @@ def test_help_names_every_command():
 # --- the command and its options -------------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_an_unknown_command_is_named_and_the_commands_are_listed():
     result = run_cli("destroy")
     assert result.returncode == 2
@@ -223,6 +227,7 @@ def read_only_folder():
     shutil.rmtree(base)
 
 
+@pytest.mark.integration
 def test_out_in_a_folder_without_write_permission_is_one_line_and_exit_2(read_only_folder):
     for out in (read_only_folder, read_only_folder / "new"):
         result = run_unprivileged("--out", str(out))
@@ -232,6 +237,7 @@ def test_out_in_a_folder_without_write_permission_is_one_line_and_exit_2(read_on
     assert [p.name for p in read_only_folder.iterdir()] == ["old.txt"]
 
 
+@pytest.mark.integration
 def test_check_of_an_unreadable_file_is_one_line_and_exit_2(read_only_folder, release):
     read_only_folder.chmod(0o755)
     unreadable = read_only_folder / f"ecsapi-v{release.version}.openapi.json"
@@ -245,6 +251,7 @@ def test_check_of_an_unreadable_file_is_one_line_and_exit_2(read_only_folder, re
     )
 
 
+@pytest.mark.integration
 def test_a_full_standard_output_is_one_line_and_exit_2():
     with open("/dev/full", "w") as full:
         result = subprocess.run([sys.executable, "-m", "generator", "describe"], cwd=REPO, stdout=full,
@@ -253,6 +260,7 @@ def test_a_full_standard_output_is_one_line_and_exit_2():
     assert result.stderr == "ecsapi: cannot write to standard output: No space left on device\n"
 
 
+@pytest.mark.integration
 def test_a_reader_that_stops_early_ends_the_run_quietly():
     with subprocess.Popen([sys.executable, "-m", "generator", "describe"], cwd=REPO, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True) as process:
@@ -271,6 +279,7 @@ def test_readme_runs_the_module_with_the_project_venv():
     assert re.findall(r".{0,40}(?<!\.venv/bin/)python -m generator", readme) == []
 
 
+@pytest.mark.integration
 def test_a_template_too_large_to_send_inline_gets_one_warning_line_naming_the_s3_route(tmp_path):
     result = run_cli("template", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
@@ -291,6 +300,7 @@ def test_the_inline_limit_is_cloudformations_template_body_limit():
     assert inline_size_warning("t.json", 51_201).startswith("t.json is 51,201 bytes")
 
 
+@pytest.mark.integration
 def test_check_and_the_other_commands_do_not_warn_about_size(tmp_path):
     assert run_cli("template", "--out", str(tmp_path)).returncode == 0
     for args in (("template", "--check", "--out", str(tmp_path)), ("openapi", "--out", str(tmp_path))):

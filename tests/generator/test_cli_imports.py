@@ -6,7 +6,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from .conftest import REPO
+
+pytestmark = pytest.mark.integration  # the CLI as a subprocess
 
 # cfn_flip's own code and everything it brings; ``cfn_flip`` itself is imported (lazily) by troposphere.
 YAML_SUPPORT = ("yaml", "cfn_tools", "cfn_clean", "cfn_flip.")

@@ -10,7 +10,7 @@ import pytest
 
 from generator import ConfigError, CpuArchitecture, NatMode, ServiceSpec, StackConfig
 
-from .conftest import VARIANTS
+from .conftest import VARIANTS, resources
 
 FOOD = ServiceSpec(name="foodstore", path="/foodstore/foods/{foodId}")
 
@@ -61,6 +61,14 @@ def test_duplicate_service_names_are_refused():
 def test_duplicate_paths_are_refused_even_with_another_parameter_name():
     twin = ServiceSpec(name="food2", path="/foodstore/foods/{id}")
     refused(lambda: StackConfig(services=(FOOD, twin)), "services[1].path", "unique")
+
+
+def test_a_path_may_extend_anothers_fixed_part_and_each_gets_its_own_routes(render):
+    # /a/{x} matches /a/<one segment> only and /a/b/{y} matches /a/b/<one segment> only, so no
+    # request matches both (API Gateway: a path variable is one segment unless greedy, {proxy+}).
+    config = StackConfig(services=(ServiceSpec(name="a", path="/a/{x}"), ServiceSpec(name="b", path="/a/b/{y}")))
+    keys = {r["Properties"]["RouteKey"] for r in resources(render(config), "AWS::ApiGatewayV2::Route").values()}
+    assert {"GET /a/{x}", "PUT /a/{x}", "GET /a/b/{y}", "PUT /a/b/{y}"} <= keys
 
 
 @pytest.mark.parametrize(

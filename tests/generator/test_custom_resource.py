@@ -4,6 +4,7 @@ real HTTP server on loopback, and the inline rendering runs as the single file L
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import sys
 import threading
@@ -27,6 +28,8 @@ from generator.runs_in_aws.custom_resource import (
     worst_case_seconds,
 )
 from generator.template.functions import inline_code
+
+pytestmark = pytest.mark.integration  # a loopback HTTP server stands in for CloudFormation's pre-signed URL
 
 LAMBDAS = Path(custom_resource.__file__).parent
 
@@ -175,10 +178,16 @@ def test_a_long_reason_is_cut_so_the_response_fits_cloudformations_limit(cloudfo
     assert response["body"]["Reason"].endswith("...")
 
 
-def test_an_unreachable_response_url_is_logged_not_raised():
+def test_an_unreachable_response_url_is_logged_not_raised(caplog):
     closed = ResponseServer()
     closed.close()
-    run(event(closed.url), Context(60), lambda request: Result("x"))  # returns; nothing to assert but no raise
+    handled = []
+    with caplog.at_level(logging.INFO, logger=custom_resource.LOG.name):
+        run(event(closed.url), Context(60), lambda request: handled.append(request) or Result("x"))
+    assert len(handled) == 1  # the handler ran; only the answer could not be delivered
+    [failure] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert failure.getMessage() == "could not send SUCCESS to CloudFormation"
+    assert isinstance(failure.exc_info[1], OSError)  # the connection error, with its traceback, in the log
 
 
 def test_inline_code_is_one_file_that_lambda_can_load_and_run(tmp_path, monkeypatch, cloudformation):

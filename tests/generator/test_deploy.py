@@ -21,8 +21,7 @@ from botocore.exceptions import ClientError
 from generator.tooling import aws as aws_module
 from generator.tooling import deploy
 from generator.tooling.cli import main as cli_main
-
-from .test_image_build import moto_for_boto3
+from tests.support.moto import moto_for_boto3
 
 pytestmark = pytest.mark.integration
 

@@ -132,6 +132,7 @@ def test_more_services_than_fn_or_takes_are_grouped_in_nested_ors_of_at_most_ten
         assert evaluate(template["Conditions"], {"Condition": "AnyServiceUsesBuiltImage"}, one_empty), name
 
 
+@pytest.mark.integration
 def test_a_stack_of_eleven_services_lints_clean(render, tmp_path):
     path = tmp_path / "eleven.json"
     path.write_text(json.dumps(render(StackConfig(services=services(11)))))

@@ -20,14 +20,12 @@ until stopped or finished. Without a script (``None``) moto behaves as itself. E
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import sys
 import threading
 import time
 import types
-import urllib.request
 
 import boto3
 import pytest
@@ -35,17 +33,17 @@ from moto.codebuild.models import CodeBuildBackend
 from moto.codebuild.responses import CodeBuildResponse
 from moto.core.responses import ActionResult
 from moto.ecr.models import ecr_backends
-from moto.server import ThreadedMotoServer
 
 from generator.runs_in_aws import custom_resource, image_build
 from generator.runs_in_aws.image_build import ANSWER_VARIABLES
 from generator.template.functions import inline_code
 from generator.template.image import BUILD_IMAGE, buildspec, image_tag
 from generator.tooling.assets import SOURCE_ARCHIVE, pinned_digests
+from tests.support.moto import moto_for_boto3
 
 from .test_custom_resource import Context, ResponseServer
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.integration  # moto in server mode and a loopback stand-in for CloudFormation
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's account
@@ -53,39 +51,6 @@ PROJECT = "ImageBuildProject-abc"
 REPOSITORY = "stack-imagerepository-abc"
 SHA256 = pinned_digests()[SOURCE_ARCHIVE]
 OTHER_SHA256 = hashlib.sha256(b"the next release's archive").hexdigest()
-
-
-def start_moto() -> tuple[ThreadedMotoServer, str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    # The backends live in this process and outlive a server: start every test from empty.
-    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10).close()
-    return server, url
-
-
-def moto_environment(url: str) -> dict[str, str]:
-    """What points an unmodified ``boto3.client("...")`` at moto: boto3 reads AWS_ENDPOINT_URL."""
-    return {
-        "AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION, "AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
-
-
-@contextlib.contextmanager
-def moto_for_boto3(monkeypatch):
-    """moto in server mode, with this process's environment pointing plain boto3 clients at it;
-    yields its URL."""
-    server, url = start_moto()
-    for name, value in moto_environment(url).items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    try:
-        yield url
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -18,8 +18,10 @@ import pytest
 from generator.model.config import CpuArchitecture
 from generator.template.image import BUILD_SCRIPT, SCRIPT_DELIMITER, build_script, buildspec, image_tag
 from generator.tooling.assets import BUILT_DOCKERFILE, SOURCE_ARCHIVE, source_archive
+from tests.support.moto import moto_environment, threaded_moto
+from tests.support.processes import REGION
 
-from .test_image_build import REGION, moto_environment, start_moto
+pytestmark = pytest.mark.integration  # shellcheck, bash and moto
 
 BUILD_SH = Path(__file__).resolve().parents[2] / "generator" / "runs_in_aws" / BUILD_SCRIPT
 SHELLCHECK = Path(sys.executable).with_name("shellcheck")
@@ -49,17 +51,16 @@ echo "ecr-password"
 @pytest.fixture(scope="module")
 def release_bucket():
     """moto's S3 serving the release archive at its key, as the release bucket does over HTTPS."""
-    server, url = start_moto()
-    environ = moto_environment(url)
-    s3 = boto3.client("s3", region_name=REGION, endpoint_url=url, aws_access_key_id=environ["AWS_ACCESS_KEY_ID"],
-                      aws_secret_access_key=environ["AWS_SECRET_ACCESS_KEY"])
-    s3.create_bucket(Bucket="ecsapi-templates")
-    key = f"releases/v1.0.0/{SOURCE_ARCHIVE}"
-    # Anonymous readers, as CodeBuild's curl is, get the object only when it is public (moto
-    # answers 403 otherwise, as S3 does); a release makes its files public the same way.
-    s3.put_object(Bucket="ecsapi-templates", Key=key, Body=ARCHIVE, ACL="public-read")
-    yield f"{url}/ecsapi-templates/{key}"
-    server.stop()
+    with threaded_moto() as url:
+        environ = moto_environment(url)
+        s3 = boto3.client("s3", region_name=REGION, endpoint_url=url, aws_access_key_id=environ["AWS_ACCESS_KEY_ID"],
+                          aws_secret_access_key=environ["AWS_SECRET_ACCESS_KEY"])
+        s3.create_bucket(Bucket="ecsapi-templates")
+        key = f"releases/v1.0.0/{SOURCE_ARCHIVE}"
+        # Anonymous readers, as CodeBuild's curl is, get the object only when it is public (moto
+        # answers 403 otherwise, as S3 does); a release makes its files public the same way.
+        s3.put_object(Bucket="ecsapi-templates", Key=key, Body=ARCHIVE, ACL="public-read")
+        yield f"{url}/ecsapi-templates/{key}"
 
 
 def run_build(

@@ -7,7 +7,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from .conftest import REPO
+
+pytestmark = pytest.mark.integration  # a fresh interpreter as a subprocess
 
 PROBE = """
 import json, sys

@@ -190,10 +190,17 @@ def _documented_errors(document: dict) -> set[tuple[int, str]]:
     return found
 
 
-def test_error_codes_are_exactly_those_the_item_store_raises(document):
+def test_error_codes_are_exactly_those_the_item_store_raises_and_its_server_limits(document):
+    from itemstore import contract
+
+    from generator.template.openapi import SERVER_LIMIT_ERRORS
+
     raised = _item_store_errors()
     assert (404, "item_not_found") in raised and (503, "dynamodb_unavailable") in raised  # the scan works
-    assert _documented_errors(document) == raised
+    # gunicorn answers these itself (tests/containers/test_documented_limits.py sends them to it)
+    server_limits = {(contract.ERROR_STATUS[code], code) for code in SERVER_LIMIT_ERRORS}
+    assert server_limits == {(414, "uri_too_long"), (431, "headers_too_large")}
+    assert _documented_errors(document) == raised | server_limits
 
 
 def test_item_store_error_bodies_match_the_documented_shape(document):

@@ -20,9 +20,9 @@ from generator import ServiceSpec, StackConfig
 from generator.model.account_quotas import ACCOUNT_QUOTAS
 from generator.model.config import NatMode
 from generator.tooling import preflight as pf
+from tests.support.moto import moto_environment, moto_for_boto3
 
 from .conftest import REPO
-from .test_image_build import moto_environment, moto_for_boto3
 
 pytestmark = pytest.mark.integration
 

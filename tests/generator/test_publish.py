@@ -6,19 +6,19 @@ from __future__ import annotations
 import http.client
 import json
 import shutil
-import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from generator import StackConfig
 from generator.tooling import assets
 from generator.tooling.publish import PublishError, launch_stack_markdown, main, plan, public_read_policy, publish
 from generator.tooling.release import ReleaseSettings
+from tests.support.moto import threaded_moto
+from tests.support.processes import free_port
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
@@ -26,19 +26,10 @@ RELEASE = ReleaseSettings(bucket="fork-releases", bucket_region="us-east-1", pre
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def moto_endpoint():
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+    with threaded_moto() as url:
+        yield url
 
 
 @pytest.fixture

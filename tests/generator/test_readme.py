@@ -30,3 +30,16 @@ def test_the_error_sample_is_what_the_cli_prints(tmp_path, capsys, monkeypatch):
     (tmp_path / "stack.toml").write_text('[[services]]\nname = "food"\npath = "/food/{id}"\ncpu = 256\nmemory = 4096\n')
     assert main(["--config", "stack.toml"]) == 2
     assert capsys.readouterr().err.strip() == sample
+
+
+def test_the_install_section_names_the_distribution_setup_cfg_builds():
+    import configparser
+
+    setup = configparser.ConfigParser()
+    setup.read(REPO / "setup.cfg")
+    name = setup["metadata"]["name"]
+    assert name != "ecsapi"  # someone else's project on PyPI
+    install = README[README.index("## Install"):README.index("## Your own stack, in Python")]
+    assert f"'{name} @ git+" in install and f"'{name}[local] @ git+" in install
+    assert "pip install .  " in install and "pip install '.[local]'" in install
+    assert "local" in setup["options.extras_require"]  # the extra the section installs exists

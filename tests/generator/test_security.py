@@ -225,6 +225,7 @@ def test_stage_and_route_throttling_are_options(render):
     assert sorted(stage["DependsOn"]) == ["OrdersGetRoute", "OrdersPutRoute"]
 
 
+@pytest.mark.integration
 def test_checkov_finds_no_failed_check_in_any_variant(render, tmp_path):
     for name, config in VARIANTS.items():
         (tmp_path / f"{name}.json").write_text(json.dumps(render(config)))

@@ -14,10 +14,10 @@ from generator import StackConfig
 from generator.runs_in_aws import service_linked_role as roles
 from generator.template.functions import inline_code
 from generator.template.service_roles import ECS_ROLE_NAME, ECS_SERVICE, SETTLE_SECONDS
+from tests.support.moto import moto_for_boto3
 
 from .conftest import VARIANTS, resources
 from .test_custom_resource import Context, ResponseServer
-from .test_image_build import moto_for_boto3
 
 
 @pytest.fixture
@@ -95,6 +95,7 @@ def test_delete_leaves_the_role_which_other_clusters_may_use(moto, cloudformatio
     assert len(ecs_roles()) == 1
 
 
+@pytest.mark.integration  # a loopback server stands in for the response URL
 def test_a_refused_create_fails_saying_how_an_administrator_makes_the_role(cloudformation, monkeypatch):
     from botocore.exceptions import ClientError
 
@@ -109,6 +110,7 @@ def test_a_refused_create_fails_saying_how_an_administrator_makes_the_role(cloud
     assert f"aws iam create-service-linked-role --aws-service-name {ECS_SERVICE}" in body["Reason"]
 
 
+@pytest.mark.integration  # a loopback server stands in for the response URL
 def test_iams_taken_answer_counts_as_the_role_being_there(cloudformation, monkeypatch):
     from botocore.exceptions import ClientError
 

@@ -251,6 +251,7 @@ def test_config_json_carries_the_stacks_own_values_in_the_pages_schema(render):
     assert config["services"][2]["protectedMethods"] == ["GET", "PUT"]
 
 
+@pytest.mark.integration
 def test_the_page_with_the_stack_key_lints_and_scans_clean(render, tmp_path):
     """No stacks/ variant combines the page with customer_managed_key (hardened turns the page off)."""
     path = tmp_path / "page-with-key.json"

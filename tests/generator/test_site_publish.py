@@ -7,19 +7,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import socket
-import subprocess
 import sys
 import threading
 import time
 import types
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 import pytest
 
 from generator.template.functions import inline_code
+from tests.support.moto import threaded_moto
 
 from .test_custom_resource import Context, ResponseServer
 
@@ -41,37 +39,11 @@ CONFIG = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def moto_server(tmp_path_factory):
-    """``python -m moto.server`` on a free loopback port; its log is printed when the module ends
-    (pytest shows it with a failure)."""
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("moto") / "moto.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/moto-api/", timeout=1):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"moto server did not start:\n{log_path.read_text()}")
-            time.sleep(0.1)
-    yield url
-    process.terminate()
-    process.wait(10)
-    print(f"--- moto server log ---\n{log_path.read_text()[-4000:]}")
+def moto_server():
+    """moto's threaded server on a free loopback port (tests.support.moto); yields its URL."""
+    with threaded_moto() as url:
+        yield url
 
 
 @pytest.fixture

@@ -17,8 +17,6 @@ import json
 import os
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,19 +32,9 @@ from ecsapi_local.template_reader import read_template
 from generator import StackConfig, build_template
 from generator.model.config_file import load_config
 from generator.tooling.render import template_json
-from tests.containers.conftest import (  # noqa: F401 (aws_test_environment: a fixture, used by name)
-    FIRST_STARTED,
-    REGION,
-    Dynalite,
-    Gunicorn,
-    LocalProcess,
-    Service,
-    attach_logs,
-    aws_test_environment,
-    free_port,
-    http_request,
-    processes_of,
-)
+from tests.support.containers import Gunicorn, Service
+from tests.support.moto import Moto
+from tests.support.processes import REGION, Dynalite, LocalProcess, LoopbackServer, free_port, http_request
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -57,8 +45,6 @@ PAGE_ORIGIN = "http://127.0.0.1:5173"
 # Service's image folder, for its url() only: every service's task runs the same image command.
 BASE_IMAGE = "food"
 
-STARTED: list[LocalProcess] = []
-
 
 def template_of(config: StackConfig) -> dict:
     """The generated template as the CLI writes it (JSON), read back."""
@@ -68,34 +54,6 @@ def template_of(config: StackConfig) -> dict:
 def boto(service: str, endpoint: str):
     return boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION).client(
         service, endpoint_url=endpoint, config=Config(connect_timeout=2, read_timeout=10, retries={"total_max_attempts": 1}))
-
-
-class Moto(LocalProcess):
-    """``python -m moto.server`` on a free loopback port."""
-
-    name = "moto"
-
-    def __init__(self, log_path: Path) -> None:
-        super().__init__(log_path)
-        self.port = free_port()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> Moto:
-        STARTED.append(self)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        self._spawn([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)], env=env)
-        self._wait_ready(self._answers, timeout=30)
-        return self
-
-    def _answers(self) -> bool:
-        try:
-            urllib.request.urlopen(self.url + "/moto-api/", timeout=1).read()
-            return True
-        except (urllib.error.URLError, OSError):
-            return False
 
 
 @dataclass
@@ -138,31 +96,22 @@ class Task(Gunicorn):
         self.env = env
         self.argv = local_argv(image_command())
 
-    def start(self) -> Task:
-        STARTED.append(self)
-        return super().start()
 
 
-class GatewayProcess(LocalProcess):
+class GatewayProcess(LoopbackServer):
     """``python -m ecsapi_local.gateway`` on a free loopback port."""
 
     name = "gateway"
 
     def __init__(self, workdir: Path, template: dict, resolution: LocalResolution, *extra: str) -> None:
         super().__init__(workdir / "gateway.log")
-        self.port = free_port()
         self.template_path = workdir / "template.json"
         self.resolution_path = workdir / "resolution.json"
         self.template_path.write_text(json.dumps(template))
         self.resolution_path.write_text(resolution.to_json())
         self.extra = extra
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
     def start(self) -> GatewayProcess:
-        STARTED.append(self)
         self._spawn([sys.executable, "-m", "ecsapi_local.gateway", "--template", str(self.template_path),
                      "--resolution", str(self.resolution_path), "--bind", f"127.0.0.1:{self.port}", *self.extra],
                     env=dict(os.environ), cwd=REPO)
@@ -170,10 +119,7 @@ class GatewayProcess(LocalProcess):
         return self
 
     def request(self, method: str, path: str, body=None, headers=None, timeout: float = 15.0):
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body).encode()
-            headers = {"Content-Type": "application/json", **(headers or {})}
-        return http_request(self.port, method, path, body, headers, timeout)
+        return super().request(method, path, body, headers, timeout)  # the gateway waits on the upstream too
 
 
 @dataclass
@@ -195,17 +141,15 @@ class EmulatedApi:
         return [self.gateway, *self.containers.values(), self.cognito.moto]
 
 
-@pytest.fixture(scope="session")
-def moto(tmp_path_factory):
-    server = Moto(tmp_path_factory.mktemp("moto") / "moto.log").start()
-    yield server
-    server.stop()
+@pytest.fixture(scope="session", autouse=True)
+def _aws_test_environment(aws_test_environment):
+    """Every gateway test runs with the dummy credentials (tests.support.plugin)."""
 
 
 @pytest.fixture(scope="session")
 def dynalite(tmp_path_factory):
     root = tmp_path_factory.mktemp("dynalite")
-    STARTED.append(server := Dynalite(root / "data", root / "dynalite.log").start())
+    server = Dynalite(root / "data", root / "dynalite.log").start()
     yield server
     server.stop()
 
@@ -264,21 +208,12 @@ def three_services_config() -> StackConfig:
     return load_config(REPO / "stacks" / "three-services.toml")
 
 
-class Echo(LocalProcess):
+class Echo(LoopbackServer):
     """tests/local_gateway/echo_app.py under gunicorn: answers with what it received."""
 
     name = "echo"
 
-    def __init__(self, log_path: Path) -> None:
-        super().__init__(log_path)
-        self.port = free_port()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
     def start(self) -> Echo:
-        STARTED.append(self)
         self._spawn([str(GUNICORN), "--bind", f"127.0.0.1:{self.port}", "--worker-class", "gthread",
                      "--threads", "4", "--no-control-socket", "--chdir", str(HERE), "echo_app:app"], env=dict(os.environ))
         self._wait_ready(self._answers, timeout=20)
@@ -296,19 +231,3 @@ def echo(tmp_path_factory):
     server = Echo(tmp_path_factory.mktemp("echo") / "echo.log").start()
     yield server
     server.stop()
-
-
-# --- server logs in failure reports ---------------------------------------------------------------
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item, nextitem):
-    item.stash[FIRST_STARTED] = len(STARTED)
-    return (yield)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item, call):
-    report = yield
-    if report.failed:
-        attach_logs(report, processes_of(item, STARTED))
-    return report

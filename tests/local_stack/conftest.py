@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -25,7 +23,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from ecsapi_local.supervisor import port_free
+from tests.support.processes import free_port, free_run
 
 REPO = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -34,22 +32,6 @@ DYNALITE = REPO / "node_modules" / ".bin" / "dynalite"
 PASSWORD = "Correct-Horse-9-battery"  # meets the template's password policy (12+, all four classes)
 READY_LINE = "Ctrl-C stops everything."
 START_SECONDS = 180  # a busy 2-core machine: moto's import alone can take many seconds
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def free_run(count: int) -> int:
-    """The first of ``count`` consecutive free loopback ports, below the ephemeral range (so that
-    the kernel does not hand them out to clients meanwhile)."""
-    for _ in range(200):
-        first = random.randrange(20000, 30000 - count)
-        if all(port_free(first + i) for i in range(count)):
-            return first
-    raise RuntimeError(f"no {count} consecutive free ports found")
 
 
 def descendants(root: int) -> set[int]:

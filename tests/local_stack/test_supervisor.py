@@ -15,6 +15,8 @@ from ecsapi_local.supervisor import Component, StartError, Supervisor
 
 from .conftest import alive, descendants
 
+pytestmark = pytest.mark.integration  # real child processes
+
 # A process that prints its pid, starts a child that ignores SIGTERM, and (``stubborn``) ignores it too.
 FAMILY = """
 import os, signal, subprocess, sys, time

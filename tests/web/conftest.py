@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -28,6 +25,7 @@ from playwright.sync_api import expect
 
 from generator.model import page as page_contract
 from generator.template.auth import EXPLICIT_AUTH_FLOWS
+from tests.support.moto import Moto
 
 REPO = Path(__file__).resolve().parents[2]
 WEB = REPO / "web"
@@ -95,58 +93,6 @@ class _QuietHandler(BaseHTTPRequestHandler):
 # --- moto as Cognito ----------------------------------------------------------------------------
 
 
-class MotoServer:
-    """moto behind make local's Cognito layer (``python -m ecsapi_local.cognito``: RevokeToken,
-    refused flows, email_verified) on a free loopback port, its output in a log file."""
-
-    def __init__(self, log_path: Path) -> None:
-        self.log_path = log_path
-        self.process: subprocess.Popen | None = None
-        self.port = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
-
-    def start(self) -> MotoServer:
-        import socket
-
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "ecsapi_local.cognito", "-H", "127.0.0.1", "-p", str(self.port)],
-                stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"moto exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                urllib.request.urlopen(self.url + "moto-api/", timeout=1).read()
-                return self
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"moto not ready after 30 s:\n{self.log()}")
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def client(self):
-        return _boto("cognito-idp", self.url)
-
-
 @dataclass(frozen=True)
 class UserPool:
     id: str
@@ -157,10 +103,10 @@ class UserPool:
         return self.idp.admin_get_user(UserPoolId=self.id, Username=email)["UserStatus"]
 
 
-def create_user_pool(moto: MotoServer) -> UserPool:
+def create_user_pool(moto: Moto) -> UserPool:
     """A user pool and app client as the template makes them: email as the user name, the policy
     above, a public client with the template's ExplicitAuthFlows and token revocation."""
-    idp = moto.client()
+    idp = moto.client("cognito-idp")
     pool = idp.create_user_pool(
         PoolName="web-test", UsernameAttributes=["email"], AutoVerifiedAttributes=["email"],
         Policies={"PasswordPolicy": {
@@ -274,7 +220,7 @@ class CognitoFront:
     to moto unchanged. Each call is recorded as (operation, body).
     """
 
-    def __init__(self, moto: MotoServer, pool: UserPool) -> None:
+    def __init__(self, moto: Moto, pool: UserPool) -> None:
         self.calls: list[tuple[str, dict]] = []
         self.scripted: dict[str, tuple[int, dict]] = {}
         self.log_lines: list[str] = []
@@ -305,7 +251,7 @@ class CognitoFront:
             return self.scripted[operation]
         if operation == "ResendConfirmationCode":
             return self._resend(request["Username"])
-        forwarded = urllib.request.Request(self.moto.url, data=raw, method="POST", headers={
+        forwarded = urllib.request.Request(f"{self.moto.url}/", data=raw, method="POST", headers={
             "Content-Type": headers["Content-Type"], "X-Amz-Target": headers["X-Amz-Target"]})
         try:
             with urllib.request.urlopen(forwarded, timeout=10) as response:
@@ -413,13 +359,6 @@ class Watched:
 
 
 @pytest.fixture(scope="session")
-def moto(tmp_path_factory):
-    server = MotoServer(tmp_path_factory.mktemp("moto") / "moto.log").start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
 def pool(moto) -> UserPool:
     """One user pool for the session (creating one costs a second); each test signs up its own user."""
     return create_user_pool(moto)
@@ -434,9 +373,9 @@ def email() -> str:
     return f"user{next(_EMAILS)}@example.com"
 
 
-def page_config(pool: UserPool, moto: MotoServer, api_url: str, services: list[dict], **changes) -> dict:
+def page_config(pool: UserPool, moto: Moto, api_url: str, services: list[dict], **changes) -> dict:
     config = {
-        "region": REGION, "apiUrl": api_url, "cognitoEndpoint": moto.url, "userPoolId": pool.id,
+        "region": REGION, "apiUrl": api_url, "cognitoEndpoint": f"{moto.url}/", "userPoolId": pool.id,
         "clientId": pool.client_id, "passwordPolicy": PASSWORD_POLICY, "services": services,
     }
     config.update(changes)
@@ -446,7 +385,7 @@ def page_config(pool: UserPool, moto: MotoServer, api_url: str, services: list[d
 class Rig:
     """One test's world: moto's user pool, the fake API, and the page's site(s) and tabs."""
 
-    def __init__(self, browser, moto: MotoServer, pool: UserPool, services: list[dict]) -> None:
+    def __init__(self, browser, moto: Moto, pool: UserPool, services: list[dict]) -> None:
         self.browser, self.moto, self.pool, self.services = browser, moto, pool, services
         self.api = FakeApi(pool, services)
         self.sites: list[Site] = []
@@ -578,11 +517,9 @@ def run(watched: Watched, service: str, action: str, item_id: str, body: str | N
 def pytest_runtest_makereport(item, call):
     report = yield
     if report.failed:
+        # moto's log comes with the servers' logs (tests.support.plugin); the rigs are this suite's own.
         for rig in RIGS:
             report.sections.append(("web rig", rig.report()[-8000:]))
-        moto = item.funcargs.get("moto") if hasattr(item, "funcargs") else None
-        if moto is not None:
-            report.sections.append(("moto log (last 4000 chars)", moto.log()[-4000:]))
     if call.when == "teardown":
         RIGS.clear()
     return report

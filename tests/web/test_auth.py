@@ -88,7 +88,7 @@ def test_sign_up_confirm_sign_in_and_sign_out(rig, email):
     cognito_requests = [r for r in watched.requests if r.headers.get("x-amz-target")]
     assert {r.method for r in cognito_requests} == {"POST"}
     assert {r.headers["content-type"] for r in cognito_requests} == {JSON_11}
-    assert {r.url for r in cognito_requests} == {rig.moto.url}
+    assert {r.url for r in cognito_requests} == {f"{rig.moto.url}/"}
 
 
 def test_sign_out_with_an_expired_access_token_revokes_the_refresh_token_without_refreshing_first(rig, email):
