@@ -35,6 +35,13 @@ DATA_TYPES = {
     "AWS::KMS::Key": "KMS key",
     "AWS::Logs::LogGroup": "log group",
 }
+# ecsapi's own custom resources whose answers an update keeps, by type, with why: diff treats their
+# attributes as unchanged instead of "may be anything". The AZ choice answers the same zone at every
+# position that keeps its subnets, or fails the update before any subnet is touched
+# (generator/runs_in_aws/availability_zones.py refuses a move), so a subnet never moves AZ through it.
+KEEPS_ITS_ANSWERS = {
+    "Custom::AvailabilityZones": "an update keeps each AZ position's zone or fails before any subnet changes",
+}
 # Attribute names whose value is the identity of the resource: a replaced resource has new ones.
 IDENTITY_ATTRIBUTES = ("Arn", "Id", "Name", "Uri")
 # ... and those a resource updated in place keeps.
@@ -245,12 +252,19 @@ def _determinate(value: Any, parameters: set[str]) -> bool:
     return not (r.refs & parameters or r.attributes or r.conditions or r.other)
 
 
-def compare(old: dict, new: dict, stable: frozenset[str] = frozenset()) -> Changes:
+def compare(old: dict, new: dict, stable: frozenset[str] | None = None) -> Changes:
     """What updating a stack from template ``old`` to template ``new`` does (see the module).
 
     ``stable``: logical ids of custom resources whose answers (id and attributes) the caller knows
-    an update keeps; by default a custom resource the update changes may answer anything."""
+    an update keeps; by default those of a type in :data:`KEEPS_ITS_ANSWERS` in both templates. Any
+    other custom resource the update changes may answer anything."""
     old_resources, new_resources = old.get("Resources", {}), new.get("Resources", {})
+    if stable is None:
+        stable = frozenset(
+            name for name, resource in new_resources.items()
+            if resource.get("Type") in KEEPS_ITS_ANSWERS
+            and old_resources.get(name, {}).get("Type") == resource.get("Type")
+        )
     added = tuple(sorted((k, new_resources[k]["Type"]) for k in set(new_resources) - set(old_resources)))
     removed = tuple(sorted((k, old_resources[k]["Type"]) for k in set(old_resources) - set(new_resources)))
     kept = sorted(set(old_resources) & set(new_resources))
