@@ -98,6 +98,16 @@ def main(argv: list[str], console: Console | None = None) -> int:
         return EXIT_ERROR
 
 
+def change_set_name(now) -> str:
+    """``ecsapi-<UTC time>-<random>``: readable in the console, and unique even for two deploys in the
+    same second (a name a stack already has would collide with the earlier change set). Change set
+    names match ``[a-zA-Z][-a-zA-Z0-9]*``, 128 characters at most ("CreateChangeSet", AWS
+    CloudFormation API Reference)."""
+    import secrets
+
+    return f"ecsapi-{now:%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
+
+
 def deploy(args, console: Console) -> int:
     from generator.tooling.aws import session
 
@@ -113,7 +123,7 @@ def deploy(args, console: Console) -> int:
     url = _upload(s3, bucket, region, name, text)
     capabilities = required_capabilities(template, cloudformation, url)
     parameters = _parameter_list(template, given, stack)
-    change_set = f"ecsapi-{console.now():%Y%m%d%H%M%S}"
+    change_set = change_set_name(console.now())
     try:
         cloudformation.create_change_set(
             StackName=name, ChangeSetName=change_set, ChangeSetType=change_set_type, TemplateURL=url,

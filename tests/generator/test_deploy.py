@@ -388,3 +388,14 @@ def test_a_cancelled_update_that_rolled_back_says_so_and_exits_1(moto, monkeypat
     status, out, _ = run("--parameter", "QueueLabel=second", "--yes", answers=["c"])
     assert status == 1
     assert "plumb: UPDATE_ROLLBACK_COMPLETE - the update was cancelled as you asked and rolled back" in out
+
+
+def test_change_sets_made_in_the_same_second_have_different_valid_names():
+    import re
+
+    from generator.tooling.deploy import change_set_name
+
+    now = datetime(2026, 12, 4, 18, 9, 35)
+    names = {change_set_name(now) for _ in range(50)}
+    assert len(names) == 50
+    assert all(re.fullmatch(r"ecsapi-20261204180935-[0-9a-f]{8}", name) and len(name) <= 128 for name in names)
