@@ -25,6 +25,7 @@ _PUBLIC = {
     "ConfigError": "generator.model.errors",
     "CpuArchitecture": "generator.model.config",
     "DeletionPolicy": "generator.model.config",
+    "DomainSpec": "generator.model.domain",
     "MfaMode": "generator.model.config",
     "NatMode": "generator.model.config",
     "ServiceSpec": "generator.model.config",
@@ -35,7 +36,7 @@ _PUBLIC = {
 }
 
 __all__ = [
-    "ConfigError", "CpuArchitecture", "DeletionPolicy", "MfaMode", "NatMode", "ReleaseSettings", "ServiceSpec",
+    "ConfigError", "CpuArchitecture", "DeletionPolicy", "DomainSpec", "MfaMode", "NatMode", "ReleaseSettings", "ServiceSpec",
     "StackConfig",
     "ThreatProtection", "build_template",
 ]
@@ -50,6 +51,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         StackConfig,
         ThreatProtection,
     )
+    from generator.model.domain import DomainSpec
     from generator.model.errors import ConfigError
     from generator.template.stack import build_template
     from generator.tooling.release import ReleaseSettings
