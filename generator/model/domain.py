@@ -189,6 +189,19 @@ class DomainSpec:
         return certificate_region(self.certificate_arn) if self.certificate_arn else None
 
     @property
+    def validation_wait(self) -> str | None:
+        """What a user must know before a launch that waits on them (a certificate the stack
+        requests, with no hosted zone to validate it in), None when nothing waits."""
+        if self.certificate_arn is not None or self.hosted_zone_id is not None:
+            return None
+        return (
+            f"the stack requests a certificate for {self.name} and, without hosted_zone_id, its create WAITS "
+            "(CREATE_IN_PROGRESS) until you add the validation CNAME at your DNS provider: the ApiCertificate "
+            "event's status reason shows it ('Content of DNS Record is: {Name: ..., Type: CNAME, Value: ...}'), "
+            "as does `aws acm describe-certificate` (DomainValidationOptions[].ResourceRecord)"
+        )
+
+    @property
     def page_origin(self) -> str | None:
         """``https://<page_name>``, None without a page name."""
         return f"https://{self.page_name}" if self.page_name else None
