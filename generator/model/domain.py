@@ -19,9 +19,10 @@ from generator.model.errors import ConfigError
 # least two of them, 253 characters in all.
 DOMAIN_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 MAX_DOMAIN_LENGTH = 253
-# A Route 53 hosted zone id as GetHostedZone takes it: Z and upper-case letters and digits, at most
-# 32 characters ("HostedZone", Amazon Route 53 API Reference: Id, maximum length 32).
-HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
+# A Route 53 hosted zone id as GetHostedZone takes it: upper-case letters and digits, at most 32
+# characters ("HostedZone", Amazon Route 53 API Reference: Id, maximum length 32; AWS's start with Z,
+# which the reference does not promise, so it is not required), without the /hostedzone/ prefix.
+HOSTED_ZONE_ID = re.compile(r"^[A-Z0-9]{1,32}$")
 # arn:<partition>:acm:<region>:<account>:certificate/<uuid> ("Amazon Resource Names (ARNs)",
 # AWS Certificate Manager: "arn:aws:acm:region:account:certificate/certificate_ID").
 CERTIFICATE_ARN = re.compile(
