@@ -15,10 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from troposphere import GetAtt, Ref, Template, cloudfront
+from troposphere import GetAtt, Ref, Template, cloudfront, route53
 from troposphere import apigatewayv2 as apigw
 from troposphere import certificatemanager as acm
-from troposphere import route53
 
 from generator.model.domain import DomainSpec
 from generator.template.api import Api
