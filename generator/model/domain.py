@@ -112,7 +112,7 @@ class DomainSpec:
     none, the API at the domain's root."""
     disable_execute_api_endpoint: bool = False
     """Only the custom domain answers: API Gateway's own ``https://<id>.execute-api...`` endpoint
-    is turned off, and the outputs, the page and the OpenAPI document name the domain alone.
+    answers 403 Forbidden ("Custom domain name for REST APIs in API Gateway", Considerations), and the outputs, the page and the OpenAPI document name the domain alone.
     Refused without ``name`` (the test page and ``make local`` then need the default endpoint).
     Default false."""
     page_name: str | None = None

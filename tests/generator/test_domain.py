@@ -322,3 +322,14 @@ def test_every_domain_shape_lints_and_scans_clean(release, tmp_path):
     assert report["results"]["failed_checks"] == [], [
         (c["check_id"], c["resource"]) for c in report["results"]["failed_checks"]]
     assert report["summary"]["resource_count"] >= 100 * len(SHAPES)
+
+
+def test_the_docs_page_shows_the_shipped_domain_variant(tmp_path):
+    """docs/domain.md's TOML sample is stacks/domain.toml's [domain] table, so the page shows a stack that renders."""
+    import re
+
+    from generator.model.config_file import load_config
+
+    (toml,) = re.findall(r"```toml\n(.*?)```", (REPO / "docs" / "domain.md").read_text(), re.S)
+    (tmp_path / "domain.toml").write_text(toml)
+    assert load_config(tmp_path / "domain.toml").domain == VARIANTS["domain"].domain
