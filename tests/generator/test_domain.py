@@ -6,13 +6,14 @@ it: the outputs, config.json, CORS, the page's CSP, the OpenAPI servers, describ
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import pytest
 
 from ecsapi_local.template_reader import read_template
 from generator import ConfigError, DomainSpec, StackConfig, build_template
-from generator.model.config_file import config_from_mapping
+from generator.model.config_file import config_from_mapping, load_config
 from generator.model.domain import covers, zone_holds
 from generator.model.limits import Usage
 from generator.template.domain import CLOUDFRONT_HOSTED_ZONE_ID, SECURITY_POLICY
@@ -326,10 +327,6 @@ def test_every_domain_shape_lints_and_scans_clean(release, tmp_path):
 
 def test_the_docs_page_shows_the_shipped_domain_variant(tmp_path):
     """docs/domain.md's TOML sample is stacks/domain.toml's [domain] table, so the page shows a stack that renders."""
-    import re
-
-    from generator.model.config_file import load_config
-
     (toml,) = re.findall(r"```toml\n(.*?)```", (REPO / "docs" / "domain.md").read_text(), re.S)
     (tmp_path / "domain.toml").write_text(toml)
     assert load_config(tmp_path / "domain.toml").domain == VARIANTS["domain"].domain
