@@ -203,6 +203,17 @@ def _response_headers_policies(session) -> int:
             return count
 
 
+def _custom_domain_names(session) -> int:
+    apigateway = client(session, "apigatewayv2")
+    count, token = 0, None
+    while True:
+        page = apigateway.get_domain_names(**({"NextToken": token} if token else {}))
+        count += len(page.get("Items", []))
+        token = page.get("NextToken")
+        if not token:
+            return count
+
+
 # How much of each quota is in use, by ACCOUNT_QUOTAS key: every call is a read.
 USAGE: dict[str, Callable[[object], int]] = {
     "elastic-ips": _elastic_ips,
@@ -211,6 +222,7 @@ USAGE: dict[str, Callable[[object], int]] = {
     "vpc-links": _vpc_links,
     "codebuild-small": _running_builds,
     "response-headers-policies": _response_headers_policies,
+    "custom-domain-names": _custom_domain_names,
 }
 
 

@@ -107,3 +107,16 @@ def test_a_certificate_in_another_region_not_issued_or_for_another_name_fails(mo
 
 def test_a_stack_without_a_domain_runs_no_domain_check(moto):
     assert pf.preflight(StackConfig(), boto3.Session(region_name=REGION)).domain == ()
+
+
+def test_custom_domain_names_in_use_are_counted_against_the_quota_only_for_a_stack_with_a_domain(moto):
+    domains = boto3.client("apigatewayv2", region_name=REGION)
+    for number in range(3):
+        domains.create_domain_name(DomainName=f"other{number}.example.net")
+    found = {check.quota.key: check for check in report(DomainSpec(name="api.example.com")).checks}
+    check = found["custom-domain-names"]
+    assert (check.in_use, check.needs, check.limit, check.outcome) == (3, 1, 120, pf.Outcome.OK)
+    unverifiable = report(DomainSpec(name="api.example.com")).unverifiable
+    assert any("unique in a Region across all AWS accounts" in item.what for item in unverifiable)
+    without = {c.quota.key: c for c in pf.preflight(StackConfig(), boto3.Session(region_name=REGION)).checks}
+    assert without["custom-domain-names"].outcome is pf.Outcome.NOT_NEEDED
