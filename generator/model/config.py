@@ -505,6 +505,10 @@ class StackConfig:
         if self.domain.page_name is not None and not self.test_page:
             raise ConfigError("domain.page_name", self.domain.page_name,
                               "names the test page, which test_page = false turns off; turn it on or unset page_name")
+        if self.domain.page_origin is not None and self.domain.page_origin in self.cors_origins:
+            raise ConfigError("cors_origins", list(self.cors_origins),
+                              f"the API admits the test page's own origin {self.domain.page_origin} already "
+                              "(domain.page_name); remove it from cors_origins")
 
     def _check_unique_services(self) -> None:
         seen_names: dict[str, int] = {}

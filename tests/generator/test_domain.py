@@ -99,6 +99,12 @@ def test_the_page_on_its_own_name_is_refused_when_the_stack_serves_no_page():
     assert caught.value.field == "domain.page_name"
 
 
+def test_the_pages_own_origin_is_not_listed_twice_for_cors():
+    with pytest.raises(ConfigError) as caught:
+        StackConfig(domain=SHAPES["page-on-its-own-name"], cors_origins=("https://try.example.com",))
+    assert caught.value.field == "cors_origins"
+
+
 def test_a_domain_that_is_not_a_table_is_refused():
     with pytest.raises(ConfigError) as caught:
         config_from_mapping({"domain": "api.example.com"})
