@@ -16,6 +16,11 @@ from collections.abc import Iterable
 PAGE_FILES = ("index.html", "app.js", "style.css")
 CONFIG_FILE = "config.json"
 INDEX_DOCUMENT = "index.html"
+# The Content-Type of each page file, wherever it is served: the release's S3 objects
+# (generator/tooling/publish.py), the emulator's page server, and the stack's site bucket
+# (generator/runs_in_aws/site_publish.py keeps a copy, as code that runs inside AWS imports nothing
+# of the package; tests/test_shared_facts.py compares the two). JSON has no charset parameter
+# (RFC 8259, section 11).
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",

@@ -21,8 +21,10 @@ from awacs.aws import Statement
 from troposphere import GetAtt, Ref, Sub, Template, awslambda, cloudfront, kms, s3
 from troposphere.cloudformation import CustomResource
 
+from generator.model.assets import WEB_PREFIX, pinned_digests
 from generator.model.config import StackConfig
 from generator.model.page import FRAME_OPTION, INDEX_DOCUMENT, PAGE_FILES, REFERRER_POLICY, content_security_policy
+from generator.model.release import ReleaseSettings
 from generator.template import iam as policies
 from generator.template.api import Api
 from generator.template.auth import Auth
@@ -36,8 +38,6 @@ from generator.template.checkov import (
 from generator.template.functions import add_function
 from generator.template.keys import cloudfront_decrypts
 from generator.template.names import unique_name
-from generator.tooling.assets import WEB_PREFIX, pinned_digests
-from generator.tooling.release import ReleaseSettings
 
 # The managed cache policy "CachingOptimized" (id from "Use managed cache policies", Amazon
 # CloudFront Developer Guide): no cookies or query strings in the cache key, gzip and brotli on,
