@@ -60,3 +60,12 @@ def test_the_emulator_and_the_container_tests_read_the_same_image_command(docker
     path = CONTAINERS / dockerfile
     assert image_command(path) == Dockerfile.parse(path).cmd
     assert image_command(path)[0] == "gunicorn"
+
+
+def test_the_release_names_its_template_and_openapi_files_from_one_stem():
+    from generator.model.release import ReleaseSettings
+    from generator.tooling.render import openapi_file
+
+    release = ReleaseSettings(version="4.5.6")
+    assert release.template_file() == "ecsapi-v4.5.6.json" and release.template_file("yaml") == "ecsapi-v4.5.6.yaml"
+    assert openapi_file(Path("out"), release) == Path("out") / "ecsapi-v4.5.6.openapi.json"
