@@ -69,3 +69,33 @@ def test_the_release_names_its_template_and_openapi_files_from_one_stem():
     release = ReleaseSettings(version="4.5.6")
     assert release.template_file() == "ecsapi-v4.5.6.json" and release.template_file("yaml") == "ecsapi-v4.5.6.yaml"
     assert openapi_file(Path("out"), release) == Path("out") / "ecsapi-v4.5.6.openapi.json"
+
+
+def test_the_page_settings_built_in_one_place_are_what_the_pages_schema_takes():
+    import json
+
+    import jsonschema
+
+    schema = json.loads((REPO / "web" / "config.schema.json").read_text())
+    assert set(page.PASSWORD_POLICY_KEYS.values()) == set(schema["properties"]["passwordPolicy"]["required"])
+    config = page.page_config(
+        region="eu-west-1", api_url="https://abc.execute-api.eu-west-1.amazonaws.com", user_pool_id="eu-west-1_abc",
+        client_id="client1", password_policy={"MinimumLength": 12, "RequireSymbols": True},
+        services=[page.page_service("foodstore", "/foodstore/foods/{foodId}", ["PUT"])],
+    )
+    jsonschema.validate(config, schema)
+    assert "cognitoEndpoint" not in config  # the page then uses the Region's endpoint
+    assert config["services"] == [{"name": "foodstore", "path": "/foodstore/foods/{foodId}", "idParameter": "foodId",
+                                   "protectedMethods": ["PUT"]}]
+    assert config["passwordPolicy"] == {"minimumLength": 12, "requireLowercase": False, "requireUppercase": False,
+                                        "requireNumbers": False, "requireSymbols": True}
+    local = page.page_config(**_arguments(config), cognito_endpoint="http://127.0.0.1:8002/")
+    jsonschema.validate(local, schema)
+    assert local["cognitoEndpoint"] == "http://127.0.0.1:8002/"
+
+
+def _arguments(config: dict) -> dict:
+    """``page_config``'s arguments back from a config it built."""
+    return {"region": config["region"], "api_url": config["apiUrl"], "user_pool_id": config["userPoolId"],
+            "client_id": config["clientId"], "services": config["services"],
+            "password_policy": {name: config["passwordPolicy"][key] for name, key in page.PASSWORD_POLICY_KEYS.items()}}

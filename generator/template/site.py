@@ -21,6 +21,7 @@ from awacs.aws import Statement
 from troposphere import GetAtt, Ref, Sub, Template, awslambda, cloudfront, kms, s3
 from troposphere.cloudformation import CustomResource
 
+from generator.model import page as page_contract
 from generator.model.assets import WEB_PREFIX, pinned_digests
 from generator.model.config import StackConfig
 from generator.model.page import FRAME_OPTION, INDEX_DOCUMENT, PAGE_FILES, REFERRER_POLICY, content_security_policy
@@ -283,29 +284,14 @@ def page_files(release: ReleaseSettings, digests: dict[str, str] | None = None) 
 def page_config(config: StackConfig, api: Api, auth: Auth) -> dict:
     """config.json as the page reads it (web/config.schema.json), with ``${...}`` for ``Fn::Sub``
     where the value is the stack's own: region, API URL, user pool and app client."""
-    password = auth.user_pool.Policies.PasswordPolicy
-    return {
-        "region": "${AWS::Region}",
-        "apiUrl": f"${{{api.api.title}.ApiEndpoint}}",
-        "userPoolId": f"${{{auth.user_pool.title}}}",
-        "clientId": f"${{{auth.client.title}}}",
-        "passwordPolicy": {
-            "minimumLength": password.MinimumLength,
-            "requireLowercase": password.RequireLowercase,
-            "requireUppercase": password.RequireUppercase,
-            "requireNumbers": password.RequireNumbers,
-            "requireSymbols": password.RequireSymbols,
-        },
-        "services": [
-            {
-                "name": spec.name,
-                "path": spec.path,
-                "idParameter": spec.id_parameter,
-                "protectedMethods": list(spec.protected_methods),
-            }
-            for spec in config.services
-        ],
-    }
+    return page_contract.page_config(
+        region="${AWS::Region}",
+        api_url=f"${{{api.api.title}.ApiEndpoint}}",
+        user_pool_id=f"${{{auth.user_pool.title}}}",
+        client_id=f"${{{auth.client.title}}}",
+        password_policy=auth.user_pool.Policies.PasswordPolicy.to_dict(),
+        services=[page_contract.page_service(spec.name, spec.path, spec.protected_methods) for spec in config.services],
+    )
 
 
 def add_site_page(
