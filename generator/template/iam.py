@@ -206,6 +206,16 @@ def create_service_linked_role(service: str, role_name: str) -> Statement:
     )
 
 
+def read_service_linked_role(service: str, role_name: str) -> Statement:
+    """Look up one service-linked role and nothing else (``iam:GetRole`` on exactly its ARN), so
+    the function finds a role an administrator created where creating it is denied."""
+    return Statement(
+        Effect=Allow,
+        Action=[awacs_iam.GetRole],
+        Resource=[Sub(f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/aws-service-role/{service}/{role_name}")],
+    )
+
+
 def describe_availability_zones() -> Statement:
     """List the region's Availability Zones with their zone IDs (see ``UNSCOPED_ACTIONS``)."""
     return Statement(Effect=Allow, Action=[ec2.DescribeAvailabilityZones], Resource=["*"])

@@ -31,8 +31,10 @@ ROLE_ACTIONS = {
         "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups",
         "logs:DescribeLogStreams",
     },
-    # ECS's service-linked role before the cluster: create that one role.
-    "EcsServiceLinkedRoleFunctionRole": {"logs:CreateLogStream", "logs:PutLogEvents", "iam:CreateServiceLinkedRole"},
+    # ECS's service-linked role before the cluster: look up, else create, that one role.
+    "EcsServiceLinkedRoleFunctionRole": {
+        "logs:CreateLogStream", "logs:PutLogEvents", "iam:GetRole", "iam:CreateServiceLinkedRole",
+    },
     # The AZ choice: list the region's AZs with their zone IDs.
     "ZoneChoiceFunctionRole": {"logs:CreateLogStream", "logs:PutLogEvents", "ec2:DescribeAvailabilityZones"},
     # The page publisher: write its files, empty the versioned bucket on delete, invalidate the cache.
