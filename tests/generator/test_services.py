@@ -95,9 +95,11 @@ def test_ecs_service_is_private_registered_in_cloud_map_and_rolls_back(default_t
         "ContainerName": "foodstore", "ContainerPort": 8080,
         "RegistryArn": {"Fn::GetAtt": ["FoodstoreDiscoveryService", "Arn"]},
     }]
-    assert props["LaunchType"] == "FARGATE"
+    assert "LaunchType" not in props
+    assert props["CapacityProviderStrategy"] == [{"CapacityProvider": "FARGATE", "Weight": 1}]
     # The routes (image pulls through NAT) and the alarm its deployments roll back on.
-    assert set(service["DependsOn"]) == {f"PrivateDefaultRoute{n}" for n in (1, 2, 3)} | {"ApiErrorRateAlarm"}
+    assert set(service["DependsOn"]) == {f"PrivateDefaultRoute{n}" for n in (1, 2, 3)} | {
+        "ApiErrorRateAlarm", "ClusterCapacityProviders"}
 
 
 def test_container_security_group_admits_only_the_vpc_link_on_the_container_port(default_template):
@@ -282,12 +284,29 @@ def test_a_stack_update_never_resets_the_desired_count(default_template):
     assert target["Properties"]["MinCapacity"] == {"Ref": "FoodstoreMinTasks"}
 
 
-def test_services_wait_for_the_capacity_provider_association_when_there_is_one(render, default_template):
-    spot = render(StackConfig(fargate_spot_percent=50))
-    assert "ClusterCapacityProviders" in spot["Resources"]
-    for service in resources(spot, "AWS::ECS::Service").values():
+@pytest.mark.parametrize(("percent", "strategy"), [
+    (0, [{"CapacityProvider": "FARGATE", "Weight": 1}]),
+    (30, [{"CapacityProvider": "FARGATE", "Weight": 70}, {"CapacityProvider": "FARGATE_SPOT", "Weight": 30}]),
+    (100, [{"CapacityProvider": "FARGATE_SPOT", "Weight": 100}]),
+])
+def test_a_spot_share_is_a_strategy_over_an_association_that_always_exists(render, percent, strategy):
+    """0 % <-> more is then a change of weights, never LaunchType (conditionally create-only) and
+    never the association's removal while a Spot task may still run."""
+    template = render(StackConfig(fargate_spot_percent=percent))
+    association = template["Resources"]["ClusterCapacityProviders"]["Properties"]
+    assert association["CapacityProviders"] == ["FARGATE", "FARGATE_SPOT"]
+    for service in resources(template, "AWS::ECS::Service").values():
         assert "ClusterCapacityProviders" in service["DependsOn"]
         assert "LaunchType" not in service["Properties"]
-    assert "ClusterCapacityProviders" not in default_template["Resources"]
-    for service in resources(default_template, "AWS::ECS::Service").values():
-        assert not any("Capacity" in name for name in service["DependsOn"])
+        assert service["Properties"]["CapacityProviderStrategy"] == strategy
+
+
+def test_a_spot_share_change_updates_the_services_in_place(render):
+    from generator.tooling import changes
+
+    for old, new in ((0, 50), (50, 0), (0, 100), (100, 0)):
+        result = changes.compare(render(StackConfig(fargate_spot_percent=old)),
+                                 render(StackConfig(fargate_spot_percent=new)))
+        assert not result.added and not result.removed, (old, new)
+        services = {c.logical_id: c.replacement for c in result.changed if c.type == "AWS::ECS::Service"}
+        assert services == {"FoodstoreService": "no", "PetstoreService": "no"}, (old, new)
