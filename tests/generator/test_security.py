@@ -56,7 +56,11 @@ ROLE_ACTIONS = {
     "ImageBuildFunctionRole": {
         "logs:CreateLogStream", "logs:PutLogEvents", "codebuild:BatchGetBuilds", "codebuild:ListBuildsForProject",
         "codebuild:StartBuild", "codebuild:StopBuild", "ecr:DescribeImages",
+        # The lost-event fallback: one-off schedules named ecsapi-build-*, run with the check role.
+        "scheduler:CreateSchedule", "iam:PassRole",
     },
+    # EventBridge Scheduler's role for that fallback: invoke the answering function.
+    "ImageBuildCheckRole": {"lambda:InvokeFunction"},
     # The answering function: read how the build ended (BatchGetBuilds) and the pushed image's
     # digest, write its own log group; it starts and stops nothing.
     "ImageBuildAnswerFunctionRole": {
