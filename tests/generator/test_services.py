@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -114,15 +115,40 @@ def test_container_security_group_admits_only_the_vpc_link_on_the_container_port
     assert [(r["FromPort"], r["ToPort"]) for r in group["SecurityGroupEgress"]] == [(443, 443)]
 
 
-def test_vpc_link_group_reaches_only_each_container_port(render):
+def test_vpc_link_group_reaches_only_the_container_groups_which_admit_only_their_port(render):
+    from generator.template.api import CONTAINER_PORTS
+
     food = ServiceSpec(name="foodstore", path="/foodstore/foods/{foodId}", port=8080)
     pet = ServiceSpec(name="petstore", path="/petstore/pets/{petId}", port=9090)
     template = render(StackConfig(services=(food, pet)))
     egress = template["Resources"]["VpcLinkSecurityGroup"]["Properties"]["SecurityGroupEgress"]
     assert [(r["DestinationSecurityGroupId"]["Ref"], r["FromPort"], r["ToPort"]) for r in egress] == [
-        ("FoodstoreSecurityGroup", 8080, 8080), ("PetstoreSecurityGroup", 9090, 9090)
+        ("FoodstoreSecurityGroup", *CONTAINER_PORTS), ("PetstoreSecurityGroup", *CONTAINER_PORTS)
     ]
     assert "SecurityGroupIngress" not in template["Resources"]["VpcLinkSecurityGroup"]["Properties"]
+    ingress = {n: template["Resources"][f"{n}IngressFromVpcLink"]["Properties"] for n in ("Foodstore", "Petstore")}
+    assert [(r["FromPort"], r["ToPort"]) for r in ingress.values()] == [(8080, 8080), (9090, 9090)]
+    # The range is the one ServiceSpec accepts: any port a service can have.
+    for port in CONTAINER_PORTS:
+        ServiceSpec(name="foodstore", path="/foodstore/foods/{foodId}", port=port)
+    for port in (CONTAINER_PORTS[0] - 1, CONTAINER_PORTS[1] + 1):
+        with pytest.raises(ConfigError):
+            ServiceSpec(name="foodstore", path="/foodstore/foods/{foodId}", port=port)
+
+
+def test_a_port_change_keeps_the_old_port_reachable_until_the_deployment_is_done(render):
+    """The link's egress stays; the ingress rule is replaced, so CloudFormation adds the new port's
+    rule before the service update and removes the old one only in its cleanup, after it."""
+    from generator.tooling import changes
+
+    food = StackConfig().services[0]
+    old = render(StackConfig())
+    new = render(StackConfig(services=(dataclasses.replace(food, port=9000), *StackConfig().services[1:])))
+    result = changes.compare(old, new)
+    changed = {c.logical_id: c for c in result.changed}
+    assert "VpcLinkSecurityGroup" not in changed
+    assert changed["FoodstoreIngressFromVpcLink"].replacement == "yes"
+    assert changed["FoodstoreService"].replacement == "no"  # a rolling deployment of the new port
 
 
 def test_scaling_tracks_cpu_with_the_ecs_service_linked_role(default_template):
