@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import assert_never
 
-from generator.model.config import NatMode, StackConfig
+from generator.model.config import CpuArchitecture, NatMode, StackConfig
 
 
 def nat_gateways(config: StackConfig) -> int:
@@ -30,6 +30,13 @@ def nat_gateways(config: StackConfig) -> int:
 def builds_an_image(config: StackConfig) -> bool:
     """Whether a service runs the image the stack builds (CodeBuild) rather than one it was given."""
     return any(spec.image is None for spec in config.services)
+
+
+def builds_on(architecture: CpuArchitecture) -> Callable[[StackConfig], int]:
+    """One build of the small compute type on ``architecture``'s environment, when the stack builds:
+    X86_64 builds take a Linux/Small slot, ARM64 builds an ARM/Small one (generator/template/image.py
+    builds with BUILD_GENERAL1_SMALL on LINUX_CONTAINER or ARM_CONTAINER)."""
+    return lambda config: 1 if builds_an_image(config) and config.cpu_architecture is architecture else 0
 
 
 @dataclass(frozen=True)
@@ -68,7 +75,7 @@ ACCOUNT_QUOTAS: tuple[AccountQuota, ...] = (
     AccountQuota(
         "nat-gateways-per-az", "NAT gateways per Availability Zone", "vpc", "L-FE5A380F", 5, "per AZ", VPC_QUOTAS,
         "delete unused NAT gateways, pin other AZs (AvailabilityZones), or ask for more in Service Quotas",
-        lambda config: 1,
+        lambda config: 1 if nat_gateways(config) else 0,
     ),
     AccountQuota(
         "vpc-links", "VPC links per account per Region", "apigateway", "L-608BDCD4", 10, "per Region",
@@ -84,7 +91,16 @@ ACCOUNT_QUOTAS: tuple[AccountQuota, ...] = (
         'for concurrent running builds"; new accounts can have 0 ("Cannot have more than 0 builds in queue")',
         "give every service an image (image = in the config, or the <Service>Image parameters), so nothing is "
         "built; or ask for more in Service Quotas",
-        lambda config: 1 if builds_an_image(config) else 0,
+        builds_on(CpuArchitecture.X86_64),
+    ),
+    AccountQuota(
+        "codebuild-arm-small", "Concurrently running builds for ARM/Small environment", "codebuild", "L-5ED1D25B",
+        None, "per Region",
+        'Quotas for AWS CodeBuild (AWS CodeBuild User Guide): "Concurrently running builds for ARM/Small '
+        'environment", a quota of its own, set per account like the Linux ones',
+        "give every service an image (image = in the config, or the <Service>Image parameters), so nothing is "
+        "built; or ask for more in Service Quotas",
+        builds_on(CpuArchitecture.ARM64),
     ),
     AccountQuota(
         "response-headers-policies", "Response headers policies per AWS account", "cloudfront", "L-CF0D4FC5", 20,

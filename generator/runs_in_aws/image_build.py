@@ -33,10 +33,13 @@ reads from the environment.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import boto3
 
@@ -201,7 +204,61 @@ def build_image(request: Request) -> Result | Deferred:
     )
     build_id = started["build"]["id"]
     LOG.info("started build %s for archive %s", build_id, build.archive_sha256)
+    schedule_check(request, build_id)
     return Deferred(f"build {build_id} answers when it ends")
+
+
+# The fallback: EventBridge delivers the build's state-change event "on a best-effort basis"
+# (Amazon EventBridge User Guide, "Events from AWS services"); without it CloudFormation would wait
+# for the resource's whole ServiceTimeout. So a one-off EventBridge Scheduler schedule ("at(...)",
+# deleted after it ran: ActionAfterCompletion DELETE, "Schedule types on EventBridge Scheduler")
+# invokes the answering function with the build's id once the build must have ended
+# (CheckAfterMinutes: the queue and build timeouts and a margin); answering twice changes nothing.
+
+
+def schedule_check(request: Request, build_id: str) -> None:
+    """Create the one-off schedule that asks CodeBuild for ``build_id``'s state and answers. A
+    schedule that cannot be created is logged, not fatal: the build's own event still answers."""
+    function_arn = str(request.properties.get("CheckFunctionArn") or "")
+    role_arn = str(request.properties.get("CheckRoleArn") or "")
+    if not function_arn or not role_arn:
+        LOG.warning("no CheckFunctionArn/CheckRoleArn: only the build's event answers")
+        return
+    minutes = _minutes(request.properties.get("CheckAfterMinutes", "0"))
+    at = datetime.now(UTC) + timedelta(minutes=minutes)
+    name = schedule_name(str(request.properties.get("CheckSchedulePrefix") or ""), request.stack_id,
+                         request.request_id)
+    try:
+        client("scheduler", request.seconds_left()).create_schedule(
+            Name=name, ScheduleExpression=f"at({at:%Y-%m-%dT%H:%M:%S})", ScheduleExpressionTimezone="UTC",
+            FlexibleTimeWindow={"Mode": "OFF"}, ActionAfterCompletion="DELETE",
+            Description=f"ecsapi: answer CloudFormation for build {build_id} if its event was lost",
+            Target={"Arn": function_arn, "RoleArn": role_arn, "Input": json.dumps(check_event(build_id))},
+        )
+    except Exception as error:  # noqa: BLE001 - a missing backstop must not fail the build
+        if "ConflictException" in type(error).__name__ or "already exists" in str(error):
+            return  # a repeated event: the schedule is there
+        LOG.error("could not schedule the check of build %s (%s): only its event answers", build_id, error)
+        return
+    LOG.info("scheduled %s at %s UTC to answer for build %s if its event is lost", name, f"{at:%H:%M}", build_id)
+
+
+def schedule_name(prefix: str, stack_id: str, request_id: str) -> str:
+    """One schedule per request: at most 64 characters of [0-9a-zA-Z-_.] (CreateSchedule, Name)."""
+    return prefix + hashlib.sha256(f"{stack_id} {request_id}".encode()).hexdigest()[:40]
+
+
+def check_event(build_id: str) -> dict:
+    """What the schedule sends the answering function: the parts of a build state-change event
+    ``answer`` reads (the build's id under ``detail``)."""
+    return {"source": "ecsapi.image-build-check", "detail": {"build-id": build_id}}
+
+
+def _minutes(value) -> float:
+    try:
+        return max(0.0, float(str(value)))
+    except ValueError:
+        raise ResourceFailed(f"CheckAfterMinutes {value!r} is not a number") from None
 
 
 def build_for_request(codebuild, project: str, request_id: str) -> dict | None:

@@ -22,6 +22,7 @@ MAX_ALARM_NAME = 255
 MAX_STACK_NAME = 128
 
 API_ERROR_RATE = "ApiErrorRateAlarm"
+API_LATENCY = "ApiLatencyAlarm"
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,12 @@ class AlarmName:
     @property
     def name(self) -> Sub:
         return Sub(f"${{AWS::StackName}}-{self.suffix}")
+
+    @property
+    def arn(self) -> Sub:
+        return Sub(
+            f"arn:${{AWS::Partition}}:cloudwatch:${{AWS::Region}}:${{AWS::AccountId}}:alarm:${{AWS::StackName}}-{self.suffix}"
+        )
 
 
 @dataclass(frozen=True)
@@ -52,8 +59,46 @@ def api_error_rate() -> AlarmName:
     return AlarmName(API_ERROR_RATE, "api-5xx-rate")
 
 
+def api_latency() -> AlarmName:
+    return AlarmName(API_LATENCY, "api-p99-latency")
+
+
 def service_error_rate(service_name: str) -> AlarmName:
     return AlarmName(logical_id(service_name, "ErrorRateAlarm"), f"{service_name}-5xx-rate")
+
+
+def tasks_below_minimum(service_name: str) -> AlarmName:
+    return AlarmName(logical_id(service_name, "TasksAlarm"), f"{service_name}-tasks-below-minimum")
+
+
+def scaling_ceiling(service_name: str) -> AlarmName:
+    return AlarmName(logical_id(service_name, "ScalingCeilingAlarm"), f"{service_name}-at-max-tasks")
+
+
+def table_errors(service_name: str) -> AlarmName:
+    return AlarmName(logical_id(service_name, "TableAlarm"), f"{service_name}-table-errors")
+
+
+def stack_alarms(config: StackConfig) -> tuple[AlarmName, ...]:
+    """Every alarm the stack has, in template order; empty when ``config.alarms`` is off.
+
+    The topic and key policies admit exactly these alarms' ARNs: a wildcard
+    ``alarm:<stack name>-*`` would also admit the alarms of a stack named ``<stack name>-other``.
+    The task-count and scaling-ceiling alarms read Container Insights metrics (``DesiredTaskCount``
+    and ``RunningTaskCount`` are published only with it: "Amazon ECS Container Insights metrics",
+    Amazon CloudWatch User Guide), so without it they are left out rather than billed for a metric
+    that never exists.
+    """
+    if not config.alarms:
+        return ()
+    names = [api_error_rate(), api_latency()]
+    for spec in config.services:
+        if config.detailed_metrics:
+            names.append(service_error_rate(spec.name))
+        if config.container_insights:
+            names += [tasks_below_minimum(spec.name), scaling_ceiling(spec.name)]
+        names.append(table_errors(spec.name))
+    return tuple(names)
 
 
 def deployment_alarms(config: StackConfig) -> dict[str, DeploymentAlarm]:

@@ -124,9 +124,21 @@ def add_api(
     return Api(api=api, stage=stage, access_logs=access_logs)
 
 
+# The container ports ServiceSpec accepts (generator/model/config.py checks 1024-65535).
+CONTAINER_PORTS = (1024, 65535)
+
+
 def _add_vpc_link(template: Template, network: Network, services: list[Service]) -> apigw.VpcLink:
-    """The VPC link in the private subnets; its security group reaches only the container ports,
-    and each container group admits only it."""
+    """The VPC link in the private subnets; its security group reaches only the services' container
+    groups, and each container group admits it on the container port only.
+
+    The link's egress names each container group over the whole container port range, not the one
+    port: changing a service's port then changes only the group's ingress rule, a separate resource
+    whose ports are create-only, so CloudFormation creates the new rule first and deletes the old
+    one in its cleanup, after the service's deployment has finished ("Update behaviors of stack
+    resources", AWS CloudFormation User Guide). Old tasks on the old port and new ones on the new
+    port are both reachable while the deployment runs. An egress rule updated in place would
+    switch ports at once, before the new tasks serve: 5xx until they do."""
     link_group = template.add_resource(
         ec2.SecurityGroup(
             "VpcLinkSecurityGroup",
@@ -135,8 +147,8 @@ def _add_vpc_link(template: Template, network: Network, services: list[Service])
             SecurityGroupEgress=[
                 ec2.SecurityGroupRule(
                     IpProtocol="tcp",
-                    FromPort=service.spec.port,
-                    ToPort=service.spec.port,
+                    FromPort=CONTAINER_PORTS[0],
+                    ToPort=CONTAINER_PORTS[1],
                     DestinationSecurityGroupId=Ref(service.security_group),
                     Description=f"To {service.spec.name} containers",
                 )

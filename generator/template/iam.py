@@ -7,7 +7,7 @@ reason AWS gives for it.
 
 from __future__ import annotations
 
-from awacs import cloudfront, codebuild, dynamodb, ec2, ecr, kms, logs, s3
+from awacs import awslambda, cloudfront, codebuild, dynamodb, ec2, ecr, kms, logs, s3, scheduler
 from awacs import iam as awacs_iam
 from awacs.aws import (
     Allow,
@@ -135,6 +135,39 @@ def codebuild_trust() -> Policy:
     return policy
 
 
+def scheduler_trust() -> Policy:
+    """Only EventBridge Scheduler, for schedules of this account, may assume the role ("Set up the
+    execution role", EventBridge Scheduler User Guide: aws:SourceAccount against confused deputies)."""
+    policy = make_simple_assume_policy("scheduler.amazonaws.com")
+    policy.Statement[0].Condition = Condition(StringEquals({"aws:SourceAccount": Sub("${AWS::AccountId}")}))
+    return policy
+
+
+def invoke_function(function: AWSObject) -> Statement:
+    """Invoke one Lambda function (the schedule's target)."""
+    return Statement(Effect=Allow, Action=[awslambda.InvokeFunction], Resource=[GetAtt(function, "Arn")])
+
+
+def create_one_off_schedules(prefix: str) -> Statement:
+    """Create schedules named ``<prefix>*`` in the default group (the image build's fallback check;
+    they delete themselves after running)."""
+    return Statement(
+        Effect=Allow,
+        Action=[scheduler.CreateSchedule],
+        Resource=[Sub(f"arn:${{AWS::Partition}}:scheduler:${{AWS::Region}}:${{AWS::AccountId}}:schedule/default/{prefix}*")],
+    )
+
+
+def pass_role_to_scheduler(role: AWSObject) -> Statement:
+    """Hand one role to EventBridge Scheduler, and to no other service."""
+    return Statement(
+        Effect=Allow,
+        Action=[awacs_iam.PassRole],
+        Resource=[GetAtt(role, "Arn")],
+        Condition=Condition(StringEquals({"iam:PassedToService": "scheduler.amazonaws.com"})),
+    )
+
+
 def push_images(repository: AWSObject) -> Statement:
     """Push images to one repository: the actions "IAM permissions for pushing an image to an
     Amazon ECR private repository" (Amazon ECR User Guide) lists, scoped to its ARN."""
@@ -203,6 +236,16 @@ def create_service_linked_role(service: str, role_name: str) -> Statement:
         Action=[awacs_iam.CreateServiceLinkedRole],
         Resource=[Sub(f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/aws-service-role/{service}/{role_name}")],
         Condition=Condition(StringLike({"iam:AWSServiceName": service})),
+    )
+
+
+def read_service_linked_role(service: str, role_name: str) -> Statement:
+    """Look up one service-linked role and nothing else (``iam:GetRole`` on exactly its ARN), so
+    the function finds a role an administrator created where creating it is denied."""
+    return Statement(
+        Effect=Allow,
+        Action=[awacs_iam.GetRole],
+        Resource=[Sub(f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/aws-service-role/{service}/{role_name}")],
     )
 
 

@@ -61,6 +61,13 @@ SERVICE_TIMEOUT_SECONDS = 3600
 # completion to answer: 5 + 50 minutes, plus the answer, is under SERVICE_TIMEOUT_SECONDS.
 QUEUED_TIMEOUT_MINUTES = 5
 BUILD_TIMEOUT_MINUTES = 50
+# The fallback for a lost completion event (generator/runs_in_aws/image_build.py, schedule_check):
+# once the queue and build timeouts have passed, CodeBuild has ended the build; this margin covers
+# the build's own stop and the schedule's start. 5 + 50 + 3 minutes is still within the hour.
+CHECK_MARGIN_MINUTES = 3
+CHECK_AFTER_MINUTES = QUEUED_TIMEOUT_MINUTES + BUILD_TIMEOUT_MINUTES + CHECK_MARGIN_MINUTES
+# The names of those schedules: the build function may create only these, and is told the prefix.
+SCHEDULE_PREFIX = "ecsapi-build-"
 # A CodeBuild-managed Amazon Linux 2023 image with Docker; privileged mode lets it run the Docker
 # daemon ("Docker images provided by CodeBuild", AWS CodeBuild User Guide). 6.0 is the newest
 # Amazon Linux x86_64 standard image: aws/aws-codebuild-docker-images lists it among the images
@@ -99,6 +106,10 @@ class ImageBuildResource(AWSObject):
         "ArchiveUrl": (str, True),
         "ArchiveSha256": (str, True),
         "ImageTag": (str, True),
+        "CheckFunctionArn": (str, False),
+        "CheckRoleArn": (str, False),
+        "CheckAfterMinutes": (integer, False),
+        "CheckSchedulePrefix": (str, False),
     }
 
 
@@ -304,16 +315,21 @@ def add_image_build(
         )
     )
 
-    function = add_function(
-        template, config, key, NAME, "image_build",
-        [policies.run_builds(project), policies.describe_images(repository)],
-        timeout_seconds=FUNCTION_TIMEOUT_SECONDS, condition=condition,
-    )
     answering = add_function(
         template, config, key, ANSWER_FUNCTION, "image_build",
         [policies.read_builds(project), policies.describe_images(repository)],
         timeout_seconds=ANSWER_TIMEOUT_SECONDS, entry_point="answer", retry_attempts=ANSWER_RETRIES,
         condition=condition,
+    )
+    check_role = template.add_resource(policies.role(
+        "ImageBuildCheckRole", policies.scheduler_trust(), "invoke-answer",
+        policies.invoke_function(answering.function), condition=condition,
+    ))
+    function = add_function(
+        template, config, key, NAME, "image_build",
+        [policies.run_builds(project), policies.describe_images(repository),
+         policies.create_one_off_schedules(SCHEDULE_PREFIX), policies.pass_role_to_scheduler(check_role)],
+        timeout_seconds=FUNCTION_TIMEOUT_SECONDS, condition=condition,
     )
     done_rule, permission = _add_done_rule(template, project, answering.function, condition)
 
@@ -328,6 +344,10 @@ def add_image_build(
             ArchiveUrl=archive_url,
             ArchiveSha256=archive_sha256,
             ImageTag=tag,
+            CheckFunctionArn=GetAtt(answering.function, "Arn"),
+            CheckRoleArn=GetAtt(check_role, "Arn"),
+            CheckAfterMinutes=CHECK_AFTER_MINUTES,
+            CheckSchedulePrefix=SCHEDULE_PREFIX,
             # Both functions' retry settings, the rule and its permission exist before the first build.
             DependsOn=[*function.ready, *answering.ready, done_rule.title, permission.title],
         )

@@ -7,10 +7,11 @@ to control and audit the key policy themselves, at about $1 a month plus request
 from __future__ import annotations
 
 from awacs import kms as kms_actions
-from awacs.aws import Allow, ArnLike, AWSPrincipal, Condition, Principal, Statement, StringEquals
+from awacs.aws import Allow, ArnEquals, ArnLike, AWSPrincipal, Condition, Principal, Statement, StringEquals
 from troposphere import Sub, Template, kms
 
 from generator.model.config import StackConfig
+from generator.template.alarm_names import stack_alarms
 from generator.template.iam import policy
 from generator.template.retention import data_policies
 
@@ -59,7 +60,7 @@ def add_stack_key(
                         })
                     ),
                 ),
-                *([_cloudwatch_alarms_publish()] if config.alarms else []),
+                *([_cloudwatch_alarms_publish(config)] if config.alarms else []),
                 *other_users,
             ),
             # Retained data stays readable only while its key exists.
@@ -68,7 +69,7 @@ def add_stack_key(
     )
 
 
-def _cloudwatch_alarms_publish() -> Statement:
+def _cloudwatch_alarms_publish(config: StackConfig) -> Statement:
     """CloudWatch, for this stack's alarms only, may use the key to publish to the alarm topic
     (generator/template/monitoring.py), which the key encrypts.
 
@@ -87,14 +88,14 @@ def _cloudwatch_alarms_publish() -> Statement:
         Resource=["*"],
         Condition=Condition([
             StringEquals({"aws:SourceAccount": Sub("${AWS::AccountId}")}),
-            ArnLike({"aws:SourceArn": alarm_arns()}),
+            ArnEquals({"aws:SourceArn": alarm_arns(config)}),
         ]),
     )
 
 
-def alarm_arns() -> Sub:
-    """Every alarm of this stack: their names all start with the stack name (alarm_names.py)."""
-    return Sub("arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:${AWS::StackName}-*")
+def alarm_arns(config: StackConfig) -> list[Sub]:
+    """The ARN of every alarm of this stack, each exactly (alarm_names.stack_alarms)."""
+    return [name.arn for name in stack_alarms(config)]
 
 
 def cloudfront_decrypts() -> Statement:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from awacs import sns as sns_actions
-from awacs.aws import Allow, ArnLike, Condition, Principal, Statement, StringEquals
+from awacs.aws import Allow, ArnEquals, Condition, Principal, Statement, StringEquals
 from troposphere import Equals, GetAtt, Not, Output, Parameter, Ref, Sub, Template, cloudwatch, kms, sns
 
 from generator.model.config import StackConfig
@@ -39,7 +39,6 @@ from generator.template.cluster import Cluster
 from generator.template.dashboard import WatchedFunction, add_dashboard
 from generator.template.iam import policy
 from generator.template.keys import alarm_arns
-from generator.template.names import logical_id
 from generator.template.parameters import ParameterInterface
 from generator.template.services import Service
 
@@ -78,7 +77,7 @@ def add_monitoring(
     topic = None
     alarms: list[cloudwatch.Alarm] = []
     if config.alarms:
-        topic = _add_topic(template, interface, key)
+        topic = _add_topic(template, interface, config, key)
         alarms = _add_alarms(template, config, topic, api, cluster, services)
     dashboard = (
         add_dashboard(template, config, api, cluster, services, functions, alarms) if config.dashboard else None
@@ -90,7 +89,14 @@ def add_monitoring(
     return Monitoring(topic=topic, alarms=tuple(alarms), dashboard=dashboard)
 
 
-def _add_topic(template: Template, interface: ParameterInterface, key: kms.Key | None) -> sns.Topic:
+# The sender name of the topic's e-mails. Not "<stack name> alarms": the AWS::SNS::Topic schema
+# bounds DisplayName to 100 characters, a stack name may have 128 ("CreateStack", AWS CloudFormation
+# API Reference), and a template cannot cut a string. Each message names its alarm, and every alarm
+# name starts with the stack name (generator/template/alarm_names.py).
+TOPIC_DISPLAY_NAME = "ecsapi alarms"
+
+
+def _add_topic(template: Template, interface: ParameterInterface, config: StackConfig, key: kms.Key | None) -> sns.Topic:
     """The topic every alarm publishes to, its policy, and the ``AlarmEmail`` subscription.
 
     With the stack's key the topic is encrypted with it (its policy lets this stack's alarms use
@@ -112,7 +118,7 @@ def _add_topic(template: Template, interface: ParameterInterface, key: kms.Key |
     template.add_condition(HAS_ALARM_EMAIL, Not(Equals(Ref(email), "")))
     encryption = {"KmsMasterKeyId": GetAtt(key, "Arn")} if key is not None else {}
     topic = template.add_resource(
-        sns.Topic("AlarmTopic", DisplayName=Sub("${AWS::StackName} alarms"), **encryption)
+        sns.Topic("AlarmTopic", DisplayName=TOPIC_DISPLAY_NAME, **encryption)
     )
     skip_checks(topic, *([] if key is not None else [TOPIC_WITHOUT_CMK]))
     template.add_resource(
@@ -130,7 +136,7 @@ def _add_topic(template: Template, interface: ParameterInterface, key: kms.Key |
                     # this stack only ("Amazon SNS access control", Amazon SNS Developer Guide).
                     Condition=Condition([
                         StringEquals({"aws:SourceAccount": Sub("${AWS::AccountId}")}),
-                        ArnLike({"aws:SourceArn": alarm_arns()}),
+                        ArnEquals({"aws:SourceArn": alarm_arns(config)}),
                     ]),
                 ),
             ),
@@ -233,21 +239,22 @@ def _add_alarms(
                 template, config, topic, alarm_names.service_error_rate(spec.name),
                 f"the {spec.name} routes' requests", routes,
             ))
-        # Task counts are Container Insights metrics: without it there is nothing to read, and
-        # the alarm (missing data counts as breaching) would sit in ALARM forever.
+        # Task counts are Container Insights metrics (alarm_names.stack_alarms): without it the
+        # task alarm (missing data counts as breaching) would sit in ALARM forever, and the ceiling
+        # alarm could never fire.
         if config.container_insights:
-            alarms.append(_tasks_below_minimum(template, topic, cluster, service))
-        alarms += [
-            _scaling_ceiling(template, topic, cluster, service),
-            _table_errors(template, topic, service),
-        ]
+            alarms += [
+                _tasks_below_minimum(template, topic, cluster, service),
+                _scaling_ceiling(template, topic, cluster, service),
+            ]
+        alarms.append(_table_errors(template, topic, service))
     return alarms
 
 
 def _latency(template: Template, config: StackConfig, topic: sns.Topic, stage: dict) -> cloudwatch.Alarm:
     threshold = INTEGRATION_TIMEOUT_MS * config.alarm_latency_percent // 100
     return _alarm(
-        template, topic, alarm_names.AlarmName("ApiLatencyAlarm", "api-p99-latency"),
+        template, topic, alarm_names.api_latency(),
         f"The API's p99 integration latency stayed above {threshold} ms ({config.alarm_latency_percent}% of "
         f"the {INTEGRATION_TIMEOUT_MS // 1000} s integration timeout) for {SUSTAINED_MINUTES} minutes: the "
         "slowest requests are close to timing out (504). Check the services' CPU and task counts on the "
@@ -274,7 +281,7 @@ def _service_dimensions(cluster: Cluster, service: Service) -> dict:
 def _tasks_below_minimum(template: Template, topic: sns.Topic, cluster: Cluster, service: Service) -> cloudwatch.Alarm:
     name = service.spec.name
     return _alarm(
-        template, topic, alarm_names.AlarmName(logical_id(name, "TasksAlarm"), f"{name}-tasks-below-minimum"),
+        template, topic, alarm_names.tasks_below_minimum(name),
         f"The {name} service ran fewer tasks than its MinTasks parameter for {SUSTAINED_MINUTES} minutes: "
         "tasks fail to start or keep stopping (image pull, health check, Spot capacity). Read the "
         "service's events and stopped tasks' reasons in the ECS console, then its container logs.",
@@ -298,7 +305,7 @@ def _scaling_ceiling(template: Template, topic: sns.Topic, cluster: Cluster, ser
     parameters = service.parameters
     dimensions = _service_dimensions(cluster, service)
     return _alarm(
-        template, topic, alarm_names.AlarmName(logical_id(name, "ScalingCeilingAlarm"), f"{name}-at-max-tasks"),
+        template, topic, alarm_names.scaling_ceiling(name),
         f"The {name} service wanted its MaxTasks tasks and still averaged more CPU than its CpuTarget for "
         f"{SUSTAINED_MINUTES} minutes: autoscaling has hit its ceiling and requests queue. Raise the "
         "MaxTasks parameter (or the task size), or lower the stage's throttling limits.",
@@ -330,7 +337,7 @@ def _table_errors(template: Template, topic: sns.Topic, service: Service) -> clo
     ]
     total = " + ".join(f"FILL({query.Id}, 0)" for query in queries)
     return _alarm(
-        template, topic, alarm_names.AlarmName(logical_id(name, "TableAlarm"), f"{name}-table-errors"),
+        template, topic, alarm_names.table_errors(name),
         f"The {name} table throttled requests or answered with DynamoDB system errors (500) in 2 of the "
         f"last {SUSTAINED_MINUTES} minutes; the service retries, then answers 503. Throttling on an "
         "on-demand table means a hot key or a sudden jump past twice the previous peak; system errors "

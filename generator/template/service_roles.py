@@ -25,7 +25,7 @@ ECS_ROLE_NAME = "AWSServiceRoleForECS"
 # consistent"); the failures reported happen within the seconds after creation, so this margin is
 # ours. Paid only once per account: when the role exists already, nothing waits.
 SETTLE_SECONDS = 20
-# One CreateServiceLinkedRole call (with its retries) and the wait fit well within this.
+# One GetRole and one CreateServiceLinkedRole call (with its retries) and the wait fit well within this.
 FUNCTION_TIMEOUT_SECONDS = 60
 SERVICE_TIMEOUT_SECONDS = FUNCTION_TIMEOUT_SECONDS + 60
 
@@ -38,6 +38,7 @@ class ServiceLinkedRoleResource(AWSObject):
         "ServiceToken": (str, True),
         "ServiceTimeout": (integer, False),
         "ServiceName": (str, True),
+        "RoleName": (str, True),
         "SettleSeconds": (integer, False),
     }
 
@@ -52,7 +53,8 @@ def add_service_roles(template: Template, config: StackConfig, key: kms.Key | No
     """The function and the custom resource that make sure ECS's service-linked role exists."""
     function = add_function(
         template, config, key, NAME, "service_linked_role",
-        [policies.create_service_linked_role(ECS_SERVICE, ECS_ROLE_NAME)],
+        [policies.read_service_linked_role(ECS_SERVICE, ECS_ROLE_NAME),
+         policies.create_service_linked_role(ECS_SERVICE, ECS_ROLE_NAME)],
         timeout_seconds=FUNCTION_TIMEOUT_SECONDS, memory_mb=128,
     )
     ecs_role = template.add_resource(
@@ -63,6 +65,7 @@ def add_service_roles(template: Template, config: StackConfig, key: kms.Key | No
             ServiceToken=GetAtt(function.function, "Arn"),
             ServiceTimeout=SERVICE_TIMEOUT_SECONDS,
             ServiceName=ECS_SERVICE,
+            RoleName=ECS_ROLE_NAME,
             SettleSeconds=SETTLE_SECONDS,
         )
     )

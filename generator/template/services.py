@@ -345,11 +345,6 @@ def _add_ecs_service(
         if deployment_alarm is not None
         else {}
     )
-    placement: dict = (
-        {"CapacityProviderStrategy": list(cluster.capacity_strategy)}
-        if cluster.capacity_strategy
-        else {"LaunchType": "FARGATE"}
-    )
     # Tasks pull their image through NAT or, without NAT, their public address and the internet
     # gateway: without those routes they would fail to start. A capacity
     # provider strategy works only once the cluster's association exists, and deleting the
@@ -357,8 +352,7 @@ def _add_ecs_service(
     # and cannot be removed"; aws/containers-roadmap#631 recommends this DependsOn): the
     # association is created before the services and deleted after them.
     depends_on = [route.title for route in network.task_default_routes]
-    if cluster.capacity_providers is not None:
-        depends_on.append(cluster.capacity_providers.title)
+    depends_on.append(cluster.capacity_providers.title)
     if deployment_alarm is not None:
         depends_on.append(deployment_alarm.depends_on)
     service = template.add_resource(
@@ -373,7 +367,8 @@ def _add_ecs_service(
             # scalable target, registered next, moves the count into [MinTasks, MaxTasks]
             # ("RegisterScalableTarget", Application Auto Scaling API Reference), on create and
             # whenever the parameters change.
-            **placement,
+            # Never LaunchType, whatever the Spot share (generator/template/cluster.py).
+            CapacityProviderStrategy=list(cluster.capacity_strategy),
             NetworkConfiguration=ecs.NetworkConfiguration(
                 AwsvpcConfiguration=ecs.AwsvpcConfiguration(
                     AssignPublicIp="ENABLED" if network.task_public_ip else "DISABLED",

@@ -44,6 +44,42 @@ DATA_TYPES = {
 KEEPS_ITS_ANSWERS = {
     "Custom::AvailabilityZones": "an update keeps each AZ position's zone or fails before any subnet changes",
 }
+# ecsapi's own custom resources whose handler answers a new physical id when one of these properties
+# changes; CloudFormation takes a new physical id for a replacement (it then sends a Delete for the
+# old id: "Custom resources", AWS CloudFormation User Guide, "Replacing a custom resource").
+NEW_PHYSICAL_ID = {
+    # generator/runs_in_aws/image_build.py: the id is <repository>:<tag>.
+    "Custom::ImageBuild": (("ImageTag", "Repository"), "its handler answers <repository>:<tag> as the physical id"),
+    # generator/runs_in_aws/availability_zones.py: the id is the chosen zones, one per AZ position.
+    "Custom::AvailabilityZones": (("Count", "Zones"), "its handler answers the chosen zones as the physical id"),
+}
+# Conditionally create-only properties whose change AWS documents as impossible in place: a
+# certain replacement. (type, top-level property) -> (applies(old, new), why).
+CERTAIN_CONDITIONAL = {
+    # UpdateTable takes no key schema (DynamoDB API Reference, UpdateTable: its parameters are
+    # AttributeDefinitions, BillingMode, GlobalSecondaryIndexUpdates, ProvisionedThroughput,
+    # ReplicaUpdates, SSESpecification, StreamSpecification, ...).
+    ("AWS::DynamoDB::Table", "KeySchema"): (
+        lambda old, new: True, "the table's key changes, and DynamoDB's UpdateTable takes no key schema"),
+    # UpdateService's capacityProviderStrategy lists the valid transitions (ECS API Reference):
+    # the Fargate launch type may move to an Auto Scaling group capacity provider, not to a Fargate
+    # one; back from a strategy to the launch type is listed (an empty strategy).
+    ("AWS::ECS::Service", "LaunchType"): (
+        lambda old, new: old is not None and new is None,
+        "LaunchType is dropped for a capacity provider strategy, and ECS's UpdateService lists no "
+        "in-place move from the Fargate launch type to a Fargate capacity provider"),
+}
+# A fixed name that is unique only within another resource (property -> the scope's property): a
+# replacement under the same name fails only if the scope stays. A Cloud Map service's name is
+# unique within its namespace, a private DNS namespace's within its VPC ("CreatePrivateDnsNamespace",
+# AWS Cloud Map API Reference: a namespace name may repeat across VPCs), a scaling policy's within
+# its scalable target ("PutScalingPolicy", Application Auto Scaling API Reference).
+NAME_SCOPES = {
+    ("AWS::ServiceDiscovery::Service", "Name"): ("NamespaceId",),
+    ("AWS::ServiceDiscovery::PrivateDnsNamespace", "Name"): ("Vpc",),
+    ("AWS::ApplicationAutoScaling::ScalingPolicy", "PolicyName"): (
+        "ScalingTargetId", "ResourceId", "ScalableDimension", "ServiceNamespace"),
+}
 # Attribute names whose value is the identity of the resource: a replaced resource has new ones.
 IDENTITY_ATTRIBUTES = ("Arn", "Id", "Name", "Uri")
 # ... and those a resource updated in place keeps.
@@ -90,6 +126,8 @@ class Changes:
     warnings: tuple[Warning_, ...] = field(default=())
     parameters: tuple[tuple[str, str], ...] = ()  # (name, "added" | "removed" | "changed")
     outputs: tuple[tuple[str, str], ...] = ()
+    refusals: tuple[str, ...] = ()
+    """Why this update cannot be made in place at all: ``ecsapi diff`` and ``deploy`` refuse it."""
 
     @property
     def any(self) -> bool:
@@ -310,6 +348,17 @@ def compare(old: dict, new: dict, stable: frozenset[str] | None = None) -> Chang
             break
         state, updated = new_state, new_updated
 
+    # A custom resource whose handler answers a new physical id is replaced as CloudFormation sees
+    # it. Its attributes are judged above (an AZ choice keeps each position's zone), and nothing
+    # refers to its id, so this labels it without changing what refers to it.
+    for name in kept:
+        rule = NEW_PHYSICAL_ID.get(new_resources[name]["Type"])
+        if rule and any(path and path[0] in rule[0] for path, _, _ in diffs[name]):
+            moved = ", ".join(sorted({path[0] for path, _, _ in diffs[name] if path and path[0] in rule[0]}))
+            state[name] = "yes"
+            reasons[name] = [*reasons[name], f"{moved} changes and {rule[1]}: a new id is a replacement to "
+                             "CloudFormation, which then deletes the old one"]
+
     changed = tuple(
         ResourceChange(
             logical_id=name, type=new_resources[name]["Type"], replacement=state[name],
@@ -324,7 +373,38 @@ def compare(old: dict, new: dict, stable: frozenset[str] | None = None) -> Chang
     sections = tuple(s for s in SECTIONS if old.get(s) != new.get(s))
     result = Changes(added, removed, changed, sections)
     return Changes(added, removed, changed, sections, tuple(_warnings(old, new, result)),
-                   _section_entries(old, new, "Parameters"), _section_entries(old, new, "Outputs"))
+                   _section_entries(old, new, "Parameters"), _section_entries(old, new, "Outputs"),
+                   tuple(refusals_of(old_resources, new_resources)))
+
+
+def refusals_of(old_resources: dict, new_resources: dict) -> list[str]:
+    """A network whose address blocks change (``vpc_cidr``, ``subnet_prefix_length``) cannot be
+    updated in place; each reason names what would fail, part-way through the update."""
+    out = []
+    # The VPC first: its reasons are the cause of the subnets'.
+    for name, resource in sorted(new_resources.items(), key=lambda item: (item[1]["Type"] != "AWS::EC2::VPC", item[0])):
+        before = old_resources.get(name)
+        if before is None or before["Type"] != resource["Type"]:
+            continue
+        a, b = _cidr(before), _cidr(resource)
+        if a is None or b is None or a == b:
+            continue
+        if resource["Type"] == "AWS::EC2::VPC":
+            out.append(
+                f"the VPC {name}'s CIDR changes ({a} -> {b}; vpc_cidr): CloudFormation would replace the VPC "
+                "and everything in it while the old one still exists, and fail part-way: each replaced NAT "
+                "gateway asks for the Elastic IP the old gateway still holds (the Elastic IP is kept; "
+                "EC2 refuses an address already associated), and the replaced gateway attachment attaches the "
+                "same internet gateway to a second VPC (an internet gateway attaches to one VPC at a time)")
+        elif resource["Type"] == "AWS::EC2::Subnet":
+            out.append(
+                f"subnet {name}'s CIDR changes ({a} -> {b}; vpc_cidr or subnet_prefix_length): CloudFormation "
+                "creates the new subnet before it deletes the old one, and EC2 refuses a subnet that "
+                "overlaps another in the VPC (InvalidSubnet.Conflict)")
+    if out:
+        out.append("to change the network's addresses, create a new stack with the new vpc_cidr or "
+                   "subnet_prefix_length and move to it (README, Updating a stack)")
+    return out
 
 
 def _section_entries(old: dict, new: dict, section: str) -> tuple[tuple[str, str], ...]:
@@ -361,7 +441,11 @@ def _judge(name, old_resource, new_resource, diff, state, updated, changed_param
             continue
         if not _is_create_only(resource_type, path):
             if _is_create_only(resource_type, path, conditional=True):
-                raise_to("maybe", f"{_path_text(path)} changes, which the schema marks conditionally create-only")
+                applies, certain_why = CERTAIN_CONDITIONAL.get((resource_type, path[0]), (None, ""))
+                if applies is not None and applies(a, b):
+                    raise_to("yes", f"{_path_text(path)} changes: {certain_why}")
+                else:
+                    raise_to("maybe", f"{_path_text(path)} changes, which the schema marks conditionally create-only")
             continue
         text = _path_text(path)
         parameters = set(parameter_names)
@@ -478,12 +562,16 @@ def _warnings(old: dict, new: dict, changes: Changes) -> list[Warning_]:
         for prop in own_name_properties(change.type):
             a = old_resources[name].get("Properties", {}).get(prop)
             b = new_resources[name].get("Properties", {}).get(prop)
-            if b is not None and a == b and not (references(b).refs & set(changes.replaced())):
-                out.append(Warning_(
-                    "fixed-name", name, certain,
-                    f"{name} ({change.type}) {will} replaced, but its {prop} is fixed ({json.dumps(b)}): "
-                    "CloudFormation creates the replacement first, under the same name, and the update "
-                    "FAILS; change the name in the same update or avoid the replacement"))
+            if b is None or a != b or references(b).refs & set(changes.replaced()):
+                continue
+            scope = _name_scope(change.type, prop, old_resources[name], new_resources[name], changes)
+            if scope == "replaced":
+                continue  # the replacement's name is unique within a new scope
+            out.append(Warning_(
+                "fixed-name", name, certain and scope == "stays",
+                f"{name} ({change.type}) {will} replaced, but its {prop} is fixed ({json.dumps(b)}): "
+                "CloudFormation creates the replacement first, under the same name, and the update "
+                "FAILS; change the name in the same update or avoid the replacement"))
     for name, resource_type in changes.removed:
         what = DATA_TYPES.get(resource_type)
         if what:
@@ -498,6 +586,25 @@ def _warnings(old: dict, new: dict, changes: Changes) -> list[Warning_]:
     out += _removed_routes(old_resources, changes)
     out += domain_warnings(old_resources, new_resources, changes, Warning_)  # generator/tooling/domain_changes.py
     return sorted(out, key=lambda w: (not w.certain, w.kind, w.logical_id))
+
+
+def _name_scope(resource_type: str, prop: str, old: dict, new: dict, changes: Changes) -> str:
+    """Whether the scope a fixed name is unique in ``stays``, is ``replaced`` (another one, or one
+    the update replaces) or ``may`` be (see :data:`NAME_SCOPES`; a name without a scope is unique in
+    the account and Region: it stays)."""
+    scope = NAME_SCOPES.get((resource_type, prop))
+    if scope is None:
+        return "stays"
+    values = [new.get("Properties", {}).get(key) for key in scope]
+    if values != [old.get("Properties", {}).get(key) for key in scope]:
+        return "replaced"
+    r = references(values)
+    ids = set(r.refs) | {ref for ref, _ in r.attributes}
+    if ids & set(changes.replaced("yes")):
+        return "replaced"
+    if ids & set(changes.replaced("maybe")):
+        return "may"
+    return "stays"
 
 
 def _cidr(resource: dict) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
@@ -598,6 +705,9 @@ def text(changes: Changes, old_label: str, new_label: str) -> str:
     for section, entries in (("Parameters", changes.parameters), ("Outputs", changes.outputs)):
         if entries:
             lines.append(f"{section}: " + ", ".join(f"{name} {how}" for name, how in entries))
+    if changes.refusals:
+        lines += ["", "REFUSED: this update cannot be made in place"]
+        lines += [f"  !! {reason}" for reason in changes.refusals]
     if changes.warnings:
         lines += ["", "WARNINGS"]
         for w in changes.warnings:
@@ -641,6 +751,7 @@ def as_json(changes: Changes, old_label: str, new_label: str) -> str:
         "sections": list(changes.sections),
         "parameters": [{"name": n, "change": how} for n, how in changes.parameters],
         "outputs": [{"name": n, "change": how} for n, how in changes.outputs],
+        "refusals": list(changes.refusals),
         "warnings": [{"kind": w.kind, "logicalId": w.logical_id, "certain": w.certain, "message": w.message}
                      for w in changes.warnings],
     }

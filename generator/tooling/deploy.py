@@ -119,8 +119,10 @@ def deploy(args, console: Console) -> int:
     account = _account(aws)
     stack = stack_of(cloudformation, name)
     change_set_type = _change_set_type(stack, name, region)
+    if change_set_type == "UPDATE":
+        _refuse_impossible_update(cloudformation, name, template)
     bucket = _bucket(s3, args.bucket, account, region, console)
-    url = _upload(s3, bucket, region, name, text)
+    url = _upload(s3, bucket, account, region, name, text)
     capabilities = required_capabilities(template, cloudformation, url)
     parameters = _parameter_list(template, given, stack)
     change_set = change_set_name(console.now())
@@ -249,6 +251,17 @@ def _account(aws) -> str:
         raise AwsProblem(f"cannot reach AWS STS in {aws.region_name}: {error}") from None
 
 
+def _refuse_impossible_update(cloudformation, name: str, template: dict) -> None:
+    """Before anything is uploaded: an update that cannot be made in place (changes.refusals_of)."""
+    from generator.tooling import changes
+    from generator.tooling.aws import deployed_template
+
+    deployed = deployed_template(cloudformation, name)
+    reasons = changes.refusals_of(deployed.get("Resources", {}), template.get("Resources", {}))
+    if reasons:
+        raise AwsProblem(f"stack {name} cannot be updated to this template in place: " + "; ".join(reasons))
+
+
 def _change_set_type(stack: dict | None, name: str, region: str) -> str:
     if stack is None or stack["StackStatus"] == "REVIEW_IN_PROGRESS":
         return "CREATE"
@@ -265,22 +278,26 @@ def _change_set_type(stack: dict | None, name: str, region: str) -> str:
 
 
 def _bucket(s3, bucket: str | None, account: str, region: str, console: Console) -> str:
+    """The bucket the template goes to, checked to belong to ``account``.
+
+    The default name ``ecsapi-deploy-<account>-<region>`` is predictable and bucket names are global,
+    so anyone may create it first; what goes in is a template that creates IAM roles. Every S3 call
+    names the expected owner (``ExpectedBucketOwner``: S3 answers 403 Access Denied when another
+    account owns the bucket, "Verifying bucket ownership with bucket owner condition", Amazon S3
+    User Guide), and a bucket that exists is also looked for among the account's own buckets.
+    """
+    own = bucket is None
     if bucket is None:
         bucket = f"ecsapi-deploy-{account}-{region}"
-        if _bucket_region(s3, bucket, region, own=True) is None:
-            arguments = {"Bucket": bucket}
-            if region != "us-east-1":  # S3 CreateBucket: us-east-1 takes no LocationConstraint
-                arguments["CreateBucketConfiguration"] = {"LocationConstraint": region}
-            s3.create_bucket(**arguments)
-            s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
-                "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
-                "RestrictPublicBuckets": True})
-            console.say(f"Created bucket {bucket} for templates (private; ecsapi deploy reuses it).")
+    found = _bucket_region(s3, bucket, region, account, own=own)
+    if found is None and own:
+        _create_bucket(s3, bucket, account, region)
+        console.say(f"Created bucket {bucket} for templates (private; ecsapi deploy reuses it).")
         return bucket
-    found = _bucket_region(s3, bucket, region, own=False)
     if found is None:
         raise AwsProblem(f"there is no bucket {bucket}: create it (aws s3 mb s3://{bucket} --region {region}) "
                          "or leave out --bucket to use ecsapi's own")
+    _refuse_foreign(s3, bucket, account, region, own)
     if found != region:
         # CloudFormation reads TemplateURL from a bucket in the stack's region (AWS CloudFormation
         # API Reference, CreateStack TemplateURL: "located in an S3 bucket in the same region as the stack").
@@ -289,10 +306,48 @@ def _bucket(s3, bucket: str | None, account: str, region: str, console: Console)
     return bucket
 
 
-def _bucket_region(s3, bucket: str, region: str, own: bool) -> str | None:
+def _foreign(bucket: str, account: str, region: str, own: bool) -> AwsProblem:
+    whose = "the default template bucket" if own else "bucket"
+    return AwsProblem(
+        f"{whose} {bucket} belongs to another AWS account, not to {account}: ecsapi deploy uploads nothing "
+        f"to it. Give --bucket with a bucket of yours in {region}")
+
+
+def _create_bucket(s3, bucket: str, account: str, region: str) -> None:
+    arguments: dict = {"Bucket": bucket}
+    if region != "us-east-1":  # S3 CreateBucket: us-east-1 takes no LocationConstraint
+        arguments["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    try:
+        s3.create_bucket(**arguments)
+    except Exception as error:
+        # "BucketAlreadyExists": the name is taken by another account ("CreateBucket", Amazon S3
+        # API Reference: BucketAlreadyOwnedByYou is the answer when it is this account's).
+        if error_code(error) == "BucketAlreadyExists":
+            raise _foreign(bucket, account, region, own=True) from None
+        if error_code(error) != "BucketAlreadyOwnedByYou":
+            raise AwsProblem(f"cannot create bucket {bucket}: {error_message(error)}") from None
+    s3.put_public_access_block(Bucket=bucket, ExpectedBucketOwner=account, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": True})
+
+
+def _refuse_foreign(s3, bucket: str, account: str, region: str, own: bool) -> None:
+    """Refuse ``bucket`` unless ListBuckets (the caller's own buckets) has it; without permission to
+    list, ExpectedBucketOwner on every call is the check."""
+    try:
+        owned = s3.list_buckets(Prefix=bucket).get("Buckets", [])
+    except Exception as error:
+        if error_code(error) in ("AccessDenied", "403"):
+            return
+        raise AwsProblem(f"cannot check who owns bucket {bucket}: {error_message(error)}") from None
+    if bucket not in {b["Name"] for b in owned}:
+        raise _foreign(bucket, account, region, own)
+
+
+def _bucket_region(s3, bucket: str, region: str, account: str, own: bool) -> str | None:
     """The bucket's region, or None when there is no such bucket."""
     try:
-        location = s3.get_bucket_location(Bucket=bucket).get("LocationConstraint")
+        location = s3.get_bucket_location(Bucket=bucket, ExpectedBucketOwner=account).get("LocationConstraint")
     except Exception as error:
         code = error_code(error)
         if code in ("NoSuchBucket", "404"):
@@ -301,19 +356,18 @@ def _bucket_region(s3, bucket: str, region: str, own: bool) -> str | None:
         if problem:
             raise problem from None
         if code in ("AccessDenied", "403", "AllAccessDisabled"):
-            whose = "the default template bucket name is taken by another account" if own else \
-                f"you cannot use bucket {bucket}"
-            raise AwsProblem(f"{whose} (S3 {code}); give --bucket with a bucket of yours in {region}") from None
+            # With ExpectedBucketOwner, S3 answers 403 for a bucket another account owns.
+            raise AwsProblem(f"{_foreign(bucket, account, region, own)} (S3 {code})") from None
         raise AwsProblem(f"cannot check bucket {bucket}: {error_message(error)}") from None
     # GetBucketLocation answers no constraint for us-east-1 (and "EU" for the oldest eu-west-1 buckets).
     return {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(location, location)
 
 
-def _upload(s3, bucket: str, region: str, name: str, text: str) -> str:
+def _upload(s3, bucket: str, account: str, region: str, name: str, text: str) -> str:
     body = text.encode("utf-8")
     key = f"ecsapi/{name}/{hashlib.sha256(body).hexdigest()[:20]}.json"
     try:
-        s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+        s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json", ExpectedBucketOwner=account)
     except Exception as error:
         raise AwsProblem(f"cannot upload the template to s3://{bucket}/{key}: {error_message(error)}") from None
     return f"https://{bucket}.s3.{region}.amazonaws.com/{key}"

@@ -1,7 +1,8 @@
 """``ecsapi diff``: what an update from one template to another replaces, and what that costs.
 
 Exit status as AWS Copilot's ``--diff``: 0 no change, 1 changes, 2 an error (one line on stderr
-that starts with ``ecsapi:``).
+that starts with ``ecsapi:``). An update that cannot be made in place (a changed VPC or subnet
+CIDR) is refused: the report is printed, then the refusal on stderr, and the status is 2.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ examples:
   ecsapi diff --stack my-api --region eu-west-1 --config stacks/default.toml
   ecsapi diff --stack my-api --format json | jq '.warnings'
 
-exit status: 0 no change, 1 changes, 2 error
+exit status: 0 no change, 1 changes, 2 error or an update that cannot be made in place
 """
 
 
@@ -64,7 +65,13 @@ def main(argv: list[str]) -> int:
     from generator.tooling.cli import _output
 
     status = _output(lambda: sys.stdout.write(report) and None)
-    return status or (EXIT_CHANGES if result.any else EXIT_SAME)
+    if status:
+        return status
+    if result.refusals:
+        print(f"ecsapi: refused: {result.refusals[0]}" + (f" (and {len(result.refusals) - 1} more, above)"
+                                                          if len(result.refusals) > 1 else ""), file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_CHANGES if result.any else EXIT_SAME
 
 
 def _templates(args) -> tuple[tuple[dict, str], tuple[dict, str]]:

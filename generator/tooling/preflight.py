@@ -17,12 +17,15 @@ be reached at all.
 from __future__ import annotations
 
 import enum
+import json
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import assert_never
 
 from generator.model.account_quotas import ACCOUNT_QUOTAS, UNVERIFIABLE, AccountQuota, Unverifiable
-from generator.model.config import StackConfig
+from generator.model.config import CpuArchitecture, StackConfig
 from generator.tooling.domain_checks import DomainCheck, DomainOutcome, check_domain, domain_report_lines
 
 EXIT_OK = 0
@@ -67,16 +70,27 @@ class Check:
 
 
 @dataclass(frozen=True)
+class ImageCheck:
+    """Whether a service's given image has a variant for the tasks' CPU architecture."""
+
+    service: str
+    image: str
+    outcome: Outcome
+    note: str
+
+
+@dataclass(frozen=True)
 class Report:
     account: str
     region: str
     checks: tuple[Check, ...]
     unverifiable: tuple[Unverifiable, ...]
+    images: tuple[ImageCheck, ...] = ()
     domain: tuple[DomainCheck, ...] = ()
     """The ``[domain]`` checks (generator/tooling/domain_checks.py): a failed one fails the launch too."""
 
     def exit_status(self) -> int:
-        outcomes = {check.outcome for check in self.checks}
+        outcomes = {check.outcome for check in (*self.checks, *self.images)}
         domain = {check.outcome for check in self.domain}
         if Outcome.SHORT in outcomes or DomainOutcome.FAILS in domain:
             return EXIT_SHORT
@@ -99,7 +113,70 @@ def preflight(config: StackConfig, session) -> Report:
     unverifiable = tuple(item for item in UNVERIFIABLE if item.applies(config))
     domain = check_domain(config.domain, session.region_name, lambda service, region: client(session, service, region))
     return Report(account=account, region=session.region_name, checks=checks, unverifiable=unverifiable,
-                  domain=domain)
+                  images=image_checks(config, session), domain=domain)
+
+
+# An image in a private ECR registry: <account>.dkr.ecr.<region>.amazonaws.com[.cn]/<repository>[:tag][@digest].
+ECR_IMAGE = re.compile(
+    r"^(?P<registry>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/(?P<repository>[^:@]+)"
+    r"(?::(?P<tag>[^@]+))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
+)
+# Manifests that list one image per platform (Docker manifest list, OCI image index), and the
+# single-image kinds: BatchGetImage answers only the media types asked for (acceptedMediaTypes).
+INDEX_MEDIA_TYPES = ("application/vnd.docker.distribution.manifest.list.v2+json",
+                     "application/vnd.oci.image.index.v1+json")
+IMAGE_MEDIA_TYPES = ("application/vnd.docker.distribution.manifest.v2+json",
+                     "application/vnd.oci.image.manifest.v1+json")
+# Fargate's ARM64 tasks run linux/arm64 images ("Amazon ECS task definitions for 64-bit ARM
+# workloads", Amazon ECS Developer Guide): an image without that variant fails at task start.
+ARM64_PLATFORM = ("linux", "arm64")
+
+
+def image_checks(config: StackConfig, session) -> tuple[ImageCheck, ...]:
+    """For ARM64 tasks, each given image's platforms where the registry tells them (ECR's
+    BatchGetImage: the image index lists them); elsewhere a warning. X86_64 needs no check."""
+    match config.cpu_architecture:
+        case CpuArchitecture.X86_64:
+            return ()
+        case CpuArchitecture.ARM64:
+            return tuple(_image_check(session, spec.name, spec.image) for spec in config.services if spec.image)
+        case _:
+            assert_never(config.cpu_architecture)
+
+
+def _image_check(session, service: str, image: str) -> ImageCheck:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    found = ECR_IMAGE.match(image)
+    if not found:
+        return ImageCheck(service, image, Outcome.UNKNOWN,
+                          "not in ECR: its platforms are not read here; make sure it has a linux/arm64 variant, or "
+                          "tasks fail at start")
+    image_id = {"imageDigest": found["digest"]} if found["digest"] else {"imageTag": found["tag"] or "latest"}
+    try:
+        answer = client(session, "ecr", found["region"]).batch_get_image(
+            registryId=found["registry"], repositoryName=found["repository"], imageIds=[image_id],
+            acceptedMediaTypes=[*INDEX_MEDIA_TYPES, *IMAGE_MEDIA_TYPES],
+        )
+    except (BotoCoreError, ClientError) as error:
+        return ImageCheck(service, image, Outcome.UNKNOWN, f"manifest not read: {_reason(error)}")
+    if not answer.get("images"):
+        reasons = "; ".join(f.get("failureReason", "") for f in answer.get("failures", [])) or "no such image"
+        return ImageCheck(service, image, Outcome.UNKNOWN, f"manifest not read: {reasons}")
+    manifest = json.loads(answer["images"][0]["imageManifest"])
+    media_type = answer["images"][0].get("imageManifestMediaType") or manifest.get("mediaType", "")
+    if media_type not in INDEX_MEDIA_TYPES:
+        return ImageCheck(service, image, Outcome.UNKNOWN,
+                          "a single-platform image: its architecture is in its config, which is not read here; an "
+                          "x86-only image fails at task start on ARM64")
+    platforms = sorted({(m.get("platform", {}).get("os", "?"), m.get("platform", {}).get("architecture", "?"))
+                        for m in manifest.get("manifests", [])})
+    if ARM64_PLATFORM in platforms:
+        return ImageCheck(service, image, Outcome.OK, "has linux/arm64")
+    listed = ", ".join(f"{os_}/{arch}" for os_, arch in platforms) or "none"
+    return ImageCheck(service, image, Outcome.SHORT,
+                      f"no linux/arm64 variant (platforms: {listed}): its tasks would fail to start on ARM64; "
+                      'give an arm64 image or set cpu_architecture = "X86_64"')
 
 
 def _check(session, quota: AccountQuota, needs: int) -> Check:
@@ -176,7 +253,13 @@ def _vpc_links(session) -> int:
             return count
 
 
-def _running_builds(session) -> int:
+def _running_builds_on(environment: str) -> Callable[[object], int]:
+    """Builds in progress in the Region on ``environment`` (LINUX_CONTAINER, ARM_CONTAINER) of the
+    small compute type: each environment and compute type has its own quota."""
+    return lambda session: _running_builds(session, environment)
+
+
+def _running_builds(session, environment: str) -> int:
     """Builds in progress in the Region, among the first ``BUILD_PAGES`` pages of build ids."""
     codebuild = client(session, "codebuild")
     running, token = 0, None
@@ -184,7 +267,11 @@ def _running_builds(session) -> int:
         page = codebuild.list_builds(**({"nextToken": token} if token else {}))
         if page.get("ids"):
             builds = codebuild.batch_get_builds(ids=page["ids"])["builds"]
-            running += sum(1 for build in builds if build.get("buildStatus") == "IN_PROGRESS")
+            running += sum(
+                1 for build in builds if build.get("buildStatus") == "IN_PROGRESS"
+                and build.get("environment", {}).get("type", environment) == environment
+                and build.get("environment", {}).get("computeType", "BUILD_GENERAL1_SMALL") == "BUILD_GENERAL1_SMALL"
+            )
         token = page.get("nextToken")
         if not token:
             break
@@ -220,7 +307,8 @@ USAGE: dict[str, Callable[[object], int]] = {
     "vpcs": _vpcs,
     "nat-gateways-per-az": _nat_gateways_per_az,
     "vpc-links": _vpc_links,
-    "codebuild-small": _running_builds,
+    "codebuild-small": _running_builds_on("LINUX_CONTAINER"),
+    "codebuild-arm-small": _running_builds_on("ARM_CONTAINER"),
     "response-headers-policies": _response_headers_policies,
     "custom-domain-names": _custom_domain_names,
 }
@@ -259,6 +347,9 @@ def format_report(report: Report) -> str:
             lines.append(f"  - {check.quota.name}: {check.note}")
             if check.outcome is Outcome.UNKNOWN:
                 lines.append(f"    fallback: {check.quota.fallback}")
+    if report.images:
+        lines += ["", "Images for ARM64 tasks:"]
+        lines += [f"  - {check.service} ({check.image}): {check.outcome.value}: {check.note}" for check in report.images]
     if report.unverifiable:
         lines += ["", "What no API call can tell (check it, or take the fallback):"]
         for item in report.unverifiable:
@@ -266,7 +357,7 @@ def format_report(report: Report) -> str:
     lines += domain_report_lines(report.domain)
     verdict = {
         EXIT_OK: "every quota has room for this stack",
-        EXIT_SHORT: "at least one quota is short or a domain check fails: the launch would fail (see above)",
+        EXIT_SHORT: "at least one quota or image is short, or a domain check fails: the launch would fail (see above)",
         EXIT_UNCHECKED: "nothing is short, but not everything could be checked (see above)",
     }[report.exit_status()]
     lines += ["", f"Result: {verdict}."]

@@ -270,6 +270,113 @@ def test_the_az_choice_is_trusted_to_keep_its_zones_and_nothing_else_is(render):
     trusted = changes.compare(old, new)
     untrusted = changes.compare(old, new, stable=frozenset())
     replaced = {c.logical_id: c.replacement for c in trusted.changed if c.replacement != "no"}
-    assert replaced == {"VpcLink": "yes"}
+    # The choice itself answers a new physical id (the zones it chose), a replacement to
+    # CloudFormation; its attributes at the remaining positions stay.
+    assert replaced == {"VpcLink": "yes", "ZoneChoice": "yes"}
+    assert any("physical id" in reason for reason in by_id(trusted)["ZoneChoice"].reasons)
     assert {c.logical_id: c.replacement for c in untrusted.changed}["PrivateSubnet1"] == "maybe"
     assert changes.KEEPS_ITS_ANSWERS.keys() == {old["Resources"]["ZoneChoice"]["Type"]}
+
+
+# --- the 3.0.0 release -----------------------------------------------------------------------------
+
+# `git show d7ba562:templates/ecsapi-v3.0.0.json`: the template of the 3.0.0 release as committed.
+RELEASE_3_0_0 = FIXTURES / "ecsapi-v3.0.0-release.json"
+RELEASE_3_0_0_SHA256 = "a46339e2047ce623ad5fbbe936db3ae32b798f8aa79f754e90ce0d6e189746c8"
+
+
+def test_the_3_0_0_fixture_is_the_committed_release_template():
+    assert hashlib.sha256(RELEASE_3_0_0.read_bytes()).hexdigest() == RELEASE_3_0_0_SHA256
+
+
+def test_upgrading_a_3_0_0_stack_moves_its_services_to_a_strategy_once_by_replacing_them(default_template):
+    """3.0.0 ran services at 0 % Spot with LaunchType FARGATE; now every service has a strategy.
+    Dropping LaunchType is a certain replacement (CERTAIN_CONDITIONAL): the diff says so, once."""
+    result = changes.compare(json.loads(RELEASE_3_0_0.read_text()), default_template)
+    changed = by_id(result)
+    assert ("ClusterCapacityProviders", "AWS::ECS::ClusterCapacityProviderAssociations") in result.added
+    for service in ("FoodstoreService", "PetstoreService"):
+        assert changed[service].replacement == "yes"
+        assert any("LaunchType" in reason and "UpdateService" in reason for reason in changed[service].reasons)
+    # The scalable targets follow the services (ResourceId names the service); their fixed-name
+    # policies are unique within a target, which is replaced too: no fixed-name failure.
+    assert changed["FoodstoreScalableTarget"].replacement == "yes"
+    assert changed["FoodstoreScalingPolicy"].replacement == "yes"
+    assert not [w for w in result.warnings if w.kind in ("fixed-name", "cidr-conflict")]
+    assert [w for w in result.warnings if w.kind in ("data-replaced", "data-removed")] == []
+    assert result.refusals == ()
+    # Once moved, a Spot share change is weights only (tests/generator/test_update_pairs.py).
+
+
+# --- verdicts against rendered pairs (issue 26) ------------------------------------------------------
+
+
+def test_a_changed_vpc_cidr_is_refused_naming_the_nat_address_and_the_internet_gateway(render):
+    result = changes.compare(render(StackConfig()), render(StackConfig(vpc_cidr="10.1.0.0/16")))
+    assert result.refusals
+    vpc = next(reason for reason in result.refusals if reason.startswith("the VPC"))
+    assert "Elastic IP" in vpc and "internet gateway" in vpc
+    assert any("PrivateSubnet1" in reason and "InvalidSubnet.Conflict" in reason for reason in result.refusals)
+    assert "REFUSED" in changes.text(result, "a", "b")
+    assert json.loads(changes.as_json(result, "a", "b"))["refusals"] == list(result.refusals)
+
+
+def test_a_changed_subnet_prefix_length_is_refused(render):
+    result = changes.compare(render(StackConfig()), render(StackConfig(subnet_prefix_length=22)))
+    assert result.refusals and all(reason.startswith("subnet ") for reason in result.refusals[:-1])
+
+
+def test_fixed_names_unique_within_a_replaced_scope_are_not_failures(render):
+    """A new VPC: the namespace (name unique per VPC) and its Cloud Map services (per namespace)
+    are replaced with their names, legitimately (scaling policies: the 3.0.0 upgrade test)."""
+    result = changes.compare(render(StackConfig()), render(StackConfig(vpc_cidr="10.1.0.0/16")))
+    replaced = set(result.replaced())
+    assert {"Namespace", "FoodstoreDiscoveryService"} <= replaced
+    assert not [w for w in result.warnings if w.kind == "fixed-name"]
+
+
+def test_a_fixed_name_whose_scope_stays_is_still_a_failure():
+    def discovery(failures: int) -> dict:
+        return {"Resources": {
+            "Namespace": {"Type": "AWS::ServiceDiscovery::PrivateDnsNamespace",
+                          "Properties": {"Name": "ns.local", "Vpc": "vpc-1"}},
+            "Service": {"Type": "AWS::ServiceDiscovery::Service", "Properties": {
+                "Name": "food", "NamespaceId": {"Ref": "Namespace"},
+                "HealthCheckCustomConfig": {"FailureThreshold": failures}}},
+        }}
+
+    # HealthCheckCustomConfig is create-only: the service is replaced in the namespace that stays.
+    result = changes.compare(discovery(1), discovery(2))
+    assert by_id(result)["Service"].replacement == "yes"
+    assert ("fixed-name", "Service") in kinds(result, certain=True)
+    # The same service in a namespace that is replaced too (a new VPC): no failure.
+    moved = discovery(2)
+    moved["Resources"]["Namespace"]["Properties"]["Vpc"] = "vpc-2"
+    result = changes.compare(discovery(1), moved)
+    assert set(result.replaced()) == {"Namespace", "Service"}
+    assert not [w for w in result.warnings if w.kind == "fixed-name"]
+
+
+def test_a_changed_table_key_is_a_certain_replacement(render):
+    old = render(StackConfig())
+    new = render(StackConfig(services=(
+        dataclasses.replace(StackConfig().services[0], table_key="sku"), *StackConfig().services[1:])))
+    result = changes.compare(old, new)
+    assert by_id(result)["FoodstoreTable"].replacement == "yes"
+    assert ("data-replaced", "FoodstoreTable") in kinds(result, certain=True)
+    assert "~ FoodstoreTable (AWS::DynamoDB::Table): REPLACE" in changes.text(result, "a", "b")
+    assert "!! table FoodstoreTable will be REPLACED" in changes.text(result, "a", "b")
+
+
+def test_a_new_image_tag_and_a_new_az_count_are_replacements_of_their_custom_resources(render):
+    old = render(StackConfig())
+    new = copy.deepcopy(old)
+    new["Resources"]["ImageBuild"]["Properties"]["ImageTag"] = "source-" + "0" * 64
+    image = by_id(changes.compare(old, new))["ImageBuild"]
+    assert image.replacement == "yes" and any("physical id" in reason for reason in image.reasons)
+    zones = by_id(changes.compare(old, render(StackConfig(az_count=2))))["ZoneChoice"]
+    assert zones.replacement == "yes"
+    # A custom resource whose handler keeps its id is updated in place.
+    role = copy.deepcopy(old)
+    role["Resources"]["EcsServiceLinkedRole"]["Properties"]["SettleSeconds"] = 30
+    assert by_id(changes.compare(old, role))["EcsServiceLinkedRole"].replacement == "no"

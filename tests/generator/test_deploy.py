@@ -326,9 +326,10 @@ def test_diff_reads_the_deployed_template_over_http(moto, capsys, tmp_path):
     assert cli_main(["diff", "--stack", STACK, str(new)]) == 1
     out = capsys.readouterr().out
     assert out.splitlines()[0] == f"ecsapi diff: stack {STACK} (us-east-1, CREATE_COMPLETE) -> {new}"
-    # KeySchema is conditionally create-only in the DynamoDB table's schema: may replace.
-    assert "~ Items (AWS::DynamoDB::Table): MAY REPLACE" in out
-    assert "table Items may be REPLACED (UpdateReplacePolicy Retain)" in out
+    # KeySchema is conditionally create-only in the DynamoDB table's schema, and UpdateTable takes no
+    # key schema: a changed key is a certain replacement.
+    assert "~ Items (AWS::DynamoDB::Table): REPLACE" in out
+    assert "!! table Items will be REPLACED (UpdateReplacePolicy Retain)" in out
     assert cli_main(["diff", "--stack", STACK, str(PLUMBING)]) == 0
     assert cli_main(["diff", "--stack", "missing", str(PLUMBING)]) == 2
     assert "there is no stack 'missing' in us-east-1; check --stack and --region" in capsys.readouterr().err
@@ -399,3 +400,79 @@ def test_change_sets_made_in_the_same_second_have_different_valid_names():
     names = {change_set_name(now) for _ in range(50)}
     assert len(names) == 50
     assert all(re.fullmatch(r"ecsapi-20261204180935-[0-9a-f]{8}", name) and len(name) <= 128 for name in names)
+
+
+# --- who owns the template bucket ------------------------------------------------------------------
+
+
+def squatter_s3(moto):
+    """S3 as another account (moto's AssumeRole into 111111111111 gives that account's credentials)."""
+    credentials = boto3.client("sts").assume_role(
+        RoleArn="arn:aws:iam::111111111111:role/squatter", RoleSessionName="squatter")["Credentials"]
+    return boto3.client("s3", aws_access_key_id=credentials["AccessKeyId"],
+                        aws_secret_access_key=credentials["SecretAccessKey"],
+                        aws_session_token=credentials["SessionToken"])
+
+
+def test_a_default_bucket_another_account_created_first_is_refused_and_gets_nothing(moto):
+    squatter = squatter_s3(moto)
+    squatter.create_bucket(Bucket=BUCKET)
+    status, out, _ = run("--yes")
+    assert status == 2
+    assert f"the default template bucket {BUCKET} belongs to another AWS account, not to 123456789012" in out
+    assert "--bucket" in out
+    assert squatter.list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
+    assert_nothing_created(moto)
+
+
+def test_a_given_bucket_of_another_account_is_refused(moto):
+    squatter_s3(moto).create_bucket(Bucket="not-mine")
+    status, out, _ = run("--bucket", "not-mine", "--yes")
+    assert status == 2
+    assert "bucket not-mine belongs to another AWS account" in out
+    assert_nothing_created(moto)
+
+
+def test_every_s3_call_names_the_expected_bucket_owner(moto, monkeypatch):
+    sent: list[tuple[str, str | None]] = []
+    real_session = aws_module.session
+
+    def recording_session(region):
+        aws = real_session(region)
+        def record(request, **_):
+            owner = request.headers.get("x-amz-expected-bucket-owner")
+            sent.append((request.method, owner.decode() if isinstance(owner, bytes) else owner))
+
+        aws.events.register("before-send.s3", record)
+        return aws
+
+    monkeypatch.setattr(aws_module, "session", recording_session)
+    status, _, _ = run("--yes")
+    assert status == 0
+    # GetBucketLocation, CreateBucket (which takes no owner: it fails on a name another account
+    # holds), PutPublicAccessBlock, PutObject.
+    assert sent == [("GET", "123456789012"), ("PUT", None), ("PUT", "123456789012"), ("PUT", "123456789012")]
+
+
+# --- updates that cannot be made in place ------------------------------------------------------------
+
+
+def network_template(cidr: str) -> str:
+    return json.dumps({"Resources": {
+        "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": cidr}},
+        "Subnet": {"Type": "AWS::EC2::Subnet", "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": cidr.replace("/16", "/24")}},
+    }})
+
+
+def test_a_changed_vpc_cidr_is_refused_before_anything_is_uploaded(moto, tmp_path):
+    moto.cloudformation.create_stack(StackName=STACK, TemplateBody=network_template("10.0.0.0/16"))
+    changed = tmp_path / "changed.json"
+    changed.write_text(network_template("10.1.0.0/16"))
+    c, out, _ = console()
+    status = deploy.main(["--stack-name", STACK, "--template", str(changed), "--yes"], c)
+    assert status == 2
+    text = out.getvalue()
+    assert "cannot be updated to this template in place" in text
+    assert "Elastic IP" in text and "internet gateway" in text and "InvalidSubnet.Conflict" in text
+    assert pending_change_sets(moto) == []
+    assert moto.s3.list_buckets()["Buckets"] == []

@@ -8,7 +8,7 @@ import json
 from generator.tooling.cli import main
 
 from .conftest import REPO
-from .test_changes import RELEASE_2_0_0
+from .test_changes import RELEASE_2_0_0, RELEASE_3_0_0
 
 
 def test_identical_files_exit_0_and_say_no_changes(capsys):
@@ -49,3 +49,21 @@ def test_errors_are_one_line_and_exit_2(capsys, tmp_path):
         err = capsys.readouterr().err
         assert err.startswith(f"ecsapi: {message}"), err
         assert err.count("\n") == 1
+
+
+def test_a_changed_vpc_cidr_is_refused_with_exit_2_after_the_report(capsys, tmp_path):
+    config = tmp_path / "moved.toml"
+    config.write_text('vpc_cidr = "10.1.0.0/16"\n')
+    assert main(["diff", str(RELEASE_3_0_0), "--config", str(config)]) == 2
+    captured = capsys.readouterr()
+    assert "REFUSED: this update cannot be made in place" in captured.out
+    [line] = captured.err.strip().splitlines()[-1:]
+    assert line.startswith("ecsapi: refused: the VPC Vpc's CIDR changes (10.0.0.0/16 -> 10.1.0.0/16; vpc_cidr)")
+
+
+def test_the_3_0_0_release_against_the_default_shows_the_services_replaced_once(capsys):
+    assert main(["diff", str(RELEASE_3_0_0)]) == 1
+    out = capsys.readouterr().out
+    assert "~ FoodstoreService (AWS::ECS::Service): REPLACE" in out
+    assert "+ ClusterCapacityProviders (AWS::ECS::ClusterCapacityProviderAssociations)" in out
+    assert "REFUSED" not in out

@@ -15,9 +15,12 @@ from generator.template.image import (
     ANSWER_TIMEOUT_SECONDS,
     BUILD_COMPUTE_TYPE,
     BUILD_TIMEOUT_MINUTES,
+    CHECK_AFTER_MINUTES,
+    CHECK_MARGIN_MINUTES,
     FUNCTION_TIMEOUT_SECONDS,
     MAX_OR_CONDITIONS,
     QUEUED_TIMEOUT_MINUTES,
+    SCHEDULE_PREFIX,
     SERVICE_TIMEOUT_SECONDS,
     build_script,
     image_tag,
@@ -41,6 +44,7 @@ BUILD_RESOURCES = {
     "ImageBuildAnswerFunctionInvokeConfig": "AWS::Lambda::EventInvokeConfig",
     "ImageBuildDoneRule": "AWS::Events::Rule",
     "ImageBuildAnswerPermission": "AWS::Lambda::Permission",
+    "ImageBuildCheckRole": "AWS::IAM::Role",
     "ImageBuild": "Custom::ImageBuild",
 }
 BUILT_IMAGE = {"Fn::Sub": "${ImageRepository.RepositoryUri}@${ImageBuild.Digest}"}
@@ -91,8 +95,31 @@ def test_the_pinned_archive_digest_is_the_archive_s_and_reaches_project_environm
         "ArchiveUrl": release.url(SOURCE_ARCHIVE),
         "ArchiveSha256": digest,
         "ImageTag": image_tag(digest),
+        "CheckFunctionArn": {"Fn::GetAtt": ["ImageBuildAnswerFunction", "Arn"]},
+        "CheckRoleArn": {"Fn::GetAtt": ["ImageBuildCheckRole", "Arn"]},
+        "CheckAfterMinutes": QUEUED_TIMEOUT_MINUTES + BUILD_TIMEOUT_MINUTES + CHECK_MARGIN_MINUTES,
+        "CheckSchedulePrefix": SCHEDULE_PREFIX,
     }
     assert release.url(SOURCE_ARCHIVE).startswith("https://")
+
+
+def test_the_lost_event_fallback_checks_after_the_build_must_have_ended_and_within_the_wait(default_template):
+    """The schedule fires once CodeBuild has ended the build (queued + build timeouts), and before
+    CloudFormation's own ServiceTimeout; only the scheduler may invoke only the answering function."""
+    assert QUEUED_TIMEOUT_MINUTES + BUILD_TIMEOUT_MINUTES < CHECK_AFTER_MINUTES < SERVICE_TIMEOUT_SECONDS / 60
+    resources_ = default_template["Resources"]
+    role = resources_["ImageBuildCheckRole"]["Properties"]
+    [trust] = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": ["scheduler.amazonaws.com"]}
+    [invoke] = role["Policies"][0]["PolicyDocument"]["Statement"]
+    assert (invoke["Action"], invoke["Resource"]) == (
+        ["lambda:InvokeFunction"], [{"Fn::GetAtt": ["ImageBuildAnswerFunction", "Arn"]}])
+    statements = resources_["ImageBuildFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    [create] = [s for s in statements if s["Action"] == ["scheduler:CreateSchedule"]]
+    assert create["Resource"][0]["Fn::Sub"].endswith(f":schedule/default/{SCHEDULE_PREFIX}*")
+    [passing] = [s for s in statements if s["Action"] == ["iam:PassRole"]]
+    assert passing["Resource"] == [{"Fn::GetAtt": ["ImageBuildCheckRole", "Arn"]}]
+    assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))

@@ -26,6 +26,7 @@ import sys
 import threading
 import time
 import types
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -476,6 +477,48 @@ def test_the_inline_rendered_functions_lambda_runs_start_the_build_and_answer_wi
         index.answer(build_ended(started["id"], "SUCCEEDED"), Context(60))
     finally:
         del sys.modules["index"]
+    body = only_answer(cloudformation)
+    assert body["Status"] == "SUCCESS", body["Reason"]
+    assert body["Data"]["Digest"] == digest_of(moto.ecr, image_tag(SHA256))
+
+
+# --- a lost completion event ----------------------------------------------------------------------
+
+CHECK_FUNCTION = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:ImageBuildAnswerFunction"
+CHECK_ROLE = f"arn:aws:iam::{ACCOUNT}:role/ImageBuildCheckRole"
+
+
+def with_check(minutes: int = 58) -> dict:
+    return properties(CheckFunctionArn=CHECK_FUNCTION, CheckRoleArn=CHECK_ROLE, CheckAfterMinutes=str(minutes),
+                      CheckSchedulePrefix="ecsapi-build-")
+
+
+def test_a_started_build_schedules_one_check_after_it_must_have_ended(builds, cloudformation):
+    builds.outcome = "hang"
+    before = datetime.now(UTC)
+    image_build.handler(event(cloudformation.url, props=with_check(58)), Context(60))
+    image_build.handler(event(cloudformation.url, props=with_check(58)), Context(60))  # delivered twice
+    scheduler = boto3.client("scheduler")
+    [listed] = scheduler.list_schedules(NamePrefix="ecsapi-build-")["Schedules"]
+    schedule = scheduler.get_schedule(Name=listed["Name"])
+    assert len(schedule["Name"]) <= 64
+    at = datetime.strptime(schedule["ScheduleExpression"], "at(%Y-%m-%dT%H:%M:%S)").replace(tzinfo=UTC)
+    assert timedelta(minutes=57) <= at - before <= timedelta(minutes=59)
+    assert schedule["ActionAfterCompletion"] == "DELETE"
+    assert (schedule["Target"]["Arn"], schedule["Target"]["RoleArn"]) == (CHECK_FUNCTION, CHECK_ROLE)
+    [started] = builds.started
+    assert json.loads(schedule["Target"]["Input"])["detail"]["build-id"] == started["id"]
+
+
+def test_without_the_build_s_event_the_scheduled_check_answers(builds, cloudformation, moto):
+    builds.outcome = "push"
+    image_build.handler(event(cloudformation.url, props=with_check()), Context(60))
+    assert cloudformation.responses == []
+    # The state-change event is lost; the schedule fires with the input it was given.
+    scheduler = boto3.client("scheduler")
+    [listed] = scheduler.list_schedules(NamePrefix="ecsapi-build-")["Schedules"]
+    check = json.loads(scheduler.get_schedule(Name=listed["Name"])["Target"]["Input"])
+    image_build.answer(check, Context(60))
     body = only_answer(cloudformation)
     assert body["Status"] == "SUCCESS", body["Reason"]
     assert body["Data"]["Digest"] == digest_of(moto.ecr, image_tag(SHA256))

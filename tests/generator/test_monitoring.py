@@ -4,6 +4,7 @@ back on the right alarm."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -16,6 +17,7 @@ from generator.model.constants import INTEGRATION_TIMEOUT_MS
 from generator.model.metrics import DETAILED_METRICS_PER_ROUTE, FACTS, UnknownMetric, check_metric
 from generator.template.alarm_names import MAX_ALARM_NAME, MAX_STACK_NAME
 from generator.template.dashboard import DASHBOARD_NAME_CHARACTERS, MAX_DASHBOARD_NAME
+from generator.template.names import logical_id
 
 from .conftest import VARIANTS, resources
 
@@ -80,6 +82,19 @@ def test_every_alarm_reads_only_documented_metrics(variant, render):
         assert alarm["Period"] if "Period" in alarm else all(
             q["MetricStat"]["Period"] == 60 for q in alarm["Metrics"] if "MetricStat" in q
         ), name
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_no_alarm_reads_a_container_insights_metric_without_container_insights(variant, render):
+    """Without Container Insights its metrics never exist: an alarm on them never fires (or always
+    does) and is billed all the same ("Amazon ECS Container Insights metrics", CloudWatch User Guide)."""
+    config = dataclasses.replace(VARIANTS[variant], container_insights=False, alarms=True)
+    read = {(name, m[0]) for name, a in alarms(render(config)).items() for m in alarm_metrics(a)}
+    assert not {name for name, namespace in read if namespace == "ECS/ContainerInsights"}
+    # With it, both task alarms are there for every service.
+    with_insights = alarms(render(dataclasses.replace(config, container_insights=True)))
+    for spec in config.services:
+        assert {logical_id(spec.name, "TasksAlarm"), logical_id(spec.name, "ScalingCeilingAlarm")} <= set(with_insights)
 
 
 def test_route_metrics_are_read_only_with_detailed_metrics_on(default_template, everything):
@@ -395,8 +410,34 @@ def test_topic_admits_only_this_stacks_alarms(default_template):
     assert statement["Action"] == ["sns:Publish"]
     assert statement["Resource"] == [{"Ref": "AlarmTopic"}]
     assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Fn::Sub": "${AWS::AccountId}"}}
-    arn = statement["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Sub"]
-    assert arn.endswith(":alarm:${AWS::StackName}-*")
+    assert listed_alarms(statement) == alarm_names_of(default_template)
+
+
+def listed_alarms(statement: dict) -> set[str]:
+    """The alarm names a policy statement's aws:SourceArn condition admits, each exactly."""
+    arns = statement["Condition"]["ArnEquals"]["aws:SourceArn"]
+    prefix = "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:"
+    assert all(arn["Fn::Sub"].startswith(prefix) and "*" not in arn["Fn::Sub"] for arn in arns)
+    return {arn["Fn::Sub"].removeprefix(prefix) for arn in arns}
+
+
+def alarm_names_of(template: dict) -> set[str]:
+    return {alarm["AlarmName"]["Fn::Sub"] for alarm in alarms(template).values()}
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_topic_and_key_policies_list_exactly_the_stacks_alarms(variant, render):
+    """Not alarm:<stack>-*, which also admits the alarms of a stack named <stack>-other."""
+    template = render(dataclasses.replace(VARIANTS[variant], customer_managed_key=True))
+    names = alarm_names_of(template)
+    if not VARIANTS[variant].alarms:
+        assert not names and "AlarmTopicPolicy" not in template["Resources"]
+        return
+    statement, = template["Resources"]["AlarmTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert listed_alarms(statement) == names
+    key_statements = template["Resources"]["StackKey"]["Properties"]["KeyPolicy"]["Statement"]
+    cloudwatch = next(s for s in key_statements if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"})
+    assert listed_alarms(cloudwatch) == names
 
 
 def test_topic_uses_the_stack_key_and_never_the_aws_managed_sns_key(default_template, everything):
@@ -405,7 +446,7 @@ def test_topic_uses_the_stack_key_and_never_the_aws_managed_sns_key(default_temp
     statements = everything["Resources"]["StackKey"]["Properties"]["KeyPolicy"]["Statement"]
     cloudwatch = next(s for s in statements if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"})
     assert cloudwatch["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
-    assert cloudwatch["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Sub"].endswith(":alarm:${AWS::StackName}-*")
+    assert listed_alarms(cloudwatch) == alarm_names_of(everything)
     assert "alias/aws/sns" not in json.dumps(everything)
 
 

@@ -22,6 +22,11 @@ PSEUDO = {
     "AWS::URLSuffix": "amazonaws.com",
 }
 SCHEMAS = Path(cfnlint.__file__).parent / "data" / "schemas"
+# Limits a schema states in a property's description but not as maxLength.
+DESCRIBED_LIMITS = {
+    # "The display name must be maximum 100 characters long" (AWS::SNS::Topic schema, DisplayName).
+    ("AWS::SNS::Topic", "DisplayName"): 100,
+}
 
 
 def schema(resource_type: str) -> dict:
@@ -69,15 +74,15 @@ def resolve_list(value):
 
 def named_properties(template: dict):
     """(logical id, type, property, resolved value, maxLength) for every top-level string property
-    the schema bounds and the template derives from the stack."""
+    the schema bounds (as maxLength or in :data:`DESCRIBED_LIMITS`) whose value is known here."""
     for name, resource in template["Resources"].items():
         if "::" not in resource["Type"] or resource["Type"].startswith("Custom::"):
             continue
         properties = schema(resource["Type"])["properties"]
         for key, value in resource.get("Properties", {}).items():
-            limit = properties.get(key, {}).get("maxLength")
+            limit = properties.get(key, {}).get("maxLength", DESCRIBED_LIMITS.get((resource["Type"], key)))
             text = resolve(value)
-            if limit is not None and text is not None and not isinstance(value, str):
+            if limit is not None and text is not None:
                 yield name, resource["Type"], key, text, limit
 
 
@@ -86,6 +91,8 @@ def test_every_stack_derived_name_fits_its_limit_with_the_longest_stack_name(ren
     checked = list(named_properties(render(VARIANTS[variant])))
     names = {(name, key) for name, _, key, _, _ in checked}
     assert {("UserPool", "UserPoolName"), ("UserPoolClient", "ClientName"), ("ApiAccessLogGroup", "LogGroupName")} <= names
+    if VARIANTS[variant].alarms:
+        assert ("AlarmTopic", "DisplayName") in names
     for name, resource_type, key, text, limit in checked:
         assert len(text) <= limit, f"{variant}/{name} ({resource_type}) {key} has {len(text)} > {limit}: {text}"
 

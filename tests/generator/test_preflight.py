@@ -9,6 +9,7 @@ which shows as "not checked". Nothing here reaches AWS: AWS_ENDPOINT_URL points 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -152,13 +153,71 @@ def test_region_is_an_option_of_preflight_only():
     assert result.returncode == 2 and "template does not take --region; preflight does" in result.stderr
 
 
-def test_the_codebuild_quota_checked_is_the_one_of_the_build_projects_compute_type():
-    from generator.template.image import BUILD_COMPUTE_TYPE, BUILD_IMAGE
+def test_the_codebuild_quota_checked_is_the_one_of_the_build_projects_environment(render):
+    from generator.template.image import BUILD_COMPUTE_TYPE
 
-    quota = next(quota for quota in ACCOUNT_QUOTAS if quota.key == "codebuild-small")
-    # BUILD_GENERAL1_SMALL on a Linux image counts against "Linux/Small" ("Quotas for AWS CodeBuild").
-    assert BUILD_COMPUTE_TYPE == "BUILD_GENERAL1_SMALL" and "linux" in BUILD_IMAGE.lower()
-    assert quota.name.endswith("Linux/Small environment")
+    quotas = {quota.key: quota for quota in ACCOUNT_QUOTAS}
+    # BUILD_GENERAL1_SMALL counts against "<Linux|ARM>/Small" by the project's environment type
+    # ("Quotas for AWS CodeBuild"; Service Quotas codes L-9D07B6EF and L-5ED1D25B).
+    assert BUILD_COMPUTE_TYPE == "BUILD_GENERAL1_SMALL"
+    for architecture, environment, key, name in (
+        ("X86_64", "LINUX_CONTAINER", "codebuild-small", "Linux/Small environment"),
+        ("ARM64", "ARM_CONTAINER", "codebuild-arm-small", "ARM/Small environment"),
+    ):
+        config = StackConfig(cpu_architecture=architecture)
+        built = render(config)["Resources"]["ImageBuildProject"]["Properties"]["Environment"]
+        assert (built["Type"], built["ComputeType"]) == (environment, BUILD_COMPUTE_TYPE)
+        needed = {key for key, quota in quotas.items() if key.startswith("codebuild") and quota.needs(config)}
+        assert needed == {key} and quotas[key].name.endswith(name)
+
+
+def test_nat_mode_none_needs_no_nat_gateway_quota(moto):
+    found = checks(StackConfig(nat_mode=NatMode.NONE))
+    assert found["nat-gateways-per-az"].outcome is found["elastic-ips"].outcome is pf.Outcome.NOT_NEEDED
+    assert found["nat-gateways-per-az"].needs == 0
+
+
+IMAGE_INDEX = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
+    {"mediaType": "application/vnd.oci.image.manifest.v1+json", "size": 100, "digest": "sha256:" + "a" * 64,
+     "platform": {"os": "linux", "architecture": "amd64"}},
+]}
+
+
+def push_index(repository: str, tag: str, architectures: list[str]) -> str:
+    ecr = boto3.client("ecr", region_name=REGION)
+    ecr.create_repository(repositoryName=repository)
+    index = {**IMAGE_INDEX, "manifests": [
+        {**IMAGE_INDEX["manifests"][0], "platform": {"os": "linux", "architecture": arch}} for arch in architectures]}
+    ecr.put_image(repositoryName=repository, imageTag=tag, imageManifest=json.dumps(index),
+                  imageManifestMediaType="application/vnd.oci.image.index.v1+json")
+    return f"123456789012.dkr.ecr.{REGION}.amazonaws.com/{repository}:{tag}"
+
+
+def arm64_with(image: str) -> StackConfig:
+    return StackConfig(cpu_architecture="ARM64",
+                       services=(ServiceSpec(name="foodstore", path="/foodstore/foods/{foodId}", image=image),))
+
+
+def test_an_arm64_stack_with_an_x86_only_ecr_image_is_short(moto):
+    image = push_index("x86-only", "1", ["amd64"])
+    report = pf.preflight(arm64_with(image), boto3.Session(region_name=REGION))
+    [check] = report.images
+    assert (check.service, check.outcome) == ("foodstore", pf.Outcome.SHORT)
+    assert "linux/amd64" in check.note
+    assert report.exit_status() == pf.EXIT_SHORT
+
+
+def test_an_arm64_stack_with_a_multi_platform_ecr_image_passes_it(moto):
+    image = push_index("multi", "1", ["amd64", "arm64"])
+    [check] = pf.preflight(arm64_with(image), boto3.Session(region_name=REGION)).images
+    assert check.outcome is pf.Outcome.OK
+
+
+def test_an_image_outside_ecr_is_a_warning_and_x86_stacks_check_nothing(moto):
+    [check] = pf.preflight(arm64_with("public.ecr.aws/x/y:1"), boto3.Session(region_name=REGION)).images
+    assert check.outcome is pf.Outcome.UNKNOWN and "linux/arm64" in check.note
+    x86 = StackConfig(services=(ServiceSpec(name="foodstore", path="/foodstore/foods/{foodId}", image="a/b:1"),))
+    assert pf.preflight(x86, boto3.Session(region_name=REGION)).images == ()
 
 
 def test_running_builds_are_counted_across_a_bounded_number_of_pages(monkeypatch):
@@ -178,5 +237,5 @@ def test_running_builds_are_counted_across_a_bounded_number_of_pages(monkeypatch
                                for i in ids]}
 
     monkeypatch.setattr(pf, "client", lambda session, service, region=None: CodeBuild())
-    assert pf._running_builds(session=None) == 2 * pf.BUILD_PAGES
+    assert pf._running_builds(session=None, environment="LINUX_CONTAINER") == 2 * pf.BUILD_PAGES
     assert len(calls) == pf.BUILD_PAGES

@@ -17,6 +17,8 @@ from .conftest import REPO, VARIANTS, resources
 # Expectations follow a variant's settings, never its file name; this is the variant with every
 # security option on, for the tests of what those options add.
 HARDENED = VARIANTS["hardened"]
+# What follows "<stack name>-" in the name of each kind of alarm (generator/template/alarm_names.py).
+ALARM_SUFFIXES = ("-5xx-rate", "-p99-latency", "-tasks-below-minimum", "-at-max-tasks", "-table-errors")
 assert HARDENED.customer_managed_key and HARDENED.vpc_flow_logs
 
 # The minimum each kind of role needs, by the suffix of its logical id.
@@ -31,8 +33,10 @@ ROLE_ACTIONS = {
         "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups",
         "logs:DescribeLogStreams",
     },
-    # ECS's service-linked role before the cluster: create that one role.
-    "EcsServiceLinkedRoleFunctionRole": {"logs:CreateLogStream", "logs:PutLogEvents", "iam:CreateServiceLinkedRole"},
+    # ECS's service-linked role before the cluster: look up, else create, that one role.
+    "EcsServiceLinkedRoleFunctionRole": {
+        "logs:CreateLogStream", "logs:PutLogEvents", "iam:GetRole", "iam:CreateServiceLinkedRole",
+    },
     # The AZ choice: list the region's AZs with their zone IDs.
     "ZoneChoiceFunctionRole": {"logs:CreateLogStream", "logs:PutLogEvents", "ec2:DescribeAvailabilityZones"},
     # The page publisher: write its files, empty the versioned bucket on delete, invalidate the cache.
@@ -52,7 +56,11 @@ ROLE_ACTIONS = {
     "ImageBuildFunctionRole": {
         "logs:CreateLogStream", "logs:PutLogEvents", "codebuild:BatchGetBuilds", "codebuild:ListBuildsForProject",
         "codebuild:StartBuild", "codebuild:StopBuild", "ecr:DescribeImages",
+        # The lost-event fallback: one-off schedules named ecsapi-build-*, run with the check role.
+        "scheduler:CreateSchedule", "iam:PassRole",
     },
+    # EventBridge Scheduler's role for that fallback: invoke the answering function.
+    "ImageBuildCheckRole": {"lambda:InvokeFunction"},
     # The answering function: read how the build ended (BatchGetBuilds) and the pushed image's
     # digest, write its own log group; it starts and stops nothing.
     "ImageBuildAnswerFunctionRole": {
@@ -154,7 +162,8 @@ def test_key_policy_lets_only_this_accounts_log_groups_use_the_key(render):
     assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert alarms["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
     assert alarms["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Fn::Sub": "${AWS::AccountId}"}}
-    assert alarms["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Sub"].endswith(":alarm:${AWS::StackName}-*")
+    assert all(":alarm:${AWS::StackName}-" in arn["Fn::Sub"] and arn["Fn::Sub"].endswith(ALARM_SUFFIXES)
+               for arn in alarms["Condition"]["ArnEquals"]["aws:SourceArn"])
     without_alarms = render(dataclasses.replace(HARDENED, alarms=False))["Resources"]["StackKey"]
     assert len(without_alarms["Properties"]["KeyPolicy"]["Statement"]) == 2
 
@@ -277,8 +286,10 @@ def test_topic_policies_admit_only_this_stacks_alarms(variant):
             assert statement["Effect"] == "Allow"
             assert statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
             assert statement["Action"] == ["sns:Publish"]
-            assert set(statement["Condition"]) == {"StringEquals", "ArnLike"}
-            assert statement["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Sub"].endswith(":alarm:${AWS::StackName}-*")
+            assert set(statement["Condition"]) == {"StringEquals", "ArnEquals"}
+            # Each alarm exactly: alarm:<stack>-* would admit the alarms of a stack <stack>-other.
+            arns = statement["Condition"]["ArnEquals"]["aws:SourceArn"]
+            assert arns and all(":alarm:${AWS::StackName}-" in a["Fn::Sub"] and "*" not in a["Fn::Sub"] for a in arns)
 
 
 def test_endpoint_policy_names_tables_not_star_and_only_this_account(variant):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -95,9 +96,11 @@ def test_ecs_service_is_private_registered_in_cloud_map_and_rolls_back(default_t
         "ContainerName": "foodstore", "ContainerPort": 8080,
         "RegistryArn": {"Fn::GetAtt": ["FoodstoreDiscoveryService", "Arn"]},
     }]
-    assert props["LaunchType"] == "FARGATE"
+    assert "LaunchType" not in props
+    assert props["CapacityProviderStrategy"] == [{"CapacityProvider": "FARGATE", "Weight": 1}]
     # The routes (image pulls through NAT) and the alarm its deployments roll back on.
-    assert set(service["DependsOn"]) == {f"PrivateDefaultRoute{n}" for n in (1, 2, 3)} | {"ApiErrorRateAlarm"}
+    assert set(service["DependsOn"]) == {f"PrivateDefaultRoute{n}" for n in (1, 2, 3)} | {
+        "ApiErrorRateAlarm", "ClusterCapacityProviders"}
 
 
 def test_container_security_group_admits_only_the_vpc_link_on_the_container_port(default_template):
@@ -112,15 +115,40 @@ def test_container_security_group_admits_only_the_vpc_link_on_the_container_port
     assert [(r["FromPort"], r["ToPort"]) for r in group["SecurityGroupEgress"]] == [(443, 443)]
 
 
-def test_vpc_link_group_reaches_only_each_container_port(render):
+def test_vpc_link_group_reaches_only_the_container_groups_which_admit_only_their_port(render):
+    from generator.template.api import CONTAINER_PORTS
+
     food = ServiceSpec(name="foodstore", path="/foodstore/foods/{foodId}", port=8080)
     pet = ServiceSpec(name="petstore", path="/petstore/pets/{petId}", port=9090)
     template = render(StackConfig(services=(food, pet)))
     egress = template["Resources"]["VpcLinkSecurityGroup"]["Properties"]["SecurityGroupEgress"]
     assert [(r["DestinationSecurityGroupId"]["Ref"], r["FromPort"], r["ToPort"]) for r in egress] == [
-        ("FoodstoreSecurityGroup", 8080, 8080), ("PetstoreSecurityGroup", 9090, 9090)
+        ("FoodstoreSecurityGroup", *CONTAINER_PORTS), ("PetstoreSecurityGroup", *CONTAINER_PORTS)
     ]
     assert "SecurityGroupIngress" not in template["Resources"]["VpcLinkSecurityGroup"]["Properties"]
+    ingress = {n: template["Resources"][f"{n}IngressFromVpcLink"]["Properties"] for n in ("Foodstore", "Petstore")}
+    assert [(r["FromPort"], r["ToPort"]) for r in ingress.values()] == [(8080, 8080), (9090, 9090)]
+    # The range is the one ServiceSpec accepts: any port a service can have.
+    for port in CONTAINER_PORTS:
+        ServiceSpec(name="foodstore", path="/foodstore/foods/{foodId}", port=port)
+    for port in (CONTAINER_PORTS[0] - 1, CONTAINER_PORTS[1] + 1):
+        with pytest.raises(ConfigError):
+            ServiceSpec(name="foodstore", path="/foodstore/foods/{foodId}", port=port)
+
+
+def test_a_port_change_keeps_the_old_port_reachable_until_the_deployment_is_done(render):
+    """The link's egress stays; the ingress rule is replaced, so CloudFormation adds the new port's
+    rule before the service update and removes the old one only in its cleanup, after it."""
+    from generator.tooling import changes
+
+    food = StackConfig().services[0]
+    old = render(StackConfig())
+    new = render(StackConfig(services=(dataclasses.replace(food, port=9000), *StackConfig().services[1:])))
+    result = changes.compare(old, new)
+    changed = {c.logical_id: c for c in result.changed}
+    assert "VpcLinkSecurityGroup" not in changed
+    assert changed["FoodstoreIngressFromVpcLink"].replacement == "yes"
+    assert changed["FoodstoreService"].replacement == "no"  # a rolling deployment of the new port
 
 
 def test_scaling_tracks_cpu_with_the_ecs_service_linked_role(default_template):
@@ -282,12 +310,29 @@ def test_a_stack_update_never_resets_the_desired_count(default_template):
     assert target["Properties"]["MinCapacity"] == {"Ref": "FoodstoreMinTasks"}
 
 
-def test_services_wait_for_the_capacity_provider_association_when_there_is_one(render, default_template):
-    spot = render(StackConfig(fargate_spot_percent=50))
-    assert "ClusterCapacityProviders" in spot["Resources"]
-    for service in resources(spot, "AWS::ECS::Service").values():
+@pytest.mark.parametrize(("percent", "strategy"), [
+    (0, [{"CapacityProvider": "FARGATE", "Weight": 1}]),
+    (30, [{"CapacityProvider": "FARGATE", "Weight": 70}, {"CapacityProvider": "FARGATE_SPOT", "Weight": 30}]),
+    (100, [{"CapacityProvider": "FARGATE_SPOT", "Weight": 100}]),
+])
+def test_a_spot_share_is_a_strategy_over_an_association_that_always_exists(render, percent, strategy):
+    """0 % <-> more is then a change of weights, never LaunchType (conditionally create-only) and
+    never the association's removal while a Spot task may still run."""
+    template = render(StackConfig(fargate_spot_percent=percent))
+    association = template["Resources"]["ClusterCapacityProviders"]["Properties"]
+    assert association["CapacityProviders"] == ["FARGATE", "FARGATE_SPOT"]
+    for service in resources(template, "AWS::ECS::Service").values():
         assert "ClusterCapacityProviders" in service["DependsOn"]
         assert "LaunchType" not in service["Properties"]
-    assert "ClusterCapacityProviders" not in default_template["Resources"]
-    for service in resources(default_template, "AWS::ECS::Service").values():
-        assert not any("Capacity" in name for name in service["DependsOn"])
+        assert service["Properties"]["CapacityProviderStrategy"] == strategy
+
+
+def test_a_spot_share_change_updates_the_services_in_place(render):
+    from generator.tooling import changes
+
+    for old, new in ((0, 50), (50, 0), (0, 100), (100, 0)):
+        result = changes.compare(render(StackConfig(fargate_spot_percent=old)),
+                                 render(StackConfig(fargate_spot_percent=new)))
+        assert not result.added and not result.removed, (old, new)
+        services = {c.logical_id: c.replacement for c in result.changed if c.type == "AWS::ECS::Service"}
+        assert services == {"FoodstoreService": "no", "PetstoreService": "no"}, (old, new)

@@ -22,8 +22,8 @@ def test_a_third_service_adds_exactly_its_own_resources(render, default_template
     # A service's route and table and its link egress are the only shared things that grow, and
     # the test page's config.json, which lists the services.
     changed = {name for name, r in default_template["Resources"].items() if three["Resources"][name] != r}
-    # The dashboard shows every service.
-    assert changed == {"VpcLinkSecurityGroup", "DynamoDbEndpoint", "SitePage", "Dashboard"}
+    # The dashboard shows every service; the alarm topic's policy lists every alarm.
+    assert changed == {"VpcLinkSecurityGroup", "DynamoDbEndpoint", "SitePage", "Dashboard", "AlarmTopicPolicy"}
     assert set(three["Parameters"]) - set(default_template["Parameters"]) == {
         "OrdersImage", "OrdersMinTasks", "OrdersMaxTasks", "OrdersCpuTarget"
     }

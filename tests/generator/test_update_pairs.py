@@ -34,14 +34,12 @@ PAIRS = {
     "test-page-on-off": (DEFAULT, dataclasses.replace(DEFAULT, test_page=False)),
     "service-added-removed": (DEFAULT, load_config(REPO / "stacks" / "three-services.toml")),
     "customer-managed-key-off-on": (DEFAULT, dataclasses.replace(DEFAULT, customer_managed_key=True)),
-    # small.toml's other settings (one NAT, data deleted with the stack, short logs, CORS, tags);
-    # its AZ count is the 3-2 pair above. Its Fargate Spot share is left out: moving between
-    # LaunchType and a capacity provider strategy changes ECS Service LaunchType, which the
-    # schema marks conditionally create-only, so the service, its scalable target and its
-    # fixed-name scaling policy may be replaced (reported to the lead; not this test's subject).
-    "small-settings-default": (
-        dataclasses.replace(load_config(REPO / "stacks" / "small.toml"), az_count=3, fargate_spot_percent=0),
-        DEFAULT),
+    # small.toml's other settings (one NAT, data deleted with the stack, short logs, CORS, tags,
+    # its Fargate Spot share); its AZ count is the 3-2 pair above.
+    "small-settings-default": (dataclasses.replace(load_config(REPO / "stacks" / "small.toml"), az_count=3), DEFAULT),
+    # A Spot share is a capacity provider strategy's weights at 0 % too (generator/template/cluster.py).
+    "spot-0-50": (DEFAULT, dataclasses.replace(DEFAULT, fargate_spot_percent=50)),
+    "spot-0-100": (DEFAULT, dataclasses.replace(DEFAULT, fargate_spot_percent=100)),
 }
 EXPECTED_TO_FAIL: dict[str, str] = {}
 STABLE = frozenset({"ZoneChoice"})
@@ -64,6 +62,8 @@ def test_no_update_between_variants_replaces_a_named_resource_a_used_cidr_or_dat
     data_replaced = [c.logical_id for c in result.changed
                      if c.type in changes.DATA_TYPES and c.replacement != "no"]
     assert data_replaced == []
+    # ECS services are updated in place (a deployment), never replaced.
+    assert [c.logical_id for c in result.changed if c.type == "AWS::ECS::Service" and c.replacement != "no"] == []
 
 
 def test_the_pairs_really_differ(render):
