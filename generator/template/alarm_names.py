@@ -56,6 +56,19 @@ def service_error_rate(service_name: str) -> AlarmName:
     return AlarmName(logical_id(service_name, "ErrorRateAlarm"), f"{service_name}-5xx-rate")
 
 
+# "Alarms based on metric math expressions can reference a maximum of 10 metrics. This is a hard
+# limit" ("Limits", Amazon CloudWatch User Guide, alarm-limits). A service's 5xx rate reads two
+# metrics per route (Count and 5xx), so a service with more routes than this has no alarm of its own.
+MAX_ALARM_METRICS = 10
+ROUTE_ALARM_METRICS = 2
+
+
+def has_own_error_alarm(config: StackConfig, spec) -> bool:
+    """True when the service gets a 5xx alarm of its own routes: detailed metrics are on and its
+    routes fit one alarm's metrics; otherwise it rolls back on the API's alarm."""
+    return config.detailed_metrics and len(spec.api_routes) * ROUTE_ALARM_METRICS <= MAX_ALARM_METRICS
+
+
 def deployment_alarms(config: StackConfig) -> dict[str, DeploymentAlarm]:
     """Service name -> the alarm its deployments roll back on; empty when ``config.alarms`` is off.
 
@@ -67,6 +80,6 @@ def deployment_alarms(config: StackConfig) -> dict[str, DeploymentAlarm]:
     if not config.alarms:
         return {}
     return {
-        spec.name: DeploymentAlarm(service_error_rate(spec.name) if config.detailed_metrics else api_error_rate())
+        spec.name: DeploymentAlarm(service_error_rate(spec.name) if has_own_error_alarm(config, spec) else api_error_rate())
         for spec in config.services
     }

@@ -11,6 +11,7 @@ from itemstore import contract
 
 from generator.model.config import ServiceSpec, StackConfig
 from generator.model.constants import ITEM_METHODS, MAX_ID_BYTES, MAX_ITEM_BYTES
+from generator.model.errors import ConfigError
 from generator.template.names import logical_id
 from generator.tooling.release import ReleaseSettings
 
@@ -254,6 +255,101 @@ def _path_item(spec: ServiceSpec) -> dict:
     return path_item
 
 
+# Your own services: API Gateway's ANY route as OpenAPI writes it (API Gateway's extension, which
+# generator/model/openapi_routes.py reads back); $default has no OpenAPI path and is described in
+# the document's description instead.
+ANY_METHOD = "x-amazon-apigateway-any-method"
+# The scheme of jwt routes that name scopes: OpenAPI lets only oauth2 and openIdConnect schemes list
+# scopes in a requirement (OpenAPI 3.0.3, Security Requirement Object), and one requirement per scope
+# says "any one of these", as API Gateway's AuthorizationScopes does.
+SCOPED_SCHEME = "OidcJwt"
+EXTERNAL_SCHEME = "Jwt"
+OIDC_DISCOVERY = "/.well-known/openid-configuration"
+COGNITO_DISCOVERY_PLACEHOLDER = "https://cognito-idp.{region}.amazonaws.com/your-user-pool-id" + OIDC_DISCOVERY
+
+
+def _bearer_scheme(config: StackConfig) -> str:
+    return SECURITY_SCHEME if config.auth.uses_cognito else EXTERNAL_SCHEME
+
+
+def _own_security(config: StackConfig, route) -> list[dict] | None:
+    if not route.protected:
+        return None
+    if route.scopes:
+        return [{SCOPED_SCHEME: [scope]} for scope in route.scopes]
+    return [{_bearer_scheme(config): []}]
+
+
+def _own_operation(config: StackConfig, spec: ServiceSpec, route, imported: dict | None) -> dict:
+    """One of your own routes: the imported document's operation if the routes came from one (its
+    summary, parameters, bodies and responses, the security as the stack enforces it), else an
+    operation that documents the route, its variables and what API Gateway answers itself."""
+    operation = dict(imported) if isinstance(imported, dict) else {
+        "summary": f"{route.route} ({spec.name})",
+        "responses": {"default": {"description": f"What the {spec.name} service answers."}},
+    }
+    operation.setdefault("operationId", logical_id(spec.name, route.logical_name)[:1].lower()
+                         + logical_id(spec.name, route.logical_name)[1:])
+    operation["tags"] = [spec.name]
+    if not imported and route.variables:
+        operation["parameters"] = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"},
+             **({"description": "The rest of the path (a greedy variable: one or more segments)."}
+                if route.path.endswith("+}") and name == route.variables[-1] else {})}
+            for name in route.variables
+        ]
+    responses = dict(operation.get("responses") or {})
+    security = _own_security(config, route)
+    if security is not None:
+        responses.setdefault("401", _ref("responses", "Unauthorized"))
+        if route.scopes:
+            responses.setdefault("403", _ref("responses", "Forbidden"))
+        operation["security"] = security
+    else:
+        operation.pop("security", None)
+        operation["security"] = []
+    responses.setdefault("429", _ref("responses", "TooManyRequests"))
+    operation["responses"] = responses
+    return operation
+
+
+def _own_paths(config: StackConfig, spec: ServiceSpec) -> dict:
+    """OpenAPI path (``{proxy+}`` written ``{proxy}``, as OpenAPI has no greedy variables) -> path item."""
+    document = spec.openapi_document or {}
+    source_paths = document.get("paths") or {}
+    paths: dict[str, dict] = {}
+    for route in spec.api_routes:
+        if route.method is None:
+            continue
+        path = route.path.replace("+}", "}")
+        method = ANY_METHOD if route.method == "ANY" else route.method.lower()
+        source_method = method if method == ANY_METHOD else route.method.lower()
+        imported = (source_paths.get(route.path) or {}).get(source_method)
+        paths.setdefault(path, {})[method] = _own_operation(config, spec, route, imported)
+    return paths
+
+
+def _imported_schemas(config: StackConfig, taken: set[str]) -> dict:
+    """Every imported document's ``components.schemas``, which its operations refer to by name."""
+    schemas: dict = {}
+    owner: dict[str, str] = {}
+    for index, spec in enumerate(config.services):
+        document = spec.openapi_document
+        if not document:
+            continue
+        for name, schema in sorted(((document.get("components") or {}).get("schemas") or {}).items()):
+            if name in taken or name in schemas:
+                raise ConfigError(
+                    f"services[{index}].openapi", spec.openapi,
+                    f"its schema {name!r} is also "
+                    + (f"in {owner[name]}'s document" if name in owner else "one of ecsapi's own")
+                    + "; schemas of all documents share the stack's one document: rename one",
+                )
+            schemas[name] = schema
+            owner[name] = spec.name
+    return schemas
+
+
 def build_openapi(config: StackConfig, release: ReleaseSettings) -> dict:
     """The OpenAPI 3.0.3 document of the HTTP API ``build_template(config, release)`` creates.
 
@@ -261,19 +357,56 @@ def build_openapi(config: StackConfig, release: ReleaseSettings) -> dict:
     """
     schemas = _schemas()
     for spec in config.services:
-        schemas.update(_item_schemas(spec))
+        if spec.is_item_store:
+            schemas.update(_item_schemas(spec))
+    schemas.update(_imported_schemas(config, set(schemas)))
+    paths: dict = {}
+    for spec in config.services:
+        if spec.is_item_store:
+            paths[spec.path] = _path_item(spec)
+        else:
+            for path, item in _own_paths(config, spec).items():
+                paths.setdefault(path, {}).update(item)
+    item_stores_only = all(spec.is_item_store for spec in config.services)
+    responses = _responses()
+    security_schemes = {_bearer_scheme(config): _bearer_description(config)}
+    if config.custom_scopes:
+        responses["Forbidden"] = {
+            "description": "The token is valid but carries none of the route's scopes. Answered by API Gateway.",
+            "content": _json(_gateway_schema("Forbidden"), {"message": "Forbidden"}),
+        }
+        security_schemes[SCOPED_SCHEME] = {
+            "type": "openIdConnect",
+            "openIdConnectUrl": (
+                COGNITO_DISCOVERY_PLACEHOLDER.format(region=release.regions[0]) if config.auth.uses_cognito
+                else config.auth.issuer.rstrip("/") + OIDC_DISCOVERY
+            ),
+            "description": (
+                "A JWT access token whose `scope` (or `scp`) claim holds one of the operation's scopes. "
+                + ("With the stack's Cognito pool: a client-credentials or hosted-UI token (a password "
+                   "sign-in's access token carries no custom scopes); the discovery URL names the pool "
+                   "(output UserPoolId)." if config.auth.uses_cognito else "")
+            ),
+        }
+    default_routes = [spec.name for spec in config.services for route in spec.api_routes if route.method is None]
+    description = (
+        f"Item stores of an ecsapi v{release.version} stack: each service keeps JSON objects in its "
+        "own DynamoDB table, keyed by the id at the end of its path. GET reads an item; PUT creates "
+        "or replaces it. Requests to any other path or method get API Gateway's 404 "
+        '`{"message": "Not Found"}`. This document describes the API; the CloudFormation template '
+        "defines it."
+        if item_stores_only
+        else f"The container services of an ecsapi v{release.version} stack, each behind its own routes. "
+        + (f"Requests no route matches go to the {default_routes[0]} service ($default). " if default_routes
+           else 'Requests to any other path or method get API Gateway\'s 404 `{"message": "Not Found"}`. ')
+        + "This document describes the API; the CloudFormation template defines it."
+    )
     return {
         "openapi": OPENAPI_VERSION,
         "info": {
             "title": TITLE,
             "version": release.version,
-            "description": (
-                f"Item stores of an ecsapi v{release.version} stack: each service keeps JSON objects in its "
-                "own DynamoDB table, keyed by the id at the end of its path. GET reads an item; PUT creates "
-                "or replaces it. Requests to any other path or method get API Gateway's 404 "
-                '`{"message": "Not Found"}`. This document describes the API; the CloudFormation template '
-                "defines it."
-            ),
+            "description": description,
         },
         "servers": [
             {
@@ -287,12 +420,14 @@ def build_openapi(config: StackConfig, release: ReleaseSettings) -> dict:
         ],
         "tags": [
             {"name": spec.name, "description": f"{spec.name} items at {spec.path_prefix}/{{{spec.id_parameter}}}"}
+            if spec.is_item_store
+            else {"name": spec.name, "description": f"The {spec.name} service's {len(spec.api_routes)} route(s)"}
             for spec in config.services
         ],
-        "paths": {spec.path: _path_item(spec) for spec in config.services},
+        "paths": paths,
         "components": {
             "schemas": schemas,
-            "responses": _responses(),
+            "responses": responses,
             "headers": {
                 "RetryAfter": {
                     "description": "Seconds to wait before retrying. Sent by the item store with "
@@ -300,18 +435,24 @@ def build_openapi(config: StackConfig, release: ReleaseSettings) -> dict:
                     "schema": {"type": "integer", "minimum": 0},
                 }
             },
-            "securitySchemes": {
-                SECURITY_SCHEME: {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "bearerFormat": "JWT",
-                    "description": (
-                        "A Cognito token of the stack's user pool (output UserPoolId) for its app client "
-                        "(output UserPoolClientId): the ID token, whose `aud` is the app client id, or the "
-                        "access token, whose `client_id` is. API Gateway's JWT authorizer checks the "
-                        "signature, issuer, audience and expiry before the request reaches a container."
-                    ),
-                }
-            },
+            "securitySchemes": security_schemes,
         },
     }
+
+
+def _bearer_description(config: StackConfig) -> dict:
+    """The scheme of jwt routes: a bearer JWT of the stack's Cognito pool or of the external issuer."""
+    if config.auth.uses_cognito:
+        description = (
+            "A Cognito token of the stack's user pool (output UserPoolId) for its app client "
+            "(output UserPoolClientId): the ID token, whose `aud` is the app client id, or the "
+            "access token, whose `client_id` is. API Gateway's JWT authorizer checks the "
+            "signature, issuer, audience and expiry before the request reaches a container."
+        )
+    else:
+        description = (
+            f"A token of {config.auth.issuer} whose `aud` (or `client_id`) is one of "
+            f"{', '.join(config.auth.audiences)}. API Gateway's JWT authorizer checks the signature, issuer, "
+            "audience and expiry before the request reaches a container."
+        )
+    return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": description}

@@ -21,7 +21,7 @@ from awacs.aws import Statement
 from troposphere import GetAtt, Ref, Sub, Template, awslambda, cloudfront, kms, s3
 from troposphere.cloudformation import CustomResource
 
-from generator.model.config import StackConfig
+from generator.model.config import ServiceSpec, StackConfig
 from generator.model.page import FRAME_OPTION, INDEX_DOCUMENT, PAGE_FILES, REFERRER_POLICY, content_security_policy
 from generator.template import iam as policies
 from generator.template.api import Api
@@ -296,14 +296,33 @@ def page_config(config: StackConfig, api: Api, auth: Auth) -> dict:
             "requireNumbers": password.RequireNumbers,
             "requireSymbols": password.RequireSymbols,
         },
-        "services": [
+        "services": [page_service(spec) for spec in config.services],
+    }
+
+
+def page_service(spec: ServiceSpec) -> dict:
+    """One service as the page reads it: the item store's path, id parameter and protected methods
+    (3.0.0's shape, for its GET/PUT form), or your own service's every route with its method
+    (None for ``$default``), path, path variables, auth and scopes."""
+    if spec.is_item_store:
+        return {
+            "name": spec.name,
+            "path": spec.path,
+            "idParameter": spec.id_parameter,
+            "protectedMethods": list(spec.protected_methods),
+        }
+    return {
+        "name": spec.name,
+        "routes": [
             {
-                "name": spec.name,
-                "path": spec.path,
-                "idParameter": spec.id_parameter,
-                "protectedMethods": list(spec.protected_methods),
+                "route": route.route,
+                "method": route.method,
+                "path": route.path,
+                "variables": list(route.variables),
+                "auth": route.auth.value,
+                "scopes": list(route.scopes),
             }
-            for spec in config.services
+            for route in spec.api_routes
         ],
     }
 

@@ -10,7 +10,6 @@ import json
 import re
 
 from generator.model.config import StackConfig
-from generator.model.constants import ITEM_METHODS
 from generator.model.metrics import DETAILED_METRICS_PER_ROUTE
 from generator.model.prices import (
     CLOUDWATCH_ALARM_METRIC_MONTH,
@@ -65,7 +64,7 @@ def monitoring_items(config: StackConfig, template: dict) -> list[tuple[str, str
             CLOUDWATCH_DASHBOARD_MONTH,
         ))
     if config.detailed_metrics:
-        routes = len(config.services) * len(ITEM_METHODS)
+        routes = sum(len(spec.api_routes) for spec in config.services)
         metrics = routes * DETAILED_METRICS_PER_ROUTE
         items.append((
             "Detailed route metrics",
