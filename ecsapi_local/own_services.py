@@ -11,7 +11,9 @@ then answer 503, as API Gateway answers for an integration with nothing behind i
 
 A task's environment (:func:`task_environment`), in order, later ones winning:
 
-1. this process's environment, less any AWS settings (``resources.CLEARED_ENVIRONMENT``);
+1. this process's environment, less any AWS settings (``resources.CLEARED_ENVIRONMENT``), with the
+   folder of this Python's programs first on ``PATH`` (as an activated virtualenv has it, so that
+   ``python3`` and ``gunicorn`` in a command are the project's);
 2. the task definition's ``Environment``, resolved: each table's ``<NAME>_TABLE`` is the local
    table's name;
 3. ``local.environment``, then each secret's local value under its name;
@@ -36,6 +38,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -120,6 +123,7 @@ def task_environment(task: LocalTask, container: Container, resolver: Resolver, 
                      region: str, base: Mapping[str, str] = os.environ) -> dict[str, str]:
     """The process environment of one task on ``port`` (module docstring, in that order)."""
     environment = {k: v for k, v in base.items() if k not in CLEARED_ENVIRONMENT}
+    environment["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), *filter(None, [base.get("PATH")])])
     definition = resolver.resolve(dict(container.environment), container.service_id)
     environment.update({name: str(value) for name, value in definition.items()})
     environment.update(task.environment)
