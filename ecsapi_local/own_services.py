@@ -27,7 +27,7 @@ through ``/bin/sh -c``, ``CMD`` directly, healthy on exit 0, each run cut at ``T
 during ``StartPeriod`` do not count; after it, ``Retries`` failures in a row make the task unhealthy,
 which fails its start (ECS would stop it and start another). During the start period the check
 runs every second (Docker's start interval; ECS documents none), after it every ``Interval``
-seconds. The check runs with the task's environment, and an address ``127.0.0.1:PORT`` or
+seconds. The check runs with the task's environment in its working folder (the container's), and an address ``127.0.0.1:PORT`` or
 ``localhost:PORT`` naming the container port in the command is the task's own port here (in ECS
 the container's loopback and its port; locally each task listens on a port of its own).
 A task without a health check counts as healthy once it listens on its port.
@@ -143,8 +143,9 @@ class HealthCheck:
     ``ready`` poll: True once healthy, StartError once unhealthy, else False."""
 
     def __init__(self, task_id: str, spec: Mapping | None, environment: Mapping[str, str], container_port: int,
-                 port: int) -> None:
+                 port: int, cwd: Path | None = None) -> None:
         self.task_id = task_id
+        self.cwd = cwd
         self.port = port
         self.spec = spec
         self.environment = dict(environment)
@@ -195,7 +196,7 @@ class HealthCheck:
     def run(self) -> tuple[bool, str]:
         """Run the check once: (exit 0, what it said)."""
         try:
-            result = subprocess.run(self.argv, env=self.environment, stdin=subprocess.DEVNULL, capture_output=True,
+            result = subprocess.run(self.argv, env=self.environment, cwd=self.cwd, stdin=subprocess.DEVNULL, capture_output=True,
                                     timeout=self.timeout)
         except subprocess.TimeoutExpired:
             return False, f"timed out after {self.timeout:g} s"

@@ -278,7 +278,7 @@ def local_ecs(supervisor: Supervisor, opts: Options, stack: EmulatedStack, provi
                                    _base_environment())
             if opts.drain_seconds is not None:
                 env[ENV_DRAIN_SECONDS] = str(opts.drain_seconds)
-            check = HealthCheck(task_id, own.health_check, env, own.container_port, port)
+            check = HealthCheck(task_id, own.health_check, env, own.container_port, port, own.cwd)
             # Your own program's stop is SIGTERM, as ECS stops a container.
             return Component(task_id, list(own.argv), env=env, cwd=own.cwd, ready=check,
                              ready_seconds=check.ready_seconds)
