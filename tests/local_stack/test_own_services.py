@@ -155,3 +155,71 @@ def test_a_passing_shell_health_check_registers_the_task_with_its_environment(ma
     # The task runs in the stack file's folder and serves it.
     with urllib.request.urlopen(stack.api_url + "/shop/hello.txt", timeout=10) as response:
         assert response.read() == b"hello from the stack file's folder"
+
+
+def test_the_page_lists_every_route_and_calls_it_as_the_signed_in_user(make_stack, browser, email):
+    import re
+
+    from playwright.sync_api import expect
+
+    from tests.local_stack.conftest import PASSWORD
+
+    stack = make_stack(config=EXAMPLE / "orders.toml", services=2).start()
+    config = stack.page_config
+    [orders] = config["services"]
+    assert [r["route"] for r in orders["routes"]] == [
+        "GET /orders", "POST /orders", "GET /orders/{orderId}", "DELETE /orders/{orderId}", "GET /orders/{orderId}/events"]
+    idp = stack.client("cognito-idp")
+    idp.sign_up(ClientId=config["clientId"], Username=email, Password=PASSWORD,
+                UserAttributes=[{"Name": "email", "Value": email}])
+    idp.admin_confirm_sign_up(UserPoolId=config["userPoolId"], Username=email)
+
+    page = browser.new_context().new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.set_default_timeout(15_000)
+    page.goto(stack.page_url)
+    expect(page.locator("body")).to_have_attribute("data-config", "ready")
+    forms = page.locator('section[data-service="orders"] form.route-form')
+    assert [forms.nth(i).get_attribute("data-route") for i in range(forms.count())] == [r["route"] for r in orders["routes"]]
+
+    def form(route: str):
+        return page.locator(f'form.route-form[data-route="{route}"]')
+
+    # Inputs for the path variables; a body box only where the method carries one.
+    assert form("GET /orders/{orderId}").get_by_label("orderId", exact=True).count() == 1
+    assert form("POST /orders").locator("textarea[name=body]").count() == 1
+    assert form("GET /orders").locator("textarea").count() == 0
+
+    def send(route: str, body: str | None = None, **variables) -> tuple[str, str, str]:
+        target = form(route)
+        for name, value in variables.items():
+            target.locator(f'input[name="var-{name}"]').fill(value)
+        if body is not None:
+            target.locator("textarea[name=body]").fill(body)
+        target.locator("button[type=submit]").click()
+        expect(target).not_to_have_attribute("aria-busy", "true")
+        status = target.locator("output[data-role=status]")
+        expect(status).to_have_text(re.compile(r"^\d{3}$|^[a-z]+$"))
+        return (status.inner_text(), target.locator("pre[data-role=body]").inner_text(),
+                target.locator("p[data-role=explain]").inner_text())
+
+    # Signed out: the jwt route is refused at the gateway, and the page says to sign in.
+    status, body, explanation = send("GET /orders")
+    assert (status, json.loads(body)) == ("401", {"message": "Unauthorized"}) and "sign in" in explanation
+
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("#sign-in")
+    expect(page.locator("#auth-status")).to_have_text(f"Signed in as {email}")
+
+    assert send("GET /orders")[:2] == ("200", json.dumps({"orders": []}, indent=2))
+    # The user's token has no custom scope: POST /orders needs orders/write, and the 403 is explained.
+    status, body, explanation = send("POST /orders", '{"items": [{"sku": "tea", "quantity": 1}]}')
+    assert (status, json.loads(body)) == ("403", {"message": "Forbidden"})
+    assert "insufficient_scope" in explanation and "orders/write" in explanation
+    # The service's own answer, shown as it came.
+    status, body, _ = send("GET /orders/{orderId}", orderId="no such order")
+    assert (status, json.loads(body)) == ("404", {"message": "no order no such order"})
+    assert send("GET /orders/{orderId}/events", orderId="")[0] == "invalid"
+    assert errors == []
