@@ -23,6 +23,15 @@ EXAMPLE = {
 }
 
 
+# Your own service as generator/template/site.py page_service gives it.
+OWN = {"name": "orders", "routes": [
+    {"route": "GET /orders", "method": "GET", "path": "/orders", "variables": [], "auth": "none", "scopes": []},
+    {"route": "POST /orders/{id}", "method": "POST", "path": "/orders/{id}", "variables": ["id"], "auth": "jwt",
+     "scopes": ["orders/write"]},
+    {"route": "$default", "method": None, "path": None, "variables": [], "auth": "none", "scopes": []},
+]}
+
+
 def changed(path: str, value) -> dict:
     """EXAMPLE with the setting at ``path`` (dotted, list indexes as numbers) set, or removed if ..."""
     config = copy.deepcopy(EXAMPLE)
@@ -57,11 +66,22 @@ INVALID = [
     ("protected-method", changed("services.0.protectedMethods", ["DELETE"]), "services[0].protectedMethods"),
     ("protected-twice", changed("services.0.protectedMethods", ["PUT", "PUT"]), "services[0].protectedMethods"),
     ("service-extra", changed("services.0.port", 8080), "services[0].port is not a setting"),
+    ("route-auth", changed("services", [{**OWN, "routes": [{**OWN["routes"][0], "auth": "maybe"}]}]),
+     "services[0].routes[0].auth"),
+    ("route-extra", changed("services", [{**OWN, "routes": [{**OWN["routes"][0], "port": 1}]}]),
+     "services[0].routes[0].port is not a setting"),
+    ("route-method", changed("services", [{**OWN, "routes": [{**OWN["routes"][0], "method": "FETCH"}]}]),
+     "services[0].routes[0].route"),
+    ("no-routes", changed("services", [{**OWN, "routes": []}]), "services[0].routes"),
 ]
 # Cross-field rules JSON Schema cannot state; only the page enforces them (the schema says so).
 PAGE_ONLY = [
     ("duplicate-name", changed("services.1.name", "foodstore"), "services[1].name"),
     ("path-other-parameter", changed("services.0.path", "/foodstore/foods/{petId}"), "/{foodId}"),
+    ("scopes-without-jwt", changed("services", [{**OWN, "routes": [{**OWN["routes"][0], "scopes": ["a/b"]}]}]),
+     "services[0].routes[0].scopes"),
+    ("route-key-other-path", changed("services", [{**OWN, "routes": [{**OWN["routes"][0], "path": "/other"}]}]),
+     "services[0].routes[0].route"),
 ]
 
 
@@ -83,6 +103,20 @@ def test_issue_example_and_test_configs_match_the_schema():
     assert schema_errors(changed("cognitoEndpoint", ...)) == []  # optional: derived from region
     assert schema_errors(changed("services", SERVICES)) == []
     assert schema_errors(changed("apiUrl", "http://127.0.0.1:8080")) == []  # loopback may use http
+    assert schema_errors(changed("services", [SERVICES[0], OWN])) == []
+
+
+def test_the_generators_page_entries_for_own_services_match_the_schema():
+    from generator.model.config_file import load_config
+    from generator.template.site import page_service
+
+    from .conftest import REPO
+
+    for stack in ("orders.toml",):
+        config = load_config(REPO / "stacks" / stack)
+        assert schema_errors(changed("services", [page_service(s) for s in config.services])) == []
+    config = load_config(REPO / "examples" / "orders" / "orders.toml")
+    assert schema_errors(changed("services", [page_service(s) for s in config.services])) == []
 
 
 @pytest.mark.parametrize(("config", "words"), [(c, w) for _, c, w in INVALID], ids=[i for i, _, _ in INVALID])
