@@ -21,7 +21,10 @@ What the guide leaves to examples, decided here and tested (tests/local_gateway/
   ``/orders/{id}`` nor ``/orders``: it goes to a greedy route or ``$default``;
 - each segment is percent-decoded before it is compared (API Gateway "decodes URL-encoded request
   parameters"), and an encoded ``%2F`` stays inside its segment;
-- ``HEAD`` is a method of its own: a ``GET`` route does not take it (``ANY`` does).
+- ``HEAD`` is a method of its own: a ``GET`` route does not take it (``ANY`` does);
+- the most specific resource is chosen first, then its own method or its ``ANY``: with
+  ``ANY /pets/dog`` and ``GET /pets/{id}``, ``GET /pets/dog`` goes to ``ANY /pets/dog`` (the guide
+  does not show this case; "ANY matches the methods not defined for that resource" reads so).
 """
 
 from __future__ import annotations
@@ -73,7 +76,7 @@ def _matches(entry: _Entry, segments: Sequence[str]) -> bool:
         if len(segments) != len(pattern):
             return False
         fixed, head = pattern, segments
-    for want, got in zip(fixed, head):
+    for want, got in zip(fixed, head, strict=True):
         if want.variable:
             if not got:
                 return False

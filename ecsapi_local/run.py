@@ -379,9 +379,8 @@ def load_config(opts: Options):
 def prepare(opts: Options) -> Prepared:
     """Everything that can fail before a process starts: prerequisites, configuration, what each
     service runs, ports."""
-    from generator.model.errors import ConfigError
-
     from ecsapi_local.own_services import LocalRunError, plan_services
+    from generator.model.errors import ConfigError
 
     executable = find_dynalite(opts)
     opts.work.mkdir(parents=True, exist_ok=True)

@@ -86,8 +86,8 @@ def _toml(value) -> str:
 
 def text_of(service: ServiceSpec, routes: tuple[RouteSpec, ...], openapi: str | None) -> str:
     lines = [
-        f"# A stack of your own container API, written by `ecsapi init`. Render it with",
-        f"#   ecsapi template --config <this file>",
+        "# A stack of your own container API, written by `ecsapi init`. Render it with",
+        "#   ecsapi template --config <this file>",
         "# and try it on your machine with `make local CONFIG=<this file>`. Every setting the model takes",
         "# is shown in stacks/default.toml; the docs (\"Try your own API locally\") walk through them.",
         "",
