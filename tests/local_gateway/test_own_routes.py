@@ -287,3 +287,38 @@ def test_jwks_may_be_a_file(start_gateway, issuer, tmp_path):
     gateway = start_gateway({"secure": [{"route": "GET /secure", "auth": "jwt"}]}, "--jwks", str(keys))
     assert call(gateway, "GET", "/secure", issuer.token(issuer=ISSUER))[0] == 200
     assert_401(call(gateway, "GET", "/secure", issuer.token(issuer=ISSUER, kid="other")))
+
+
+def test_an_issuer_whose_discovery_outlasts_the_timeout_gets_401_keys_not_fetched(start_gateway, issuer):
+    """API Gateway's fetch of the issuer's keys has a timeout (1500 ms); past it the token is refused,
+    though the discovery document, had the gateway waited, names the keys that signed it."""
+    class Slow(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            time.sleep(2.5)
+            data = json.dumps({"issuer": slow_url, "jwks_uri": f"{issuer.url}/jwks.json"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    slow = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=slow.serve_forever, daemon=True).start()
+    slow_url = f"http://127.0.0.1:{slow.server_address[1]}"
+
+    def trust_the_slow_issuer(template):
+        for resource in template["Resources"].values():
+            if resource["Type"] == "AWS::ApiGatewayV2::Authorizer":
+                resource["Properties"]["JwtConfiguration"]["Issuer"] = slow_url
+
+    try:
+        gateway = start_gateway({"secure": [{"route": "GET /secure", "auth": "jwt"}]},
+                                template_change=trust_the_slow_issuer)
+        status, headers, _ = call(gateway, "GET", "/secure", issuer.token(issuer=slow_url))
+        assert status == 401 and "could not be fetched" in headers["www-authenticate"]
+    finally:
+        slow.shutdown()
+        slow.server_close()
