@@ -223,3 +223,24 @@ def test_the_page_lists_every_route_and_calls_it_as_the_signed_in_user(make_stac
     assert (status, json.loads(body)) == ("404", {"message": "no order no such order"})
     assert send("GET /orders/{orderId}/events", orderId="")[0] == "invalid"
     assert errors == []
+
+
+def test_a_stack_with_an_external_issuer_runs_with_its_keys_from_jwks_and_no_page(make_stack, tmp_path):
+    """stacks/orders-oidc.toml (no Cognito): the gateway checks tokens against --jwks; both services
+    are skipped here, so a valid token reaches the integration and gets 503, a bad one 401."""
+    from tests.local_gateway.issuer import Issuer
+
+    issuer = Issuer(audience="https://api.example.com").start()
+    try:
+        keys = tmp_path / "jwks.json"
+        keys.write_text(json.dumps(issuer.jwks()))
+        stack = make_stack(config=REPO / "stacks" / "orders-oidc.toml",
+                           extra=("--skip", "orders", "--skip", "reports", "--jwks", str(keys))).start()
+        assert "test page" not in stack.output
+        good = issuer.token(issuer="https://login.example.com/", scope="write:orders")
+        assert stack.request("POST", "/orders", {"items": []}, token=good) == (503, {"message": "Service Unavailable"})
+        assert stack.request("POST", "/orders", {"items": []}, token=issuer.token())[0] == 401  # another issuer
+        scopeless = issuer.token(issuer="https://login.example.com/")
+        assert stack.request("POST", "/orders", {"items": []}, token=scopeless) == (403, {"message": "Forbidden"})
+    finally:
+        issuer.stop()
