@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ecsapi_local.intrinsics import Resolver
 from ecsapi_local.template_reader import EmulatedStack, Table
@@ -116,7 +116,7 @@ class Provisioned:
     """None with an external issuer (no user pool)."""
     client_id: str | None
     """The page's app client."""
-    client_ids: Mapping[str, str] = None  # type: ignore[assignment]
+    client_ids: Mapping[str, str] = field(default_factory=dict)
     """Every app client, logical id -> id (the machine client's included)."""
 
 
