@@ -350,11 +350,13 @@ def _imported_schemas(config: StackConfig, taken: set[str]) -> dict:
     return schemas
 
 
-def build_openapi(config: StackConfig, release: ReleaseSettings) -> dict:
-    """The OpenAPI 3.0.3 document of the HTTP API ``build_template(config, release)`` creates.
+def build_openapi(config: StackConfig, release: ReleaseSettings | None = None) -> dict:
+    """The OpenAPI 3.0.3 document of the HTTP API ``build_template(config, release)`` creates;
+    ``release`` defaults to ``ReleaseSettings()``.
 
     Pure and deterministic: a new JSON-serialisable dict on every call, the same for the same input.
     """
+    release = release or ReleaseSettings()
     schemas = _schemas()
     for spec in config.services:
         if spec.is_item_store:
