@@ -474,3 +474,18 @@ def test_two_openapi_documents_with_the_same_schema_name_exit_2(tmp_path, capsys
     error = capsys.readouterr().err
     assert "services[1].openapi" in error and "Thing" in error
     assert not (tmp_path / "out").exists()
+
+
+def test_the_own_api_pages_toml_is_a_stack_that_renders_as_the_page_says(render, tmp_path):
+    page = (REPO / "docs" / "own-api.md").read_text(encoding="utf-8")
+    (toml,) = re.findall(r"```toml\n(.*?)```", page, re.S)
+    (tmp_path / "stack.toml").write_text(toml)
+    config = load_config(tmp_path / "stack.toml")
+    template = render(config)
+    routes = {r["Properties"]["RouteKey"]: name for name, r in resources(template, "AWS::ApiGatewayV2::Route").items()}
+    # The ids the page names, and the token facts it states about the external issuer.
+    for logical_id in ("OrdersPostOrdersRoute", "OrdersGetOrdersByOrderIdRoute", "OrdersAnyOrdersByProxyAllRoute"):
+        assert logical_id in page and logical_id in routes.values()
+    assert "OrdersOrdersTable" in page and "OrdersOrdersTable" in template["Resources"]
+    assert not [r for r in template["Resources"].values() if r["Type"].startswith("AWS::Cognito::")]
+    assert "ORDERS_TABLE" in {e["Name"] for e in container(template, "Orders")["Environment"]}
