@@ -303,7 +303,7 @@ def describe(config: StackConfig, release: ReleaseSettings, template: dict, usag
     )
     lines.append(
         f"  services like these that fit: {fit}" if fit is not None
-        else "  services that fit: measured from two services; this configuration has one"
+        else "  services that fit: not measured (it takes two services whose first one alone also makes a stack)"
     )
     lines += account_quota_lines(config)
     # Alarms and a dashboard are billed every month whether or not a request comes: they are idle

@@ -489,3 +489,17 @@ def test_the_own_api_pages_toml_is_a_stack_that_renders_as_the_page_says(render,
     assert "OrdersOrdersTable" in page and "OrdersOrdersTable" in template["Resources"]
     assert not [r for r in template["Resources"].values() if r["Type"].startswith("AWS::Cognito::")]
     assert "ORDERS_TABLE" in {e["Name"] for e in container(template, "Orders")["Environment"]}
+
+
+def test_describe_works_when_the_first_service_alone_is_no_stack(tmp_path, capsys):
+    # The machine client's scopes are all on the second service: the first alone is refused, so
+    # describe cannot measure how many services fit, and says so instead of failing.
+    stack = tmp_path / "stack.toml"
+    stack.write_text(
+        '[auth]\nmachine_client = true\n'
+        f'[[services]]\nname = "a"\nimage = "{IMAGE}"\nhealth_check = "none"\nroutes = ["GET /a"]\n'
+        f'[[services]]\nname = "b"\nimage = "{IMAGE}"\nhealth_check = "none"\n'
+        'routes = [{ route = "POST /b", auth = "jwt", scopes = ["b/write"] }]\n'
+    )
+    assert main(["describe", "--config", str(stack)]) == 0
+    assert "services that fit: not measured" in capsys.readouterr().out
