@@ -510,3 +510,35 @@ def test_describe_works_when_the_first_service_alone_is_no_stack(tmp_path, capsy
     )
     assert main(["describe", "--config", str(stack)]) == 0
     assert "services that fit: not measured" in capsys.readouterr().out
+
+
+def test_the_create_only_facts_the_diff_relies_on_are_the_schemas():
+    # "AWS::Cognito::UserPoolResourceServer" Identifier, "AWS::Cognito::UserPoolDomain" Domain and
+    # "AWS::Cognito::UserPoolClient" GenerateSecret are create-only; a route's key and scopes are not.
+    assert ("Identifier",) in changes.create_only_properties("AWS::Cognito::UserPoolResourceServer")
+    assert ("Domain",) in changes.create_only_properties("AWS::Cognito::UserPoolDomain")
+    assert ("GenerateSecret",) in changes.create_only_properties("AWS::Cognito::UserPoolClient")
+    route = changes.create_only_properties("AWS::ApiGatewayV2::Route")
+    assert ("RouteKey",) not in route and ("AuthorizationScopes",) not in route
+
+
+def test_diff_says_what_turning_the_machine_client_off_changes_for_callers(render):
+    before = render(ORDERS)
+    after = render(dataclasses.replace(ORDERS, auth={"machine_client": False}))
+    result = changes.compare(before, after)
+    assert {name for name, _ in result.removed} == {"MachineClient", "UserPoolDomain"}
+    assert {(w.kind, w.logical_id) for w in result.warnings} == {
+        ("client-changed", "MachineClient"), ("token-url-changed", "UserPoolDomain")}
+    assert dict(result.outputs) == {"MachineClientId": "removed", "TokenUrl": "removed"}
+
+
+def test_a_route_whose_path_changes_keeps_its_logical_id_with_a_name(render):
+    spec = ORDERS.services[0]
+    before = render(ORDERS)
+    moved = tuple(
+        RouteSpec("GET /v2/orders", name="GetOrders") if r.route == "GET /orders" else r for r in spec.routes)
+    after = render(dataclasses.replace(ORDERS, services=(dataclasses.replace(spec, routes=moved), *ORDERS.services[1:])))
+    result = changes.compare(before, after)
+    (route,) = [c for c in result.changed if c.logical_id == "OrdersGetOrdersRoute"]
+    assert route.replacement == "no" and [p.path for p in route.properties] == ["RouteKey"]
+    assert not result.added and not result.removed
