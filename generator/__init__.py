@@ -53,9 +53,6 @@ __all__ = [
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from generator.model.auth import AuthSpec
-    from generator.model.routes import AuthMode, RouteSpec
-    from generator.model.tables import KeyType, TableSpec
-    from generator.model.tasks import HealthCheckSpec, LocalRun
     from generator.model.config import (
         CpuArchitecture,
         DeletionPolicy,
@@ -67,6 +64,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from generator.model.config_file import load_config
     from generator.model.errors import ConfigError
+    from generator.model.routes import AuthMode, RouteSpec
+    from generator.model.tables import KeyType, TableSpec
+    from generator.model.tasks import HealthCheckSpec, LocalRun
     from generator.template.openapi import build_openapi
     from generator.template.stack import build_template
     from generator.tooling.release import ReleaseSettings

@@ -8,7 +8,6 @@ from typing import assert_never
 from generator.model.account_quotas import ACCOUNT_QUOTAS, UNVERIFIABLE, nat_gateways
 from generator.model.config import CpuArchitecture, NatMode, StackConfig
 from generator.model.limits import QUOTAS, Usage
-from generator.model.routes import DEFAULT_ROUTE, RouteSpec
 from generator.model.prices import (
     CLOUD_MAP_RESOURCE_MONTH,
     CLOUDWATCH_METRIC_MONTH,
@@ -30,6 +29,7 @@ from generator.model.prices import (
     NAT_GATEWAY_HOUR,
     PUBLIC_IPV4_HOUR,
 )
+from generator.model.routes import DEFAULT_ROUTE, RouteSpec
 from generator.tooling.assets import SOURCE_ARCHIVE, pinned_digests
 from generator.tooling.monitoring_cost import idle_monitoring_items, monitoring_lines
 from generator.tooling.release import ReleaseSettings

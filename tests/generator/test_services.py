@@ -9,7 +9,6 @@ import pytest
 
 from generator import ConfigError, ServiceSpec, StackConfig
 from generator.model.constants import GRACEFUL_TIMEOUT_SECONDS, HEALTH_CHECK_COMMAND
-
 from generator.template.names import logical_id
 
 from .conftest import VARIANTS, resources
