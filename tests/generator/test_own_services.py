@@ -542,3 +542,15 @@ def test_a_route_whose_path_changes_keeps_its_logical_id_with_a_name(render):
     (route,) = [c for c in result.changed if c.logical_id == "OrdersGetOrdersRoute"]
     assert route.replacement == "no" and [p.path for p in route.properties] == ["RouteKey"]
     assert not result.added and not result.removed
+
+
+def test_the_execution_role_may_pull_the_configured_image_from_another_account(render):
+    image = "210987654321.dkr.ecr.eu-west-1.amazonaws.com/team/orders@sha256:" + "a" * 64
+    template = render(StackConfig(services=(own(image=image), own(name="web", image="nginx:1.27", routes=["GET /"]))))
+    pulls = [s["Resource"] for s in statements(template, "OrdersExecutionRole") if "ecr:BatchGetImage" in s["Action"]]
+    assert pulls == [
+        [{"Fn::Sub": "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/*"}],
+        [{"Fn::Sub": "arn:${AWS::Partition}:ecr:eu-west-1:210987654321:repository/team/orders"}],
+    ]
+    # An image outside ECR (Docker Hub): nothing beyond this account's repositories.
+    assert len([s for s in statements(template, "WebExecutionRole") if "ecr:BatchGetImage" in s["Action"]]) == 1
