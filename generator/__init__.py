@@ -38,7 +38,7 @@ _PUBLIC = {
     "StackConfig": "generator.model.config",
     "ThreatProtection": "generator.model.config",
     "load_config": "generator.model.config_file",
-    "ReleaseSettings": "generator.tooling.release",
+    "ReleaseSettings": "generator.model.release",
     "build_template": "generator.template.stack",
     "build_openapi": "generator.template.openapi",
     "template_json": "generator.tooling.render",
@@ -64,12 +64,12 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from generator.model.config_file import load_config
     from generator.model.errors import ConfigError
+    from generator.model.release import ReleaseSettings
     from generator.model.routes import AuthMode, RouteSpec
     from generator.model.tables import KeyType, TableSpec
     from generator.model.tasks import HealthCheckSpec, LocalRun
     from generator.template.openapi import build_openapi
     from generator.template.stack import build_template
-    from generator.tooling.release import ReleaseSettings
     from generator.tooling.render import template_json, template_yaml
 
 

@@ -14,8 +14,8 @@ from itemstore import contract
 from generator.model.config import ServiceSpec, StackConfig
 from generator.model.constants import ITEM_METHODS, MAX_ID_BYTES, MAX_ITEM_BYTES
 from generator.model.errors import ConfigError
+from generator.model.release import ReleaseSettings
 from generator.template.names import logical_id
-from generator.tooling.release import ReleaseSettings
 
 OPENAPI_VERSION = "3.0.3"
 TITLE = "ecsapi"
