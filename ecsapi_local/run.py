@@ -342,11 +342,10 @@ def gateway(opts: Options, stack: EmulatedStack, provisioned: Provisioned, ports
 
 
 def page(opts: Options, stack: EmulatedStack, provisioned: Provisioned, config) -> Component:
-    from generator.template.site import page_service
+    from generator.model.page import services_of
 
     # The services as the deployed page lists them (generator/template/site.py), from the same code.
-    config = stack.page_config(provisioned.resolver, opts.api_url, opts.cognito_url,
-                               [page_service(spec) for spec in config.services])
+    config = stack.page_config(provisioned.resolver, opts.api_url, opts.cognito_url, services_of(config))
     path = opts.work / "config.json"
     path.write_text(json.dumps(config, indent=2) + "\n")
     port = opts.ports["page"]

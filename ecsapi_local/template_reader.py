@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ecsapi_local.intrinsics import Resolver, TemplateError, pseudo_parameters
+from generator.model import page as page_contract  # standard library only, like the emulator's own modules
+from generator.model.routes import RouteSpec
 
 TABLE = "AWS::DynamoDB::Table"
 USER_POOL = "AWS::Cognito::UserPool"
@@ -159,27 +161,20 @@ class EmulatedStack:
         """The test page's config.json (web/config.schema.json) for this stack emulated:
         services and their routes from the template (or ``services`` as given), the password policy
         from the pool."""
-        policy = self.user_pool.get("Policies", {}).get("PasswordPolicy", {})
         services = list(services) if services is not None else self._page_services()
         # The page lists services in the configuration's order, which the template's sorted
         # resources lose and its Metadata keeps (generator/template/stack.py).
         order = list(self.template.get("Metadata", {}).get("ecsapi", {}).get("services", ()))
         services.sort(key=lambda s: order.index(s["name"]) if s["name"] in order else len(order))
-        return {
-            "region": resolver.resolve({"Ref": "AWS::Region"}),
-            "apiUrl": api_url,
-            "cognitoEndpoint": cognito_endpoint,
-            "userPoolId": resolver.resolve({"Ref": self.user_pool_id}),
-            "clientId": resolver.resolve({"Ref": self.client_id}),
-            "passwordPolicy": {
-                "minimumLength": policy.get("MinimumLength", 8),
-                "requireLowercase": policy.get("RequireLowercase", False),
-                "requireUppercase": policy.get("RequireUppercase", False),
-                "requireNumbers": policy.get("RequireNumbers", False),
-                "requireSymbols": policy.get("RequireSymbols", False),
-            },
-            "services": services,
-        }
+        return page_contract.page_config(
+            region=resolver.resolve({"Ref": "AWS::Region"}),
+            api_url=api_url,
+            user_pool_id=resolver.resolve({"Ref": self.user_pool_id}),
+            client_id=resolver.resolve({"Ref": self.client_id}),
+            password_policy=self.user_pool.get("Policies", {}).get("PasswordPolicy", {}),
+            services=services,
+            cognito_endpoint=cognito_endpoint,
+        )
 
     def _page_services(self) -> list[dict]:
         services = []
@@ -188,19 +183,13 @@ class EmulatedStack:
             if not routes:
                 continue
             if container.is_item_store:
-                path = routes[0].path
-                services.append({
-                    "name": container.name,
-                    "path": path,
-                    "idParameter": path.rsplit("{", 1)[1].rstrip("}"),
-                    "protectedMethods": [r.method for r in routes if r.authorized],
-                })
+                services.append(page_contract.page_service(
+                    container.name, routes[0].path, [r.method for r in routes if r.authorized]))
                 continue
-            # generator/template/site.py page_service's shape; the routes in the template's order
-            # (make local passes the configuration's own list instead: run.page).
-            services.append({"name": container.name, "routes": [
-                {"route": r.key, "method": r.method, "path": r.path, "variables": list(r.variables),
-                 "auth": "jwt" if r.authorized else "none", "scopes": list(r.scopes)} for r in routes]})
+            # The routes in the template's order (make local passes the configuration's own list,
+            # page_contract.services_of, instead).
+            services.append(page_contract.own_page_service(container.name, [
+                RouteSpec(route=r.key, auth="jwt" if r.authorized else "none", scopes=r.scopes) for r in routes]))
         return services
 
 

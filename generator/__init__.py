@@ -22,7 +22,14 @@ from typing import TYPE_CHECKING
 
 # Public name -> the module that defines it (docs/library.md documents each one).
 _PUBLIC = {
+    "AuthMode": "generator.model.routes",
+    "AuthSpec": "generator.model.auth",
     "ConfigError": "generator.model.errors",
+    "HealthCheckSpec": "generator.model.tasks",
+    "KeyType": "generator.model.tables",
+    "LocalRun": "generator.model.tasks",
+    "RouteSpec": "generator.model.routes",
+    "TableSpec": "generator.model.tables",
     "CpuArchitecture": "generator.model.config",
     "DeletionPolicy": "generator.model.config",
     "MfaMode": "generator.model.config",
@@ -31,7 +38,7 @@ _PUBLIC = {
     "StackConfig": "generator.model.config",
     "ThreatProtection": "generator.model.config",
     "load_config": "generator.model.config_file",
-    "ReleaseSettings": "generator.tooling.release",
+    "ReleaseSettings": "generator.model.release",
     "build_template": "generator.template.stack",
     "build_openapi": "generator.template.openapi",
     "template_json": "generator.tooling.render",
@@ -39,12 +46,13 @@ _PUBLIC = {
 }
 
 __all__ = [
-    "ConfigError", "CpuArchitecture", "DeletionPolicy", "MfaMode", "NatMode", "ReleaseSettings", "ServiceSpec",
-    "StackConfig", "ThreatProtection", "build_openapi", "build_template", "load_config", "template_json",
-    "template_yaml",
+    "AuthMode", "AuthSpec", "ConfigError", "CpuArchitecture", "DeletionPolicy", "HealthCheckSpec", "KeyType",
+    "LocalRun", "MfaMode", "NatMode", "ReleaseSettings", "RouteSpec", "ServiceSpec", "StackConfig", "TableSpec",
+    "ThreatProtection", "build_openapi", "build_template", "load_config", "template_json", "template_yaml",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from generator.model.auth import AuthSpec
     from generator.model.config import (
         CpuArchitecture,
         DeletionPolicy,
@@ -56,9 +64,12 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from generator.model.config_file import load_config
     from generator.model.errors import ConfigError
+    from generator.model.release import ReleaseSettings
+    from generator.model.routes import AuthMode, RouteSpec
+    from generator.model.tables import KeyType, TableSpec
+    from generator.model.tasks import HealthCheckSpec, LocalRun
     from generator.template.openapi import build_openapi
     from generator.template.stack import build_template
-    from generator.tooling.release import ReleaseSettings
     from generator.tooling.render import template_json, template_yaml
 
 

@@ -335,7 +335,9 @@ class ServiceSpec:
             object.__setattr__(self, "health_check", health_check_from("health_check", self.health_check))
             return
         for field in ("table_key", "protected_methods"):
-            if getattr(self, field) is not None:
+            # () is what _check_protected_methods stores for your own services, so a
+            # dataclasses.replace of one must pass it back in.
+            if getattr(self, field) not in (None, ()):
                 raise ConfigError(
                     field, getattr(self, field),
                     "belongs to the item store (path); with routes, say auth and scopes on each route and "

@@ -168,6 +168,16 @@ def pull_private_images() -> Statement:
     )
 
 
+def pull_image_from(repository_arn: Sub) -> Statement:
+    """Pull layers from one named ECR repository, possibly of another account or Region (the
+    service's configured image); that repository's own policy must also admit this account."""
+    return Statement(
+        Effect=Allow,
+        Action=[ecr.BatchCheckLayerAvailability, ecr.BatchGetImage, ecr.GetDownloadUrlForLayer],
+        Resource=[repository_arn],
+    )
+
+
 def codebuild_trust() -> Policy:
     """Only CodeBuild projects of this account and region may assume the role (the confused-deputy
     guard "Cross-service confused deputy prevention", AWS CodeBuild User Guide, recommends)."""

@@ -1,7 +1,9 @@
 """The OpenAPI 3.0.3 description of the HTTP API a template creates, for people and client generators.
 
 It documents the API; it is not imported into API Gateway (the CloudFormation template defines the
-routes), so it carries no ``x-amazon-apigateway-*`` extensions. Routes, methods and which of them
+routes), so it carries no ``x-amazon-apigateway-*`` extensions, but one: an ``ANY`` route of your own
+is written ``x-amazon-apigateway-any-method``, API Gateway's own way to write it (which
+generator/model/openapi_routes.py reads back). Routes, methods and which of them
 need a JWT come from the same :class:`~generator.model.config.StackConfig` as the template, so the two agree.
 """
 
@@ -12,8 +14,8 @@ from itemstore import contract
 from generator.model.config import ServiceSpec, StackConfig
 from generator.model.constants import ITEM_METHODS, MAX_ID_BYTES, MAX_ITEM_BYTES
 from generator.model.errors import ConfigError
+from generator.model.release import ReleaseSettings
 from generator.template.names import logical_id
-from generator.tooling.release import ReleaseSettings
 
 OPENAPI_VERSION = "3.0.3"
 TITLE = "ecsapi"
@@ -280,7 +282,14 @@ def _own_security(config: StackConfig, route) -> list[dict] | None:
     return [{_bearer_scheme(config): []}]
 
 
-def _own_operation(config: StackConfig, spec: ServiceSpec, route, imported: dict | None) -> dict:
+def _declares_path_parameters(operation: dict | None, path_parameters: list) -> bool:
+    """Whether an imported operation (or its path item) already declares its path parameters."""
+    declared = [*(operation or {}).get("parameters", []), *path_parameters]
+    return any(isinstance(p, dict) and (p.get("in") == "path" or "$ref" in p) for p in declared)
+
+
+def _own_operation(config: StackConfig, spec: ServiceSpec, route, imported: dict | None,
+                   path_parameters: list = ()) -> dict:
     """One of your own routes: the imported document's operation if the routes came from one (its
     summary, parameters, bodies and responses, the security as the stack enforces it), else an
     operation that documents the route, its variables and what API Gateway answers itself."""
@@ -291,13 +300,13 @@ def _own_operation(config: StackConfig, spec: ServiceSpec, route, imported: dict
     operation.setdefault("operationId", logical_id(spec.name, route.logical_name)[:1].lower()
                          + logical_id(spec.name, route.logical_name)[1:])
     operation["tags"] = [spec.name]
-    if not imported and route.variables:
-        operation["parameters"] = [
+    if route.variables and not _declares_path_parameters(imported, path_parameters):
+        operation["parameters"] = [*operation.get("parameters", []), *[
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"},
              **({"description": "The rest of the path (a greedy variable: one or more segments)."}
                 if route.path.endswith("+}") and name == route.variables[-1] else {})}
             for name in route.variables
-        ]
+        ]]
     responses = dict(operation.get("responses") or {})
     security = _own_security(config, route)
     if security is not None:
@@ -306,8 +315,8 @@ def _own_operation(config: StackConfig, spec: ServiceSpec, route, imported: dict
             responses.setdefault("403", _ref("responses", "Forbidden"))
         operation["security"] = security
     else:
+        # Public, as the item store's public operations: no security (the document sets no default).
         operation.pop("security", None)
-        operation["security"] = []
     responses.setdefault("429", _ref("responses", "TooManyRequests"))
     operation["responses"] = responses
     return operation
@@ -324,30 +333,42 @@ def _own_paths(config: StackConfig, spec: ServiceSpec) -> dict:
         path = route.path.replace("+}", "}")
         method = ANY_METHOD if route.method == "ANY" else route.method.lower()
         source_method = method if method == ANY_METHOD else route.method.lower()
-        imported = (source_paths.get(route.path) or {}).get(source_method)
-        paths.setdefault(path, {})[method] = _own_operation(config, spec, route, imported)
+        source_item = source_paths.get(route.path) or {}
+        imported = source_item.get(source_method)
+        item = paths.setdefault(path, {})
+        # The path item's shared parameters (an imported document's), as the document had them.
+        path_parameters = list(source_item.get("parameters") or [])
+        if path_parameters:
+            item["parameters"] = path_parameters
+        item[method] = _own_operation(config, spec, route, imported, path_parameters)
     return paths
 
 
-def _imported_schemas(config: StackConfig, taken: set[str]) -> dict:
-    """Every imported document's ``components.schemas``, which its operations refer to by name."""
-    schemas: dict = {}
-    owner: dict[str, str] = {}
+# The components an imported document's operations may refer to (#/components/<kind>/<name>); its
+# securitySchemes are not carried over: the stack's own schemes say how its routes are secured.
+IMPORTED_COMPONENTS = ("schemas", "responses", "parameters", "examples", "requestBodies", "headers", "links",
+                       "callbacks")
+
+
+def _add_imported_components(config: StackConfig, components: dict) -> None:
+    """Every imported document's components, under their own names, into ``components``; a name
+    that two documents (or a document and ecsapi) both use is a ConfigError naming the service."""
+    owner: dict[tuple[str, str], str] = {}
     for index, spec in enumerate(config.services):
         document = spec.openapi_document
         if not document:
             continue
-        for name, schema in sorted(((document.get("components") or {}).get("schemas") or {}).items()):
-            if name in taken or name in schemas:
-                raise ConfigError(
-                    f"services[{index}].openapi", spec.openapi,
-                    f"its schema {name!r} is also "
-                    + (f"in {owner[name]}'s document" if name in owner else "one of ecsapi's own")
-                    + "; schemas of all documents share the stack's one document: rename one",
-                )
-            schemas[name] = schema
-            owner[name] = spec.name
-    return schemas
+        for kind in IMPORTED_COMPONENTS:
+            for name, value in sorted(((document.get("components") or {}).get(kind) or {}).items()):
+                if name in components.get(kind, {}):
+                    raise ConfigError(
+                        f"services[{index}].openapi", spec.openapi,
+                        f"its components.{kind} {name!r} is also "
+                        + (f"in {owner[kind, name]}'s document" if (kind, name) in owner else "one of ecsapi's own")
+                        + "; the components of all documents share the stack's one document: rename one",
+                    )
+                components.setdefault(kind, {})[name] = value
+                owner[kind, name] = spec.name
 
 
 def build_openapi(config: StackConfig, release: ReleaseSettings | None = None) -> dict:
@@ -361,7 +382,6 @@ def build_openapi(config: StackConfig, release: ReleaseSettings | None = None) -
     for spec in config.services:
         if spec.is_item_store:
             schemas.update(_item_schemas(spec))
-    schemas.update(_imported_schemas(config, set(schemas)))
     paths: dict = {}
     for spec in config.services:
         if spec.is_item_store:
@@ -403,6 +423,19 @@ def build_openapi(config: StackConfig, release: ReleaseSettings | None = None) -
            else 'Requests to any other path or method get API Gateway\'s 404 `{"message": "Not Found"}`. ')
         + "This document describes the API; the CloudFormation template defines it."
     )
+    components = {
+        "schemas": schemas,
+        "responses": responses,
+        "headers": {
+            "RetryAfter": {
+                "description": "Seconds to wait before retrying. Sent by the item store with "
+                               "`dynamodb_unavailable`; absent when API Gateway answers.",
+                "schema": {"type": "integer", "minimum": 0},
+            }
+        },
+        "securitySchemes": security_schemes,
+    }
+    _add_imported_components(config, components)
     return {
         "openapi": OPENAPI_VERSION,
         "info": {
@@ -427,18 +460,7 @@ def build_openapi(config: StackConfig, release: ReleaseSettings | None = None) -
             for spec in config.services
         ],
         "paths": paths,
-        "components": {
-            "schemas": schemas,
-            "responses": responses,
-            "headers": {
-                "RetryAfter": {
-                    "description": "Seconds to wait before retrying. Sent by the item store with "
-                                   "`dynamodb_unavailable`; absent when API Gateway answers.",
-                    "schema": {"type": "integer", "minimum": 0},
-                }
-            },
-            "securitySchemes": security_schemes,
-        },
+        "components": components,
     }
 
 

@@ -3,6 +3,7 @@ security group, ECS service registered in Cloud Map, and autoscaling. Services d
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from troposphere import (
@@ -218,10 +219,30 @@ def _health_check(spec: ServiceSpec) -> dict:
     }
 
 
+# A private ECR image: ACCOUNT.dkr.ecr.REGION.amazonaws.com[.cn]/REPOSITORY[:tag|@digest] ("Amazon
+# ECR private registry", Amazon ECR User Guide: the registry URL and repository naming).
+ECR_IMAGE = re.compile(
+    r"^(?P<account>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z]{2}(-[a-z]+)+-[0-9]+)\.amazonaws\.com(\.cn)?/"
+    r"(?P<repository>[a-z0-9._/-]+?)(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})?$"
+)
+
+
+def configured_repository(image: str | None) -> Sub | None:
+    """The ARN of the ECR repository ``image`` names, or None for an image elsewhere (or none)."""
+    match = ECR_IMAGE.match(image or "")
+    if match is None:
+        return None
+    return Sub(f"arn:${{AWS::Partition}}:ecr:{match['region']}:{match['account']}:repository/{match['repository']}")
+
+
 def _execution_statements(spec: ServiceSpec, log_group: logs.LogGroup) -> list:
-    """Pull the image and write logs; read exactly the service's secrets and parameters, and
-    decrypt with its ``kms_key`` (only when it has secrets)."""
+    """Pull the image (this account's repositories in this Region, and the repository of the
+    configured image, which may be another account's or Region's) and write logs; read exactly the
+    service's secrets and parameters, and decrypt with its ``kms_key`` (only when it has secrets)."""
     statements = [policies.write_log_streams(log_group), policies.registry_login(), policies.pull_private_images()]
+    repository = None if spec.is_item_store else configured_repository(spec.image)
+    if repository is not None:
+        statements.append(policies.pull_image_from(repository))
     sources = [source for _, source in spec.secret_sources]
     secrets = sorted({source.iam_resource for source in sources if source.service == "secretsmanager"})
     parameters = sorted({source.iam_resource for source in sources if source.service == "ssm"})

@@ -173,7 +173,9 @@ def cost_per_million_requests(config: StackConfig) -> list[tuple[str, str, float
         ("HTTP API requests", f"1M x ${HTTP_API_PER_MILLION_REQUESTS:.2f}/M", HTTP_API_PER_MILLION_REQUESTS),
         (
             "Fargate vCPU time",
-            f"1M x {ITEMSTORE_CPU_MS_PER_REQUEST} ms = {vcpu_hours:.3f} vCPU-h x ${vcpu_hour}/h",
+            f"1M x {ITEMSTORE_CPU_MS_PER_REQUEST} ms = {vcpu_hours:.3f} vCPU-h x ${vcpu_hour}/h"
+            # Measured on the item store; your own containers spend what their code spends.
+            + ("" if all(s.is_item_store for s in config.services) else " (the item store's CPU per request)"),
             vcpu_hours * vcpu_hour,
         ),
     ]
@@ -301,7 +303,7 @@ def describe(config: StackConfig, release: ReleaseSettings, template: dict, usag
     )
     lines.append(
         f"  services like these that fit: {fit}" if fit is not None
-        else "  services that fit: measured from two services; this configuration has one"
+        else "  services that fit: not measured (it takes two services whose first one alone also makes a stack)"
     )
     lines += account_quota_lines(config)
     # Alarms and a dashboard are billed every month whether or not a request comes: they are idle

@@ -31,7 +31,8 @@ def alarm_metric_count(alarm: dict) -> int:
 
 def dashboard_metric_count(dashboard: dict) -> int:
     """Metric lines in the dashboard's widgets (the free tier counts dashboards of up to 50)."""
-    body = dashboard["Properties"]["DashboardBody"]["Fn::Sub"][0]
+    sub = dashboard["Properties"]["DashboardBody"]["Fn::Sub"]
+    body = sub if isinstance(sub, str) else sub[0]  # a body without variables is a plain string
     return sum(len(w["properties"].get("metrics", [])) for w in json.loads(_unsubstituted(body))["widgets"])
 
 

@@ -17,7 +17,7 @@ from ecsapi_local.intrinsics import Resolver, TemplateError, pseudo_parameters
 from ecsapi_local.template_reader import read_template, render
 from generator import StackConfig, build_template
 from generator.model.config_file import load_config
-from generator.template.site import page_service
+from generator.model.page import services_of
 from generator.tooling.assets import CONTAINERS
 from generator.tooling.render import template_json
 
@@ -91,7 +91,7 @@ def test_page_settings_match_what_the_deployed_stack_publishes(variant):
         return
     resolver = _resolver(stack)
     local = stack.page_config(resolver, "http://127.0.0.1:8001", "http://127.0.0.1:8002/",
-                              [page_service(s) for s in config.services])
+                              services_of(config))
     assert local.pop("cognitoEndpoint") == "http://127.0.0.1:8002/"
     # In the configuration's order, as the deployed page lists them (the template's Metadata keeps it).
     assert [s["name"] for s in local["services"]] == [s.name for s in config.services]
@@ -181,7 +181,7 @@ def test_the_page_services_read_from_the_template_are_the_configurations(variant
         return
     resolver = _resolver(stack)
     read = stack.page_config(resolver, "http://127.0.0.1:8001", "http://127.0.0.1:8002/")["services"]
-    expected = [page_service(s) for s in config.services]
+    expected = services_of(config)
 
     def unordered(services):
         return [{**s, "routes": sorted(s["routes"], key=lambda r: r["route"])} if "routes" in s else s

@@ -108,15 +108,15 @@ def test_issue_example_and_test_configs_match_the_schema():
 
 def test_the_generators_page_entries_for_own_services_match_the_schema():
     from generator.model.config_file import load_config
-    from generator.template.site import page_service
+    from generator.model.page import services_of
 
     from .conftest import REPO
 
     for stack in ("orders.toml",):
         config = load_config(REPO / "stacks" / stack)
-        assert schema_errors(changed("services", [page_service(s) for s in config.services])) == []
+        assert schema_errors(changed("services", services_of(config))) == []
     config = load_config(REPO / "examples" / "orders" / "orders.toml")
-    assert schema_errors(changed("services", [page_service(s) for s in config.services])) == []
+    assert schema_errors(changed("services", services_of(config))) == []
 
 
 @pytest.mark.parametrize(("config", "words"), [(c, w) for _, c, w in INVALID], ids=[i for i, _, _ in INVALID])
