@@ -30,6 +30,18 @@ pools and app clients from moto's in-memory backend and passes every request on 
   a refresh token of this client revokes nothing and answers 200, as a revocation endpoint answers
   an unknown token (RFC 7009, section 2.2).
 
+- **The token endpoint** ``POST /oauth2/token`` with ``grant_type=client_credentials`` (Cognito
+  serves it on the user pool's domain, "The token endpoint", Amazon Cognito Developer Guide; moto
+  has none): the app client authenticates with HTTP Basic (``Authorization: Basic
+  base64(client_id:client_secret)``, or ``client_id``/``client_secret`` in the form, as Cognito
+  also takes), must allow the ``client_credentials`` flow (``AllowedOAuthFlows``), and gets an
+  access token whose ``scope`` is the scopes it asked for (``scope``, space-separated), each one
+  of its ``AllowedOAuthScopes``, or all of those when it asks for none; the token's claims are a
+  client-credentials token's (``sub`` and ``client_id`` the client's id, ``token_use`` access, no
+  username), signed with moto's key, so the pool's JWKS checks it. Errors are RFC 6749 section 5.2's
+  JSON (``invalid_client`` 401, ``unauthorized_client``, ``invalid_scope``,
+  ``unsupported_grant_type``, ``invalid_request`` 400).
+
 ``python -m ecsapi_local.cognito -H 127.0.0.1 -p PORT`` serves it (``make local`` does); tests use
 :class:`LocalCognito`.
 """
@@ -37,15 +49,25 @@ pools and app clients from moto's in-memory backend and passes every request on 
 from __future__ import annotations
 
 import argparse
+import base64
+import binascii
+import hmac
 import io
 import json
 import logging
 import threading
+import time
+import uuid
 from collections.abc import Callable, Iterable
+from urllib.parse import parse_qs, unquote
 
 LOG = logging.getLogger("ecsapi_local.cognito")
 
 TARGET_PREFIX = "AWSCognitoIdentityProviderService."
+TOKEN_PATH = "/oauth2/token"
+# An app client's access tokens last AccessTokenValidity in TokenValidityUnits.AccessToken
+# ("CreateUserPoolClient"): hours by default, 1 hour when unset.
+UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 CONTENT_TYPE = "application/x-amz-json-1.1"
 # Which ExplicitAuthFlows value allows each AuthFlow ("CreateUserPoolClient", Amazon Cognito API
 # Reference): the ALLOW_ values, and the legacy values that mean the same.
@@ -114,6 +136,8 @@ class CognitoLayer:
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict, start_response: Callable):
+        if environ.get("PATH_INFO") == TOKEN_PATH:
+            return self._token(environ, start_response)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if environ.get("REQUEST_METHOD") != "POST" or not target.startswith(TARGET_PREFIX):
             return self.app(environ, start_response)
@@ -197,6 +221,51 @@ class CognitoLayer:
         backend.admin_update_user_attributes(pool.id, user.username, [{"Name": "email_verified", "Value": "true"}])
         LOG.info("email of %s verified by its confirmation code", user.username)
 
+    def _token(self, environ: dict, start_response: Callable):
+        """The client-credentials grant (module docstring)."""
+        def answer(status: int, document: dict, extra: tuple = ()):
+            payload = json.dumps(document).encode()
+            reason = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 405: "Method Not Allowed"}[status]
+            start_response(f"{status} {reason}", [("Content-Type", "application/json"), ("Cache-Control", "no-store"),
+                                                   ("Content-Length", str(len(payload))), *extra])
+            return [payload]
+
+        if environ.get("REQUEST_METHOD") != "POST":
+            return answer(405, {"error": "invalid_request"}, (("Allow", "POST"),))
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        form = {k: v[0] for k, v in parse_qs(environ["wsgi.input"].read(length).decode("utf-8", "replace")).items()}
+        client_id, secret = form.get("client_id"), form.get("client_secret")
+        header = environ.get("HTTP_AUTHORIZATION", "")
+        if header[:6].lower() == "basic ":
+            try:  # RFC 6749 section 2.3.1: each part form-urlencoded before base64
+                client_id, _, secret = base64.b64decode(header[6:].strip(), validate=True).decode().partition(":")
+                client_id, secret = unquote(client_id), unquote(secret)
+            except (binascii.Error, UnicodeDecodeError):
+                return answer(401, {"error": "invalid_client"}, (("WWW-Authenticate", 'Basic realm="cognito"'),))
+        if form.get("grant_type") != "client_credentials":
+            error = "invalid_request" if not form.get("grant_type") else "unsupported_grant_type"
+            return answer(400, {"error": error})
+        found = find_client(client_id or "")
+        client = found[2] if found else None
+        if client is None or not client.generate_secret or not hmac.compare_digest(str(secret or ""), client.secret):
+            return answer(401, {"error": "invalid_client"}, (("WWW-Authenticate", 'Basic realm="cognito"'),))
+        config = client.extended_config
+        if "client_credentials" not in (config.get("AllowedOAuthFlows") or ()):
+            return answer(400, {"error": "unauthorized_client"})
+        allowed = list(config.get("AllowedOAuthScopes") or ())
+        asked = form.get("scope", "").split() or allowed
+        if not asked or any(scope not in allowed for scope in asked):
+            return answer(400, {"error": "invalid_scope"})
+        backend, pool, _ = found
+        units = (config.get("TokenValidityUnits") or {}).get("AccessToken", "hours")
+        lifetime = int(config.get("AccessTokenValidity") or 1) * UNIT_SECONDS.get(units, 3600)
+        now = int(time.time())
+        claims = {"sub": client.id, "token_use": "access", "scope": " ".join(asked), "auth_time": now,
+                  "iss": f"https://cognito-idp.{pool.region}.amazonaws.com/{pool.id}", "exp": now + lifetime,
+                  "iat": now, "version": 2, "jti": str(uuid.uuid4()), "client_id": client.id}
+        token = _sign(pool, claims)
+        return answer(200, {"access_token": token, "expires_in": lifetime, "token_type": "Bearer"})
+
     @staticmethod
     def _answer(environ: dict, start_response: Callable, status: int, document: dict):
         payload = json.dumps(document).encode()
@@ -207,6 +276,13 @@ class CognitoLayer:
             headers.append(("Access-Control-Allow-Origin", "*"))  # what moto's CORS answers too
         start_response(f"{status} {'OK' if status == 200 else 'Bad Request'}", headers)
         return [payload]
+
+
+def _sign(pool, claims: dict) -> str:
+    """``claims`` signed as moto signs its own tokens (its key and kid, so the pool's JWKS checks it)."""
+    from joserfc import jwt as jose
+
+    return jose.encode({"kid": "dummy", "alg": "RS256"}, claims, pool.json_web_key)
 
 
 def make_app() -> CognitoLayer:

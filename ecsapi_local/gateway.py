@@ -8,12 +8,14 @@ What it does, per request, in API Gateway's order:
 - a CORS preflight (OPTIONS with Origin and Access-Control-Request-Method) is answered here from the
   API's CorsConfiguration, 204, whatever the routes (API Gateway developer guide, "Configure CORS for
   HTTP APIs");
-- the route is the most specific RouteKey that matches (werkzeug routing; ``{name}`` one segment,
-  ``{name+}`` the rest, ``$default`` when nothing else does); none: 404 ``{"message":"Not Found"}``;
+- the route is chosen as API Gateway chooses it (:mod:`.routing`: a full match of route and method,
+  then a greedy ``{name+}`` route, then ``$default``; ``ANY`` for the methods a resource does not
+  name); none: 404 ``{"message":"Not Found"}``;
 - the route's token bucket (the $default stage's DefaultRouteSettings, overridden per route key by
   RouteSettings) may say 429 ``{"message":"Too Many Requests"}``;
 - on a JWT route the token is checked (:mod:`.gateway_auth`); failing: 401 ``{"message":"Unauthorized"}``
-  with a ``www-authenticate`` header saying why, as API Gateway does;
+  with a ``www-authenticate`` header saying why, as API Gateway does; a valid token without one of
+  the route's scopes: 403 ``{"message":"Forbidden"}``, ``error="insufficient_scope"``;
 - the request is proxied (payload format 1.0 HTTP_PROXY: method, path, query, body and end-to-end
   headers unchanged; hop-by-hop headers dropped; Host the upstream's; X-Forwarded-For/-Proto/-Port,
   Forwarded with the client's host, and X-Amzn-Trace-Id added, the headers API Gateway sets itself
@@ -24,9 +26,10 @@ What it does, per request, in API Gateway's order:
   integration that outlasts its timeout, HTTP APIs included (AWS Knowledge Center, "How do I
   troubleshoot HTTP 504 errors from API Gateway?"; the body's text is not documented, it is the
   reason phrase like HTTP APIs' other error bodies). API Gateway waits up to the integration's
-  TimeoutInMillis (30 s at most); locally
-  the wait is capped at ``LOCAL_TIMEOUT_SECONDS`` (connect: ``CONNECT_TIMEOUT_SECONDS``), so a dead
-  container shows at once;
+  TimeoutInMillis (30 s at most), and so does the gateway (``--timeout`` caps it lower); a refused
+  connection shows within ``CONNECT_TIMEOUT_SECONDS``. A service with no registered task (not yet
+  healthy, or left out with ``make local --skip``) answers 503 as an integration nothing listens
+  behind does;
 - for a request with an allowed Origin, the configured CORS headers replace the container's; while
   CORS names origins (not only ``*``), every answer carries ``Vary: Origin``, since it depends on
   the Origin (Fetch standard, "CORS protocol and HTTP caches"), so that no cache serves one origin's
@@ -53,16 +56,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import urllib3
-from werkzeug.exceptions import HTTPException
-from werkzeug.routing import Map, RequestRedirect, Rule
 
 from ecsapi_local.cloudmap import DiscoveryCache
-from ecsapi_local.gateway_auth import JwtVerifier, Unauthorized
+from ecsapi_local.gateway_auth import Forbidden, JwtVerifier, Unauthorized
 from ecsapi_local.gateway_spec import (
-    ANY_METHOD,
     CLOUD_MAP_SERVICE_RESOURCE,
     INTEGRATION_RESOURCE,
     ApiSpec,
@@ -71,18 +71,20 @@ from ecsapi_local.gateway_spec import (
     Route,
     Throttle,
     read_api,
-    werkzeug_rule_path,
 )
 from ecsapi_local.intrinsics import LOCAL_ACCOUNT_ID, Resolver, pseudo_parameters
 from ecsapi_local.route_stats import RouteStats
+from ecsapi_local.routing import RouteTable
 
 __all__ = ["GatewayTemplateError", "LocalResolution", "create_app", "main", "upstream_services"]
 
 LOG = logging.getLogger("ecsapi_local.gateway")
 
-# Locally a dead or stuck container is reported within these (API Gateway: TimeoutInMillis, <= 30 s).
+# A refused or unreachable task shows within CONNECT_TIMEOUT_SECONDS; an answer is awaited up to the
+# integration's TimeoutInMillis, at most API Gateway's 30 s ("Amazon API Gateway quotas for HTTP APIs":
+# integration timeout 30 seconds), after which the client gets 504.
 CONNECT_TIMEOUT_SECONDS = 2.0
-LOCAL_TIMEOUT_SECONDS = 10.0
+LOCAL_TIMEOUT_SECONDS = 30.0
 # HTTP API payload quota: 10 MB (API Gateway developer guide, "Amazon API Gateway quotas for HTTP APIs").
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 # Threads of the one gunicorn worker (token buckets are per process, so one process).
@@ -102,13 +104,14 @@ NOT_RETURNED = HOP_BY_HOP | {"date", "server"}
 JSON = "application/json"
 _NOT_FOUND = b'{"message":"Not Found"}'
 _UNAUTHORIZED = b'{"message":"Unauthorized"}'
+_FORBIDDEN = b'{"message":"Forbidden"}'
 _TOO_MANY = b'{"message":"Too Many Requests"}'
 _UNAVAILABLE = b'{"message":"Service Unavailable"}'
 _TIMED_OUT = b'{"message":"Gateway Timeout"}'
 _TOO_LARGE = b'{"message":"Request Entity Too Large"}'
 _INTERNAL = b'{"message":"Internal Server Error"}'
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-_REASONS = {200: "OK", 204: "No Content", 401: "Unauthorized", 404: "Not Found", 413: "Request Entity Too Large",
+_REASONS = {200: "OK", 204: "No Content", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 413: "Request Entity Too Large",
             429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable",
             504: "Gateway Timeout"}
 
@@ -121,7 +124,8 @@ class LocalResolution:
 
     ``physical_ids``: logical id -> what ``Ref`` gives locally (``{"UserPool": "us-east-1_abc"}``);
     a ``"Logical.Attribute"`` key answers ``Fn::GetAtt``. ``upstreams``: Cloud Map service logical
-    id -> ``http://127.0.0.1:PORT`` of the container serving it. ``jwks_url``: the local IdP's JWKS.
+    id -> ``http://127.0.0.1:PORT`` of the container serving it. ``jwks_url``: the JWKS every issuer's
+    tokens are checked against (the local Cognito's); None: each issuer's own, by OIDC discovery.
     ``issuer`` (default None: the template's, resolved) overrides the JWT issuer. ``page_origins``
     (default none) are added to the CORS origins; template origins naming resources that do not run
     locally are dropped.
@@ -130,7 +134,7 @@ class LocalResolution:
     region: str
     physical_ids: Mapping[str, str]
     upstreams: Mapping[str, str]
-    jwks_url: str
+    jwks_url: str | None = None
     issuer: str | None = None
     page_origins: tuple[str, ...] = ()
     account_id: str = LOCAL_ACCOUNT_ID  # AWS::AccountId locally (moto's default account)
@@ -147,7 +151,7 @@ class LocalResolution:
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
                 raise ValueError(f"upstreams[{service!r}]: {url!r} is not http://HOST:PORT")
-        if urlsplit(self.jwks_url).scheme not in ("http", "https"):
+        if self.jwks_url is not None and urlsplit(self.jwks_url).scheme not in ("http", "https"):
             raise ValueError(f"jwks_url: {self.jwks_url!r} is not an http(s) URL")
         object.__setattr__(self, "page_origins", tuple(self.page_origins))
 
@@ -216,11 +220,13 @@ class TokenBucket:
 
 def create_app(template: Mapping, resolution: LocalResolution, *, local_timeout: float = LOCAL_TIMEOUT_SECONDS,
                connect_timeout: float = CONNECT_TIMEOUT_SECONDS, pool_size: int = DEFAULT_THREADS,
-               discovery: DiscoveryCache | None = None) -> Gateway:
+               discovery: DiscoveryCache | None = None, jwks: str | None = None) -> Gateway:
     """A WSGI app serving ``template``'s HTTP API with ``resolution``'s local endpoints.
 
     With ``discovery`` (several tasks per service, :mod:`ecsapi_local.cloudmap`) each request goes
     to one of the service's instances from it; ``resolution.upstreams`` then only names services.
+
+    ``jwks`` (a JWKS URL or file) overrides ``resolution.jwks_url`` for every issuer.
 
     Raises :class:`GatewayTemplateError` (naming the logical id) for what cannot be served locally.
     """
@@ -230,7 +236,7 @@ def create_app(template: Mapping, resolution: LocalResolution, *, local_timeout:
         spec = ApiSpec(spec.logical_id, tuple(_with_issuer(route, resolution.issuer) for route in spec.routes),
                        spec.cors)
     services = {url: service for service, url in resolution.upstreams.items()} if discovery is not None else None
-    return Gateway(spec, resolution.jwks_url, connect_timeout=connect_timeout, pool_size=pool_size,
+    return Gateway(spec, jwks or resolution.jwks_url, connect_timeout=connect_timeout, pool_size=pool_size,
                    discovery=discovery, upstream_services=services)
 
 
@@ -241,22 +247,16 @@ def _with_issuer(route: Route, issuer: str) -> Route:
 
 
 class Gateway:
-    """The WSGI callable. ``spec`` is the API; tokens are checked against ``jwks_url``."""
+    """The WSGI callable. ``spec`` is the API; tokens are checked against ``jwks`` (a JWKS URL or
+    file; None: each issuer's keys through OIDC discovery)."""
 
-    def __init__(self, spec: ApiSpec, jwks_url: str, *, connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
+    def __init__(self, spec: ApiSpec, jwks: str | None, *, connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
                  pool_size: int = DEFAULT_THREADS, discovery: DiscoveryCache | None = None,
                  upstream_services: Mapping[str, str] | None = None) -> None:
         self.spec = spec
-        self.verifier = JwtVerifier(jwks_url)
+        self.verifier = JwtVerifier(jwks)
         self.buckets = {route.key: TokenBucket(route.throttle) for route in spec.routes if route.throttle.limited}
-        self.default_route = next((route for route in spec.routes if route.path is None), None)
-        rules = []
-        for route in (route for route in spec.routes if route.path is not None):
-            path = werkzeug_rule_path(route.path, lambda i, greedy: f"<{'path' if greedy else 'string'}:v{i}>")
-            methods = None if route.method == ANY_METHOD else [route.method]
-            rules.append(Rule(path, endpoint=route, methods=methods))
-        # merge_slashes off and strict slashes caught below: API Gateway never redirects.
-        self.routes = Map(rules, merge_slashes=False).bind("local", "/")
+        self.routes = RouteTable((route.key, route) for route in spec.routes)
         # One keep-alive pool per upstream, made up front: no per-request pool lookup.
         self.pools = {
             upstream: urllib3.connection_from_url(upstream, maxsize=pool_size, block=False, retries=False,
@@ -319,7 +319,7 @@ class Gateway:
         if cors is not None and method == "OPTIONS" and origin and environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"):
             headers = _vary_origin(cors, self._preflight_headers(cors, origin, environ))
             return 204, headers, b"", route_key, auth_error, upstream_status
-        route = self._match(method, _path_of(environ))
+        route = self.routes.select(method, _raw_path_of(environ))
         if route is None:
             status, headers, body = _error(404, _NOT_FOUND)
         else:
@@ -331,16 +331,6 @@ class Gateway:
             headers = _vary_origin(cors, headers)
         return status, headers, body, route_key, auth_error, upstream_status
 
-    def _match(self, method: str, path: str) -> Route | None:
-        try:
-            route, _ = self.routes.match(path, method=method)
-            # werkzeug lets HEAD through to GET rules; API Gateway matches the method as written.
-            if method == route.method or route.method == ANY_METHOD:
-                return route
-        except (HTTPException, RequestRedirect):  # NotFound, MethodNotAllowed, a slash redirect
-            pass
-        return self.default_route
-
     def _serve(self, route: Route, environ: dict):
         bucket = self.buckets.get(route.key)
         if bucket is not None and not bucket.take():
@@ -350,6 +340,12 @@ class Gateway:
             header = environ.get("HTTP_" + route.authorizer.header.upper().replace("-", "_"))
             try:
                 self.verifier.claims(header, route.authorizer, route.scopes)
+            except Forbidden as error:
+                status, headers, body = _error(403, _FORBIDDEN)
+                headers.append(("www-authenticate",
+                                f'Bearer scope="{" ".join(route.scopes)}" error="insufficient_scope" '
+                                f'error_description="{error}"'))
+                return status, headers, body, str(error), "-"
             except Unauthorized as error:
                 status, headers, body = _error(401, _UNAUTHORIZED)
                 description = str(error).replace('"', "'")
@@ -449,17 +445,26 @@ def _error(status: int, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]
     return status, [("Content-Type", JSON), ("Content-Length", str(len(body)))], body
 
 
-def _path_of(environ: dict) -> str:
-    """The request path, percent-decoded as UTF-8 (WSGI gives it as latin-1 characters)."""
-    return environ.get("PATH_INFO", "/").encode("latin-1").decode("utf-8", "replace") or "/"
+# What stays as it is in a forwarded path segment: RFC 3986 pchar less "%" (each "%XX" is decoded and
+# what must be is encoded again).
+_SEGMENT_SAFE = ":@!$&'()*+,;=-._~"
+
+
+def _raw_path_of(environ: dict) -> str:
+    """The request path as the client sent it, still percent-encoded (gunicorn's RAW_URI), so that
+    an encoded "/" stays inside its segment; else PATH_INFO encoded again."""
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw and raw.startswith("/"):
+        return raw.split("?", 1)[0].split("#", 1)[0]
+    return quote(environ.get("PATH_INFO", "/").encode("latin-1"), safe="/" + _SEGMENT_SAFE) or "/"
 
 
 def _target_of(environ: dict) -> str:
-    """Path and query exactly as the client sent them (gunicorn's RAW_URI), else rebuilt."""
-    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
-    if raw and raw.startswith("/"):
-        return raw
-    path = quote(environ.get("PATH_INFO", "/").encode("latin-1"), safe="/%:@!$&'()*+,;=-._~")
+    """The path the task gets: each segment percent-decoded, as API Gateway decodes URL-encoded
+    request parameters before passing them on ("Create routes for HTTP APIs", note), and encoded
+    again only where HTTP needs it (a space, "?", "#", "/" inside a segment); the query as sent."""
+    segments = _raw_path_of(environ).split("/")
+    path = "/".join(quote(unquote(segment, errors="replace"), safe=_SEGMENT_SAFE) for segment in segments)
     query = environ.get("QUERY_STRING")
     return f"{path}?{query}" if query else path
 
@@ -576,6 +581,9 @@ def main(argv: Iterable[str] | None = None) -> int:
                         help=f"request threads (default {DEFAULT_THREADS})")
     parser.add_argument("--timeout", type=float, default=LOCAL_TIMEOUT_SECONDS,
                         help=f"seconds an upstream may take to answer before 504 (default {LOCAL_TIMEOUT_SECONDS:g})")
+    parser.add_argument("--jwks", metavar="URL|FILE",
+                        help="check every issuer's tokens against this JWKS (a URL or a file), for issuers this "
+                             "machine cannot reach (default: the resolution's jwks_url, else OIDC discovery)")
     parser.add_argument("--no-access-log", action="store_true", help="log warnings only, no line per request")
     parser.add_argument("--registry", type=Path,
                         help="the local Cloud Map registry (ecsapi_local.cloudmap): spread each service's requests "
@@ -589,7 +597,7 @@ def main(argv: Iterable[str] | None = None) -> int:
         resolution = LocalResolution.from_json(args.resolution)
         discovery = DiscoveryCache(args.registry, args.discovery_cache_seconds) if args.registry else None
         app = create_app(template, resolution, local_timeout=args.timeout, pool_size=args.threads,
-                         discovery=discovery)
+                         discovery=discovery, jwks=args.jwks)
     except (OSError, ValueError) as error:  # GatewayTemplateError is a ValueError
         print(f"gateway: {error}", file=sys.stderr)
         return 2

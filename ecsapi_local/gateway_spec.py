@@ -11,10 +11,12 @@ the local resolution's ``physical_ids`` (``"UserPool"`` or, for an attribute,
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ecsapi_local.intrinsics import Resolver, TemplateError
+from generator.model.errors import ConfigError
+from generator.model.routes import DEFAULT_ROUTE, parse_route_key
 
 # The AWS::ApiGatewayV2 resource types the gateway reads (CloudFormation resource reference).
 API_RESOURCE = "AWS::ApiGatewayV2::Api"
@@ -24,12 +26,9 @@ AUTHORIZER_RESOURCE = "AWS::ApiGatewayV2::Authorizer"
 STAGE_RESOURCE = "AWS::ApiGatewayV2::Stage"
 CLOUD_MAP_SERVICE_RESOURCE = "AWS::ServiceDiscovery::Service"
 
-# Route keys: "$default", or "<METHOD> <path>" where METHOD may be ANY and a path segment may be
-# {name} (one segment) or, last, {name+} (the rest of the path). API Gateway developer guide,
-# "Working with routes for HTTP APIs".
-DEFAULT_ROUTE_KEY = "$default"
+# Route keys are read by the model's one parser (generator.model.routes), as the generator writes them.
+DEFAULT_ROUTE_KEY = DEFAULT_ROUTE
 ANY_METHOD = "ANY"
-_PATH_VARIABLE = re.compile(r"\{([^{}/]+?)(\+?)\}")
 # The only payload format an HTTP_PROXY integration accepts (API Gateway developer guide,
 # "Working with HTTP proxy integrations for HTTP APIs").
 PROXY_PAYLOAD_FORMAT = "1.0"
@@ -203,15 +202,11 @@ def _read_route(name: str, props: Mapping, resolver: Resolver, resources: Mappin
 
 
 def _parse_route_key(name: str, key: str) -> tuple[str | None, str | None]:
-    if key == DEFAULT_ROUTE_KEY:
-        return None, None
-    method, _, path = key.partition(" ")
-    if not path.startswith("/") or not method.isupper():
-        raise GatewayTemplateError(name, f"RouteKey {key!r} is not '$default' or '<METHOD> /<path>'")
-    for match in _PATH_VARIABLE.finditer(path):
-        if match.group(2) and match.end() != len(path):
-            raise GatewayTemplateError(name, f"RouteKey {key!r}: a greedy {{name+}} variable must end the path")
-    return method, path
+    try:
+        method, _ = parse_route_key(key, "RouteKey")
+    except ConfigError as error:
+        raise GatewayTemplateError(name, str(error)) from None
+    return method, (None if method is None else key.partition(" ")[2])
 
 
 def _target_integration(name: str, target, resolver: Resolver) -> str:
@@ -272,14 +267,3 @@ def _read_cors(api_id: str, config: Mapping | None, resolver: Resolver, extra_or
                 allow_headers=strings("AllowHeaders"), expose_headers=strings("ExposeHeaders"),
                 max_age=None if max_age is None else int(max_age),
                 allow_credentials=bool(config.get("AllowCredentials", False)))
-
-
-def werkzeug_rule_path(path: str, variable: Callable[[int, bool], str]) -> str:
-    """``/pets/{petId}`` in werkzeug's syntax; ``variable(index, greedy)`` names each converter."""
-    parts, last, index = [], 0, 0
-    for match in _PATH_VARIABLE.finditer(path):
-        parts.append(path[last:match.start()].replace("<", "%3C").replace(">", "%3E"))
-        parts.append(variable(index, bool(match.group(2))))
-        last, index = match.end(), index + 1
-    parts.append(path[last:].replace("<", "%3C").replace(">", "%3E"))
-    return "".join(parts)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ecsapi_local.intrinsics import Resolver
 from ecsapi_local.template_reader import EmulatedStack, Table
@@ -81,17 +81,27 @@ def _api_arguments(idp, operation: str, properties: Mapping, renames: Mapping[st
     return arguments
 
 
-def create_user_pool(idp, stack: EmulatedStack, resolver: Resolver, say: Callable[[str], None]) -> tuple[str, str]:
-    """Create the user pool and its app client from the template's properties; (pool id, client id)."""
+def create_user_pool(idp, stack: EmulatedStack, resolver: Resolver,
+                     say: Callable[[str], None]) -> tuple[str, dict[str, str]]:
+    """Create the user pool, its resource servers and its app clients from the template's
+    properties; (pool id, {client logical id: client id})."""
     pool_properties = resolver.resolve(dict(stack.user_pool), stack.user_pool_id)
     pool_arguments = _api_arguments(idp, "CreateUserPool", pool_properties, POOL_RENAMES, say, stack.user_pool_id)
     pool_id = idp.create_user_pool(**pool_arguments)["UserPool"]["Id"]
-    client_properties = {k: v for k, v in stack.client.items() if k != "UserPoolId"}
-    client_properties = resolver.resolve(client_properties, stack.client_id)
-    client_arguments = _api_arguments(idp, "CreateUserPoolClient", client_properties, {}, say, stack.client_id)
-    client_id = idp.create_user_pool_client(UserPoolId=pool_id, **client_arguments)["UserPoolClient"]["ClientId"]
-    say(f"user pool {pool_id} ({stack.user_pool_id}) and app client {client_id} ({stack.client_id}) created")
-    return pool_id, client_id
+    # Resource servers first: an app client's AllowedOAuthScopes name their scopes.
+    for logical_id, properties in sorted(stack.resource_servers.items()):
+        properties = resolver.resolve({k: v for k, v in properties.items() if k != "UserPoolId"}, logical_id)
+        arguments = _api_arguments(idp, "CreateResourceServer", properties, {}, say, logical_id)
+        idp.create_resource_server(UserPoolId=pool_id, **arguments)
+        say(f"resource server {properties.get('Identifier')} ({logical_id}) created")
+    client_ids = {}
+    for logical_id, properties in [(stack.client_id, stack.client), *sorted(stack.other_clients.items())]:
+        properties = resolver.resolve({k: v for k, v in properties.items() if k != "UserPoolId"}, logical_id)
+        arguments = _api_arguments(idp, "CreateUserPoolClient", properties, {}, say, logical_id)
+        client_ids[logical_id] = idp.create_user_pool_client(UserPoolId=pool_id, **arguments)["UserPoolClient"]["ClientId"]
+    say(f"user pool {pool_id} ({stack.user_pool_id}) and app clients "
+        f"{', '.join(f'{cid} ({name})' for name, cid in client_ids.items())} created")
+    return pool_id, client_ids
 
 
 @dataclass(frozen=True)
@@ -102,8 +112,12 @@ class Provisioned:
     resolver: Resolver
     table_names: Mapping[str, str]
     """Table logical id -> its local name."""
-    pool_id: str
-    client_id: str
+    pool_id: str | None
+    """None with an external issuer (no user pool)."""
+    client_id: str | None
+    """The page's app client."""
+    client_ids: Mapping[str, str] = field(default_factory=dict)
+    """Every app client, logical id -> id (the machine client's included)."""
 
 
 def provision(stack: EmulatedStack, stack_name: str, region: str, dynamodb, idp,
@@ -113,11 +127,13 @@ def provision(stack: EmulatedStack, stack_name: str, region: str, dynamodb, idp,
     names = {t.logical_id: table_name(stack_name, t) for t in stack.tables}
     resolver = stack.resolver(region, stack_name, names)
     create_tables(dynamodb, stack, names, say)
-    pool_id, client_id = create_user_pool(idp, stack, resolver, say)
+    if not stack.uses_cognito:
+        return Provisioned(resolver, names, None, None, {})
+    pool_id, client_ids = create_user_pool(idp, stack, resolver, say)
     resolver = resolver.with_physical_ids({
         stack.user_pool_id: pool_id,
-        stack.client_id: client_id,
+        **client_ids,
         # What Fn::GetAtt UserPool.ProviderURL gives ("AWS::Cognito::UserPool" return values).
         f"{stack.user_pool_id}.ProviderURL": f"cognito-idp.{region}.amazonaws.com/{pool_id}",
     })
-    return Provisioned(resolver, names, pool_id, client_id)
+    return Provisioned(resolver, names, pool_id, client_ids[stack.client_id], client_ids)

@@ -9,9 +9,12 @@ every line it prints prefixed with its name (ecsapi_local.supervisor):
 - cognito: moto in server mode behind a thin layer that refuses, verifies and revokes as Cognito
   does where moto does not (ecsapi_local.cognito), with the template's user pool and app client
   created on it (moto keeps them in memory: users do not survive a restart);
-- each ECS service as N tasks (``--tasks``, default the service's min_tasks), each a gunicorn on its
-  own port running the image's command with its task definition's environment, registered in the
-  local Cloud Map once healthy (ecsapi_local.tasks, ecsapi_local.cloudmap);
+- each ECS service as N tasks (``--tasks``, default the service's min_tasks), each on its own port,
+  registered in the local Cloud Map once healthy (ecsapi_local.tasks, ecsapi_local.cloudmap): the
+  item store's as a gunicorn running the image's command with its task definition's environment,
+  your own services' as their ``local.command`` with the task definition's environment, local
+  tables and local secret values, healthy by the task definition's health check
+  (ecsapi_local.own_services); ``--skip SERVICE`` leaves one out (its routes answer 503);
 - api: the local gateway (ecsapi_local.gateway), serving the template's HTTP API and spreading each
   service's requests over its registered tasks, with API Gateway's discovery cache emulated
   (``--discovery-cache-seconds``);
@@ -37,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ecsapi_local.intrinsics import TemplateError
+from ecsapi_local.own_services import Plan
 from ecsapi_local.resources import CLEARED_ENVIRONMENT, Provisioned, client, provision
 from ecsapi_local.supervisor import Component, StartError, Stopped, Supervisor, answers, port_free
 from ecsapi_local.template_reader import EmulatedStack, read_template, render
@@ -85,6 +89,11 @@ class Options:
     drain_seconds: int | None = None
     """The tasks' DRAIN_SECONDS. None: the task definition's."""
     discovery_cache_seconds: float = DEFAULT_DISCOVERY_CACHE_SECONDS
+    skip: tuple[str, ...] = ()
+    """Services not started (--skip): their routes answer 503."""
+    jwks: str | None = None
+    """A JWKS URL or file for the gateway's token checks (--jwks); None: the local Cognito's, or the
+    issuer's through OIDC discovery."""
 
     @property
     def page_url(self) -> str:
@@ -130,6 +139,12 @@ def parser() -> argparse.ArgumentParser:
     root.add_argument("--discovery-cache-seconds", type=float, metavar="S", default=DEFAULT_DISCOVERY_CACHE_SECONDS,
                       help="how long the gateway still sends requests to a deregistered task, as API Gateway's "
                       f"cache of Cloud Map does (default: {DEFAULT_DISCOVERY_CACHE_SECONDS:g})")
+    root.add_argument("--skip", action="append", default=[], metavar="SERVICE",
+                      help="do not start SERVICE (repeatable); its routes answer 503 as API Gateway answers for an "
+                           "integration with nothing behind it")
+    root.add_argument("--jwks", metavar="URL|FILE",
+                      help="check tokens against this JWKS (a URL or a file) instead of the issuer's own, for an "
+                           "issuer this machine cannot reach (default: the local Cognito's, else OIDC discovery)")
     return root
 
 
@@ -143,7 +158,8 @@ def options(argv: list[str] | None) -> Options:
     if args.discovery_cache_seconds < 0:
         parser().error(f"--discovery-cache-seconds {args.discovery_cache_seconds:g}: give 0 or more")
     return Options(args.config, args.work, args.data or args.work / "data", args.region, ports, args.dynalite,
-                   args.tasks, args.drain_seconds, args.discovery_cache_seconds)
+                   args.tasks, args.drain_seconds, args.discovery_cache_seconds, tuple(dict.fromkeys(args.skip)),
+                   args.jwks)
 
 
 # --- before anything starts ------------------------------------------------------------------------
@@ -164,8 +180,8 @@ def container_label(name: str) -> str:
 
 
 def task_counts(opts: Options, stack: EmulatedStack) -> dict[str, int]:
-    """Tasks per service at start: --tasks, else each service's min_tasks."""
-    return {c.name: opts.tasks or c.min_tasks for c in stack.containers}
+    """Tasks per service at start: --tasks, else each service's min_tasks; none for a skipped one."""
+    return {c.name: 0 if c.name in opts.skip else opts.tasks or c.min_tasks for c in stack.containers}
 
 
 def planned_ports(opts: Options, stack: EmulatedStack) -> dict[str, int]:
@@ -240,7 +256,8 @@ def moto(opts: Options) -> Component:
                      env=env, ready=lambda: _http_ok(f"{opts.cognito_url}moto-api/"), ready_seconds=60)
 
 
-def local_ecs(supervisor: Supervisor, opts: Options, stack: EmulatedStack, provisioned: Provisioned):
+def local_ecs(supervisor: Supervisor, opts: Options, stack: EmulatedStack, provisioned: Provisioned,
+              plan: Plan):
     """The local ECS: every service's tasks are made by one factory from its task definition."""
     import signal
 
@@ -248,12 +265,23 @@ def local_ecs(supervisor: Supervisor, opts: Options, stack: EmulatedStack, provi
 
     from ecsapi_local.cloudmap import Registry
     from ecsapi_local.containers import container_environment, image_command, local_argv
+    from ecsapi_local.own_services import HealthCheck, task_environment
     from ecsapi_local.tasks import LocalEcs, Ports
 
     argv = local_argv(image_command())
     by_name = {c.name: c for c in stack.containers}
 
     def make_task(service: str, task_id: str, port: int) -> Component:
+        own = plan.own.get(service)
+        if own is not None:
+            env = task_environment(own, by_name[service], provisioned.resolver, port, opts.dynamodb_url, opts.region,
+                                   _base_environment())
+            if opts.drain_seconds is not None:
+                env[ENV_DRAIN_SECONDS] = str(opts.drain_seconds)
+            check = HealthCheck(task_id, own.health_check, env, own.container_port, port, own.cwd)
+            # Your own program's stop is SIGTERM, as ECS stops a container.
+            return Component(task_id, list(own.argv), env=env, cwd=own.cwd, ready=check,
+                             ready_seconds=check.ready_seconds)
         env = container_environment(by_name[service], provisioned.resolver, port, opts.dynamodb_url,
                                     _base_environment())
         if opts.drain_seconds is not None:
@@ -276,14 +304,17 @@ def gateway_resolution(provisioned: Provisioned, region: str, upstreams: dict[st
                        page_origins: tuple[str, ...]) -> LocalResolution:
     """What the local gateway needs to serve the template's API here (its LocalResolution):
     ``upstreams`` maps each Cloud Map service's logical id to the URL of the task serving it;
-    ``cognito_url`` is moto's; ``page_origins`` join the API's CORS origins."""
+    ``cognito_url`` is moto's (whose JWKS checks the stack's Cognito tokens; with an external issuer
+    none, and the gateway finds the issuer's keys by OIDC discovery); ``page_origins`` join the API's
+    CORS origins."""
     from ecsapi_local.gateway import LocalResolution
 
     return LocalResolution(
         region=region,
         physical_ids=dict(provisioned.resolver.physical_ids),
         upstreams=upstreams,
-        jwks_url=f"{cognito_url.rstrip('/')}/{provisioned.pool_id}/.well-known/jwks.json",
+        jwks_url=None if provisioned.pool_id is None else
+        f"{cognito_url.rstrip('/')}/{provisioned.pool_id}/.well-known/jwks.json",
         page_origins=page_origins,
     )
 
@@ -292,7 +323,10 @@ def gateway(opts: Options, stack: EmulatedStack, provisioned: Provisioned, ports
     resolution = gateway_resolution(
         provisioned, opts.region,
         # With the registry these only name each Cloud Map service (its first task's address).
-        upstreams={c.discovery_id: f"http://127.0.0.1:{ports[container_label(c.name)]}" for c in stack.containers},
+        # A skipped service has no task: a name that resolves nowhere stands for it (never connected to).
+        upstreams={c.discovery_id: f"http://127.0.0.1:{ports[container_label(c.name)]}"
+                   if container_label(c.name) in ports else f"http://{c.name}.skipped.invalid"
+                   for c in stack.containers},
         cognito_url=opts.cognito_url,
         page_origins=(opts.page_url.rstrip("/"), f"http://localhost:{opts.ports['page']}"),
     )
@@ -302,12 +336,16 @@ def gateway(opts: Options, stack: EmulatedStack, provisioned: Provisioned, ports
     return Component("api", [sys.executable, "-m", "ecsapi_local.gateway", "--template", str(stack.template_path),
                              "--resolution", str(path), "--bind", f"127.0.0.1:{port}",
                              "--registry", str(registry_path(opts)),
-                             "--discovery-cache-seconds", f"{opts.discovery_cache_seconds:g}"],
+                             "--discovery-cache-seconds", f"{opts.discovery_cache_seconds:g}",
+                             *(["--jwks", opts.jwks] if opts.jwks else [])],
                      env=_base_environment(), ready=lambda: answers(port), ready_seconds=30)
 
 
-def page(opts: Options, stack: EmulatedStack, provisioned: Provisioned) -> Component:
-    config = stack.page_config(provisioned.resolver, opts.api_url, opts.cognito_url)
+def page(opts: Options, stack: EmulatedStack, provisioned: Provisioned, config) -> Component:
+    from generator.model.page import services_of
+
+    # The services as the deployed page lists them (generator/template/site.py), from the same code.
+    config = stack.page_config(provisioned.resolver, opts.api_url, opts.cognito_url, services_of(config))
     path = opts.work / "config.json"
     path.write_text(json.dumps(config, indent=2) + "\n")
     port = opts.ports["page"]
@@ -318,52 +356,90 @@ def page(opts: Options, stack: EmulatedStack, provisioned: Provisioned) -> Compo
 
 # --- the run -------------------------------------------------------------------------------------
 
-def prepare(opts: Options) -> tuple[EmulatedStack, dict[str, int], Path]:
-    """Everything that can fail before a process starts: prerequisites, configuration, ports."""
+@dataclass(frozen=True)
+class Prepared:
+    """What :func:`prepare` found: the template read back, the configuration, what runs, the ports."""
+
+    stack: EmulatedStack
+    config: object  # StackConfig
+    plan: Plan
+    ports: dict[str, int]
+    dynalite: Path
+
+
+def load_config(opts: Options):
+    """The StackConfig ``--config`` names (the built-in default without one)."""
+    from generator.model.config import StackConfig
+    from generator.model.config_file import load_config_file
+
+    return load_config_file(opts.config)[0] if opts.config else StackConfig()
+
+
+def prepare(opts: Options) -> Prepared:
+    """Everything that can fail before a process starts: prerequisites, configuration, what each
+    service runs, ports."""
+    from ecsapi_local.own_services import LocalRunError, plan_services
     from generator.model.errors import ConfigError
 
     executable = find_dynalite(opts)
     opts.work.mkdir(parents=True, exist_ok=True)
     try:
         stack = read_template(render(opts.config, opts.work))
+        config = load_config(opts)
     except ConfigError as error:
         raise NotStarted(f"configuration error in {opts.config}: {error}") from None
     except TemplateError as error:
         raise NotStarted(str(error)) from None
+    config_dir = opts.config.resolve().parent if opts.config else Path.cwd()
+    try:
+        plan = plan_services(stack, config, config_dir, opts.skip)
+    except LocalRunError as error:
+        raise NotStarted(str(error)) from None
     ports = planned_ports(opts, stack)
     check_ports(ports)
-    return stack, ports, executable
+    return Prepared(stack, config, plan, ports, executable)
 
 
-def start(supervisor: Supervisor, opts: Options, stack: EmulatedStack, ports: dict[str, int],
-          dynalite_executable: Path) -> None:
+def start(supervisor: Supervisor, opts: Options, prepared: Prepared) -> None:
+    stack, ports = prepared.stack, prepared.ports
     say = supervisor.say
     say(f"template {stack.template_path} ({len(stack.containers)} services, {len(stack.tables)} tables)")
-    supervisor.start_all([dynalite(opts, dynalite_executable), moto(opts)])
+    for name in prepared.plan.skipped:
+        say(f"{name}: skipped (--skip); its routes answer 503")
+    # moto runs even with an external issuer: the provisioning step talks to one IdP endpoint, and
+    # it costs a second of start-up.
+    supervisor.start_all([dynalite(opts, prepared.dynalite), moto(opts)])
 
     provisioned = provision(stack, STACK_NAME, opts.region, client("dynamodb", opts.dynamodb_url, opts.region),
                             client("cognito-idp", opts.cognito_url, opts.region), say)
     from ecsapi_local import control
 
-    ecs = local_ecs(supervisor, opts, stack, provisioned)
+    ecs = local_ecs(supervisor, opts, stack, provisioned, prepared.plan)
     counts = task_counts(opts, stack)
     for container in stack.containers:
-        ecs.start_service(container.name, counts[container.name])
+        if counts[container.name]:
+            ecs.start_service(container.name, counts[container.name])
     supervisor.start(gateway(opts, stack, provisioned, ports))
-    supervisor.start(page(opts, stack, provisioned))
+    if stack.uses_cognito:
+        supervisor.start(page(opts, stack, provisioned, prepared.config))
     control.serve(ecs, opts.ports["control"])
-    print_urls(say, opts, stack, provisioned.pool_id, provisioned.client_id)
+    print_urls(say, opts, stack, provisioned)
 
 
-def print_urls(say, opts: Options, stack: EmulatedStack, pool_id: str, client_id: str) -> None:
-    say("ready. Open the test page, sign up, sign in, GET and PUT items:")
-    say(f"  test page  {opts.page_url}")
+def print_urls(say, opts: Options, stack: EmulatedStack, provisioned: Provisioned) -> None:
+    say("ready. Open the test page, sign up, sign in, call the routes:" if stack.uses_cognito else "ready:")
+    if stack.uses_cognito:
+        say(f"  test page  {opts.page_url}")
     say(f"  API        {opts.api_url}")
     for route in stack.routes:
-        if route.method == "GET":
-            say(f"               {route.container}: {opts.api_url}{route.path}")
-    say(f"  Cognito    {opts.cognito_url}  (moto: user pool {pool_id}, app client {client_id}; users are "
-        "not kept across restarts)")
+        say(f"               {route.container}: {route.key}{'  (jwt)' if route.authorized else ''}")
+    if stack.uses_cognito:
+        machine = {k: v for k, v in provisioned.client_ids.items() if k != stack.client_id}
+        say(f"  Cognito    {opts.cognito_url}  (moto: user pool {provisioned.pool_id}, app client "
+            f"{provisioned.client_id}; users are not kept across restarts)")
+        for logical_id, client_id in machine.items():
+            say(f"             machine client {client_id} ({logical_id}): POST {opts.cognito_url}oauth2/token "
+                "with grant_type=client_credentials")
     say(f"  DynamoDB   {opts.dynamodb_url}  (dynalite: data in {opts.data}; `make local-reset` wipes it)")
     say(f"  Deploy     make local-deploy SERVICE={stack.containers[0].name}   (a rolling replace of its tasks; "
         f"make local-scale-in stops one; control port {opts.ports['control']})")
@@ -373,7 +449,8 @@ def print_urls(say, opts: Options, stack: EmulatedStack, pool_id: str, client_id
 def main(argv: list[str] | None = None) -> int:
     opts = options(argv)
     try:
-        stack, ports, dynalite_executable = prepare(opts)
+        prepared = prepare(opts)
+        stack = prepared.stack
     except NotStarted as error:
         print(f"local: {error}; nothing was started", file=sys.stderr)
         return EXIT_NOT_STARTED
@@ -382,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
     supervisor = Supervisor(name_width=max(10, *(len(c.name) + 3 for c in stack.containers)))
     supervisor.handle_signals()
     try:
-        start(supervisor, opts, stack, ports, dynalite_executable)
+        start(supervisor, opts, prepared)
     except Stopped:
         supervisor.stop()
         return 0

@@ -1,5 +1,6 @@
-"""The rendered template, read back as the emulator needs it: tables, the user pool and its app
-client, and one container per ECS service with the Cloud Map service it registers in.
+"""The rendered template, read back as the emulator needs it: tables, the user pool with its app
+clients and resource servers (none with an external issuer), and one container per ECS service
+with the Cloud Map service it registers in, its command, secrets' names and health check.
 
 Everything here comes from the template's resources, never from the configuration that produced
 it: :func:`render` writes the template a configuration gives (as ``make template`` would) and
@@ -20,10 +21,12 @@ from pathlib import Path
 
 from ecsapi_local.intrinsics import Resolver, TemplateError, pseudo_parameters
 from generator.model import page as page_contract  # standard library only, like the emulator's own modules
+from generator.model.routes import RouteSpec
 
 TABLE = "AWS::DynamoDB::Table"
 USER_POOL = "AWS::Cognito::UserPool"
 USER_POOL_CLIENT = "AWS::Cognito::UserPoolClient"
+RESOURCE_SERVER = "AWS::Cognito::UserPoolResourceServer"
 ECS_SERVICE = "AWS::ECS::Service"
 ROUTE = "AWS::ApiGatewayV2::Route"
 DOMAIN_NAME = "AWS::ApiGatewayV2::DomainName"
@@ -80,18 +83,44 @@ class Container:
     min_tasks: int = 1
     """How many tasks the service runs at least: its scalable target's MinCapacity, whose
     parameter's default is the configuration's ``min_tasks``. 1 when the template scales nothing."""
+    command: tuple[str, ...] | None = None
+    """The task definition's Command (None: the image's own)."""
+    secrets: tuple[str, ...] = ()
+    """The names of the task definition's Secrets (their values come from AWS, so not read here)."""
+    health_check: Mapping | None = None
+    """The task definition's HealthCheck (Command, Interval, Timeout, Retries, StartPeriod); None:
+    the container has none, and ECS counts it healthy once it runs."""
+
+    @property
+    def is_item_store(self) -> bool:
+        """True for the built-in item store: its task definition names the item path it serves."""
+        from itemstore.contract import ENV_ITEM_PATH_PREFIX
+
+        return ENV_ITEM_PATH_PREFIX in self.environment
 
 
 @dataclass(frozen=True)
 class Route:
     """An HTTP API route and the container behind it."""
 
-    method: str
-    path: str
+    method: str | None
+    """GET ... ANY; None for ``$default``."""
+    path: str | None
+    """``/orders/{orderId}``; None for ``$default``."""
     authorized: bool
     """True when the route needs a JWT (AuthorizationType JWT)."""
     container: str
     """The container's name."""
+    key: str = ""
+    """The RouteKey as written."""
+    scopes: tuple[str, ...] = ()
+    """AuthorizationScopes: a token needs one of them."""
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        from generator.model.routes import parse_route_key
+
+        return tuple(s.variable for s in (parse_route_key(self.key, "RouteKey")[1] or ()) if s.variable)
 
 
 @dataclass(frozen=True)
@@ -101,16 +130,24 @@ class EmulatedStack:
     template_path: Path
     template: Mapping = field(repr=False)
     tables: tuple[Table, ...]
-    user_pool_id: str
-    """Logical id of the user pool."""
+    user_pool_id: str | None
+    """Logical id of the user pool; None when the stack trusts an external issuer."""
     user_pool: Mapping
     """The user pool's Properties."""
-    client_id: str
-    """Logical id of the app client."""
+    client_id: str | None
+    """Logical id of the page's app client (the one without a secret)."""
     client: Mapping
     """The app client's Properties."""
     containers: tuple[Container, ...]
     routes: tuple[Route, ...]
+    other_clients: Mapping[str, Mapping] = field(default_factory=dict)
+    """Further app clients (the machine client, with a secret), logical id -> Properties."""
+    resource_servers: Mapping[str, Mapping] = field(default_factory=dict)
+    """The user pool's resource servers (custom scopes), logical id -> Properties."""
+
+    @property
+    def uses_cognito(self) -> bool:
+        return self.user_pool_id is not None
 
     @property
     def api_domain(self) -> str | None:
@@ -129,16 +166,12 @@ class EmulatedStack:
         resources the emulator named ``physical_ids`` (more come with ``with_physical_ids``)."""
         return Resolver(self.template, physical_ids or {}, pseudo_parameters(region, stack_name=stack_name))
 
-    def page_config(self, resolver: Resolver, api_url: str, cognito_endpoint: str) -> dict:
+    def page_config(self, resolver: Resolver, api_url: str, cognito_endpoint: str,
+                    services: list[dict] | None = None) -> dict:
         """The test page's config.json (web/config.schema.json) for this stack emulated:
-        services and their protected methods from the routes, the password policy from the pool."""
-        services = []
-        for container in self.containers:
-            routes = [r for r in self.routes if r.container == container.name]
-            if not routes:
-                continue
-            services.append(page_contract.page_service(
-                container.name, routes[0].path, [r.method for r in routes if r.authorized]))
+        services and their routes from the template (or ``services`` as given), the password policy
+        from the pool."""
+        services = list(services) if services is not None else self._page_services()
         # The page lists services in the configuration's order, which the template's sorted
         # resources lose and its Metadata keeps (generator/template/stack.py).
         order = list(self.template.get("Metadata", {}).get("ecsapi", {}).get("services", ()))
@@ -154,6 +187,22 @@ class EmulatedStack:
             cognito_endpoint=cognito_endpoint,
         )
 
+    def _page_services(self) -> list[dict]:
+        services = []
+        for container in self.containers:
+            routes = [r for r in self.routes if r.container == container.name]
+            if not routes:
+                continue
+            if container.is_item_store:
+                services.append(page_contract.page_service(
+                    container.name, routes[0].path, [r.method for r in routes if r.authorized]))
+                continue
+            # The routes in the template's order (make local passes the configuration's own list,
+            # page_contract.services_of, instead).
+            services.append(page_contract.own_page_service(container.name, [
+                RouteSpec(route=r.key, auth="jwt" if r.authorized else "none", scopes=r.scopes) for r in routes]))
+        return services
+
 
 def read_template(path: Path) -> EmulatedStack:
     """Read a rendered JSON template into an :class:`EmulatedStack`; raises :class:`TemplateError`
@@ -168,16 +217,21 @@ def read_template(path: Path) -> EmulatedStack:
         Table(name, tuple(p["KeySchema"]), tuple(p["AttributeDefinitions"])) for name, p in of_type(TABLE).items()
     )
     pools, clients = of_type(USER_POOL), of_type(USER_POOL_CLIENT)
-    if len(pools) != 1 or len(clients) != 1:
-        raise TemplateError(str(path), f"expected one {USER_POOL} and one {USER_POOL_CLIENT}, "
-                                       f"found {sorted(pools)} and {sorted(clients)}")
-    (pool_id, pool), (client_id, client) = next(iter(pools.items())), next(iter(clients.items()))
+    # The page's client has no secret (a browser cannot keep one); a machine client has one.
+    public = {name: props for name, props in clients.items() if not props.get("GenerateSecret")}
+    if len(pools) > 1 or (pools and len(public) != 1) or (not pools and clients):
+        raise TemplateError(str(path), f"expected one {USER_POOL} with one {USER_POOL_CLIENT} without a secret, "
+                                       f"or none (an external issuer); found {sorted(pools)} and {sorted(clients)}")
+    pool_id, pool = next(iter(pools.items()), (None, {}))
+    client_id, client = next(iter(public.items()), (None, {}))
+    others = {name: props for name, props in clients.items() if name != client_id}
     targets = of_type(SCALABLE_TARGET)
     containers = tuple(_container(name, props, resources, template, targets)
                        for name, props in of_type(ECS_SERVICE).items())
     by_discovery = {c.discovery_id: c.name for c in containers}
     routes = tuple(_route(name, props, resources, by_discovery) for name, props in of_type(ROUTE).items())
-    return EmulatedStack(Path(path), template, tables, pool_id, pool, client_id, client, containers, routes)
+    return EmulatedStack(Path(path), template, tables, pool_id, pool, client_id, client, containers, routes,
+                         others, of_type(RESOURCE_SERVER))
 
 
 def _logical_id(value: object, where: str) -> str:
@@ -215,13 +269,26 @@ def _container(service_id: str, props: Mapping, resources: Mapping, template: Ma
     matching = [d for d in definitions if d["Name"] == registry["ContainerName"]]
     if len(matching) != 1:
         raise TemplateError(task_id, f"no container named {registry['ContainerName']}")
-    environment = {e["Name"]: e["Value"] for e in matching[0].get("Environment", [])}
+    definition = matching[0]
+    environment = {e["Name"]: e["Value"] for e in definition.get("Environment", [])}
+    command = definition.get("Command")
     return Container(registry["ContainerName"], service_id, discovery_id, int(registry["ContainerPort"]), environment,
-                     _min_tasks(service_id, template, targets))
+                     _min_tasks(service_id, template, targets),
+                     command=tuple(command) if isinstance(command, list) else None,
+                     secrets=tuple(s["Name"] for s in definition.get("Secrets", [])),
+                     health_check=definition.get("HealthCheck"))
 
 
 def _route(route_id: str, props: Mapping, resources: Mapping, by_discovery: Mapping[str, str]) -> Route:
-    method, _, path = props["RouteKey"].partition(" ")
+    from generator.model.errors import ConfigError
+    from generator.model.routes import parse_route_key
+
+    key = props["RouteKey"]
+    try:  # the model's one route parser (generator/model/routes.py)
+        method, _ = parse_route_key(key, "RouteKey")
+    except ConfigError as error:
+        raise TemplateError(route_id, str(error)) from None
+    path = None if method is None else key.partition(" ")[2]
     target = props.get("Target", {})
     match = re.fullmatch(r"integrations/\$\{(\w+)\}", target.get("Fn::Sub", "")) if isinstance(target, dict) else None
     if not match:
@@ -230,4 +297,5 @@ def _route(route_id: str, props: Mapping, resources: Mapping, by_discovery: Mapp
     discovery_id = _logical_id(integration["IntegrationUri"], f"{match.group(1)}.IntegrationUri")
     if discovery_id not in by_discovery:
         raise TemplateError(route_id, f"its integration points at {discovery_id}, which no ECS service registers in")
-    return Route(method, path, props.get("AuthorizationType") == "JWT", by_discovery[discovery_id])
+    return Route(method, path, props.get("AuthorizationType") == "JWT", by_discovery[discovery_id], key,
+                 tuple(props.get("AuthorizationScopes", ())))

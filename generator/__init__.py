@@ -22,7 +22,14 @@ from typing import TYPE_CHECKING
 
 # Public name -> the module that defines it (docs/library.md documents each one).
 _PUBLIC = {
+    "AuthMode": "generator.model.routes",
+    "AuthSpec": "generator.model.auth",
     "ConfigError": "generator.model.errors",
+    "HealthCheckSpec": "generator.model.tasks",
+    "KeyType": "generator.model.tables",
+    "LocalRun": "generator.model.tasks",
+    "RouteSpec": "generator.model.routes",
+    "TableSpec": "generator.model.tables",
     "CpuArchitecture": "generator.model.config",
     "DeletionPolicy": "generator.model.config",
     "DomainSpec": "generator.model.domain",
@@ -40,12 +47,14 @@ _PUBLIC = {
 }
 
 __all__ = [
-    "ConfigError", "CpuArchitecture", "DeletionPolicy", "DomainSpec", "MfaMode", "NatMode", "ReleaseSettings",
-    "ServiceSpec", "StackConfig", "ThreatProtection", "build_openapi", "build_template", "load_config",
-    "template_json", "template_yaml",
+    "AuthMode", "AuthSpec", "ConfigError", "CpuArchitecture", "DeletionPolicy", "DomainSpec", "HealthCheckSpec",
+    "KeyType", "LocalRun", "MfaMode", "NatMode", "ReleaseSettings", "RouteSpec", "ServiceSpec", "StackConfig",
+    "TableSpec", "ThreatProtection", "build_openapi", "build_template", "load_config", "template_json",
+    "template_yaml",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from generator.model.auth import AuthSpec
     from generator.model.config import (
         CpuArchitecture,
         DeletionPolicy,
@@ -59,6 +68,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from generator.model.domain import DomainSpec
     from generator.model.errors import ConfigError
     from generator.model.release import ReleaseSettings
+    from generator.model.routes import AuthMode, RouteSpec
+    from generator.model.tables import KeyType, TableSpec
+    from generator.model.tasks import HealthCheckSpec, LocalRun
     from generator.template.openapi import build_openapi
     from generator.template.stack import build_template
     from generator.tooling.render import template_json, template_yaml

@@ -1,5 +1,5 @@
 // ecsapi test page: sign up / sign in with the stack's Cognito user pool, then GET and PUT items on
-// each configured service. No framework and no build step; the page runs under a strict
+// each item-store service, and call every route of your own services. No framework and no build step; the page runs under a strict
 // Content-Security-Policy (script-src 'self'; style-src 'self'), so nothing here creates inline
 // scripts, inline styles or event-handler attributes, and every string from outside (config,
 // Cognito, the API) reaches the DOM through textContent, never innerHTML.
@@ -34,6 +34,15 @@
   const TOP_FIELDS = ["region", "apiUrl", "apiDomain", "cognitoEndpoint", "userPoolId", "clientId", "passwordPolicy", "services"];
   const POLICY_FIELDS = ["minimumLength", "requireLowercase", "requireUppercase", "requireNumbers", "requireSymbols"];
   const SERVICE_FIELDS = ["name", "path", "idParameter", "protectedMethods"];
+  // Your own services (generator/template/site.py page_service): a form per route.
+  const OWN_SERVICE_FIELDS = ["name", "routes"];
+  const ROUTE_FIELDS = ["route", "method", "path", "variables", "auth", "scopes"];
+  const ROUTE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"];
+  // The methods a person may pick on an ANY or $default route.
+  const PICKABLE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+  // Methods whose requests carry a body (generator/model/routes.py BODY_METHODS).
+  const BODY_METHODS = ["POST", "PUT", "PATCH"];
+  const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
   const $ = (selector, root = document) => root.querySelector(selector);
 
@@ -106,6 +115,12 @@
     raw.services.forEach((service, index) => {
       const at = `services[${index}]`;
       if (service === null || typeof service !== "object" || Array.isArray(service)) throw new ConfigError(`${at} must be an object`);
+      if ("routes" in service) {
+        validateOwnService(service, at);
+        if (names.has(service.name)) throw new ConfigError(`${at}.name is ${JSON.stringify(service.name)}: another service already uses it`);
+        names.add(service.name);
+        return;
+      }
       onlyKnown(`${at}.`, service, SERVICE_FIELDS);
       for (const field of SERVICE_FIELDS) if (!(field in service)) throw new ConfigError(`${at}.${field} is missing`);
       requireMatch(`${at}.name`, service.name, RULES.serviceName, "use 1-20 lower-case letters and digits, starting with a letter");
@@ -130,7 +145,34 @@
       userPoolId: raw.userPoolId,
       clientId: raw.clientId,
       passwordPolicy: Object.freeze({ ...policy }),
-      services: Object.freeze(raw.services.map((s) => Object.freeze({ ...s, protectedMethods: [...s.protectedMethods] }))),
+      services: Object.freeze(raw.services.map((s) => Object.freeze("routes" in s
+        ? { name: s.name, routes: Object.freeze(s.routes.map((r) => Object.freeze({ ...r, variables: [...r.variables], scopes: [...r.scopes] }))) }
+        : { ...s, protectedMethods: [...s.protectedMethods] }))),
+    });
+  }
+
+  function validateOwnService(service, at) {
+    onlyKnown(`${at}.`, service, OWN_SERVICE_FIELDS);
+    requireMatch(`${at}.name`, service.name, RULES.serviceName, "use 1-20 lower-case letters and digits, starting with a letter");
+    if (!Array.isArray(service.routes) || service.routes.length === 0) throw new ConfigError(`${at}.routes must be a list of at least one route`);
+    service.routes.forEach((route, position) => {
+      const where = `${at}.routes[${position}]`;
+      if (route === null || typeof route !== "object" || Array.isArray(route)) throw new ConfigError(`${where} must be an object`);
+      onlyKnown(`${where}.`, route, ROUTE_FIELDS);
+      for (const field of ROUTE_FIELDS) if (!(field in route)) throw new ConfigError(`${where}.${field} is missing`);
+      const isDefault = route.route === "$default";
+      if (isDefault ? route.method !== null || route.path !== null
+        : !ROUTE_METHODS.includes(route.method) || typeof route.path !== "string" || route.route !== `${route.method} ${route.path}`) {
+        throw new ConfigError(`${where}.route is ${JSON.stringify(route.route)}: give "METHOD /path" with its method and path, or "$default" with null ones`);
+      }
+      if (!Array.isArray(route.variables) || route.variables.some((v) => typeof v !== "string" || !VARIABLE.test(v))
+        || (!isDefault && route.variables.some((v) => !route.path.includes(`{${v}}`) && !route.path.includes(`{${v}+}`)))) {
+        throw new ConfigError(`${where}.variables is ${JSON.stringify(route.variables)}: name each {variable} of the path`);
+      }
+      if (!["none", "jwt"].includes(route.auth)) throw new ConfigError(`${where}.auth is ${JSON.stringify(route.auth)}: give "none" or "jwt"`);
+      if (!Array.isArray(route.scopes) || route.scopes.some((v) => typeof v !== "string") || (route.scopes.length && route.auth !== "jwt")) {
+        throw new ConfigError(`${where}.scopes is ${JSON.stringify(route.scopes)}: a list of scopes, only with auth "jwt"`);
+      }
     });
   }
 
@@ -543,6 +585,164 @@
     });
   }
 
+  // --- Your own services: a form per route ----------------------------------------------------------
+
+  /** A form's input that cannot make a request (an empty path variable); nothing is sent. */
+  class InputError extends Error {}
+
+  function element(tag, properties = {}, children = []) {
+    const node = document.createElement(tag);
+    Object.assign(node, properties);
+    for (const child of children) node.append(child);
+    return node;
+  }
+
+  function routeNote(route) {
+    if (route.auth !== "jwt") return "(no sign-in needed)";
+    return route.scopes.length ? `(sign-in needed, and a token with a scope of: ${route.scopes.join(", ")})` : "(sign-in needed)";
+  }
+
+  /** A 403 on a route with scopes: what it means and what to do. */
+  function scopeExplanation(route) {
+    return `The API refused the token (403, insufficient_scope): this route needs a token with one of the scopes ${route.scopes.join(", ")}, `
+      + "and the token sent has none of them. A user's password sign-in gives no custom scopes; use a token from "
+      + "the machine client (client credentials) or the hosted sign-in, which carry the scopes their client is allowed.";
+  }
+
+  function buildOwnService(service) {
+    const headingId = `service-${service.name}-heading`;
+    const section = element("section", { className: "card service own-service" });
+    section.dataset.service = service.name;
+    section.setAttribute("aria-labelledby", headingId);
+    section.append(element("h2", { className: "service-name", id: headingId, textContent: service.name }));
+    service.routes.forEach((route, index) => section.append(buildRouteForm(service, route, index)));
+    return section;
+  }
+
+  function buildRouteForm(service, route, index) {
+    const id = (what) => `route-${service.name}-${index}-${what}`;
+    const form = element("form", { className: "route-form", noValidate: true });
+    form.dataset.route = route.route;
+    form.append(element("p", { className: "service-path" }, [
+      element("code", { textContent: route.route }), " ", element("span", { className: "route-auth", textContent: routeNote(route) }),
+    ]));
+    const field = (labelText, control) => element("div", { className: "field" }, [
+      element("label", { htmlFor: control.id, textContent: labelText }), control,
+    ]);
+    const free = route.method === null || route.method === "ANY";
+    if (free) {
+      const select = element("select", { name: "method", id: id("method") },
+        PICKABLE_METHODS.map((m) => element("option", { value: m, textContent: m })));
+      form.append(field("Method", select));
+    }
+    if (route.path === null) {
+      form.append(field("Path", element("input", { name: "path", id: id("path"), type: "text", value: "/", spellcheck: false })));
+    }
+    for (const variable of route.variables) {
+      const greedy = route.path.includes(`{${variable}+}`);
+      const input = element("input", { name: `var-${variable}`, id: id(`var-${variable}`), type: "text", spellcheck: false });
+      input.autocapitalize = "none";
+      form.append(field(greedy ? `${variable} (one or more segments, a/b/c)` : variable, input));
+    }
+    if (free || BODY_METHODS.includes(route.method)) {
+      form.append(field("Body (sent as JSON when it is JSON)", element("textarea", { name: "body", id: id("body"), rows: 4, spellcheck: false })));
+    }
+    const output = element("output", { id: id("status") });
+    output.dataset.role = "status";
+    const pre = element("pre", { tabIndex: 0 });
+    pre.dataset.role = "body";
+    pre.setAttribute("aria-label", `${route.route} response`);
+    const explain = element("p", { className: "explain" });
+    explain.dataset.role = "explain";
+    form.append(
+      element("div", { className: "actions" }, [element("button", { type: "submit", textContent: `Send ${route.method || "request"}` })]),
+      element("p", { className: "result" }, ["Status: ", output]), explain, pre,
+    );
+    return form;
+  }
+
+  function makeRouteController(config, auth, service, route, form) {
+    const status = $("output[data-role=status]", form);
+    const bodyOut = $("pre[data-role=body]", form);
+    const explain = $("p[data-role=explain]", form);
+    const button = $("button", form);
+
+    function show(statusText, bodyText, explanation = "") {
+      status.textContent = statusText;
+      bodyOut.textContent = bodyText;
+      explain.textContent = explanation;
+    }
+
+    function url() {
+      if (route.path === null) {
+        const path = $("input[name=path]", form).value.trim() || "/";
+        return config.apiUrl + (path.startsWith("/") ? path : `/${path}`);
+      }
+      let path = route.path;
+      for (const variable of route.variables) {
+        const value = $(`input[name="var-${variable}"]`, form).value.trim();
+        if (!value) throw new InputError(`Enter ${variable} first. Nothing was sent.`);
+        const greedy = path.includes(`{${variable}+}`);
+        const encoded = greedy ? value.split("/").map(encodeURIComponent).join("/") : encodeURIComponent(value);
+        path = path.replace(greedy ? `{${variable}+}` : `{${variable}}`, encoded);
+      }
+      return config.apiUrl + path;
+    }
+
+    async function run() {
+      const method = route.method === null || route.method === "ANY" ? $("select[name=method]", form).value : route.method;
+      let target;
+      try {
+        target = url();
+      } catch (error) {
+        if (!(error instanceof InputError)) throw error;
+        show("invalid", error.message);
+        return;
+      }
+      const textarea = $("textarea[name=body]", form);
+      const body = textarea && BODY_METHODS.includes(method) && textarea.value !== "" ? textarea.value : undefined;
+      const headers = {};
+      if (body !== undefined) {
+        let json = true;
+        try { JSON.parse(body); } catch { json = false; }
+        headers["Content-Type"] = json ? "application/json" : "text/plain";
+      }
+      show("", `${method} ${target} …`);
+      form.setAttribute("aria-busy", "true");
+      button.disabled = true;
+      try {
+        const token = route.auth === "jwt" ? await auth.accessToken() : null;
+        if (token) headers.Authorization = `Bearer ${token}`;
+        const response = await fetch(target, { method, headers, body, cache: "no-store", credentials: "omit" });
+        const text = await response.text();
+        let explanation = "";
+        if (response.status === 403 && route.scopes.length) explanation = scopeExplanation(route);
+        else if (response.status === 401) {
+          explanation = token ? "The API refused the token (401): sign out and sign in again."
+            : "This route needs a signed-in user (401): sign in first.";
+        } else if (!response.ok) explanation = STATUS_ADVICE[response.status] || "";
+        show(String(response.status), prettyBody(text), explanation);
+        say(response.ok ? "info" : "error", `${service.name}: ${method} ${route.route} answered ${response.status}.`);
+      } catch (error) {
+        if (error instanceof SessionEnded) return show("expired", error.message);
+        if (error instanceof CognitoError) return show("expired", `The token could not be refreshed: ${explain(error)}`);
+        if (!(error instanceof TypeError)) throw error;
+        const answered = await answersAtAll(target);
+        show(answered ? "cors" : "network", answered
+          ? `The API answered, but its CORS settings do not allow this page's origin (${location.origin}).`
+          : `The API at ${config.apiUrl} could not be reached (network error).`);
+      } finally {
+        form.removeAttribute("aria-busy");
+        button.disabled = false;
+      }
+    }
+
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      run();
+    });
+  }
+
   async function answersAtAll(url) {
     try {
       await fetch(url, { mode: "no-cors", cache: "no-store", credentials: "omit" });
@@ -649,6 +849,14 @@
     showPasswordRules(config.passwordPolicy);
     const container = $("#services");
     for (const service of config.services) {
+      if (service.routes) {
+        const section = buildOwnService(service);
+        container.append(section);
+        service.routes.forEach((route, index) => {
+          makeRouteController(config, auth, service, route, section.querySelectorAll("form.route-form")[index]);
+        });
+        continue;
+      }
       const section = buildServiceForm(service);
       container.append(section);
       makeServiceController(config, auth, service, section);

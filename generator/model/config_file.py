@@ -8,8 +8,10 @@ Unknown keys are errors (a typo must not silently fall back to a default).
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from pathlib import Path
+
+# TOML 1.1 (multi-line inline tables); tomllib, TOML 1.0 only, until Python 3.15 (setup.cfg says why).
+import tomli as tomllib
 
 from generator.model.config import ServiceSpec, StackConfig
 from generator.model.domain import DomainSpec
@@ -27,8 +29,10 @@ def _check_keys(table: dict, allowed: tuple[str, ...], where: str) -> None:
             raise ConfigError(f"{where}{key}", table[key], f"unknown setting; known settings: {', '.join(allowed)}")
 
 
-def config_from_mapping(data: dict) -> StackConfig:
-    """A :class:`StackConfig` from parsed TOML (or any mapping of the same shape)."""
+def config_from_mapping(data: dict, base_dir: Path | None = None) -> StackConfig:
+    """A :class:`StackConfig` from parsed TOML (or any mapping of the same shape). A service's
+    ``openapi`` document is found relative to ``base_dir`` (the stack file's folder), else to the
+    working directory."""
     _check_keys(data, (*STACK_KEYS, RELEASE_TABLE), "")
     settings = dict(data)
     settings.pop(RELEASE_TABLE, None)  # not the stack's: see release_from_mapping
@@ -41,9 +45,10 @@ def config_from_mapping(data: dict) -> StackConfig:
             if not isinstance(entry, dict):
                 raise ConfigError(f"services[{index}]", entry, "write each service as a [[services]] table")
             _check_keys(entry, SERVICE_KEYS, f"services[{index}].")
-            for required in ("name", "path"):
-                if required not in entry:
-                    raise ConfigError(f"services[{index}].{required}", None, f"every service needs a {required}")
+            if "name" not in entry:
+                raise ConfigError(f"services[{index}].name", None, "every service needs a name")
+            if isinstance(entry.get("openapi"), str) and base_dir is not None:
+                entry = {**entry, "openapi": str(Path(base_dir, entry["openapi"]))}
             try:
                 services.append(ServiceSpec(**entry))
             except ConfigError as error:
@@ -85,4 +90,4 @@ def load_config_file(path: Path) -> tuple[StackConfig, dict[str, object]]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError("--config", str(path), f"is not valid TOML: {error}") from None
-    return config_from_mapping(data), release_from_mapping(data)
+    return config_from_mapping(data, Path(path).parent), release_from_mapping(data)

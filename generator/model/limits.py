@@ -103,8 +103,13 @@ def fit_of(config: StackConfig, render_usage) -> int | None:
     than two services): quotas grow linearly, so the first one and two services give base and step."""
     if len(config.services) < 2:
         return None
-    one = render_usage(dataclasses.replace(config, services=config.services[:1]))
-    two = render_usage(dataclasses.replace(config, services=config.services[:2]))
+    try:
+        one = render_usage(dataclasses.replace(config, services=config.services[:1]))
+        two = render_usage(dataclasses.replace(config, services=config.services[:2]))
+    except ConfigError:
+        # The first services alone may not make a stack (a machine client whose scopes are all on
+        # a later service's routes): then there is no base and step to measure.
+        return None
     return services_that_fit(one, two)
 
 

@@ -36,7 +36,8 @@ CONTAINER_INSIGHTS_PAGE = "https://docs.aws.amazon.com/AmazonCloudWatch/latest/m
 # "DynamoDB Metrics and dimensions", Amazon DynamoDB Developer Guide
 # (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/metrics-dimensions.html):
 # ThrottledRequests and SystemErrors by TableName and Operation (never by TableName alone);
-# consumed capacity by TableName (or TableName and GlobalSecondaryIndexName).
+# consumed capacity by TableName (or TableName and GlobalSecondaryIndexName); ReadThrottleEvents and
+# WriteThrottleEvents by TableName (the table's own, not its indexes'), Sum and SampleCount.
 DYNAMODB_PAGE = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/metrics-dimensions.html"
 # "Types of metrics for Lambda functions", AWS Lambda Developer Guide
 # (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html): Errors by FunctionName.
@@ -93,6 +94,8 @@ FACTS: dict[tuple[str, str], MetricFact] = {
     **_facts(CONTAINER_INSIGHTS, ("RunningTaskCount", "DesiredTaskCount", "PendingTaskCount"),
              ((CLUSTER_NAME, SERVICE_NAME),), GAUGES | {SUM, SAMPLE_COUNT}, False, CONTAINER_INSIGHTS_PAGE),
     **_facts(DYNAMODB, ("ThrottledRequests", "SystemErrors"), ((TABLE_NAME, OPERATION),),
+             frozenset({SUM, SAMPLE_COUNT}), False, DYNAMODB_PAGE),
+    **_facts(DYNAMODB, ("ReadThrottleEvents", "WriteThrottleEvents"), ((TABLE_NAME,),),
              frozenset({SUM, SAMPLE_COUNT}), False, DYNAMODB_PAGE),
     **_facts(DYNAMODB, ("ConsumedReadCapacityUnits", "ConsumedWriteCapacityUnits"), ((TABLE_NAME,),),
              COUNTS, False, DYNAMODB_PAGE),

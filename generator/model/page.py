@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from generator.model.routes import RouteSpec
+
 # The page's static files, in web/; its config.json is written per stack, never released.
 PAGE_FILES = ("index.html", "app.js", "style.css")
 CONFIG_FILE = "config.json"
@@ -92,6 +94,26 @@ def page_service(name: str, path: str, protected_methods: Iterable[str]) -> dict
     ends in ``/{idParameter}``."""
     return {"name": name, "path": path, "idParameter": path.rsplit("{", 1)[1].rstrip("}"),
             "protectedMethods": list(protected_methods)}
+
+
+def own_page_service(name: str, routes: Iterable[RouteSpec]) -> dict:
+    """One entry of config.json's ``services`` for your own service: every route with its key,
+    method (None for ``$default``), path (None for ``$default``), path variables, auth and scopes."""
+    return {
+        "name": name,
+        "routes": [
+            {"route": route.route, "method": route.method, "path": route.path, "variables": list(route.variables),
+             "auth": route.auth.value, "scopes": list(route.scopes)}
+            for route in routes
+        ],
+    }
+
+
+def services_of(config) -> list[dict]:
+    """config.json's ``services`` for a StackConfig, in its order: :func:`page_service` for the item
+    store, :func:`own_page_service` for your own services (the deployed page's and make local's)."""
+    return [page_service(spec.name, spec.path, spec.protected_methods) if spec.is_item_store
+            else own_page_service(spec.name, spec.api_routes) for spec in config.services]
 
 
 def page_config(

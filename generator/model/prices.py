@@ -101,3 +101,15 @@ CLOUDWATCH_FREE_DASHBOARDS = 3
 CLOUDWATCH_FREE_DASHBOARD_METRICS = 50
 # API Gateway detailed (route) metrics are billed as custom metrics, CLOUDWATCH_METRIC_MONTH each
 # (above), prorated by the hour and metered only in hours the metric is published.
+
+# ---- Cognito machine-to-machine (the machine client, generator/template/auth.py) ----
+# Amazon Cognito pricing, "Machine-to-machine (M2M) authorization" (https://aws.amazon.com/cognito/pricing/),
+# effective 2024-05-09, read 2026-12-07 with the project's search tool (the page's figures as
+# quoted by Vantage's line-item guide "CUPM2MTokenRequestsFull", April 2025: "$2.250 per 1000 token
+# requests", graduated tiers after; and Rhythmic Technologies' "The AWS Cognito M2M Bill Has Come
+# Due", May 2025: "$6 per month for each app client"): an app client with the client-credentials
+# grant, prorated by the second, and successful token responses, first tier. Resource servers and
+# the prefix domain are not priced items there (scopes and the hosted token endpoint are part of
+# the user pool).
+COGNITO_M2M_APP_CLIENT_MONTH = 6.00
+COGNITO_M2M_PER_THOUSAND_TOKENS = 2.25

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from troposphere import Sub
 
 from generator.model.config import StackConfig
+from generator.model.tables import TableSpec
 from generator.template.names import logical_id
 
 # "PutMetricAlarm", Amazon CloudWatch API Reference: AlarmName is 1-255 UTF-8 characters, no ASCII
@@ -67,6 +68,19 @@ def service_error_rate(service_name: str) -> AlarmName:
     return AlarmName(logical_id(service_name, "ErrorRateAlarm"), f"{service_name}-5xx-rate")
 
 
+# "Alarms based on metric math expressions can reference a maximum of 10 metrics. This is a hard
+# limit" ("Limits", Amazon CloudWatch User Guide, alarm-limits). A service's 5xx rate reads two
+# metrics per route (Count and 5xx), so a service with more routes than this has no alarm of its own.
+MAX_ALARM_METRICS = 10
+ROUTE_ALARM_METRICS = 2
+
+
+def has_own_error_alarm(config: StackConfig, spec) -> bool:
+    """True when the service gets a 5xx alarm of its own routes: detailed metrics are on and its
+    routes fit one alarm's metrics; otherwise it rolls back on the API's alarm."""
+    return config.detailed_metrics and len(spec.api_routes) * ROUTE_ALARM_METRICS <= MAX_ALARM_METRICS
+
+
 def tasks_below_minimum(service_name: str) -> AlarmName:
     return AlarmName(logical_id(service_name, "TasksAlarm"), f"{service_name}-tasks-below-minimum")
 
@@ -75,8 +89,11 @@ def scaling_ceiling(service_name: str) -> AlarmName:
     return AlarmName(logical_id(service_name, "ScalingCeilingAlarm"), f"{service_name}-at-max-tasks")
 
 
-def table_errors(service_name: str) -> AlarmName:
-    return AlarmName(logical_id(service_name, "TableAlarm"), f"{service_name}-table-errors")
+def table_errors(service_name: str, table: TableSpec | None = None) -> AlarmName:
+    """The item store's one table's alarm (``table`` None), or one of your own service's tables'."""
+    if table is None:
+        return AlarmName(logical_id(service_name, "TableAlarm"), f"{service_name}-table-errors")
+    return AlarmName(logical_id(service_name, table.logical_name, "TableAlarm"), f"{service_name}-{table.name}-table-errors")
 
 
 def stack_alarms(config: StackConfig) -> tuple[AlarmName, ...]:
@@ -93,11 +110,14 @@ def stack_alarms(config: StackConfig) -> tuple[AlarmName, ...]:
         return ()
     names = [api_error_rate(), api_latency()]
     for spec in config.services:
-        if config.detailed_metrics:
+        if has_own_error_alarm(config, spec):
             names.append(service_error_rate(spec.name))
         if config.container_insights:
             names += [tasks_below_minimum(spec.name), scaling_ceiling(spec.name)]
-        names.append(table_errors(spec.name))
+        if spec.is_item_store:
+            names.append(table_errors(spec.name))
+        else:
+            names += [table_errors(spec.name, table) for table in spec.tables]
     return tuple(names)
 
 
@@ -112,6 +132,6 @@ def deployment_alarms(config: StackConfig) -> dict[str, DeploymentAlarm]:
     if not config.alarms:
         return {}
     return {
-        spec.name: DeploymentAlarm(service_error_rate(spec.name) if config.detailed_metrics else api_error_rate())
+        spec.name: DeploymentAlarm(service_error_rate(spec.name) if has_own_error_alarm(config, spec) else api_error_rate())
         for spec in config.services
     }

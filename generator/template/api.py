@@ -1,5 +1,6 @@
 """API Gateway HTTP API: a VPC link into the private subnets, one private integration per Cloud Map
-service, GET/PUT routes per item path, a Cognito JWT authorizer, and a logged, throttled stage."""
+service, each service's routes (the item store's GET/PUT, your own service's any routes) to it, a
+JWT authorizer (the stack's Cognito pool or an external issuer), and a logged, throttled stage."""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ from generator.model.constants import (
     INTEGRATION_PAYLOAD_FORMAT,
     INTEGRATION_TIMEOUT_MS,
     INTEGRATION_TYPE,
-    ITEM_METHODS,
     JWT_IDENTITY_SOURCE,
 )
+from generator.model.routes import ROUTE_METHODS, RouteSpec
 from generator.template.auth import Auth
 from generator.template.logs import add_log_group
 from generator.template.names import logical_id, unique_name
@@ -75,7 +76,7 @@ def add_api(
     key: kms.Key | None,
     page_origins: tuple[str | Sub, ...] = (),
 ) -> Api:
-    """The HTTP API in front of ``services``: each gets GET and PUT on its path, protected per spec;
+    """The HTTP API in front of ``services``: each gets its routes (``ServiceSpec.api_routes``);
     browsers on ``page_origins`` (the test page's, when the stack serves it: ``Site.origin``) and
     on ``config.cors_origins`` may call it."""
     # No origin at all means no CORS configuration, so browsers on other origins cannot read responses.
@@ -84,7 +85,7 @@ def add_api(
         {
             "CorsConfiguration": apigw.Cors(
                 AllowOrigins=origins,
-                AllowMethods=[*ITEM_METHODS, "OPTIONS"],
+                AllowMethods=cors_methods(config),
                 AllowHeaders=["authorization", "content-type"],
                 MaxAge=600,
             )
@@ -97,7 +98,11 @@ def add_api(
             "HttpApi",
             Name=Sub("${AWS::StackName}"),
             ProtocolType="HTTP",
-            Description="Item-store services on ECS Fargate, reached through a VPC link and Cloud Map",
+            Description=(
+                "Item-store services on ECS Fargate, reached through a VPC link and Cloud Map"
+                if all(spec.is_item_store for spec in config.services)
+                else "Container services on ECS Fargate, reached through a VPC link and Cloud Map"
+            ),
             **cors,
             # Only the custom domain answers (generator/template/domain.py maps it to the stage).
             **({"DisableExecuteApiEndpoint": True}
@@ -109,10 +114,10 @@ def add_api(
         apigw.Authorizer(
             "JwtAuthorizer",
             ApiId=Ref(api),
-            Name="cognito",
+            Name="cognito" if auth.cognito is not None else "jwt",
             AuthorizerType="JWT",
             IdentitySource=[JWT_IDENTITY_SOURCE],
-            JwtConfiguration=apigw.JWTConfiguration(Issuer=auth.issuer, Audience=[Ref(auth.client)]),
+            JwtConfiguration=apigw.JWTConfiguration(Issuer=auth.issuer, Audience=list(auth.audiences)),
         )
     )
     integrations: dict[str, apigw.Integration] = {}
@@ -197,23 +202,39 @@ def _add_integration(template: Template, api: apigw.Api, vpc_link: apigw.VpcLink
     )
 
 
+def cors_methods(config: StackConfig) -> list[str]:
+    """The methods browsers may send: every method a route names (``*`` when an ``ANY`` or
+    ``$default`` route takes them all), then OPTIONS for the preflight."""
+    methods = {route.method for spec in config.services for route in spec.api_routes}
+    if None in methods or "ANY" in methods:
+        return ["*"]
+    return [m for m in ROUTE_METHODS if m in methods and m != "OPTIONS"] + ["OPTIONS"]
+
+
+def route_logical_id(spec: ServiceSpec, route: RouteSpec) -> str:
+    """``<Service><RouteName>Route``: ``FoodstoreGetRoute``, ``OrdersPostOrdersRoute``; it depends on
+    this route alone, so adding routes renames none."""
+    return logical_id(spec.name, route.logical_name, "Route")
+
+
 def _add_routes(
     template: Template, api: apigw.Api, authorizer: apigw.Authorizer, integration: apigw.Integration, spec: ServiceSpec
 ) -> dict[str, apigw.Route]:
-    """``GET`` and ``PUT`` on the service's path; protected methods go through the JWT authorizer."""
+    """Each of the service's routes to its integration; ``jwt`` routes through the JWT authorizer,
+    with their scopes as ``AuthorizationScopes`` (API Gateway then wants one of them in the token)."""
     routes = {}
-    for method in ITEM_METHODS:
-        route_key = spec.route_key(method)
-        authorization = (
-            {"AuthorizationType": "JWT", "AuthorizerId": Ref(authorizer)}
-            if method in spec.protected_methods
-            else {"AuthorizationType": "NONE"}
-        )
-        routes[route_key] = template.add_resource(
+    for route in spec.api_routes:
+        if route.protected:
+            authorization = {"AuthorizationType": "JWT", "AuthorizerId": Ref(authorizer)}
+            if route.scopes:
+                authorization["AuthorizationScopes"] = list(route.scopes)
+        else:
+            authorization = {"AuthorizationType": "NONE"}
+        routes[route.route] = template.add_resource(
             apigw.Route(
-                logical_id(spec.name, method.capitalize(), "Route"),
+                route_logical_id(spec, route),
                 ApiId=Ref(api),
-                RouteKey=route_key,
+                RouteKey=route.route,
                 Target=Sub(f"integrations/${{{integration.title}}}"),
                 **authorization,
             )
@@ -238,7 +259,7 @@ def _add_stage(
         route_key: (routes[route_key], service.spec)
         for service in services
         if service.spec.throttle_rate_limit is not None
-        for route_key in map(service.spec.route_key, ITEM_METHODS)
+        for route_key in (route.route for route in service.spec.api_routes)
     }
     route_throttling = (
         {

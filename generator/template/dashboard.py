@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from troposphere import If, Ref, Sub, Template, awslambda, cloudwatch
 
 from generator.model.config import StackConfig
-from generator.model.constants import INTEGRATION_TIMEOUT_MS, ITEM_METHODS, TABLE_OPERATIONS
+from generator.model.constants import INTEGRATION_TIMEOUT_MS, TABLE_OPERATIONS
 from generator.model.metrics import (
     API_GATEWAY,
     API_ID,
@@ -45,6 +45,7 @@ from generator.model.metrics import (
 from generator.template.api import Api
 from generator.template.cluster import Cluster
 from generator.template.services import Service
+from generator.template.storage import Table
 
 # "PutDashboard", Amazon CloudWatch API Reference: a dashboard name is at most 255 characters, and
 # only A-Z, a-z, 0-9, "-" and "_". Dashboards are global, not regional, so the name carries the
@@ -189,10 +190,13 @@ def dashboard_widgets(
 def _service_widgets(config: StackConfig, stage: dict, cluster: Cluster, service: Service) -> list[dict]:
     spec = service.spec
     ecs_service = {CLUSTER_NAME: f"${{{cluster.cluster.title}}}", SERVICE_NAME: f"${{{service.service.title}.Name}}"}
-    table = f"${{{service.table.title}}}"
     widgets = []
     if config.detailed_metrics:
-        routes = [(method, {**stage, ROUTE: spec.route_key(method)}) for method in ITEM_METHODS]
+        # The item store's routes are labelled by method (3.0.0's labels), your own by route key.
+        routes = [
+            (route.method if spec.is_item_store else route.route, {**stage, ROUTE: route.route})
+            for route in spec.api_routes
+        ]
         widgets += [
             _graph(f"{spec.name}: requests and errors by route", [
                 _metric(API_GATEWAY, name, SUM, f"{method} {label}", route)
@@ -223,18 +227,35 @@ def _service_widgets(config: StackConfig, stage: dict, cluster: Cluster, service
             _metric(ECS, "MemoryUtilization", AVERAGE, "memory", ecs_service),
         ], annotations={"horizontal": [_line(_number(parameters.cpu_target.title), "CpuTarget")]},
             yAxis={"left": {"min": 0, "max": 100}}),
-        _graph(f"{spec.name}: table", [
-            _metric(DYNAMODB, "ConsumedReadCapacityUnits", SUM, "read units", {TABLE_NAME: table}),
-            _metric(DYNAMODB, "ConsumedWriteCapacityUnits", SUM, "write units", {TABLE_NAME: table}),
-            *[
-                _metric(DYNAMODB, name, SUM, f"{operation} {label}", {TABLE_NAME: table, OPERATION: operation},
-                        yAxis="right")
-                for name, label in (("ThrottledRequests", "throttled"), ("SystemErrors", "system errors"))
-                for operation in TABLE_OPERATIONS
-            ],
-        ]),
     ]
+    for table in service.tables:
+        widgets.append(_table_widget(spec.name, table))
     return widgets
+
+
+def _table_widget(service_name: str, table: Table) -> dict:
+    """Read and write units, then throttling and system errors: by operation for the item store's
+    table (its two), by reads and writes for your own."""
+    name = f"${{{table.resource.title}}}"
+    if table.spec is None:
+        title = f"{service_name}: table"
+        errors = [
+            _metric(DYNAMODB, metric, SUM, f"{operation} {label}", {TABLE_NAME: name, OPERATION: operation},
+                    yAxis="right")
+            for metric, label in (("ThrottledRequests", "throttled"), ("SystemErrors", "system errors"))
+            for operation in TABLE_OPERATIONS
+        ]
+    else:
+        title = f"{service_name}: {table.spec.name} table"
+        errors = [
+            _metric(DYNAMODB, metric, SUM, label, {TABLE_NAME: name}, yAxis="right")
+            for metric, label in (("ReadThrottleEvents", "read throttled"), ("WriteThrottleEvents", "write throttled"))
+        ]
+    return _graph(title, [
+        _metric(DYNAMODB, "ConsumedReadCapacityUnits", SUM, "read units", {TABLE_NAME: name}),
+        _metric(DYNAMODB, "ConsumedWriteCapacityUnits", SUM, "write units", {TABLE_NAME: name}),
+        *errors,
+    ])
 
 
 def _function_variable(watched: WatchedFunction) -> str:

@@ -7,7 +7,7 @@ reason AWS gives for it.
 
 from __future__ import annotations
 
-from awacs import awslambda, cloudfront, codebuild, dynamodb, ec2, ecr, kms, logs, s3, scheduler
+from awacs import awslambda, cloudfront, codebuild, dynamodb, ec2, ecr, kms, logs, s3, scheduler, secretsmanager, ssm
 from awacs import iam as awacs_iam
 from awacs.aws import (
     Allow,
@@ -47,6 +47,16 @@ UNSCOPED_ACTIONS: dict[str, str] = {
 # The only DynamoDB actions the item-store containers call; the task roles and the VPC endpoint
 # policy both grant exactly these.
 ITEM_STORE_ACTIONS = (dynamodb.GetItem, dynamodb.PutItem)
+# What your own services may do with their own tables: reading and writing items, in batches and
+# transactions too (TransactGetItems/TransactWriteItems are authorized as the item actions they
+# contain, and ConditionCheckItem for their condition checks: "Using IAM with DynamoDB
+# transactions", Amazon DynamoDB Developer Guide), queries and scans of the table and its indexes,
+# and DescribeTable (which SDK helpers such as boto3's Table resource call). No table management,
+# no streams: the stack owns the tables' definitions.
+OWN_TABLE_ACTIONS = (
+    dynamodb.BatchGetItem, dynamodb.BatchWriteItem, dynamodb.ConditionCheckItem, dynamodb.DeleteItem,
+    dynamodb.DescribeTable, dynamodb.GetItem, dynamodb.PutItem, dynamodb.Query, dynamodb.Scan, dynamodb.UpdateItem,
+)
 
 
 def execution_role_trust() -> Policy:
@@ -90,6 +100,42 @@ def item_store_access(table: AWSObject) -> Statement:
     return Statement(Effect=Allow, Action=list(ITEM_STORE_ACTIONS), Resource=[GetAtt(table, "Arn")])
 
 
+def own_tables_access(tables: list[AWSObject]) -> Statement:
+    """Read and write the items of exactly these tables and query their indexes (``<arn>/index/*``)."""
+    resources = []
+    for table in tables:
+        resources += [GetAtt(table, "Arn"), Sub(f"${{{table.title}.Arn}}/index/*")]
+    return Statement(Effect=Allow, Action=list(OWN_TABLE_ACTIONS), Resource=resources)
+
+
+def read_secrets(resources: list[str]) -> Statement:
+    """Read the values of exactly these Secrets Manager secrets (the execution role, at task start).
+
+    ``resources`` are :attr:`generator.model.secrets.SecretSource.iam_resource`: whole-secret ARNs
+    (``-??????`` for a partial ARN), never a JSON-key selector, which IAM would not match."""
+    return Statement(Effect=Allow, Action=[secretsmanager.GetSecretValue], Resource=list(resources))
+
+
+def read_parameters(resources: list[str]) -> Statement:
+    """Read exactly these SSM parameters (ECS calls ``ssm:GetParameters`` for a task's secrets)."""
+    return Statement(Effect=Allow, Action=[ssm.GetParameters], Resource=list(resources))
+
+
+def decrypt_secrets(key_arn: str, readers: list[tuple[str, str]]) -> Statement:
+    """Decrypt with the customer managed key that encrypts the service's secrets, and only when
+    the services that hold them call KMS (``readers``: (``secretsmanager`` or ``ssm``, region) pairs,
+    a secret's region may differ from the stack's). "Pass sensitive data to an Amazon ECS container"
+    asks for kms:Decrypt only with a customer managed key."""
+    return Statement(
+        Effect=Allow,
+        Action=[kms.Decrypt],
+        Resource=[key_arn],
+        Condition=Condition(StringEquals({"kms:ViaService": [
+            Sub(f"{service}.{region}.${{AWS::URLSuffix}}") for service, region in sorted(set(readers))
+        ]})),
+    )
+
+
 def write_log_streams(log_group: AWSObject) -> Statement:
     """Create streams in, and write events to, one log group (the awslogs driver's needs).
 
@@ -119,6 +165,16 @@ def pull_private_images() -> Statement:
         Effect=Allow,
         Action=[ecr.BatchCheckLayerAvailability, ecr.BatchGetImage, ecr.GetDownloadUrlForLayer],
         Resource=[Sub("arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/*")],
+    )
+
+
+def pull_image_from(repository_arn: Sub) -> Statement:
+    """Pull layers from one named ECR repository, possibly of another account or Region (the
+    service's configured image); that repository's own policy must also admit this account."""
+    return Statement(
+        Effect=Allow,
+        Action=[ecr.BatchCheckLayerAvailability, ecr.BatchGetImage, ecr.GetDownloadUrlForLayer],
+        Resource=[repository_arn],
     )
 
 

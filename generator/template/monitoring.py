@@ -15,7 +15,7 @@ from awacs.aws import Allow, ArnEquals, Condition, Principal, Statement, StringE
 from troposphere import Equals, GetAtt, Not, Output, Parameter, Ref, Sub, Template, cloudwatch, kms, sns
 
 from generator.model.config import StackConfig
-from generator.model.constants import INTEGRATION_TIMEOUT_MS, ITEM_METHODS, TABLE_OPERATIONS
+from generator.model.constants import INTEGRATION_TIMEOUT_MS, TABLE_OPERATIONS
 from generator.model.metrics import (
     API_GATEWAY,
     API_ID,
@@ -41,6 +41,7 @@ from generator.template.iam import policy
 from generator.template.keys import alarm_arns
 from generator.template.parameters import ParameterInterface
 from generator.template.services import Service
+from generator.template.storage import Table
 
 # API Gateway, Container Insights and DynamoDB publish these metrics once a minute: alarms read
 # them at that resolution (a standard-resolution alarm, $0.10 per metric a month).
@@ -233,8 +234,8 @@ def _add_alarms(
     ]
     for service in services:
         spec = service.spec
-        if config.detailed_metrics:
-            routes = [{**stage, ROUTE: spec.route_key(method)} for method in ITEM_METHODS]
+        if alarm_names.has_own_error_alarm(config, spec):
+            routes = [{**stage, ROUTE: route.route} for route in spec.api_routes]
             alarms.append(_error_rate(
                 template, config, topic, alarm_names.service_error_rate(spec.name),
                 f"the {spec.name} routes' requests", routes,
@@ -247,7 +248,7 @@ def _add_alarms(
                 _tasks_below_minimum(template, topic, cluster, service),
                 _scaling_ceiling(template, topic, cluster, service),
             ]
-        alarms.append(_table_errors(template, topic, service))
+        alarms += [_table_errors(template, topic, service, table) for table in service.tables]
     return alarms
 
 
@@ -327,18 +328,38 @@ def _scaling_ceiling(template: Template, topic: sns.Topic, cluster: Cluster, ser
     )
 
 
-def _table_errors(template: Template, topic: sns.Topic, service: Service) -> cloudwatch.Alarm:
+# Your own tables' alarm: throttling of reads and writes (per table, every operation), and system
+# errors of the operations the task role allows that DynamoDB reports per operation; 10 metrics,
+# an alarm's limit (alarm_names.MAX_ALARM_METRICS).
+OWN_TABLE_THROTTLE_METRICS = ("ReadThrottleEvents", "WriteThrottleEvents")
+OWN_TABLE_OPERATIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem",
+                        "BatchWriteItem")
+
+
+def _table_errors(template: Template, topic: sns.Topic, service: Service, table: Table) -> cloudwatch.Alarm:
     name = service.spec.name
-    queries = [
-        _query(f"{kind}{operation.lower()}", DYNAMODB, metric, SUM,
-               **{TABLE_NAME: Ref(service.table), OPERATION: operation})
-        for kind, metric in (("throttled", "ThrottledRequests"), ("errors", "SystemErrors"))
-        for operation in TABLE_OPERATIONS
-    ]
+    resource = Ref(table.resource)
+    if table.spec is None:
+        queries = [
+            _query(f"{kind}{operation.lower()}", DYNAMODB, metric, SUM, **{TABLE_NAME: resource, OPERATION: operation})
+            for kind, metric in (("throttled", "ThrottledRequests"), ("errors", "SystemErrors"))
+            for operation in TABLE_OPERATIONS
+        ]
+        alarm = alarm_names.table_errors(name)
+        what = f"The {name} table"
+    else:
+        queries = [
+            *[_query(metric.lower(), DYNAMODB, metric, SUM, **{TABLE_NAME: resource})
+              for metric in OWN_TABLE_THROTTLE_METRICS],
+            *[_query(f"errors{operation.lower()}", DYNAMODB, "SystemErrors", SUM,
+                     **{TABLE_NAME: resource, OPERATION: operation}) for operation in OWN_TABLE_OPERATIONS],
+        ]
+        alarm = alarm_names.table_errors(name, table.spec)
+        what = f"The {name} service's {table.spec.name} table"
     total = " + ".join(f"FILL({query.Id}, 0)" for query in queries)
     return _alarm(
-        template, topic, alarm_names.table_errors(name),
-        f"The {name} table throttled requests or answered with DynamoDB system errors (500) in 2 of the "
+        template, topic, alarm,
+        f"{what} throttled requests or answered with DynamoDB system errors (500) in 2 of the "
         f"last {SUSTAINED_MINUTES} minutes; the service retries, then answers 503. Throttling on an "
         "on-demand table means a hot key or a sudden jump past twice the previous peak; system errors "
         "are DynamoDB's own: check the AWS Health Dashboard.",
@@ -350,4 +371,3 @@ def _table_errors(template: Template, topic: sns.Topic, service: Service) -> clo
         # DynamoDB publishes these only when they happen.
         TreatMissingData="notBreaching",
     )
-

@@ -1,7 +1,9 @@
 """The OpenAPI 3.0.3 description of the HTTP API a template creates, for people and client generators.
 
 It documents the API; it is not imported into API Gateway (the CloudFormation template defines the
-routes), so it carries no ``x-amazon-apigateway-*`` extensions. Routes, methods and which of them
+routes), so it carries no ``x-amazon-apigateway-*`` extensions, but one: an ``ANY`` route of your own
+is written ``x-amazon-apigateway-any-method``, API Gateway's own way to write it (which
+generator/model/openapi_routes.py reads back). Routes, methods and which of them
 need a JWT come from the same :class:`~generator.model.config.StackConfig` as the template, so the two agree.
 """
 
@@ -11,6 +13,7 @@ from itemstore import contract
 
 from generator.model.config import ServiceSpec, StackConfig
 from generator.model.constants import ITEM_METHODS, MAX_ID_BYTES, MAX_ITEM_BYTES
+from generator.model.errors import ConfigError
 from generator.model.release import ReleaseSettings
 from generator.template.names import logical_id
 
@@ -270,6 +273,120 @@ def _servers(config: StackConfig, release: ReleaseSettings) -> list[dict]:
     return servers
 
 
+# Your own services: API Gateway's ANY route as OpenAPI writes it (API Gateway's extension, which
+# generator/model/openapi_routes.py reads back); $default has no OpenAPI path and is described in
+# the document's description instead.
+ANY_METHOD = "x-amazon-apigateway-any-method"
+# The scheme of jwt routes that name scopes: OpenAPI lets only oauth2 and openIdConnect schemes list
+# scopes in a requirement (OpenAPI 3.0.3, Security Requirement Object), and one requirement per scope
+# says "any one of these", as API Gateway's AuthorizationScopes does.
+SCOPED_SCHEME = "OidcJwt"
+EXTERNAL_SCHEME = "Jwt"
+OIDC_DISCOVERY = "/.well-known/openid-configuration"
+COGNITO_DISCOVERY_PLACEHOLDER = "https://cognito-idp.{region}.amazonaws.com/your-user-pool-id" + OIDC_DISCOVERY
+
+
+def _bearer_scheme(config: StackConfig) -> str:
+    return SECURITY_SCHEME if config.auth.uses_cognito else EXTERNAL_SCHEME
+
+
+def _own_security(config: StackConfig, route) -> list[dict] | None:
+    if not route.protected:
+        return None
+    if route.scopes:
+        return [{SCOPED_SCHEME: [scope]} for scope in route.scopes]
+    return [{_bearer_scheme(config): []}]
+
+
+def _declares_path_parameters(operation: dict | None, path_parameters: list) -> bool:
+    """Whether an imported operation (or its path item) already declares its path parameters."""
+    declared = [*(operation or {}).get("parameters", []), *path_parameters]
+    return any(isinstance(p, dict) and (p.get("in") == "path" or "$ref" in p) for p in declared)
+
+
+def _own_operation(config: StackConfig, spec: ServiceSpec, route, imported: dict | None,
+                   path_parameters: list = ()) -> dict:
+    """One of your own routes: the imported document's operation if the routes came from one (its
+    summary, parameters, bodies and responses, the security as the stack enforces it), else an
+    operation that documents the route, its variables and what API Gateway answers itself."""
+    operation = dict(imported) if isinstance(imported, dict) else {
+        "summary": f"{route.route} ({spec.name})",
+        "responses": {"default": {"description": f"What the {spec.name} service answers."}},
+    }
+    operation.setdefault("operationId", logical_id(spec.name, route.logical_name)[:1].lower()
+                         + logical_id(spec.name, route.logical_name)[1:])
+    operation["tags"] = [spec.name]
+    if route.variables and not _declares_path_parameters(imported, path_parameters):
+        operation["parameters"] = [*operation.get("parameters", []), *[
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"},
+             **({"description": "The rest of the path (a greedy variable: one or more segments)."}
+                if route.path.endswith("+}") and name == route.variables[-1] else {})}
+            for name in route.variables
+        ]]
+    responses = dict(operation.get("responses") or {})
+    security = _own_security(config, route)
+    if security is not None:
+        responses.setdefault("401", _ref("responses", "Unauthorized"))
+        if route.scopes:
+            responses.setdefault("403", _ref("responses", "Forbidden"))
+        operation["security"] = security
+    else:
+        # Public, as the item store's public operations: no security (the document sets no default).
+        operation.pop("security", None)
+    responses.setdefault("429", _ref("responses", "TooManyRequests"))
+    operation["responses"] = responses
+    return operation
+
+
+def _own_paths(config: StackConfig, spec: ServiceSpec) -> dict:
+    """OpenAPI path (``{proxy+}`` written ``{proxy}``, as OpenAPI has no greedy variables) -> path item."""
+    document = spec.openapi_document or {}
+    source_paths = document.get("paths") or {}
+    paths: dict[str, dict] = {}
+    for route in spec.api_routes:
+        if route.method is None:
+            continue
+        path = route.path.replace("+}", "}")
+        method = ANY_METHOD if route.method == "ANY" else route.method.lower()
+        source_method = method if method == ANY_METHOD else route.method.lower()
+        source_item = source_paths.get(route.path) or {}
+        imported = source_item.get(source_method)
+        item = paths.setdefault(path, {})
+        # The path item's shared parameters (an imported document's), as the document had them.
+        path_parameters = list(source_item.get("parameters") or [])
+        if path_parameters:
+            item["parameters"] = path_parameters
+        item[method] = _own_operation(config, spec, route, imported, path_parameters)
+    return paths
+
+
+# The components an imported document's operations may refer to (#/components/<kind>/<name>); its
+# securitySchemes are not carried over: the stack's own schemes say how its routes are secured.
+IMPORTED_COMPONENTS = ("schemas", "responses", "parameters", "examples", "requestBodies", "headers", "links",
+                       "callbacks")
+
+
+def _add_imported_components(config: StackConfig, components: dict) -> None:
+    """Every imported document's components, under their own names, into ``components``; a name
+    that two documents (or a document and ecsapi) both use is a ConfigError naming the service."""
+    owner: dict[tuple[str, str], str] = {}
+    for index, spec in enumerate(config.services):
+        document = spec.openapi_document
+        if not document:
+            continue
+        for kind in IMPORTED_COMPONENTS:
+            for name, value in sorted(((document.get("components") or {}).get(kind) or {}).items()):
+                if name in components.get(kind, {}):
+                    raise ConfigError(
+                        f"services[{index}].openapi", spec.openapi,
+                        f"its components.{kind} {name!r} is also "
+                        + (f"in {owner[kind, name]}'s document" if (kind, name) in owner else "one of ecsapi's own")
+                        + "; the components of all documents share the stack's one document: rename one",
+                    )
+                components.setdefault(kind, {})[name] = value
+                owner[kind, name] = spec.name
+
+
 def build_openapi(config: StackConfig, release: ReleaseSettings | None = None) -> dict:
     """The OpenAPI 3.0.3 document of the HTTP API ``build_template(config, release)`` creates;
     ``release`` defaults to ``ReleaseSettings()``.
@@ -279,48 +396,94 @@ def build_openapi(config: StackConfig, release: ReleaseSettings | None = None) -
     release = release or ReleaseSettings()
     schemas = _schemas()
     for spec in config.services:
-        schemas.update(_item_schemas(spec))
+        if spec.is_item_store:
+            schemas.update(_item_schemas(spec))
+    paths: dict = {}
+    for spec in config.services:
+        if spec.is_item_store:
+            paths[spec.path] = _path_item(spec)
+        else:
+            for path, item in _own_paths(config, spec).items():
+                paths.setdefault(path, {}).update(item)
+    item_stores_only = all(spec.is_item_store for spec in config.services)
+    responses = _responses()
+    security_schemes = {_bearer_scheme(config): _bearer_description(config)}
+    if config.custom_scopes:
+        responses["Forbidden"] = {
+            "description": "The token is valid but carries none of the route's scopes. Answered by API Gateway.",
+            "content": _json(_gateway_schema("Forbidden"), {"message": "Forbidden"}),
+        }
+        security_schemes[SCOPED_SCHEME] = {
+            "type": "openIdConnect",
+            "openIdConnectUrl": (
+                COGNITO_DISCOVERY_PLACEHOLDER.format(region=release.regions[0]) if config.auth.uses_cognito
+                else config.auth.issuer.rstrip("/") + OIDC_DISCOVERY
+            ),
+            "description": (
+                "A JWT access token whose `scope` (or `scp`) claim holds one of the operation's scopes. "
+                + ("With the stack's Cognito pool: a client-credentials or hosted-UI token (a password "
+                   "sign-in's access token carries no custom scopes); the discovery URL names the pool "
+                   "(output UserPoolId)." if config.auth.uses_cognito else "")
+            ),
+        }
+    default_routes = [spec.name for spec in config.services for route in spec.api_routes if route.method is None]
+    description = (
+        f"Item stores of an ecsapi v{release.version} stack: each service keeps JSON objects in its "
+        "own DynamoDB table, keyed by the id at the end of its path. GET reads an item; PUT creates "
+        "or replaces it. Requests to any other path or method get API Gateway's 404 "
+        '`{"message": "Not Found"}`. This document describes the API; the CloudFormation template '
+        "defines it."
+        if item_stores_only
+        else f"The container services of an ecsapi v{release.version} stack, each behind its own routes. "
+        + (f"Requests no route matches go to the {default_routes[0]} service ($default). " if default_routes
+           else 'Requests to any other path or method get API Gateway\'s 404 `{"message": "Not Found"}`. ')
+        + "This document describes the API; the CloudFormation template defines it."
+    )
+    components = {
+        "schemas": schemas,
+        "responses": responses,
+        "headers": {
+            "RetryAfter": {
+                "description": "Seconds to wait before retrying. Sent by the item store with "
+                               "`dynamodb_unavailable`; absent when API Gateway answers.",
+                "schema": {"type": "integer", "minimum": 0},
+            }
+        },
+        "securitySchemes": security_schemes,
+    }
+    _add_imported_components(config, components)
     return {
         "openapi": OPENAPI_VERSION,
         "info": {
             "title": TITLE,
             "version": release.version,
-            "description": (
-                f"Item stores of an ecsapi v{release.version} stack: each service keeps JSON objects in its "
-                "own DynamoDB table, keyed by the id at the end of its path. GET reads an item; PUT creates "
-                "or replaces it. Requests to any other path or method get API Gateway's 404 "
-                '`{"message": "Not Found"}`. This document describes the API; the CloudFormation template '
-                "defines it."
-            ),
+            "description": description,
         },
         "servers": _servers(config, release),
         "tags": [
             {"name": spec.name, "description": f"{spec.name} items at {spec.path_prefix}/{{{spec.id_parameter}}}"}
+            if spec.is_item_store
+            else {"name": spec.name, "description": f"The {spec.name} service's {len(spec.api_routes)} route(s)"}
             for spec in config.services
         ],
-        "paths": {spec.path: _path_item(spec) for spec in config.services},
-        "components": {
-            "schemas": schemas,
-            "responses": _responses(),
-            "headers": {
-                "RetryAfter": {
-                    "description": "Seconds to wait before retrying. Sent by the item store with "
-                                   "`dynamodb_unavailable`; absent when API Gateway answers.",
-                    "schema": {"type": "integer", "minimum": 0},
-                }
-            },
-            "securitySchemes": {
-                SECURITY_SCHEME: {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "bearerFormat": "JWT",
-                    "description": (
-                        "A Cognito token of the stack's user pool (output UserPoolId) for its app client "
-                        "(output UserPoolClientId): the ID token, whose `aud` is the app client id, or the "
-                        "access token, whose `client_id` is. API Gateway's JWT authorizer checks the "
-                        "signature, issuer, audience and expiry before the request reaches a container."
-                    ),
-                }
-            },
-        },
+        "paths": paths,
+        "components": components,
     }
+
+
+def _bearer_description(config: StackConfig) -> dict:
+    """The scheme of jwt routes: a bearer JWT of the stack's Cognito pool or of the external issuer."""
+    if config.auth.uses_cognito:
+        description = (
+            "A Cognito token of the stack's user pool (output UserPoolId) for its app client "
+            "(output UserPoolClientId): the ID token, whose `aud` is the app client id, or the "
+            "access token, whose `client_id` is. API Gateway's JWT authorizer checks the "
+            "signature, issuer, audience and expiry before the request reaches a container."
+        )
+    else:
+        description = (
+            f"A token of {config.auth.issuer} whose `aud` (or `client_id`) is one of "
+            f"{', '.join(config.auth.audiences)}. API Gateway's JWT authorizer checks the signature, issuer, "
+            "audience and expiry before the request reaches a container."
+        )
+    return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": description}

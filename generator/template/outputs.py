@@ -33,13 +33,16 @@ def add_outputs(
         output("APITestPage", site.url, "The API test page: sign up, sign in, GET and PUT items")
     # With a domain every URL names it, the mapping key included (generator/model/domain.py).
     output("ApiUrl", domain.spec.api_url if domain else GetAtt(api.api, "ApiEndpoint"), "Invoke URL of the HTTP API")
+    # Your own services' routes are all under ApiUrl (``ecsapi describe`` lists them); the item
+    # store's items are under one base URL each.
     for service in services:
-        output(
-            logical_id(service.spec.name, "Url"),
-            domain.spec.api_url + service.spec.path_prefix if domain
-            else Sub(f"${{{api.api.title}.ApiEndpoint}}{service.spec.path_prefix}"),
-            f"Base URL of {service.spec.name} items: append /<{service.spec.id_parameter}>",
-        )
+        if service.spec.is_item_store:
+            output(
+                logical_id(service.spec.name, "Url"),
+                domain.spec.api_url + service.spec.path_prefix if domain
+                else Sub(f"${{{api.api.title}.ApiEndpoint}}{service.spec.path_prefix}"),
+                f"Base URL of {service.spec.name} items: append /<{service.spec.id_parameter}>",
+            )
     if domain is not None:
         output("ApiDomainTarget", domain.target,
                f"Where {domain.spec.name} must point (an alias, or a CNAME at another DNS provider)")
@@ -49,8 +52,16 @@ def add_outputs(
             output("PageDomainTarget", GetAtt(site.distribution, "DomainName"),
                    f"Where {domain.spec.page_name} must point (the page's CloudFront distribution)")
     output("ApiId", Ref(api.api), "HTTP API id")
-    output("UserPoolId", Ref(auth.user_pool), "Cognito user pool id")
-    output("UserPoolClientId", Ref(auth.client), "Cognito app client id (no secret)")
+    if auth.cognito is not None:
+        output("UserPoolId", Ref(auth.cognito.user_pool), "Cognito user pool id")
+        output("UserPoolClientId", Ref(auth.cognito.client), "Cognito app client id (no secret)")
+        if auth.cognito.machine_client is not None:
+            # The client's secret is never an output (outputs are readable by anyone who may
+            # describe the stack): read it with `aws cognito-idp describe-user-pool-client`.
+            output("MachineClientId", Ref(auth.cognito.machine_client),
+                   "Cognito app client id for the client-credentials grant (its secret stays in Cognito)")
+            output("TokenUrl", auth.cognito.token_url,
+                   "Cognito token endpoint: POST grant_type=client_credentials with the machine client's id and secret")
     output("Region", Ref("AWS::Region"), "Region of the stack")
     output("ClusterName", Ref(cluster.cluster), "ECS cluster name")
     output("VpcId", Ref(network.vpc), "VPC id")

@@ -3,6 +3,7 @@ security group, ECS service registered in Cloud Map, and autoscaling. Services d
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from troposphere import (
@@ -15,7 +16,6 @@ from troposphere import (
     Ref,
     Sub,
     Template,
-    dynamodb,
     ec2,
     ecs,
     iam,
@@ -36,7 +36,6 @@ from generator.model.constants import (
     ENV_REGION,
     ENV_TABLE_KEY,
     ENV_TABLE_NAME,
-    HEALTH_CHECK_COMMAND,
     MAX_MIN_TASKS,
     MAX_TASKS,
     MIN_MIN_TASKS,
@@ -51,6 +50,7 @@ from generator.template.logs import add_log_group
 from generator.template.names import logical_id
 from generator.template.network import Network
 from generator.template.parameters import ParameterInterface
+from generator.template.storage import Table
 
 SCRATCH_VOLUME = "scratch"
 # 1 to MAX_TASKS (1000) written without leading zeros, signs or decimals.
@@ -64,8 +64,7 @@ TASK_COUNT_PATTERN = "^([1-9][0-9]{0,2}|1000)$"
 # ECS API Reference, as the CDK's HealthCheck repeats it) makes a new task healthy ~10 s after it starts
 # instead of 30 (ECS's default), and the 10 s start period absorbs a slow first start; 3 failures
 # 10 s apart mark a hung task unhealthy within ~30 s.
-HEALTH_CHECK_INTERVAL_SECONDS = 10
-HEALTH_CHECK_START_PERIOD_SECONDS = 10
+# These are the model's defaults for every health check (generator/model/tasks.py).
 
 
 @dataclass(frozen=True)
@@ -85,7 +84,8 @@ class Service:
 
     spec: ServiceSpec
     parameters: ServiceParameters
-    table: dynamodb.Table
+    tables: tuple[Table, ...]
+    """The service's tables: the item store's one, or your own service's zero or more."""
     discovery_service: servicediscovery.Service
     security_group: ec2.SecurityGroup
     service: ecs.Service
@@ -95,7 +95,7 @@ class Service:
 def add_service_parameters(template: Template, interface: ParameterInterface, spec: ServiceSpec) -> ServiceParameters:
     """The service's deploy-time parameters. The image defaults to ``spec.image`` or, unset, to
     empty: the image the stack builds from the release's source (generator/template/image.py)."""
-    group = f"Service: {spec.name} ({spec.path})"
+    group = f"Service: {spec.name} ({spec.path})" if spec.is_item_store else f"Service: {spec.name}"
 
     def number(name: str, label: str, default: int, low: int, high: int, description: str) -> Parameter:
         return interface.add(
@@ -114,7 +114,11 @@ def add_service_parameters(template: Template, interface: ParameterInterface, sp
                 Description=(
                     f"Container image of the {spec.name} service. Empty: the stack builds the item-store "
                     "image from this release's source archive in your account and runs it."
+                    if spec.is_item_store
+                    else f"Container image of the {spec.name} service (repo/name:tag or repo/name@sha256:...)."
                 ),
+                # Your own service always runs its own image: an empty value would start no task.
+                **({} if spec.is_item_store else {"MinLength": 1}),
             ),
         ),
         # Task counts are strings of canonical digits: the Rules compare them as strings (see
@@ -176,18 +180,108 @@ def _add_task_count_rule(template: Template, spec: ServiceSpec, parameters: Serv
     )
 
 
-def _environment(spec: ServiceSpec, table: dynamodb.Table) -> list[ecs.Environment]:
-    """The container's environment, sorted by name so the template never reorders."""
-    values = {
-        ENV_TABLE_NAME: Ref(table),
-        ENV_TABLE_KEY: spec.key_attribute,
-        ENV_ITEM_PATH_PREFIX: spec.path_prefix,
-        ENV_REGION: Ref("AWS::Region"),
-        ENV_PORT: str(spec.port),
-        ENV_DRAIN_SECONDS: str(spec.drain_seconds),
-        **dict(spec.environment),
-    }
+def _environment(spec: ServiceSpec, tables: tuple[Table, ...]) -> list[ecs.Environment]:
+    """The container's environment, sorted by name so the template never reorders: what every
+    service gets (PORT, AWS_REGION, DRAIN_SECONDS), the item store's table and path, or each of
+    your own tables' name as ``<NAME>_TABLE``, then the service's own ``environment``."""
+    values = {ENV_REGION: Ref("AWS::Region"), ENV_PORT: str(spec.port), ENV_DRAIN_SECONDS: str(spec.drain_seconds)}
+    for table in tables:
+        if table.spec is None:
+            values.update({
+                ENV_TABLE_NAME: Ref(table.resource),
+                ENV_TABLE_KEY: spec.key_attribute,
+                ENV_ITEM_PATH_PREFIX: spec.path_prefix,
+            })
+        else:
+            values[table.spec.environment_name] = Ref(table.resource)
+    values.update(dict(spec.environment))
     return [ecs.Environment(Name=name, Value=values[name]) for name in sorted(values)]
+
+
+def _secrets(spec: ServiceSpec) -> dict:
+    """The task definition's ``Secrets`` (sorted by name), none when the service has none."""
+    if not spec.secrets:
+        return {}
+    return {"Secrets": [ecs.Secret(Name=name, ValueFrom=source.value_from) for name, source in spec.secret_sources]}
+
+
+def _health_check(spec: ServiceSpec) -> dict:
+    """The container's ``HealthCheck``; none for ``health_check = "none"`` (ECS then counts the
+    container healthy as soon as it runs)."""
+    check = spec.container_health_check
+    if check is None:
+        return {}
+    return {
+        "HealthCheck": ecs.HealthCheck(
+            Command=list(check.command), Interval=check.interval, Timeout=check.timeout, Retries=check.retries,
+            StartPeriod=check.start_period,
+        )
+    }
+
+
+# A private ECR image: ACCOUNT.dkr.ecr.REGION.amazonaws.com[.cn]/REPOSITORY[:tag|@digest] ("Amazon
+# ECR private registry", Amazon ECR User Guide: the registry URL and repository naming).
+ECR_IMAGE = re.compile(
+    r"^(?P<account>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z]{2}(-[a-z]+)+-[0-9]+)\.amazonaws\.com(\.cn)?/"
+    r"(?P<repository>[a-z0-9._/-]+?)(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})?$"
+)
+
+
+def configured_repository(image: str | None) -> Sub | None:
+    """The ARN of the ECR repository ``image`` names, or None for an image elsewhere (or none)."""
+    match = ECR_IMAGE.match(image or "")
+    if match is None:
+        return None
+    return Sub(f"arn:${{AWS::Partition}}:ecr:{match['region']}:{match['account']}:repository/{match['repository']}")
+
+
+def _execution_statements(spec: ServiceSpec, log_group: logs.LogGroup) -> list:
+    """Pull the image (this account's repositories in this Region, and the repository of the
+    configured image, which may be another account's or Region's) and write logs; read exactly the
+    service's secrets and parameters, and decrypt with its ``kms_key`` (only when it has secrets)."""
+    statements = [policies.write_log_streams(log_group), policies.registry_login(), policies.pull_private_images()]
+    repository = None if spec.is_item_store else configured_repository(spec.image)
+    if repository is not None:
+        statements.append(policies.pull_image_from(repository))
+    sources = [source for _, source in spec.secret_sources]
+    secrets = sorted({source.iam_resource for source in sources if source.service == "secretsmanager"})
+    parameters = sorted({source.iam_resource for source in sources if source.service == "ssm"})
+    if secrets:
+        statements.append(policies.read_secrets(secrets))
+    if parameters:
+        statements.append(policies.read_parameters(parameters))
+    if spec.kms_key is not None:
+        statements.append(policies.decrypt_secrets(spec.kms_key, [(s.service, s.region) for s in sources]))
+    return statements
+
+
+def _add_roles(
+    template: Template, spec: ServiceSpec, tables: tuple[Table, ...], key: kms.Key | None, log_group: logs.LogGroup
+) -> tuple[iam.Role, iam.Role]:
+    """(execution role, task role). The task role may use exactly the service's tables: the item
+    store's GetItem/PutItem on its one, your own service's actions on its own tables and their
+    indexes; with no table it has no statement at all (its policy then is absent, not empty)."""
+    name = spec.name
+    execution_role = template.add_resource(
+        policies.role(
+            logical_id(name, "ExecutionRole"), policies.execution_role_trust(), "pull-image-and-write-logs",
+            *_execution_statements(spec, log_group),
+        )
+    )
+    own = [table.resource for table in tables if table.spec is not None]
+    statements = [policies.item_store_access(table.resource) for table in tables if table.spec is None]
+    if own:
+        statements.append(policies.own_tables_access(own))
+    if statements and key is not None:
+        statements.append(policies.use_key_through_dynamodb(key))
+    if statements:
+        task_role = policies.role(
+            logical_id(name, "TaskRole"), policies.task_role_trust(),
+            "item-store-table" if spec.is_item_store else "own-tables", *statements,
+        )
+    else:
+        task_role = iam.Role(logical_id(name, "TaskRole"), AssumeRolePolicyDocument=policies.task_role_trust())
+    return execution_role, template.add_resource(task_role)
 
 
 def add_service(
@@ -195,47 +289,48 @@ def add_service(
     config: StackConfig,
     spec: ServiceSpec,
     parameters: ServiceParameters,
-    image: ImageBuild,
+    image: ImageBuild | None,
     network: Network,
     cluster: Cluster,
-    table: dynamodb.Table,
+    tables: tuple[Table, ...],
     discovery_service: servicediscovery.Service,
     key: kms.Key | None,
     deployment_alarm: DeploymentAlarm | None = None,
 ) -> Service:
-    """Everything one service needs; returns the handles the API and outputs wire to. With
+    """Everything one service needs: log group, roles, task definition, security group, ECS
+    service and scaling; returns the handles the API and outputs wire to. With
     ``deployment_alarm``, a deployment is rolled back when that alarm fires."""
     name = spec.name
     log_group = add_log_group(template, config, key, logical_id(name, "LogGroup"), spec.log_retention_days)
-    execution_role = template.add_resource(
-        policies.role(
-            logical_id(name, "ExecutionRole"),
-            policies.execution_role_trust(),
-            "pull-image-and-write-logs",
-            policies.write_log_streams(log_group),
-            policies.registry_login(),
-            policies.pull_private_images(),
-        )
-    )
-    task_role = template.add_resource(
-        policies.role(
-            logical_id(name, "TaskRole"),
-            policies.task_role_trust(),
-            "item-store-table",
-            policies.item_store_access(table),
-            *([policies.use_key_through_dynamodb(key)] if key is not None else []),
-        )
-    )
+    execution_role, task_role = _add_roles(template, spec, tables, key, log_group)
     task_definition = _add_task_definition(
-        template, config, spec, parameters, image, table, log_group, execution_role, task_role
+        template, config, spec, parameters, image, tables, log_group, execution_role, task_role
     )
-    security_group = template.add_resource(
+    security_group = _add_security_group(template, spec, network)
+    service = _add_ecs_service(
+        template, spec, network, cluster, task_definition, security_group, discovery_service, deployment_alarm
+    )
+    scalable_target = _add_scaling(template, spec, parameters, cluster, service)
+    return Service(
+        spec=spec,
+        parameters=parameters,
+        tables=tables,
+        discovery_service=discovery_service,
+        security_group=security_group,
+        service=service,
+        scalable_target=scalable_target,
+    )
+
+
+def _add_security_group(template: Template, spec: ServiceSpec, network: Network) -> ec2.SecurityGroup:
+    """The tasks' group: inbound rules come from the API's VPC link (api.py), outbound HTTPS only."""
+    return template.add_resource(
         ec2.SecurityGroup(
-            logical_id(name, "SecurityGroup"),
-            GroupDescription=f"{name} tasks - inbound only from the API VPC link, outbound HTTPS only",
+            logical_id(spec.name, "SecurityGroup"),
+            GroupDescription=f"{spec.name} tasks - inbound only from the API VPC link, outbound HTTPS only",
             VpcId=Ref(network.vpc),
-            # Outbound: image pulls, CloudWatch Logs and DynamoDB, all over HTTPS. DNS goes to the
-            # VPC resolver, which security groups do not filter.
+            # Outbound: image pulls, CloudWatch Logs, DynamoDB, Secrets Manager and SSM, all over
+            # HTTPS. DNS goes to the VPC resolver, which security groups do not filter.
             SecurityGroupEgress=[
                 ec2.SecurityGroupRule(
                     IpProtocol="tcp", FromPort=443, ToPort=443, CidrIp="0.0.0.0/0",
@@ -244,19 +339,6 @@ def add_service(
             ],
         )
     )
-    service = _add_ecs_service(
-        template, spec, network, cluster, task_definition, security_group, discovery_service, deployment_alarm
-    )
-    scalable_target = _add_scaling(template, spec, parameters, cluster, service)
-    return Service(
-        spec=spec,
-        parameters=parameters,
-        table=table,
-        discovery_service=discovery_service,
-        security_group=security_group,
-        service=service,
-        scalable_target=scalable_target,
-    )
 
 
 def _add_task_definition(
@@ -264,16 +346,18 @@ def _add_task_definition(
     config: StackConfig,
     spec: ServiceSpec,
     parameters: ServiceParameters,
-    image: ImageBuild,
-    table: dynamodb.Table,
+    image: ImageBuild | None,
+    tables: tuple[Table, ...],
     log_group: logs.LogGroup,
     execution_role: iam.Role,
     task_role: iam.Role,
 ) -> ecs.TaskDefinition:
-    """One container on a read-only root filesystem with a scratch volume, its health check, and
-    its logs in the service's log group. The image is the parameter's, or when that is empty the
-    stack's own build, by digest."""
+    """One container on a read-only root filesystem with a scratch volume, its health check, its
+    secrets, and its logs in the service's log group. The item store's image is the parameter's,
+    or when that is empty the stack's own build, by digest; your own service's is the parameter's."""
     name = spec.name
+    container_image = If(uses_built_image(name), image.image_uri(), Ref(parameters.image)) if spec.is_item_store \
+        else Ref(parameters.image)
     return template.add_resource(
         ecs.TaskDefinition(
             logical_id(name, "TaskDefinition"),
@@ -282,7 +366,8 @@ def _add_task_definition(
             Memory=str(spec.memory),
             NetworkMode="awsvpc",
             RequiresCompatibilities=["FARGATE"],
-            # The stack's own image is built for this architecture too (image.py).
+            # The stack's own image is built for this architecture too (image.py); your own image
+            # must be built for it (an x86-only image on ARM64 fails at task start).
             RuntimePlatform=ecs.RuntimePlatform(
                 CpuArchitecture=config.cpu_architecture.value, OperatingSystemFamily="LINUX"
             ),
@@ -292,10 +377,12 @@ def _add_task_definition(
             ContainerDefinitions=[
                 ecs.ContainerDefinition(
                     Name=name,
-                    Image=If(uses_built_image(name), image.image_uri(), Ref(parameters.image)),
+                    Image=container_image,
+                    **({"Command": list(spec.command)} if spec.command is not None else {}),
                     Essential=True,
                     PortMappings=[ecs.PortMapping(ContainerPort=spec.port, Protocol="tcp")],
-                    Environment=_environment(spec, table),
+                    Environment=_environment(spec, tables),
+                    **_secrets(spec),
                     ReadonlyRootFilesystem=True,
                     MountPoints=[
                         ecs.MountPoint(
@@ -306,10 +393,7 @@ def _add_task_definition(
                     # constants.FARGATE_MAX_STOP_TIMEOUT_SECONDS). The task drains, then stops
                     # gracefully (itemstore.drain): drain + graceful + margin, checked by ServiceSpec.
                     StopTimeout=spec.stop_timeout_seconds,
-                    HealthCheck=ecs.HealthCheck(
-                        Command=list(HEALTH_CHECK_COMMAND), Interval=HEALTH_CHECK_INTERVAL_SECONDS, Timeout=5,
-                        Retries=3, StartPeriod=HEALTH_CHECK_START_PERIOD_SECONDS,
-                    ),
+                    **_health_check(spec),
                     LogConfiguration=ecs.LogConfiguration(
                         LogDriver="awslogs",
                         Options={

@@ -321,7 +321,7 @@ def page_config(config: StackConfig, api: Api, auth: Auth) -> dict:
         user_pool_id=f"${{{auth.user_pool.title}}}",
         client_id=f"${{{auth.client.title}}}",
         password_policy=auth.user_pool.Policies.PasswordPolicy.to_dict(),
-        services=[page_contract.page_service(spec.name, spec.path, spec.protected_methods) for spec in config.services],
+        services=page_contract.services_of(config),
     )
 
 

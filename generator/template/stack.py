@@ -22,7 +22,7 @@ from generator.template.parameters import ParameterInterface
 from generator.template.service_roles import add_service_roles
 from generator.template.services import add_service, add_service_parameters
 from generator.template.site import add_site, add_site_page, key_statements
-from generator.template.storage import add_table, add_table_endpoint
+from generator.template.storage import add_table_endpoint, add_tables
 from generator.template.tags import TaggedTemplate
 from generator.template.zones import add_zones
 
@@ -46,20 +46,20 @@ def build_template(config: StackConfig | None = None, release: ReleaseSettings |
     network = add_network(template, config, key, zones)
     service_roles = add_service_roles(template, config, key)
     cluster = add_cluster(template, config, service_roles.ecs)
-    tables = {spec.name: add_table(template, config, key, spec) for spec in config.services}
-    add_table_endpoint(template, network, list(tables.values()))
+    tables = {spec.name: add_tables(template, config, key, spec) for spec in config.services}
+    add_table_endpoint(template, network, [table for service in tables.values() for table in service])
     discovery = add_namespace(template, interface, network)
     parameters = {spec.name: add_service_parameters(template, interface, spec) for spec in config.services}
-    image = add_image_build(
-        template, config, release, key,
-        condition=add_build_conditions(template, {name: p.image for name, p in parameters.items()}),
-    )
+    # The stack builds the item-store image only; your own services run their own images.
+    built = {spec.name: parameters[spec.name].image for spec in config.services if spec.is_item_store}
+    image = add_image_build(template, config, release, key, condition=add_build_conditions(template, built)) \
+        if built else None
     # Named before they exist: each service's deployments roll back on its alarm (alarm_names.py).
     rollback_alarms = deployment_alarms(config)
     services = [
         add_service(
             template, config, spec, parameters[spec.name], image, network, cluster,
-            table=tables[spec.name],
+            tables=tables[spec.name],
             discovery_service=add_discovery_service(template, discovery, spec),
             key=key,
             deployment_alarm=rollback_alarms.get(spec.name),
@@ -72,7 +72,7 @@ def build_template(config: StackConfig | None = None, release: ReleaseSettings |
     domain = (
         add_domain(template, config.domain, api, page=site.distribution if site else None) if config.domain else None
     )
-    functions = [WatchedFunction("image build", image.function, image.condition)]
+    functions = [WatchedFunction("image build", image.function, image.condition)] if image is not None else []
     if site is not None:
         publisher = add_site_page(template, config, key, release, site, api, auth)
         functions.append(WatchedFunction("page publisher", publisher))

@@ -111,7 +111,8 @@ class ResourceChange:
 
 @dataclass(frozen=True)
 class Warning_:
-    kind: str  # data-replaced, data-removed, fixed-name, cidr-conflict, routes-removed
+    kind: str  # data-replaced, data-removed, fixed-name, cidr-conflict, routes-removed, route-removed,
+    # scopes-changed, client-changed, token-url-changed
     logical_id: str
     certain: bool  # False: only if a "may replace" happens
     message: str
@@ -585,6 +586,7 @@ def _warnings(old: dict, new: dict, changes: Changes) -> list[Warning_]:
     out += _cidr_conflicts(old_resources, new_resources, changes)
     out += _removed_routes(old_resources, changes)
     out += domain_warnings(old_resources, new_resources, changes, Warning_)  # generator/tooling/domain_changes.py
+    out += _credential_changes(old_resources, changes)
     return sorted(out, key=lambda w: (not w.certain, w.kind, w.logical_id))
 
 
@@ -672,6 +674,45 @@ def _removed_routes(old_resources: dict, changes: Changes) -> list[Warning_]:
         gone = ", ".join(routes) if routes else "none found"
         out.append(Warning_("routes-removed", name, True,
                             f"service {name} is REMOVED with its routes ({gone}): callers get 404 from the API"))
+    return out
+
+
+# What replacing or removing a Cognito resource of your own API (generator/template/auth.py) means
+# to the callers that hold its values: the resource servers' identifiers, the machine client's
+# GenerateSecret and the domain's name are create-only ("AWS::Cognito::UserPoolResourceServer",
+# "AWS::Cognito::UserPoolClient", "AWS::Cognito::UserPoolDomain" resource schemas).
+CREDENTIAL_EFFECTS = {
+    "AWS::Cognito::UserPoolResourceServer": (
+        "scopes-changed", "its scopes are deleted and created anew: tokens issued before carry scopes the pool "
+        "no longer has, and clients must ask for the new ones"),
+    "AWS::Cognito::UserPoolClient": (
+        "client-changed", "a new client id (and secret) is issued: every caller must be given the new "
+        "credentials (the UserPoolClientId or MachineClientId output)"),
+    "AWS::Cognito::UserPoolDomain": (
+        "token-url-changed", "the pool's domain, and so the TokenUrl output, changes: clients must fetch "
+        "tokens from the new URL"),
+}
+
+
+def _credential_changes(old_resources: dict, changes: Changes) -> list[Warning_]:
+    """Replaced or removed resource servers, app clients and pool domains: what callers must change;
+    and routes removed while their service stays (callers of them get 404)."""
+    out = []
+    for change in changes.changed:
+        effect = CREDENTIAL_EFFECTS.get(change.type)
+        if effect and change.replacement != "no":
+            kind, what = effect
+            out.append(Warning_(kind, change.logical_id, change.replacement == "yes",
+                                f"{change.logical_id} ({change.type}) {_will(change.replacement)} replaced: {what}"))
+    services_removed = any(t == "AWS::ECS::Service" for _, t in changes.removed)
+    for name, resource_type in changes.removed:
+        effect = CREDENTIAL_EFFECTS.get(resource_type)
+        if effect:
+            out.append(Warning_(effect[0], name, True, f"{name} ({resource_type}) is REMOVED: {effect[1]}"))
+        if resource_type == "AWS::ApiGatewayV2::Route" and not services_removed:
+            key = old_resources[name].get("Properties", {}).get("RouteKey", name)
+            out.append(Warning_("route-removed", name, True,
+                                f"route {key} is REMOVED: its callers get 404 from the API"))
     return out
 
 

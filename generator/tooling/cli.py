@@ -32,7 +32,8 @@ from generator.tooling.render import (
 
 COMMANDS = ("template", "openapi", "describe", "preflight")
 # Commands with their own parser (positional files, AWS options): name -> "module:function".
-OWN_PARSER = {"diff": "generator.tooling.diff_command:main", "deploy": "generator.tooling.deploy:main"}
+OWN_PARSER = {"diff": "generator.tooling.diff_command:main", "deploy": "generator.tooling.deploy:main",
+              "init": "generator.tooling.init_command:main"}
 DEFAULT_COMMAND = "template"
 DEFAULT_OUT = Path("templates")
 # Where the release is published (--release-bucket ...) shows in what template, openapi and describe write.
@@ -57,6 +58,7 @@ commands:
               2 usage error, 3 something could not be checked
   diff        what an update replaces and loses: ecsapi diff OLD [NEW | --config F | --stack S]
   deploy      render, upload, show the change set, execute with live progress: ecsapi deploy --help
+  init        write a starter stack file for your own container API: ecsapi init --help
 
 Options may come before or after the command.
 
@@ -69,6 +71,7 @@ examples:
   ecsapi openapi --out build
   ecsapi preflight --region eu-west-1 --config stacks/small.toml
   ecsapi --release-bucket my-releases      a fork's release location (or a [release] table in --config)
+  ecsapi init stack.toml --name orders --image repo/orders:1.0 --route "GET /orders"
 """
 
 

@@ -7,11 +7,12 @@ from typing import assert_never
 
 from generator.model.account_quotas import ACCOUNT_QUOTAS, UNVERIFIABLE, nat_gateways
 from generator.model.config import CpuArchitecture, NatMode, StackConfig
-from generator.model.constants import ITEM_METHODS
 from generator.model.limits import QUOTAS, Usage
 from generator.model.prices import (
     CLOUD_MAP_RESOURCE_MONTH,
     CLOUDWATCH_METRIC_MONTH,
+    COGNITO_M2M_APP_CLIENT_MONTH,
+    COGNITO_M2M_PER_THOUSAND_TOKENS,
     CONTAINER_INSIGHTS_METRICS_PER_CLUSTER,
     CONTAINER_INSIGHTS_METRICS_PER_SERVICE,
     CONTAINER_INSIGHTS_METRICS_PER_TASK_FAMILY,
@@ -28,6 +29,7 @@ from generator.model.prices import (
     NAT_GATEWAY_HOUR,
     PUBLIC_IPV4_HOUR,
 )
+from generator.model.routes import DEFAULT_ROUTE, RouteSpec
 from generator.tooling.assets import SOURCE_ARCHIVE, pinned_digests
 from generator.tooling.monitoring_cost import idle_monitoring_items, monitoring_lines
 from generator.tooling.release import ReleaseSettings
@@ -138,7 +140,14 @@ def idle_monthly_cost(config: StackConfig) -> list[tuple[str, str, float]]:
             metrics * CLOUDWATCH_METRIC_MONTH,
         ),
     ]
-    if any(s.image is None for s in config.services):
+    if config.auth.uses_cognito and config.auth.machine_client:
+        rows.append((
+            "Cognito machine client",
+            f"1 client-credentials app client x ${COGNITO_M2M_APP_CLIENT_MONTH:.2f}/month (tokens: "
+            f"${COGNITO_M2M_PER_THOUSAND_TOKENS:.2f} per 1,000, by use); resource servers and the domain: no charge",
+            COGNITO_M2M_APP_CLIENT_MONTH,
+        ))
+    if any(s.image is None and s.is_item_store for s in config.services):
         rows.append(
             ("ECR image storage", f"1 image, <= {BUILT_IMAGE_GB} GB x ${ECR_GB_MONTH:.2f}/GB-month",
              BUILT_IMAGE_GB * ECR_GB_MONTH)
@@ -146,7 +155,8 @@ def idle_monthly_cost(config: StackConfig) -> list[tuple[str, str, float]]:
     if config.customer_managed_key:
         rows.append(("KMS key", f"1 x ${KMS_KEY_MONTH:.2f}/month", KMS_KEY_MONTH))
     rows.append(
-        ("Billed only by use", "HTTP API and VPC link, DynamoDB, Lambda, Cognito"
+        ("Billed only by use", "HTTP API and VPC link, DynamoDB, Lambda"
+         + (", Cognito" if config.auth.uses_cognito else "")
          + (", CloudFront and S3 (test page)" if config.test_page else "")
          # The stack writes records into the user's zone and creates none: the zone and its
          # queries are billed to the zone's owner, as before the stack existed.
@@ -193,7 +203,9 @@ def cost_per_million_requests(config: StackConfig) -> list[tuple[str, str, float
         ("HTTP API requests", f"1M x ${HTTP_API_PER_MILLION_REQUESTS:.2f}/M", HTTP_API_PER_MILLION_REQUESTS),
         (
             "Fargate vCPU time",
-            f"1M x {ITEMSTORE_CPU_MS_PER_REQUEST} ms = {vcpu_hours:.3f} vCPU-h x ${vcpu_hour}/h",
+            f"1M x {ITEMSTORE_CPU_MS_PER_REQUEST} ms = {vcpu_hours:.3f} vCPU-h x ${vcpu_hour}/h"
+            # Measured on the item store; your own containers spend what their code spends.
+            + ("" if all(s.is_item_store for s in config.services) else " (the item store's CPU per request)"),
             vcpu_hours * vcpu_hour,
         ),
     ]
@@ -214,6 +226,71 @@ def account_quota_lines(config: StackConfig) -> list[str]:
                     if item.applies(config)]
 
 
+def authorization(config: StackConfig, route: RouteSpec) -> str:
+    """``public``, ``JWT (Cognito)`` or ``JWT (<issuer>)``."""
+    if not route.protected:
+        return "public"
+    return "JWT (Cognito)" if config.auth.uses_cognito else f"JWT ({config.auth.issuer})"
+
+
+def route_lines(config: StackConfig) -> list[str]:
+    """Every route of every service, with who may call it and the scopes its token needs."""
+    lines = ["", "Routes"]
+    lines += _table(
+        [
+            (route.method or DEFAULT_ROUTE, route.path or "(anything no other route matches)",
+             authorization(config, route), " ".join(route.scopes) or "-", s.name)
+            for s in config.services for route in s.api_routes
+        ],
+        ("method", "path", "authorization", "scopes (any one)", "service"),
+    )
+    if config.auth.uses_cognito:
+        lines.append("  tokens: the stack's Cognito pool; custom scopes come only in client-credentials and hosted-UI "
+                     "access tokens, never in a password sign-in's")
+    else:
+        lines.append(f"  tokens: issuer {config.auth.issuer}, audiences {', '.join(config.auth.audiences)}; "
+                     "no Cognito resources")
+    return lines
+
+
+def service_detail_lines(config: StackConfig) -> list[str]:
+    """Each service's health check and command, secrets (names and ARNs, never values) and tables."""
+    lines = ["", "Containers"]
+    rows = []
+    for s in config.services:
+        check = s.container_health_check
+        rows.append((
+            s.name,
+            "none: a task takes traffic as soon as it runs" if check is None
+            else f"{' '.join(check.command)} (every {check.interval} s, {check.retries} tries)",
+            " ".join(s.command) if s.command else "the image's",
+            f"{s.drain_seconds} s",
+        ))
+    lines += _table(rows, ("service", "health check", "command", "drain"))
+    secrets = [
+        (s.name, name, "Secrets Manager" if source.service == "secretsmanager" else "SSM parameter",
+         source.value_from)
+        for s in config.services for name, source in s.secret_sources
+    ]
+    lines += ["", "Secrets (read by each service's execution role at task start; values are never in the template)"]
+    lines += _table(secrets, ("service", "variable", "from", "ARN")) if secrets else ["  none"]
+    keys = [(s.name, s.kms_key) for s in config.services if s.kms_key]
+    lines += [f"  {name}: decrypted with {key}" for name, key in keys]
+    tables = []
+    for s in config.services:
+        if s.is_item_store:
+            tables.append((s.name, "(item store)", "TABLE_NAME", f"{s.key_attribute} (S)", "-"))
+        for table in s.tables:
+            tables.append((
+                s.name, table.name, table.environment_name,
+                f"{table.partition_key} ({table.partition_key_type.value})",
+                f"{table.sort_key} ({table.sort_key_type.value})" if table.sort_key else "-",
+            ))
+    lines += ["", "Tables (on demand, point-in-time recovery, encrypted; each service's task role uses its own only)"]
+    lines += _table(tables, ("service", "table", "variable", "partition key", "sort key")) if tables else ["  none"]
+    return lines
+
+
 def describe(config: StackConfig, release: ReleaseSettings, template: dict, usage: Usage, fit: int | None) -> str:
     """The text ``ecsapi describe`` prints; ``fit`` is how many such services fit (None: unknown)."""
     zones = (
@@ -230,11 +307,12 @@ def describe(config: StackConfig, release: ReleaseSettings, template: dict, usag
     ]
     lines += _table(
         [
-            (s.name, s.path, s.key_attribute, f"{s.cpu}/{s.memory}", f"{s.min_tasks}-{s.max_tasks}", s.port,
-             s.image or BUILT_IMAGE)
+            (s.name, s.path if s.is_item_store else f"{len(s.api_routes)} route(s)",
+             s.key_attribute if s.is_item_store else str(len(s.tables)) + " table(s)",
+             f"{s.cpu}/{s.memory}", f"{s.min_tasks}-{s.max_tasks}", s.port, s.image or BUILT_IMAGE)
             for s in config.services
         ],
-        ("name", "path", "table key", "cpu/MiB", "tasks", "port", "image"),
+        ("name", "path or routes", "table key or tables", "cpu/MiB", "tasks", "port", "image"),
     )
     if any(s.image is None for s in config.services):
         lines += [
@@ -243,14 +321,8 @@ def describe(config: StackConfig, release: ReleaseSettings, template: dict, usag
             f"  (CodeBuild) from {release.url(SOURCE_ARCHIVE)}",
             f"  pinned to SHA-256 {pinned_digests()[SOURCE_ARCHIVE]}",
         ]
-    lines += ["", "Routes"]
-    lines += _table(
-        [
-            (method, s.path, "JWT (Cognito)" if method in s.protected_methods else "public", s.name)
-            for s in config.services for method in ITEM_METHODS
-        ],
-        ("method", "path", "authorization", "service"),
-    )
+    lines += route_lines(config)
+    lines += service_detail_lines(config)
     lines += domain_lines(config)
     counts = Counter(resource["Type"] for resource in template["Resources"].values())
     lines += ["", f"Resources ({usage.resources})"]
@@ -262,7 +334,7 @@ def describe(config: StackConfig, release: ReleaseSettings, template: dict, usag
     )
     lines.append(
         f"  services like these that fit: {fit}" if fit is not None
-        else "  services that fit: measured from two services; this configuration has one"
+        else "  services that fit: not measured (it takes two services whose first one alone also makes a stack)"
     )
     lines += account_quota_lines(config)
     # Alarms and a dashboard are billed every month whether or not a request comes: they are idle

@@ -10,7 +10,6 @@ import json
 import re
 
 from generator.model.config import StackConfig
-from generator.model.constants import ITEM_METHODS
 from generator.model.metrics import DETAILED_METRICS_PER_ROUTE
 from generator.model.prices import (
     CLOUDWATCH_ALARM_METRIC_MONTH,
@@ -32,7 +31,8 @@ def alarm_metric_count(alarm: dict) -> int:
 
 def dashboard_metric_count(dashboard: dict) -> int:
     """Metric lines in the dashboard's widgets (the free tier counts dashboards of up to 50)."""
-    body = dashboard["Properties"]["DashboardBody"]["Fn::Sub"][0]
+    sub = dashboard["Properties"]["DashboardBody"]["Fn::Sub"]
+    body = sub if isinstance(sub, str) else sub[0]  # a body without variables is a plain string
     return sum(len(w["properties"].get("metrics", [])) for w in json.loads(_unsubstituted(body))["widgets"])
 
 
@@ -65,7 +65,7 @@ def monitoring_items(config: StackConfig, template: dict) -> list[tuple[str, str
             CLOUDWATCH_DASHBOARD_MONTH,
         ))
     if config.detailed_metrics:
-        routes = len(config.services) * len(ITEM_METHODS)
+        routes = sum(len(spec.api_routes) for spec in config.services)
         metrics = routes * DETAILED_METRICS_PER_ROUTE
         items.append((
             "Detailed route metrics",

@@ -53,10 +53,11 @@ def test_service_error_is_placed_under_its_index():
     assert caught.value.field == "services[1].cpu"
 
 
-def test_service_without_a_path_is_refused():
+def test_service_without_routes_openapi_or_path_is_refused_naming_all_three():
     with pytest.raises(ConfigError) as caught:
         config_from_mapping({"services": [{"name": "a"}]})
-    assert caught.value.field == "services[0].path"
+    assert caught.value.field == "services[0].routes"
+    assert all(kind in caught.value.allowed for kind in ("routes", "openapi", "path"))
 
 
 def test_invalid_toml_is_a_config_error_with_the_position(tmp_path):

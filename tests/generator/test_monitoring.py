@@ -207,7 +207,8 @@ VARIABLE = re.compile(r"\$\{([A-Za-z0-9:]+)(\.[A-Za-z]+)?\}")
 def dashboard(template: dict, stack_name: str = "stack") -> dict:
     """The rendered body, as CloudFormation would resolve it: references become sample values,
     parameters their defaults (numbers stay numbers)."""
-    body, variables = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    sub = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    body, variables = (sub, {}) if isinstance(sub, str) else sub  # no variables: a plain string
     parameters = template["Parameters"]
 
     def value(match: re.Match) -> str:

@@ -21,7 +21,9 @@ def test_retained_data_is_deleted_only_by_the_rollback_of_the_create_that_made_i
     config = VARIANTS[variant]
     template = render(config)
     held = data_resources(template)
-    assert len(held) == len(config.services) + 1 + config.customer_managed_key
+    # The item store's table or your own services' tables, the user pool with Cognito, the key.
+    tables = sum(1 if spec.is_item_store else len(spec.tables) for spec in config.services)
+    assert len(held) == tables + config.auth.uses_cognito + config.customer_managed_key
     for name, resource in held.items():
         if config.data_deletion_policy is DeletionPolicy.RETAIN:
             # RetainExceptOnCreate: Retain for every stack operation but the create that made it,

@@ -10,7 +10,8 @@ import subprocess
 import pytest
 
 from generator import MfaMode, NatMode, ServiceSpec, StackConfig, ThreatProtection
-from generator.template.iam import UNSCOPED_ACTIONS
+from generator.template.iam import ITEM_STORE_ACTIONS, OWN_TABLE_ACTIONS, UNSCOPED_ACTIONS
+from generator.template.names import logical_id
 
 from .conftest import REPO, VARIANTS, resources
 
@@ -68,6 +69,27 @@ ROLE_ACTIONS = {
     },
 }
 KEY_THROUGH_DYNAMODB = {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"}
+OWN_TABLES = {str(action.JSONrepr()) for action in OWN_TABLE_ACTIONS}
+
+
+def service_role_actions(config: StackConfig, role: str, kind: str) -> set[str]:
+    """What a service's role must grant, from its configuration: the item store's table actions, or
+    your own tables' (none without tables); the execution role reads exactly the service's kinds of
+    secrets and decrypts with its kms_key."""
+    spec = next(s for s in config.services if role == logical_id(s.name, kind))
+    if kind == "TaskRole":
+        if spec.is_item_store:
+            tables = set(ROLE_ACTIONS["TaskRole"])
+        else:
+            tables = OWN_TABLES if spec.tables else set()
+        return tables | (KEY_THROUGH_DYNAMODB if tables and config.customer_managed_key else set())
+    kinds = {source.service for _, source in spec.secret_sources}
+    return (
+        ROLE_ACTIONS["ExecutionRole"]
+        | ({"secretsmanager:GetSecretValue"} if "secretsmanager" in kinds else set())
+        | ({"ssm:GetParameters"} if "ssm" in kinds else set())
+        | ({"kms:Decrypt"} if spec.kms_key else set())
+    )
 
 
 @pytest.fixture(scope="module", params=sorted(VARIANTS))
@@ -92,11 +114,17 @@ def test_every_role_statement_grants_only_what_its_component_uses(variant):
             assert "*" not in action, f"{variant_name}/{role}: wildcard action {action}"
         granted.setdefault(role, set()).update(statement["Action"])
     assert granted, "no roles found"
+    config = VARIANTS[variant_name]
     for role, actions in granted.items():
         kind = next(k for k in ROLE_ACTIONS if role.endswith(k))
-        keyed = VARIANTS[variant_name].customer_managed_key
-        expected = ROLE_ACTIONS[kind] | (KEY_THROUGH_DYNAMODB if kind == "TaskRole" and keyed else set())
+        expected = service_role_actions(config, role, kind) if kind in ("TaskRole", "ExecutionRole") \
+            else ROLE_ACTIONS[kind]
         assert actions == expected, f"{variant_name}/{role}"
+    # A role without a statement has no policy at all (a service with no table: its task role).
+    for name, role in resources(template, "AWS::IAM::Role").items():
+        if name not in granted:
+            assert name.endswith("TaskRole") and "Policies" not in role["Properties"], name
+            assert not service_role_actions(config, name, "TaskRole"), name
 
 
 def test_the_page_publisher_writes_only_its_bucket_and_invalidates_only_its_distribution(render):
@@ -296,8 +324,13 @@ def test_endpoint_policy_names_tables_not_star_and_only_this_account(variant):
     _, template = variant
     for endpoint in resources(template, "AWS::EC2::VPCEndpoint").values():
         for statement in endpoint["Properties"]["PolicyDocument"]["Statement"]:
-            assert statement["Action"] == ["dynamodb:GetItem", "dynamodb:PutItem"]
-            assert all("Fn::GetAtt" in arn for arn in statement["Resource"])
+            # The item store's tables: item reads and writes; your own tables: their actions, on the
+            # tables and their indexes (a table's ARN + /index/*), never another resource.
+            assert statement["Action"] in (
+                [str(a.JSONrepr()) for a in ITEM_STORE_ACTIONS], [str(a.JSONrepr()) for a in OWN_TABLE_ACTIONS]
+            )
+            for arn in statement["Resource"]:
+                assert "Fn::GetAtt" in arn or (arn["Fn::Sub"].endswith(".Arn}/index/*")), arn
             assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": {"Fn::Sub": "${AWS::AccountId}"}}}
 
 

@@ -17,7 +17,6 @@ from generator import StackConfig
 from generator.runs_in_aws import service_linked_role as roles
 from generator.template.functions import inline_code
 from generator.template.service_roles import ECS_ROLE_NAME, ECS_SERVICE, SETTLE_SECONDS
-
 from tests.support.moto import moto_for_boto3
 
 from .conftest import VARIANTS, resources

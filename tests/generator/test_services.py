@@ -10,6 +10,7 @@ import pytest
 
 from generator import ConfigError, ServiceSpec, StackConfig
 from generator.model.constants import GRACEFUL_TIMEOUT_SECONDS, HEALTH_CHECK_COMMAND
+from generator.template.names import logical_id
 
 from .conftest import VARIANTS, resources
 
@@ -73,11 +74,13 @@ def test_image_parameter_defaults_to_empty_which_selects_the_image_the_stack_bui
     assert "builds the item-store image" in parameter["Description"]
 
 
-def test_no_parameter_default_names_an_image_outside_the_stack(render):
+def test_no_item_store_parameter_default_names_an_image_outside_the_stack(render):
+    # Your own services run their own images: their parameter defaults to the configured image.
     for name, config in VARIANTS.items():
-        for parameter_name, parameter in render(config)["Parameters"].items():
-            if parameter_name.endswith("Image"):
-                assert parameter["Default"] == "", f"{name}/{parameter_name}"
+        parameters = render(config)["Parameters"]
+        for spec in config.services:
+            parameter = parameters[logical_id(spec.name, "Image")]
+            assert parameter["Default"] == ("" if spec.is_item_store else spec.image), f"{name}/{spec.name}"
 
 
 def test_an_explicit_image_replaces_the_release_default(render):

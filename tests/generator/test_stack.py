@@ -57,7 +57,8 @@ def test_handles_carry_what_later_code_wires_to(monkeypatch):
     template = stack.build_template(StackConfig(fargate_spot_percent=50)).to_dict()
     [cluster] = built["cluster"]
     food = built["service"][0]
-    assert food.table.title == "FoodstoreTable" and food.scalable_target.title == "FoodstoreScalableTarget"
+    assert [table.resource.title for table in food.tables] == ["FoodstoreTable"]
+    assert food.scalable_target.title == "FoodstoreScalableTarget"
     assert (food.parameters.min_tasks.title, food.parameters.max_tasks.title) == ("FoodstoreMinTasks", "FoodstoreMaxTasks")
     target = template["Resources"][food.scalable_target.title]["Properties"]
     assert target["MinCapacity"] == {"Ref": food.parameters.min_tasks.title}

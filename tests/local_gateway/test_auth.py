@@ -214,9 +214,10 @@ def test_a_token_seen_before_is_checked_again_for_expiry(stack, tokens):
         verifier.claims(tokens["AccessToken"], other)
 
 
-def test_route_authorization_scopes_admit_access_tokens_and_refuse_id_tokens(stack, tokens, echo):
+def test_route_authorization_scopes_admit_access_tokens_and_refuse_id_tokens_with_403(stack, tokens, echo):
     """With AuthorizationScopes on a route, the token's scope must hold one of them: Cognito's ID
-    tokens have no scope, so only access tokens pass (API Gateway's advice for telling them apart)."""
+    tokens have no scope, so only access tokens pass (API Gateway's advice for telling them apart).
+    The ID token is valid, so the refusal is 403 insufficient_scope (RFC 6750 section 3.1), not 401."""
     import copy
 
     from werkzeug.test import Client
@@ -232,5 +233,6 @@ def test_route_authorization_scopes_admit_access_tokens_and_refuse_id_tokens(sta
     client = Client(app)
     assert client.put("/foodstore/foods/s", json=ITEM, headers=stack.bearer(tokens["AccessToken"])).status_code == 200
     refused = client.put("/foodstore/foods/s", json=ITEM, headers=stack.bearer(tokens["IdToken"]))
-    assert (refused.status_code, refused.json) == (401, {"message": "Unauthorized"})
-    assert "scope" in refused.headers["www-authenticate"]
+    assert (refused.status_code, refused.json) == (403, {"message": "Forbidden"})
+    assert 'error="insufficient_scope"' in refused.headers["www-authenticate"]
+    assert 'scope="aws.cognito.signin.user.admin"' in refused.headers["www-authenticate"]

@@ -149,7 +149,7 @@ def changed(path: tuple[str, ...], value) -> dict:
     (("Resources", "FoodstoreGetRoute", "Properties", "Target"), "integrations/abc123",
      r"FoodstoreGetRoute: Target 'integrations/abc123'"),
     (("Resources", "FoodstoreGetRoute", "Properties", "RouteKey"), "GET foodstore",
-     r"FoodstoreGetRoute: RouteKey 'GET foodstore'"),
+     r"FoodstoreGetRoute: RouteKey: 'GET foodstore' is not valid"),
     (("Resources", "PetstoreGetRoute", "Properties", "RouteKey"), "GET /foodstore/foods/{foodId}",
      r"HttpApi: route keys \['GET /foodstore/foods/\{foodId\}'\] appear more than once"),
     (("Resources", "JwtAuthorizer", "Properties", "IdentitySource"), ["$request.querystring.token"],
@@ -202,7 +202,7 @@ def test_greedy_path_variables_and_default_routes_match_like_api_gateway():
     app = create_app(template, resolution())
 
     def matched(method: str, path: str) -> str | None:
-        route = app._match(method, path)
+        route = app.routes.select(method, path)
         return route.key if route else None
 
     assert matched("GET", "/foodstore/foods/a") == "GET /foodstore/foods/{foodId}"
@@ -218,7 +218,7 @@ def test_the_app_is_a_plain_wsgi_callable():
 
 def test_a_failure_inside_the_gateway_is_a_json_500_not_a_traceback(monkeypatch):
     app = create_app(DEFAULT, resolution())
-    monkeypatch.setattr(app, "_match", lambda method, path: 1 / 0)
+    monkeypatch.setattr(app.routes, "select", lambda method, path: 1 / 0)
     response = Client(app).get("/foodstore/foods/a")
     assert (response.status_code, response.json) == (500, {"message": "Internal Server Error"})
     assert response.headers["apigw-requestid"]

@@ -67,7 +67,7 @@ class EmulatorRun:
     """One ``python -m ecsapi_local`` run (the emulator); ``output`` is everything it printed so far."""
 
     def __init__(self, root: Path, config: Path | None = None, data: Path | None = None,
-                 ports: dict[str, int] | None = None, services: int = 3) -> None:
+                 ports: dict[str, int] | None = None, services: int = 3, extra: tuple[str, ...] = ()) -> None:
         self.root = root
         self.work = root / "work"
         self.data = data or root / "data"
@@ -78,6 +78,7 @@ class EmulatorRun:
                      *(f"--{name}-port={port}" for name, port in self.ports.items())]
         if config is not None:
             self.argv += ["--config", str(config)]
+        self.argv += list(extra)
         self.lines: list[str] = []
         self.process: subprocess.Popen | None = None
         self._reader: threading.Thread | None = None

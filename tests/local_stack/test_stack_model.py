@@ -17,6 +17,7 @@ from ecsapi_local.intrinsics import Resolver, TemplateError, pseudo_parameters
 from ecsapi_local.template_reader import read_template, render
 from generator import StackConfig, build_template
 from generator.model.config_file import load_config
+from generator.model.page import services_of
 from generator.tooling.assets import CONTAINERS
 from generator.tooling.render import template_json
 
@@ -34,23 +35,48 @@ def variant(request, tmp_path_factory):
 
 def _resolver(stack) -> Resolver:
     ids = {t.logical_id: f"local-{t.logical_id}" for t in stack.tables}
-    ids.update({stack.user_pool_id: "us-east-1_Pool1", stack.client_id: "client1"})
+    if stack.uses_cognito:
+        ids.update({stack.user_pool_id: "us-east-1_Pool1", stack.client_id: "client1",
+                    **{name: f"client-{name}" for name in stack.other_clients}})
     return stack.resolver("eu-west-1", "local", ids)
 
 
-def test_every_service_has_its_table_container_and_routes(variant):
+def test_every_service_has_its_tables_container_and_routes(variant):
     config, stack = variant
     assert [c.name for c in stack.containers] == sorted(s.name for s in config.services)
-    assert len(stack.tables) == len(config.services)
+    assert len(stack.tables) == sum(1 if s.is_item_store else len(s.tables) for s in config.services)
     for spec in config.services:
         container = next(c for c in stack.containers if c.name == spec.name)
         assert container.port == spec.port
+        assert container.is_item_store == spec.is_item_store
+        if not spec.is_item_store:
+            _check_own_service(spec, container, stack)
+            continue
         routes = {r.method: r for r in stack.routes if r.container == spec.name}
         assert set(routes) == {"GET", "PUT"} and {r.path for r in routes.values()} == {spec.path}
         assert {m for m, r in routes.items() if r.authorized} == set(spec.protected_methods)
         # the container's table is the one keyed by the service's key attribute
         table_ref = container.environment["TABLE_NAME"]["Ref"]
         assert [k["AttributeName"] for k in stack.table(table_ref).key_schema] == [spec.key_attribute]
+
+
+def _check_own_service(spec, container, stack) -> None:
+    """Routes, tables (by their variables), secrets' names, health check and command as configured."""
+    routes = {r.key: r for r in stack.routes if r.container == spec.name}
+    assert set(routes) == {r.route for r in spec.api_routes}
+    for route in spec.api_routes:
+        assert routes[route.route].authorized == route.protected
+        assert routes[route.route].scopes == route.scopes
+    for table in spec.tables:
+        logical_id = container.environment[table.environment_name]["Ref"]
+        assert [dict(k) for k in stack.table(logical_id).key_schema] == table.key_schema()["KeySchema"]
+    assert container.secrets == tuple(name for name, _ in spec.secrets)
+    assert container.command == spec.command
+    check = spec.container_health_check
+    assert (container.health_check is None) == (check is None)
+    if check is not None:
+        assert container.health_check["Command"] == list(check.command)
+        assert (container.health_check["Interval"], container.health_check["Retries"]) == (check.interval, check.retries)
 
 
 def test_a_container_runs_for_every_upstream_the_gateway_needs(variant):
@@ -60,8 +86,12 @@ def test_a_container_runs_for_every_upstream_the_gateway_needs(variant):
 
 def test_page_settings_match_what_the_deployed_stack_publishes(variant):
     config, stack = variant
+    if not stack.uses_cognito:  # an external issuer: no page (config.test_page is off)
+        assert not config.test_page and "SitePage" not in stack.template["Resources"]
+        return
     resolver = _resolver(stack)
-    local = stack.page_config(resolver, "http://127.0.0.1:8001", "http://127.0.0.1:8002/")
+    local = stack.page_config(resolver, "http://127.0.0.1:8001", "http://127.0.0.1:8002/",
+                              services_of(config))
     assert local.pop("cognitoEndpoint") == "http://127.0.0.1:8002/"
     # In the configuration's order, as the deployed page lists them (the template's Metadata keeps it).
     assert [s["name"] for s in local["services"]] == [s.name for s in config.services]
@@ -85,7 +115,7 @@ def test_page_settings_match_what_the_deployed_stack_publishes(variant):
 def test_the_container_environment_is_the_task_definitions_plus_local_settings(variant):
     _, stack = variant
     resolver = _resolver(stack)
-    for container in stack.containers:
+    for container in (c for c in stack.containers if c.is_item_store):
         env = container_environment(container, resolver, 18080, "http://127.0.0.1:9999", base={"HOME": "/h"})
         task = {name: value for name, value in container.environment.items() if isinstance(value, str)}
         assert {k: env[k] for k in task if k != "PORT"} == {k: v for k, v in task.items() if k != "PORT"}
@@ -146,3 +176,20 @@ def test_names_made_from_the_stack_id_resolve_the_same_way_on_every_run():
     assert again.resolve(node) == name != other.resolve(node)
     with pytest.raises(TemplateError, match="selects item 5 of 2"):
         first.resolve({"Fn::Select": [5, {"Fn::Split": ["/", "a/b"]}]})
+
+
+def test_the_page_services_read_from_the_template_are_the_configurations(variant):
+    """What the emulator reads back from the routes (without the configuration) is what the deployed
+    page lists, the routes of each service in any order."""
+    config, stack = variant
+    if not stack.uses_cognito:
+        return
+    resolver = _resolver(stack)
+    read = stack.page_config(resolver, "http://127.0.0.1:8001", "http://127.0.0.1:8002/")["services"]
+    expected = services_of(config)
+
+    def unordered(services):
+        return [{**s, "routes": sorted(s["routes"], key=lambda r: r["route"])} if "routes" in s else s
+                for s in services]
+
+    assert unordered(read) == unordered(expected)

@@ -23,6 +23,15 @@ EXAMPLE = {
 }
 
 
+# Your own service as generator/template/site.py page_service gives it.
+OWN = {"name": "orders", "routes": [
+    {"route": "GET /orders", "method": "GET", "path": "/orders", "variables": [], "auth": "none", "scopes": []},
+    {"route": "POST /orders/{id}", "method": "POST", "path": "/orders/{id}", "variables": ["id"], "auth": "jwt",
+     "scopes": ["orders/write"]},
+    {"route": "$default", "method": None, "path": None, "variables": [], "auth": "none", "scopes": []},
+]}
+
+
 def changed(path: str, value) -> dict:
     """EXAMPLE with the setting at ``path`` (dotted, list indexes as numbers) set, or removed if ..."""
     config = copy.deepcopy(EXAMPLE)
@@ -59,11 +68,22 @@ INVALID = [
     ("service-extra", changed("services.0.port", 8080), "services[0].port is not a setting"),
     ("api-domain-upper-case", changed("apiDomain", "API.example.com"), "apiDomain"),
     ("api-domain-url", changed("apiDomain", "https://api.example.com"), "apiDomain"),
+    ("route-auth", changed("services", [{**OWN, "routes": [{**OWN["routes"][0], "auth": "maybe"}]}]),
+     "services[0].routes[0].auth"),
+    ("route-extra", changed("services", [{**OWN, "routes": [{**OWN["routes"][0], "port": 1}]}]),
+     "services[0].routes[0].port is not a setting"),
+    ("route-method", changed("services", [{**OWN, "routes": [{**OWN["routes"][0], "method": "FETCH"}]}]),
+     "services[0].routes[0].route"),
+    ("no-routes", changed("services", [{**OWN, "routes": []}]), "services[0].routes"),
 ]
 # Cross-field rules JSON Schema cannot state; only the page enforces them (the schema says so).
 PAGE_ONLY = [
     ("duplicate-name", changed("services.1.name", "foodstore"), "services[1].name"),
     ("path-other-parameter", changed("services.0.path", "/foodstore/foods/{petId}"), "/{foodId}"),
+    ("scopes-without-jwt", changed("services", [{**OWN, "routes": [{**OWN["routes"][0], "scopes": ["a/b"]}]}]),
+     "services[0].routes[0].scopes"),
+    ("route-key-other-path", changed("services", [{**OWN, "routes": [{**OWN["routes"][0], "path": "/other"}]}]),
+     "services[0].routes[0].route"),
 ]
 
 
@@ -92,6 +112,22 @@ def test_page_accepts_config_naming_the_deployed_domain(rig):
     config = {**EXAMPLE, "apiUrl": rig.api.url, "apiDomain": "api.example.com"}
     watched = rig.open(config=config)
     assert watched.page.get_attribute("body", "data-config") == "ready"
+
+
+    assert schema_errors(changed("services", [SERVICES[0], OWN])) == []
+
+
+def test_the_generators_page_entries_for_own_services_match_the_schema():
+    from generator.model.config_file import load_config
+    from generator.model.page import services_of
+
+    from .conftest import REPO
+
+    for stack in ("orders.toml",):
+        config = load_config(REPO / "stacks" / stack)
+        assert schema_errors(changed("services", services_of(config))) == []
+    config = load_config(REPO / "examples" / "orders" / "orders.toml")
+    assert schema_errors(changed("services", services_of(config))) == []
 
 
 @pytest.mark.parametrize(("config", "words"), [(c, w) for _, c, w in INVALID], ids=[i for i, _, _ in INVALID])
