@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import select
 import socket
 import ssl
@@ -98,6 +99,17 @@ QUOTA_SUCCESS_REFUND = 1
 THROTTLING = "throttling"
 TRANSIENT = "transient"
 
+# The answer's grammar, as RFC 9112 spells it and as h11 reads it (tests/containers/
+# test_transport_parser.py compares the two parsers on generated answers): the status line
+# (section 4), header and trailer fields (5; a bare LF also ends a line, 2.2; an obs-fold line is
+# joined to the field before it with one space, 5.2), chunk-size lines (7.1, CRLF-terminated, any
+# extension ignored). Anything else is a BadResponse, not a guess.
+_TOKEN = rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+"
+_FIELD_VCHAR = rb"[^\x00\s]"
+_STATUS_LINE = re.compile(rb"HTTP/1\.[0-9] ([0-9]{3})(?: (?:[ \t]|%s)*)?" % _FIELD_VCHAR)
+_FIELD_LINE = re.compile(rb"(%s):[ \t]*((?:%s+(?:[ \t]+%s+)*)?)[ \t]*" % (_TOKEN, _FIELD_VCHAR, _FIELD_VCHAR))
+_CHUNK_SIZE_LINE = re.compile(rb"([0-9A-Fa-f]{1,20})(?:;.*)?[ \t]*\r\n")
+_CONTENT_LENGTH = re.compile(r"[0-9]+")
 
 class DynamoDBError(Exception):
     """DynamoDB (or something in front of it) answered with an error."""
@@ -370,25 +382,38 @@ class Connection:
             status, version, headers = self._read_head()
             if status >= 200:
                 break  # 1xx answers (100 Continue) are followed by the real one
-        if "chunked" in headers.get("transfer-encoding", "").lower():
+        if status in (204, 304):
+            # Never a body, whatever the headers say (RFC 9112, 6.3, rule 1): a Content-Length
+            # here states the size of the resource, and reading it would take the next answer's bytes.
+            body = b""
+        elif "transfer-encoding" in headers:
+            codings = [coding.strip().lower() for coding in headers["transfer-encoding"].split(",")]
+            if [coding for coding in codings if coding] != ["chunked"]:
+                # DynamoDB codes nothing but chunked; another coding would hand back coded bytes.
+                raise BadResponse(f"unsupported Transfer-Encoding {headers['transfer-encoding']!r}")
             body = self._read_chunked()
         elif "content-length" in headers:
-            try:
-                length = int(headers["content-length"])
-            except ValueError:
-                raise BadResponse(f"bad Content-Length {headers['content-length']!r}") from None
+            length = self._content_length(headers)
             body = self.reader.read(length) if length > 0 else b""
             if len(body) != length:
                 raise BadResponse(f"the answer ended after {len(body)} of {length} bytes")
-        elif status in (204, 304):
-            body = b""
         else:  # the body runs to the end of the connection
             body = self.reader.read()
             self.reusable = False
-        connection = headers.get("connection", "").lower()
-        if version == "HTTP/1.0" and "keep-alive" not in connection or "close" in connection:
+        # Connection options are comma-separated tokens, case-insensitive (RFC 9110, 7.6.1).
+        options = {option.strip().lower() for option in headers.get("connection", "").split(",")}
+        if version == "HTTP/1.0" and "keep-alive" not in options or "close" in options:
             self.reusable = False
         return status, headers, body
+
+    @staticmethod
+    def _content_length(headers: dict[str, str]) -> int:
+        """The length, from one Content-Length or repeated equal ones (joined "5, 5"; RFC 9110, 8.6)."""
+        values = {value.strip() for value in headers["content-length"].split(",")}
+        if len(values) != 1 or not _CONTENT_LENGTH.fullmatch(next(iter(values))):
+            raise BadResponse(f"bad Content-Length {headers['content-length']!r}")
+        headers["content-length"] = value = values.pop()
+        return int(value)
 
     def _readline(self) -> bytes:
         line = self.reader.readline(MAX_LINE + 1)
@@ -400,41 +425,56 @@ class Connection:
         line = self._readline()
         if not line:
             raise BadResponse("the connection closed without an answer")
-        try:
-            version, code = line.split(None, 2)[:2]
-            status = int(code)
-        except ValueError:
-            raise BadResponse(f"not an HTTP status line: {line[:100]!r}") from None
-        if not version.startswith(b"HTTP/1.") or not 100 <= status <= 999:
+        match = _STATUS_LINE.fullmatch(line[:-2] if line.endswith(b"\r\n") else line[:-1] if line.endswith(b"\n") else line)
+        if match is None or not line.endswith(b"\n"):
             raise BadResponse(f"not an HTTP/1.x status line: {line[:100]!r}")
-        headers: dict[str, str] = {}
-        for _ in range(MAX_HEADERS):
+        return int(match[1]), line[:8].decode("ascii"), self._read_fields("the answer's headers")
+
+    def _read_fields(self, where: str) -> dict[str, str]:
+        """Header (or trailer) fields up to the blank line: lowercase names, repeated ones joined
+        with ", " (RFC 9110, 5.3)."""
+        lines: list[bytes] = []
+        while True:
             line = self._readline()
             if line in (b"\r\n", b"\n"):
-                return status, version.decode("ascii"), headers
-            if not line:
-                raise BadResponse("the connection closed in the answer's headers")
-            name, colon, value = line.decode("latin-1").partition(":")
-            if not colon:
-                raise BadResponse(f"not an HTTP header line: {line[:100]!r}")
-            name = name.strip().lower()
-            value = value.strip()
-            headers[name] = f"{headers[name]}, {value}" if name in headers else value
-        raise BadResponse(f"the answer has more than {MAX_HEADERS} headers")
+                break
+            if not line.endswith(b"\n"):
+                raise BadResponse(f"the connection closed in {where}")
+            line = line[:-2] if line.endswith(b"\r\n") else line[:-1]
+            if line[:1] in (b" ", b"\t"):  # obs-fold: a continuation of the field before
+                if not lines:
+                    raise BadResponse(f"a continuation line opens {where}: {line[:100]!r}")
+                lines[-1] += b" " + line.lstrip(b" \t")
+            elif len(lines) == MAX_HEADERS:
+                raise BadResponse(f"the answer has more than {MAX_HEADERS} fields in {where}")
+            else:
+                lines.append(line)
+        fields: dict[str, str] = {}
+        for line in lines:
+            match = _FIELD_LINE.fullmatch(line)
+            if match is None:
+                raise BadResponse(f"not an HTTP field line in {where}: {line[:100]!r}")
+            name, value = match[1].decode("ascii").lower(), match[2].decode("latin-1")
+            fields[name] = f"{fields[name]}, {value}" if name in fields else value
+        return fields
 
     def _read_chunked(self) -> bytes:
         chunks = []
         while True:
             line = self._readline()
-            try:
-                size = int(line.split(b";", 1)[0], 16)
-            except ValueError:
-                raise BadResponse(f"bad chunk size line {line[:100]!r}") from None
+            match = _CHUNK_SIZE_LINE.fullmatch(line)
+            if match is None:
+                if not line.endswith(b"\n"):
+                    raise BadResponse("the chunked answer ended early")
+                raise BadResponse(f"bad chunk size line {line[:100]!r}")
+            size = int(match[1], 16)
             if size == 0:
-                while self._readline() not in (b"\r\n", b"\n", b""):  # trailers
-                    pass
+                self._read_fields("the answer's trailers")
                 return b"".join(chunks)
             chunk = self.reader.read(size)
-            if len(chunk) != size or self._readline() not in (b"\r\n", b"\n"):
+            if len(chunk) != size:
                 raise BadResponse("the chunked answer ended early")
+            end = self.reader.read(2)
+            if end != b"\r\n":
+                raise BadResponse(f"a chunk does not end with CRLF: {end!r}")
             chunks.append(chunk)
