@@ -106,8 +106,10 @@ TRANSIENT = "transient"
 # extension ignored). Anything else is a BadResponse, not a guess.
 _TOKEN = rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+"
 _FIELD_VCHAR = rb"[^\x00\s]"
-_STATUS_LINE = re.compile(rb"HTTP/1\.[0-9] ([0-9]{3})(?: (?:[ \t]|%s)*)?" % _FIELD_VCHAR)
-_FIELD_LINE = re.compile(rb"(%s):[ \t]*((?:%s+(?:[ \t]+%s+)*)?)[ \t]*" % (_TOKEN, _FIELD_VCHAR, _FIELD_VCHAR))
+_STATUS_LINE = re.compile(rb"HTTP/1\.[0-9] ([0-9]{3})(?: (?:[ \t]|%s)*)?\r?\n" % _FIELD_VCHAR)
+_FIELD = rb"(%s):[ \t]*((?:%s+(?:[ \t]+%s+)*)?)[ \t]*" % (_TOKEN, _FIELD_VCHAR, _FIELD_VCHAR)
+_FIELD_LINE = re.compile(_FIELD + rb"\r?\n")  # as read, line end included: the common case in one match
+_FOLDED_FIELD = re.compile(_FIELD)  # a field joined from obs-fold lines, line ends removed
 _CHUNK_SIZE_LINE = re.compile(rb"([0-9A-Fa-f]{1,20})(?:;.*)?[ \t]*\r\n")
 _CONTENT_LENGTH = re.compile(r"[0-9]+")
 
@@ -425,8 +427,8 @@ class Connection:
         line = self._readline()
         if not line:
             raise BadResponse("the connection closed without an answer")
-        match = _STATUS_LINE.fullmatch(line[:-2] if line.endswith(b"\r\n") else line[:-1] if line.endswith(b"\n") else line)
-        if match is None or not line.endswith(b"\n"):
+        match = _STATUS_LINE.fullmatch(line)
+        if match is None:
             raise BadResponse(f"not an HTTP/1.x status line: {line[:100]!r}")
         return int(match[1]), line[:8].decode("ascii"), self._read_fields("the answer's headers")
 
@@ -434,24 +436,45 @@ class Connection:
         """Header (or trailer) fields up to the blank line: lowercase names, repeated ones joined
         with ", " (RFC 9110, 5.3)."""
         lines: list[bytes] = []
+        readline = self.reader.readline
         while True:
-            line = self._readline()
-            if line in (b"\r\n", b"\n"):
+            line = readline(MAX_LINE + 1)
+            if line == b"\r\n" or line == b"\n":
                 break
-            if not line.endswith(b"\n"):
+            if len(line) > MAX_LINE:
+                raise BadResponse("a line of the answer is too long")
+            if not line:
                 raise BadResponse(f"the connection closed in {where}")
-            line = line[:-2] if line.endswith(b"\r\n") else line[:-1]
-            if line[:1] in (b" ", b"\t"):  # obs-fold: a continuation of the field before
-                if not lines:
-                    raise BadResponse(f"a continuation line opens {where}: {line[:100]!r}")
-                lines[-1] += b" " + line.lstrip(b" \t")
-            elif len(lines) == MAX_HEADERS:
+            lines.append(line)
+            if len(lines) > MAX_HEADERS:
                 raise BadResponse(f"the answer has more than {MAX_HEADERS} fields in {where}")
-            else:
-                lines.append(line)
         fields: dict[str, str] = {}
         for line in lines:
             match = _FIELD_LINE.fullmatch(line)
+            if match is None:  # an obs-fold line, a line cut by the end of the answer, or no field
+                return self._fold_fields(lines, where)
+            name, value = match[1].decode("ascii").lower(), match[2].decode("latin-1")
+            fields[name] = f"{fields[name]}, {value}" if name in fields else value
+        return fields
+
+    @staticmethod
+    def _fold_fields(lines: list[bytes], where: str) -> dict[str, str]:
+        """The fields of ``lines`` (as read) with each obs-fold line joined to the one before by a
+        space (RFC 9112, 5.2), or BadResponse."""
+        joined: list[bytes] = []
+        for line in lines:
+            if not line.endswith(b"\n"):
+                raise BadResponse(f"the connection closed in {where}")
+            line = line[:-2] if line.endswith(b"\r\n") else line[:-1]
+            if line[:1] in (b" ", b"\t"):
+                if not joined:
+                    raise BadResponse(f"a continuation line opens {where}: {line[:100]!r}")
+                joined[-1] += b" " + line.lstrip(b" \t")
+            else:
+                joined.append(line)
+        fields: dict[str, str] = {}
+        for line in joined:
+            match = _FOLDED_FIELD.fullmatch(line)
             if match is None:
                 raise BadResponse(f"not an HTTP field line in {where}: {line[:100]!r}")
             name, value = match[1].decode("ascii").lower(), match[2].decode("latin-1")
