@@ -11,17 +11,18 @@ gunicorn's choice of status, its access-log line and its warning in the error lo
 
 Kept-alive connections: gunicorn's gthread worker hands every request of a kept-alive connection
 through its main thread: the worker thread's result goes back through a queue and a pipe, the main
-thread puts the socket back in its poller (``epoll_ctl``, ``fcntl``), wakes when the next request
+thread puts the socket back in its poller (``fcntl``, ``epoll_ctl``), wakes when the next request
 arrives, takes it out again and submits the connection to the thread pool (a future, a condition,
-a thread wake-up) before a thread reads the request. Profiled under load (py-spy, ``--gil``), that
-hand-off was about a third of the Python time of a GET. This worker's thread, once it has answered
-a kept-alive request, waits up to KEEPALIVE_WAIT_SECONDS for the next one on the same connection and
-serves it itself, while no other connection is waiting for a thread: when the main thread submits
-one, it wakes the waiting threads (a pipe), and one of them hands its connection back to gunicorn's
-poller as gthread always does. gunicorn's ``handle`` serves each request, so its parsing, errors,
-``pre_request`` (the drain's ``Connection: close``), access log and ``max_requests`` are unchanged;
-the wait stops when the worker stops (``alive`` false: the graceful stop) and after any request
-that closes the connection.
+a thread wake-up) before a thread reads the request. Profiled under wrk (py-spy ``--gil``, PUT),
+the main thread's loop alone was about 30 % of the samples holding the GIL. This worker's thread,
+once it has answered a kept-alive request, waits up to KEEPALIVE_WAIT_SECONDS for the next request
+on the same connection and serves it itself (strace: ``epoll_ctl`` went from 2 to under 0.1 per
+request). It waits only while every submitted connection has a free thread; when the main thread
+submits one that has none, it wakes one waiting thread (a byte in a pipe), which hands its
+connection back to gunicorn's poller as gthread always does. gunicorn's ``handle`` serves each
+request, so its parsing, errors, ``pre_request`` (the drain's ``Connection: close``), access log
+and ``max_requests`` are unchanged; the wait ends after any request that closes the connection,
+and a stopping worker (``alive`` false: the graceful stop) starts no new wait.
 
 Configured in :mod:`itemstore.gunicorn_conf` as ``worker_class``.
 """
@@ -31,6 +32,7 @@ from __future__ import annotations
 import os
 import select
 import threading
+import time
 from http import HTTPStatus
 
 from gunicorn import util
@@ -42,10 +44,11 @@ from itemstore.errors import error_body, status_and_code
 MAX_MESSAGE_CHARS = 200
 # How long a thread that answered a kept-alive request waits for the next request on that connection
 # before handing it back to gunicorn's poller. A client that sends its next request as soon as it
-# has the answer (a proxy under load, wrk) has it there well within this; an idle connection costs
-# the thread this long once, with no CPU (it sleeps in poll), and never delays another connection
-# (a submitted connection wakes the waiters at once).
-KEEPALIVE_WAIT_SECONDS = 0.005
+# has the answer (a proxy under load, wrk) has it there well within this, even on a busy machine
+# (5 ms missed often under wrk with the machine's two cores shared); an idle connection costs the
+# thread this long once, with no CPU (it sleeps in poll), and never delays another connection (a
+# submitted connection with no free thread wakes one waiting thread at once).
+KEEPALIVE_WAIT_SECONDS = 0.05
 
 
 def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
@@ -70,6 +73,7 @@ class ThreadWorker(gthread.ThreadWorker):
         super().__init__(*args, **kwargs)
         self._queue_lock = threading.Lock()
         self._queued = 0  # connections submitted to the thread pool that no thread has taken yet
+        self._busy = 0  # threads in handle(), waiting ones included
         self._waiting = 0  # threads waiting for the next request of their connection
         self._wake_read = self._wake_write = -1
 
@@ -81,16 +85,16 @@ class ThreadWorker(gthread.ThreadWorker):
         super().init_process()
 
     def enqueue_req(self, conn) -> None:
-        """gthread's submission (main thread), counted, and the waiting threads woken: one of them
-        gives its thread back to the pool for this connection."""
+        """gthread's submission (main thread), counted; when no thread is free for it, one waiting
+        thread is woken to give its thread back (one byte in the wake pipe per such submission)."""
         with self._queue_lock:
             self._queued += 1
-            wake = self._waiting > 0
+            wake = self._waiting > 0 and self._queued > self.cfg.threads - self._busy
         super().enqueue_req(conn)
         if wake:
             try:
                 os.write(self._wake_write, b"\0")
-            except BlockingIOError:  # the pipe is full: the waiters are being woken anyway
+            except BlockingIOError:  # the pipe is full: enough waiters are being woken already
                 pass
 
     def handle(self, conn):
@@ -99,33 +103,43 @@ class ThreadWorker(gthread.ThreadWorker):
         connection alive in the poller)."""
         with self._queue_lock:
             self._queued -= 1
-        result = super().handle(conn)
-        while result is True and self.alive and not conn.is_http2 and self._next_request_comes(conn):
+            self._busy += 1
+        try:
             result = super().handle(conn)
-        return result
+            while result is True and self.alive and not conn.is_http2 and self._next_request_comes(conn):
+                result = super().handle(conn)
+            return result
+        finally:
+            with self._queue_lock:
+                self._busy -= 1
 
     def _next_request_comes(self, conn) -> bool:
-        """Whether the connection has its next request within KEEPALIVE_WAIT_SECONDS while no other
-        connection waits for a thread."""
+        """Whether the connection has its next request within KEEPALIVE_WAIT_SECONDS, unless this
+        thread is wanted for another connection first."""
         if conn.parser.unreader.buf.getvalue():
             return True  # already read ahead (a pipelined request)
         with self._queue_lock:
-            if self._queued:
-                return False
+            if self._queued > self.cfg.threads - self._busy:
+                return False  # a submitted connection has no free thread: give this one back
             self._waiting += 1
         try:
             poller = select.poll()
             poller.register(conn.sock, select.POLLIN)
             poller.register(self._wake_read, select.POLLIN)
-            ready = dict(poller.poll(KEEPALIVE_WAIT_SECONDS * 1000))
+            deadline = time.monotonic() + KEEPALIVE_WAIT_SECONDS
+            while (left := deadline - time.monotonic()) > 0:
+                ready = dict(poller.poll(left * 1000))
+                if conn.sock.fileno() in ready:
+                    # POLLIN, or POLLHUP/POLLERR: gunicorn's handle reads the request or finds the
+                    # connection gone.
+                    return True
+                if self._wake_read in ready:
+                    try:
+                        os.read(self._wake_read, 1)  # one byte per thread wanted
+                    except BlockingIOError:
+                        continue  # another waiter took it; keep waiting
+                    return False
+            return False
         finally:
             with self._queue_lock:
                 self._waiting -= 1
-        if self._wake_read in ready:
-            try:
-                os.read(self._wake_read, 4096)
-            except BlockingIOError:  # another waiter drained it
-                pass
-            return False
-        # POLLIN, or POLLHUP/POLLERR: gunicorn's handle reads the request or finds the connection gone.
-        return bool(ready)
