@@ -389,13 +389,9 @@ class Connection:
             # here states the size of the resource, and reading it would take the next answer's bytes.
             body = b""
         elif "transfer-encoding" in headers:
-            codings = [coding.strip().lower() for coding in headers["transfer-encoding"].split(",")]
-            if [coding for coding in codings if coding] != ["chunked"]:
-                # DynamoDB codes nothing but chunked; another coding would hand back coded bytes.
-                raise BadResponse(f"unsupported Transfer-Encoding {headers['transfer-encoding']!r}")
             body = self._read_chunked()
         elif "content-length" in headers:
-            length = self._content_length(headers)
+            length = int(headers["content-length"])
             body = self.reader.read(length) if length > 0 else b""
             if len(body) != length:
                 raise BadResponse(f"the answer ended after {len(body)} of {length} bytes")
@@ -409,13 +405,18 @@ class Connection:
         return status, headers, body
 
     @staticmethod
-    def _content_length(headers: dict[str, str]) -> int:
-        """The length, from one Content-Length or repeated equal ones (joined "5, 5"; RFC 9110, 8.6)."""
-        values = {value.strip() for value in headers["content-length"].split(",")}
-        if len(values) != 1 or not _CONTENT_LENGTH.fullmatch(next(iter(values))):
-            raise BadResponse(f"bad Content-Length {headers['content-length']!r}")
-        headers["content-length"] = value = values.pop()
-        return int(value)
+    def _check_framing(headers: dict[str, str]) -> None:
+        """Refuse framing headers no answer may carry, whatever its status (as h11 refuses them):
+        a Content-Length that is not one number (repeated equal values are one: RFC 9110, 8.6; it is
+        kept as that one value), a Transfer-Encoding other than one ``chunked`` (DynamoDB codes
+        nothing else; another coding would hand back coded bytes)."""
+        if "content-length" in headers:
+            values = {value.strip() for value in headers["content-length"].split(",")}
+            if len(values) != 1 or not _CONTENT_LENGTH.fullmatch(next(iter(values))):
+                raise BadResponse(f"bad Content-Length {headers['content-length']!r}")
+            headers["content-length"] = values.pop()
+        if "transfer-encoding" in headers and headers["transfer-encoding"].lower() != "chunked":
+            raise BadResponse(f"unsupported Transfer-Encoding {headers['transfer-encoding']!r}")
 
     def _readline(self) -> bytes:
         line = self.reader.readline(MAX_LINE + 1)
@@ -428,9 +429,12 @@ class Connection:
         if not line:
             raise BadResponse("the connection closed without an answer")
         match = _STATUS_LINE.fullmatch(line)
-        if match is None:
+        if match is None or match[1] < b"100":
             raise BadResponse(f"not an HTTP/1.x status line: {line[:100]!r}")
-        return int(match[1]), line[:8].decode("ascii"), self._read_fields("the answer's headers")
+        headers = self._read_fields("the answer's headers")
+        if "content-length" in headers or "transfer-encoding" in headers:
+            self._check_framing(headers)
+        return int(match[1]), line[:8].decode("ascii"), headers
 
     def _read_fields(self, where: str) -> dict[str, str]:
         """Header (or trailer) fields up to the blank line: lowercase names, repeated ones joined
