@@ -168,9 +168,11 @@ local-reset: ## Wipe what make local keeps across restarts (dynalite's tables an
 	rm -rf $(LOCAL_DIR)/data
 
 .PHONY: bench-containers
-bench-containers: $(DEV_STAMP) $(NODE_STAMP) ## Load each container app under gunicorn + dynalite (wrk): req/s, latency, CPU per request
+# ORIGINAL=DIR: a checkout of containers-nodejs/ecsapi-demo-foodstore (aws-samples/ecs-apigateway-sample),
+# the Node/Express original, measured beside the foodstore (the bench says how to get it).
+bench-containers: $(DEV_STAMP) $(NODE_STAMP) ## Load each container app under gunicorn + dynalite (wrk): req/s, latency, CPU per request; ORIGINAL=DIR beside the Node original
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-	$(PY) scripts/bench_containers.py
+	$(PY) scripts/bench_containers.py $(if $(ORIGINAL),--original "$(ORIGINAL)")
 
 .PHONY: bench-local
 bench-local: $(DEV_STAMP) $(NODE_STAMP) ## GET and PUT through the local gateway and straight to the container (wrk): req/s, p99, gateway CPU per request

@@ -5,7 +5,17 @@ per request (user + system time of the gunicorn process tree, from /proc), and t
 are not counted twice) at rest and at its peak under load, against a Fargate task's memory.
 
     .venv/bin/python scripts/bench_containers.py [--seconds 10] [--connections 16] [--rounds 2]
-                                                 [--baseline REF|none]
+                                                 [--baseline REF|none] [--original DIR]
+
+Beside the original (issue 28's goal): with ``--original DIR`` (default ORIGINAL from the
+environment; ``make bench-containers ORIGINAL=DIR``), DIR holding a checkout of
+containers-nodejs/ecsapi-demo-foodstore from aws-samples/ecs-apigateway-sample (the Node/Express
+service of the blog's sample; its code is not part of this repository), the original's
+``node server.js`` runs beside the foodstore on the same dynalite, taking turns under the same wrk
+load, and a table gives our CPU per request as a multiple of the original's on GET and PUT (the
+goal: at most 0.9x each, p99 no worse). Its npm dependencies are installed in DIR (``npm ci``) the
+first time; scripts/bench_original_preload.cjs points its aws-sdk at dynalite and its listener at a
+free loopback port without changing its code.
 
 Before and after in one run: the containers/ folder of the git commit ``--baseline`` (default
 BENCH_BASELINE from the environment, else BASELINE_REF) runs beside the working tree's, its rows
@@ -221,13 +231,72 @@ def run_wrk(port: int, method: str, prefix: str, seconds: float, connections: in
     return json.loads(line[len("RESULT "):])
 
 
+ORIGINAL_FOLDER = "containers-nodejs/ecsapi-demo-foodstore"
+ORIGINAL_REPOSITORY = "https://github.com/aws-samples/ecs-apigateway-sample"
+ORIGINAL_PRELOAD = Path(__file__).resolve().parent / "bench_original_preload.cjs"
+ORIGINAL_SERVICE = "foodstore"  # the original is the foodstore only
+ORIGINAL_GOAL = 0.9  # issue 28: our CPU per request at most 0.9x the original's, on GET and on PUT
+NODE = "node"
+
+
+def original_help(problem: str) -> str:
+    return (f"{problem}\nThe original is the Node/Express foodstore of the blog's sample; get it outside this "
+            f"repository and pass its folder:\n"
+            f"  git clone {ORIGINAL_REPOSITORY} /tmp/ecs-apigateway-sample\n"
+            f"  make bench-containers ORIGINAL=/tmp/ecs-apigateway-sample/{ORIGINAL_FOLDER}")
+
+
+def prepare_original(folder: Path) -> Path:
+    """Check that ``folder`` holds the original (server.js, package.json naming express and aws-sdk)
+    and install its npm dependencies there once (``npm ci`` from its lock file). Raises SystemExit,
+    saying how to get it, when it does not."""
+    folder = folder.expanduser().resolve()
+    server, package = folder / "server.js", folder / "package.json"
+    if not server.is_file() or not package.is_file():
+        raise SystemExit(original_help(f"ORIGINAL={folder}: no server.js and package.json there"))
+    dependencies = json.loads(package.read_text()).get("dependencies", {})
+    if not {"express", "aws-sdk"} <= set(dependencies):
+        raise SystemExit(original_help(f"ORIGINAL={folder}: package.json does not depend on express and aws-sdk"))
+    if not shutil.which(NODE) or not shutil.which("npm"):
+        raise SystemExit("node and npm are needed for the original: `apt-get install nodejs npm`")
+    stamp = folder / "node_modules" / ".bench-installed"
+    if not stamp.exists():
+        install = ["npm", "ci"] if (folder / "package-lock.json").exists() else ["npm", "install"]
+        print(f"installing the original's npm dependencies in {folder} ({' '.join(install)})", file=sys.stderr)
+        subprocess.run([*install, "--no-audit", "--no-fund", "--loglevel=error"], cwd=folder, check=True,
+                       timeout=600)
+        stamp.touch()
+    return folder
+
+
+def start_original(folder: Path, dynalite_url: str, workdir: Path, prefix: str):
+    """The original's ``node server.js`` (its Dockerfile's CMD) on a free loopback port, on dynalite."""
+    port = free_port()
+    # Kept-alive connections to DynamoDB, as ours keeps them: aws-sdk v2 opens a new connection per
+    # call unless AWS_NODEJS_CONNECTION_REUSE_ENABLED=1 (AWS SDK for JavaScript v2 Developer Guide,
+    # "Reusing Connections with Keep-Alive in Node.js", the setting AWS recommends for DynamoDB).
+    # Measured without it, the original spends more CPU per request: the comparison would flatter us.
+    env = {**os.environ, **AWS_ENV, "AWS_NODEJS_CONNECTION_REUSE_ENABLED": "1",
+           "DynamoDBTable": f"bench-{ORIGINAL_SERVICE}", "HOME": str(workdir),
+           "BENCH_DYNAMODB_ENDPOINT": dynalite_url, "BENCH_PORT": str(port), "BENCH_HOST": "127.0.0.1"}
+    log = open(workdir / "original.log", "w")  # noqa: SIM115 (closed with the server)
+    server = subprocess.Popen([NODE, "--require", str(ORIGINAL_PRELOAD), "server.js"], env=env, stdout=log,
+                              stderr=subprocess.STDOUT, cwd=folder, start_new_session=True)
+    server.log = log
+    server.port = port
+    wait_for(lambda: request(port, "GET", f"{prefix}/bench-0") == 200, "the original (node server.js)")
+    return server
+
+
 def start_gunicorn(name: str, image: str, containers: Path, dynalite_url: str, workdir: Path, label: str):
     """The image's CMD (with the venv's gunicorn) on the itemstore package in ``containers``."""
     image_env, cmd = dockerfile_env_and_cmd(image, containers)
     port = free_port()
     env = {**os.environ, **image_env, **AWS_ENV, "PYTHONPATH": str(containers), "PORT": str(port),
            "TABLE_NAME": f"bench-{name}", "DYNAMODB_ENDPOINT_URL": dynalite_url,
-           "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}", "HOME": str(workdir)}
+           "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}", "HOME": str(workdir),
+           # No drain when the bench stops it (SIGTERM): there is no proxy caching this task.
+           "DRAIN_SECONDS": "0"}
     env.pop("AWS_PROFILE", None)
     log = open(workdir / f"gunicorn-{name}-{label}.log", "w")  # noqa: SIM115 (closed with the server)
     server = subprocess.Popen([str(GUNICORN), *cmd[1:]], env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -239,19 +308,25 @@ def start_gunicorn(name: str, image: str, containers: Path, dynalite_url: str, w
 
 
 def bench_service(name: str, image: str, dynalite_url: str, args, workdir: Path,
-                  trees: list[tuple[str, Path]]) -> list[dict]:
-    """One row per tree, method and round; the trees' servers run side by side and take turns."""
+                  trees: list[tuple[str, Path]], original: Path | None = None) -> list[dict]:
+    """One row per tree, method and round; the trees' servers (and the original, when given) run
+    side by side and take turns."""
     prefix = dockerfile_env_and_cmd(image)[0]["ITEM_PATH_PREFIX"]
     servers = {}
     rows = []
+    starters = [(label, partial(start_gunicorn, name, image, containers, dynalite_url, workdir, label))
+                for label, containers in trees]
+    if original is not None:
+        starters.append(("original", partial(start_original, original, dynalite_url, workdir, prefix)))
+    trees = starters
     try:
         at_rest = {}
-        for label, containers in trees:
-            servers[label] = start_gunicorn(name, image, containers, dynalite_url, workdir, label)
+        for label, start in starters:
+            servers[label] = start()
             time.sleep(1)  # the workers finish importing after the first /health answer
             at_rest[label] = tree_memory_mib(servers[label].pid)
         body = json.dumps(ITEM).encode()
-        port = servers[trees[-1][0]].port
+        port = servers["after"].port
         for i in range(ITEMS):
             assert request(port, "PUT", f"{prefix}/bench-{i}", body) == 200
         for method in ("GET", "PUT"):
@@ -277,6 +352,36 @@ def bench_service(name: str, image: str, dynalite_url: str, args, workdir: Path,
             server.wait(30)
             server.log.close()
     return rows
+
+
+def original_ratios(rows: list[dict]) -> list[dict]:
+    """Per method: our foodstore ('after') and the original, means of their rounds, and the ratio
+    of CPU per request (ours / original) against ORIGINAL_GOAL."""
+    result = []
+    for method in dict.fromkeys(row["method"] for row in rows):
+        mean = {}
+        for tree in ("after", "original"):
+            mine = [row for row in rows if (row["service"], row["method"], row["tree"]) == (ORIGINAL_SERVICE, method, tree)]
+            if not mine:
+                return []
+            mean[tree] = {field: statistics.fmean(row[field] for row in mine) for field in ("cpu_ms", "rps", "p99_ms")}
+        ratio = mean["after"]["cpu_ms"] / mean["original"]["cpu_ms"]
+        result.append({"method": method, "ours": mean["after"], "original": mean["original"], "ratio": ratio,
+                       "cpu_goal_met": ratio <= ORIGINAL_GOAL,
+                       "p99_goal_met": mean["after"]["p99_ms"] <= mean["original"]["p99_ms"]})
+    return result
+
+
+def print_original(ratios: list[dict]) -> None:
+    print(f"\nfoodstore beside the original (Node/Express, aws-sdk v2), mean of rounds; goal: CPU/req at most "
+          f"{ORIGINAL_GOAL}x the original's, p99 no worse")
+    print(f"{'method':<6} {'CPU ms/req ours':>15} {'original':>9} {'ratio':>6} {'goal':>5} {'req/s ours':>10} "
+          f"{'original':>9} {'p99 ms ours':>11} {'original':>9} {'p99':>5}")
+    for entry in ratios:
+        ours, theirs = entry["ours"], entry["original"]
+        print(f"{entry['method']:<6} {ours['cpu_ms']:>15.3f} {theirs['cpu_ms']:>9.3f} {entry['ratio']:>5.2f}x "
+              f"{'met' if entry['cpu_goal_met'] else 'NOT':>5} {ours['rps']:>10.0f} {theirs['rps']:>9.0f} "
+              f"{ours['p99_ms']:>11.2f} {theirs['p99_ms']:>9.2f} {'met' if entry['p99_goal_met'] else 'NOT':>5}")
 
 
 def export_baseline(ref: str, workdir: Path) -> Path | None:
@@ -468,10 +573,10 @@ def print_results(rows: list[dict], clients: dict, signers: dict, args) -> None:
     print(f"\n{args.seconds:g} s per row, {args.connections} connections, wrk on loopback, "
           f"gunicorn as the image runs it, dynalite as DynamoDB; {os.cpu_count()} CPUs; "
           f"load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min)")
-    print(f"{'service':<10} {'tree':<7} {'method':<6} {'round':>5} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
+    print(f"{'service':<10} {'tree':<8} {'method':<6} {'round':>5} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
           f"{'CPU ms/req':>10} {'errors':>6} {'MiB rest':>8} {'MiB peak':>8}")
     for row in rows:
-        print(f"{row['service']:<10} {row['tree']:<7} {row['method']:<6} {row['round']:>5} {row['rps']:>8.0f} "
+        print(f"{row['service']:<10} {row['tree']:<8} {row['method']:<6} {row['round']:>5} {row['rps']:>8.0f} "
               f"{row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f} {row['cpu_ms']:>10.3f} {row['errors']:>6} "
               f"{row['rest_mib']:>8.1f} {row['peak_mib']:>8.1f}")
     print(f"(MiB: the gunicorn tree's PSS at rest and at its peak under load; the smallest Fargate task has "
@@ -482,7 +587,7 @@ def print_results(rows: list[dict], clients: dict, signers: dict, args) -> None:
         for service, method in dict.fromkeys((row["service"], row["method"]) for row in rows):
             mean = {tree: statistics.fmean(row["cpu_ms"] for row in rows if (row["service"], row["method"],
                                                                               row["tree"]) == (service, method, tree))
-                    for tree in trees}
+                    for tree in ("before", "after")}
             print(f"{service + ' ' + method:<32} {mean['before']:>8.3f} {mean['after']:>8.3f} "
                   f"{_change(mean['before'], mean['after']):>9}")
     operations = list(dict.fromkeys(operation for operation, _ in clients))
@@ -519,6 +624,9 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections (default 16)")
     parser.add_argument("--rounds", type=int, default=2, help="rows per tree and method, alternating (default 2)")
     parser.add_argument("--service", choices=[s for s, _ in SERVICES], help="only this service")
+    parser.add_argument("--original", type=Path, default=os.environ.get("ORIGINAL") or None,
+                        help=f"a checkout of {ORIGINAL_FOLDER} ({ORIGINAL_REPOSITORY}), measured beside the "
+                             "foodstore (default ORIGINAL from the environment; unset: not measured)")
     parser.add_argument("--baseline", default=os.environ.get("BENCH_BASELINE", BASELINE_REF),
                         help="git commit whose containers/ is measured beside the working tree's ('none': "
                              "skip; default BENCH_BASELINE, else %(default)s)")
@@ -527,6 +635,7 @@ def main() -> int:
         raise SystemExit("wrk is missing: `apt-get install wrk` (make bench-containers does it)")
     if not DYNALITE.exists():
         raise SystemExit("dynalite is missing: `make node_modules/.installed`")
+    original = prepare_original(args.original) if args.original is not None else None
     for name, value in AWS_ENV.items():
         os.environ[name] = value
 
@@ -545,7 +654,8 @@ def main() -> int:
             create_tables(url)
             for name, image in SERVICES:
                 if args.service in (None, name):
-                    rows.extend(bench_service(name, image, url, args, workdir, trees))
+                    rows.extend(bench_service(name, image, url, args, workdir, trees,
+                                              original if name == ORIGINAL_SERVICE else None))
             modules = load_clients(baseline, workdir)
             clients = bench_client_calls(modules, url)
             signers = bench_signers(modules)
@@ -556,7 +666,16 @@ def main() -> int:
     if baseline is not None:
         print(f"\nbefore: containers/ of {args.baseline}; after: the working tree's")
     print_results(rows, clients, signers, args)
+    if original is not None:
+        print(f"original: {original} (node {node_version()})")
+        print_original(original_ratios(rows))
+    else:
+        print("\n" + original_help("The original was not measured (ORIGINAL unset)."))
     return 1 if any(row["errors"] for row in rows) else 0
+
+
+def node_version() -> str:
+    return subprocess.run([NODE, "--version"], capture_output=True, text=True, check=True).stdout.strip()
 
 
 if __name__ == "__main__":

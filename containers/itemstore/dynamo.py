@@ -24,7 +24,7 @@ from flask import Flask, current_app
 
 from itemstore import contract
 from itemstore.errors import ApiError
-from itemstore.settings import Settings, SettingsError
+from itemstore.settings import Settings, SettingsError, check_no_proxy
 from itemstore.sigv4 import UnsupportedEndpoint
 from itemstore.transport import DynamoDBClient, DynamoDBError, DynamoDBUnreachable
 
@@ -45,7 +45,8 @@ def make_client(settings: Settings) -> DynamoDBClient:
     """The DynamoDB client of one worker: bounded timeouts and attempts, one connection pool.
 
     Raises SettingsError, naming the variable, for an endpoint URL the client cannot use (one
-    with a path: see itemstore.sigv4.host_header).
+    with a path: see itemstore.sigv4.host_header), and for an HTTP(S) proxy botocore would send
+    its requests through (settings.check_no_proxy).
     """
     session = _session()
     # A botocore client resolves the region (AWS_REGION, config files; NoRegionError if none) and
@@ -56,6 +57,7 @@ def make_client(settings: Settings) -> DynamoDBClient:
     resolver = session.create_client("dynamodb", region_name=settings.region, endpoint_url=settings.endpoint_url,
                                      config=Config(signature_version=UNSIGNED))
     endpoint_url = resolver.meta.endpoint_url
+    check_no_proxy(endpoint_url)  # the client never uses a proxy: refuse one botocore would use
     credentials = ProviderChainCredentials(session)
     try:
         client = DynamoDBClient(

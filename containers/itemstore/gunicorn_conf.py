@@ -25,7 +25,7 @@ from itemstore.contract import (
     MAX_HEADER_FIELDS,
     MAX_REQUEST_LINE_BYTES,
 )
-from itemstore.settings import Settings, SettingsError, from_environment
+from itemstore.settings import Settings, SettingsError, check_no_proxy, from_environment
 
 CONFIG_ERROR_EXIT = 2
 
@@ -141,10 +141,18 @@ def on_starting(server) -> None:
         settings = Settings.from_mapping(from_environment())
     except SettingsError as error:
         _config_error(str(error))
-    if settings.region is None and _botocore_region() is None:
+    region = settings.region or _botocore_region()
+    if region is None:
         # Each worker's client would fail with botocore's NoRegionError, a traceback per worker.
         _config_error(str(SettingsError(
             ENV_REGION, None, "required: the table's region (ECS sets it; locally, set AWS_REGION)")))
+    try:
+        # The endpoint as far as the environment tells it (each worker checks the URL botocore
+        # resolves again, config file included: itemstore.dynamo.make_client).
+        check_no_proxy(settings.endpoint_url or os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
+                       or os.environ.get("AWS_ENDPOINT_URL") or f"https://dynamodb.{region}.amazonaws.com")
+    except SettingsError as error:
+        _config_error(str(error))
     # Before any worker is forked, so every worker shares the drain clock.
     drain.install(server, drain_seconds)
 

@@ -11,6 +11,8 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
+from urllib.request import proxy_bypass_environment
 
 from itemstore.contract import (
     ENV_ITEM_PATH_PREFIX,
@@ -186,6 +188,61 @@ class Settings:
             region=get(ENV_REGION),
             **_client_values(get),
         )
+
+
+def _environment_proxies(environ: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """{scheme: (variable, value)} of the ``<scheme>_proxy`` variables, read as the standard
+    library's ``urllib.request.getproxies_environment`` reads them (botocore's source on Linux):
+    any case, the lowercase name winning over the others, and a lowercase one set empty unsetting it."""
+    proxies: dict[str, tuple[str, str]] = {}
+    for name, value in environ.items():
+        if value and name.lower().endswith("_proxy"):
+            proxies[name.lower()[:-6]] = (name, value)
+    for name, value in environ.items():
+        if name.endswith("_proxy"):  # lowercase suffix: the second pass of getproxies_environment
+            if value:
+                proxies[name.lower()[:-6]] = (name, value)
+            else:
+                proxies.pop(name.lower()[:-6], None)
+    return proxies
+
+
+def _redacted(url: str) -> str:
+    """A proxy URL without its password (user:password@host), fit for an error message and the log."""
+    head, at, tail = url.rpartition("@")
+    if not at:
+        return url
+    scheme, sep, userinfo = head.partition("://")
+    user = userinfo.split(":", 1)[0] if sep else head.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{tail}" if sep else f"{user}:***@{tail}"
+
+
+def check_no_proxy(endpoint_url: str, environ: Mapping[str, str] = os.environ) -> None:
+    """Refuse, with SettingsError naming the variable, an HTTP(S) proxy that botocore would send
+    DynamoDB requests to ``endpoint_url`` through.
+
+    The rule is botocore's (``botocore.utils.get_environ_proxies`` and its ProxyConfiguration): the
+    proxy of the endpoint's scheme (HTTPS_PROXY/https_proxy for https, HTTP_PROXY/http_proxy for
+    http), unless NO_PROXY/no_proxy names the endpoint's host (a DNS suffix, or ``*``). The item
+    store's own client (itemstore.transport) connects to the endpoint directly and never through
+    a proxy, so such a setting would be ignored silently; it is refused at start instead.
+    """
+    proxies = _environment_proxies(environ)
+    scheme, netloc = urlsplit(endpoint_url)[:2]
+    found = proxies.get(scheme)
+    if found is None:
+        return
+    bypass = {"no": proxies["no"][1]} if "no" in proxies else {}
+    if proxy_bypass_environment(netloc, bypass):
+        return
+    name, value = found
+    no_proxy = proxies["no"][0] if "no" in proxies else "NO_PROXY"
+    raise SettingsError(
+        name, _redacted(value),
+        f"the item store's DynamoDB client connects to {netloc} directly and does not use HTTP(S) proxies "
+        f"(the task reaches DynamoDB through the VPC's route); unset {name}, or add {urlsplit(endpoint_url).hostname} "
+        f"to {no_proxy}",
+    )
 
 
 def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, str]:

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import select
 import socket
 import ssl
@@ -98,6 +99,19 @@ QUOTA_SUCCESS_REFUND = 1
 THROTTLING = "throttling"
 TRANSIENT = "transient"
 
+# The answer's grammar, as RFC 9112 spells it and as h11 reads it (tests/containers/
+# test_transport_parser.py compares the two parsers on generated answers): the status line
+# (section 4), header and trailer fields (5; a bare LF also ends a line, 2.2; an obs-fold line is
+# joined to the field before it with one space, 5.2), chunk-size lines (7.1, CRLF-terminated, any
+# extension ignored). Anything else is a BadResponse, not a guess.
+_TOKEN = rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+"
+_FIELD_VCHAR = rb"[^\x00\s]"
+_STATUS_LINE = re.compile(rb"HTTP/1\.[0-9] ([0-9]{3})(?: (?:[ \t]|%s)*)?\r?\n" % _FIELD_VCHAR)
+_FIELD = rb"(%s):[ \t]*((?:%s+(?:[ \t]+%s+)*)?)[ \t]*" % (_TOKEN, _FIELD_VCHAR, _FIELD_VCHAR)
+_FIELD_LINE = re.compile(_FIELD + rb"\r?\n")  # as read, line end included: the common case in one match
+_FOLDED_FIELD = re.compile(_FIELD)  # a field joined from obs-fold lines, line ends removed
+_CHUNK_SIZE_LINE = re.compile(rb"([0-9A-Fa-f]{1,20})(?:;.*)?[ \t]*\r\n")
+_CONTENT_LENGTH = re.compile(r"[0-9]+")
 
 class DynamoDBError(Exception):
     """DynamoDB (or something in front of it) answered with an error."""
@@ -370,25 +384,39 @@ class Connection:
             status, version, headers = self._read_head()
             if status >= 200:
                 break  # 1xx answers (100 Continue) are followed by the real one
-        if "chunked" in headers.get("transfer-encoding", "").lower():
+        if status in (204, 304):
+            # Never a body, whatever the headers say (RFC 9112, 6.3, rule 1): a Content-Length
+            # here states the size of the resource, and reading it would take the next answer's bytes.
+            body = b""
+        elif "transfer-encoding" in headers:
             body = self._read_chunked()
         elif "content-length" in headers:
-            try:
-                length = int(headers["content-length"])
-            except ValueError:
-                raise BadResponse(f"bad Content-Length {headers['content-length']!r}") from None
+            length = int(headers["content-length"])
             body = self.reader.read(length) if length > 0 else b""
             if len(body) != length:
                 raise BadResponse(f"the answer ended after {len(body)} of {length} bytes")
-        elif status in (204, 304):
-            body = b""
         else:  # the body runs to the end of the connection
             body = self.reader.read()
             self.reusable = False
-        connection = headers.get("connection", "").lower()
-        if version == "HTTP/1.0" and "keep-alive" not in connection or "close" in connection:
+        # Connection options are comma-separated tokens, case-insensitive (RFC 9110, 7.6.1).
+        options = {option.strip().lower() for option in headers.get("connection", "").split(",")}
+        if version == "HTTP/1.0" and "keep-alive" not in options or "close" in options:
             self.reusable = False
         return status, headers, body
+
+    @staticmethod
+    def _check_framing(headers: dict[str, str]) -> None:
+        """Refuse framing headers no answer may carry, whatever its status (as h11 refuses them):
+        a Content-Length that is not one number (repeated equal values are one: RFC 9110, 8.6; it is
+        kept as that one value), a Transfer-Encoding other than one ``chunked`` (DynamoDB codes
+        nothing else; another coding would hand back coded bytes)."""
+        if "content-length" in headers:
+            values = {value.strip() for value in headers["content-length"].split(",")}
+            if len(values) != 1 or not _CONTENT_LENGTH.fullmatch(next(iter(values))):
+                raise BadResponse(f"bad Content-Length {headers['content-length']!r}")
+            headers["content-length"] = values.pop()
+        if "transfer-encoding" in headers and headers["transfer-encoding"].lower() != "chunked":
+            raise BadResponse(f"unsupported Transfer-Encoding {headers['transfer-encoding']!r}")
 
     def _readline(self) -> bytes:
         line = self.reader.readline(MAX_LINE + 1)
@@ -400,41 +428,80 @@ class Connection:
         line = self._readline()
         if not line:
             raise BadResponse("the connection closed without an answer")
-        try:
-            version, code = line.split(None, 2)[:2]
-            status = int(code)
-        except ValueError:
-            raise BadResponse(f"not an HTTP status line: {line[:100]!r}") from None
-        if not version.startswith(b"HTTP/1.") or not 100 <= status <= 999:
+        match = _STATUS_LINE.fullmatch(line)
+        if match is None or match[1] < b"100":
             raise BadResponse(f"not an HTTP/1.x status line: {line[:100]!r}")
-        headers: dict[str, str] = {}
-        for _ in range(MAX_HEADERS):
-            line = self._readline()
-            if line in (b"\r\n", b"\n"):
-                return status, version.decode("ascii"), headers
+        headers = self._read_fields("the answer's headers")
+        if "content-length" in headers or "transfer-encoding" in headers:
+            self._check_framing(headers)
+        return int(match[1]), line[:8].decode("ascii"), headers
+
+    def _read_fields(self, where: str) -> dict[str, str]:
+        """Header (or trailer) fields up to the blank line: lowercase names, repeated ones joined
+        with ", " (RFC 9110, 5.3)."""
+        lines: list[bytes] = []
+        readline = self.reader.readline
+        while True:
+            line = readline(MAX_LINE + 1)
+            if line == b"\r\n" or line == b"\n":
+                break
+            if len(line) > MAX_LINE:
+                raise BadResponse("a line of the answer is too long")
             if not line:
-                raise BadResponse("the connection closed in the answer's headers")
-            name, colon, value = line.decode("latin-1").partition(":")
-            if not colon:
-                raise BadResponse(f"not an HTTP header line: {line[:100]!r}")
-            name = name.strip().lower()
-            value = value.strip()
-            headers[name] = f"{headers[name]}, {value}" if name in headers else value
-        raise BadResponse(f"the answer has more than {MAX_HEADERS} headers")
+                raise BadResponse(f"the connection closed in {where}")
+            lines.append(line)
+            if len(lines) > MAX_HEADERS:
+                raise BadResponse(f"the answer has more than {MAX_HEADERS} fields in {where}")
+        fields: dict[str, str] = {}
+        for line in lines:
+            match = _FIELD_LINE.fullmatch(line)
+            if match is None:  # an obs-fold line, a line cut by the end of the answer, or no field
+                return self._fold_fields(lines, where)
+            name, value = match[1].decode("ascii").lower(), match[2].decode("latin-1")
+            fields[name] = f"{fields[name]}, {value}" if name in fields else value
+        return fields
+
+    @staticmethod
+    def _fold_fields(lines: list[bytes], where: str) -> dict[str, str]:
+        """The fields of ``lines`` (as read) with each obs-fold line joined to the one before by a
+        space (RFC 9112, 5.2), or BadResponse."""
+        joined: list[bytes] = []
+        for line in lines:
+            if not line.endswith(b"\n"):
+                raise BadResponse(f"the connection closed in {where}")
+            line = line[:-2] if line.endswith(b"\r\n") else line[:-1]
+            if line[:1] in (b" ", b"\t"):
+                if not joined:
+                    raise BadResponse(f"a continuation line opens {where}: {line[:100]!r}")
+                joined[-1] += b" " + line.lstrip(b" \t")
+            else:
+                joined.append(line)
+        fields: dict[str, str] = {}
+        for line in joined:
+            match = _FOLDED_FIELD.fullmatch(line)
+            if match is None:
+                raise BadResponse(f"not an HTTP field line in {where}: {line[:100]!r}")
+            name, value = match[1].decode("ascii").lower(), match[2].decode("latin-1")
+            fields[name] = f"{fields[name]}, {value}" if name in fields else value
+        return fields
 
     def _read_chunked(self) -> bytes:
         chunks = []
         while True:
             line = self._readline()
-            try:
-                size = int(line.split(b";", 1)[0], 16)
-            except ValueError:
-                raise BadResponse(f"bad chunk size line {line[:100]!r}") from None
+            match = _CHUNK_SIZE_LINE.fullmatch(line)
+            if match is None:
+                if not line.endswith(b"\n"):
+                    raise BadResponse("the chunked answer ended early")
+                raise BadResponse(f"bad chunk size line {line[:100]!r}")
+            size = int(match[1], 16)
             if size == 0:
-                while self._readline() not in (b"\r\n", b"\n", b""):  # trailers
-                    pass
+                self._read_fields("the answer's trailers")
                 return b"".join(chunks)
             chunk = self.reader.read(size)
-            if len(chunk) != size or self._readline() not in (b"\r\n", b"\n"):
+            if len(chunk) != size:
                 raise BadResponse("the chunked answer ended early")
+            end = self.reader.read(2)
+            if end != b"\r\n":
+                raise BadResponse(f"a chunk does not end with CRLF: {end!r}")
             chunks.append(chunk)

@@ -34,8 +34,10 @@ def _run_with(dockerfiles, tmp_path, unset=(), **env) -> subprocess.CompletedPro
     ((), {"GUNICORN_WORKERS": "0"}, "GUNICORN_WORKERS", "an integer from 1 to 64"),
     ((), {"DRAIN_SECONDS": "121"}, "DRAIN_SECONDS", "an integer from 0 to 120"),
     (("AWS_REGION", "AWS_DEFAULT_REGION"), {}, "AWS_REGION", "required"),
+    # The regional (https) endpoint through a proxy the client would ignore (settings.check_no_proxy).
+    ((), {"HTTPS_PROXY": "http://proxy.internal:3128"}, "HTTPS_PROXY", "NO_PROXY"),
 ], ids=["TABLE_NAME unset", "bad prefix", "bad timeout", "worst case over the gateway", "bad PORT", "no workers",
-        "drain over 120 s", "no region"])
+        "drain over 120 s", "no region", "an https proxy"])
 def test_a_bad_setting_stops_gunicorn_with_one_line_naming_it(dockerfiles, tmp_path, unset, env, named, allowed):
     result = _run_with(dockerfiles, tmp_path, unset, **env)
     output = result.stdout + result.stderr
@@ -55,3 +57,9 @@ def test_the_log_says_where_gunicorn_listens(gunicorn_servers, service):
     assert re.search(rf"\[INFO\] Listening at: {re.escape(url)} \(one SO_REUSEPORT socket per worker\) \(\d+\)", log), log
     workers = re.findall(rf"\[INFO\] Worker (\d+) listening at: {re.escape(url)}$", log, re.MULTILINE)
     assert len(workers) >= int(server.env["GUNICORN_WORKERS"]), log
+
+
+def test_a_refused_proxy_keeps_its_password_out_of_the_log(dockerfiles, tmp_path):
+    result = _run_with(dockerfiles, tmp_path, https_proxy="http://user:s3cret@proxy.internal:3128")
+    assert result.returncode == CONFIG_ERROR_EXIT, result.stderr
+    assert "https_proxy" in result.stderr and "s3cret" not in result.stdout + result.stderr

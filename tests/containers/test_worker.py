@@ -69,3 +69,47 @@ def test_the_collection_path_is_a_json_404_over_http(gunicorn_servers, service):
     status, headers, body = _raw(gunicorn_servers[service.name].port, _get(service.prefix))
     assert status == 404 and headers["content-type"] == "application/json"
     assert json.loads(body)["error"]["code"] == contract.ERROR_NOT_FOUND
+
+
+def _read_answer(reader) -> tuple[int, bytes]:
+    """One HTTP/1.1 answer with a Content-Length from a socket's file: (status, body)."""
+    status = int(reader.readline().split()[1])
+    length = 0
+    while (line := reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode("latin-1").partition(":")
+        if name.lower() == "content-length":
+            length = int(value)
+    return status, reader.read(length)
+
+
+def test_requests_sent_together_on_one_connection_are_all_answered_in_order(gunicorn_servers, service):
+    # Pipelined: the second and third requests are read ahead with the first, so the thread that
+    # answered the first finds them already buffered (worker.ThreadWorker._next_request_comes).
+    server = gunicorn_servers[service.name]
+    ids = ["pipelined-1", "pipelined-2"]
+    for item_id in ids:
+        assert server.request("PUT", f"{service.prefix}/{item_id}", {"n": item_id})[0] == 200
+    requests = b"".join(f"GET {service.prefix}/{item_id} HTTP/1.1\r\nHost: test\r\n\r\n".encode() for item_id in ids)
+    requests += f"GET {HEALTH_PATH} HTTP/1.1\r\nHost: test\r\n\r\n".encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock, sock.makefile("rb") as reader:
+        sock.sendall(requests)
+        answers = [_read_answer(reader) for _ in range(3)]
+    assert [status for status, _ in answers] == [200, 200, 200]
+    assert [json.loads(body)["n"] for _, body in answers[:2]] == ids
+    assert json.loads(answers[2][1])["status"] == contract.HEALTH_OK
+
+
+def test_an_idle_kept_alive_connection_does_not_hold_the_only_thread(start_gunicorn, dynalite, service):
+    # One thread: after answering A (kept alive, then idle) it must serve B, whose request comes
+    # while the thread may be waiting for A's next one; then A's next request too.
+    server = start_gunicorn(service, DYNAMODB_ENDPOINT_URL=dynalite.url, GUNICORN_THREADS="1")
+    get = f"GET {HEALTH_PATH} HTTP/1.1\r\nHost: test\r\n\r\n".encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as a, a.makefile("rb") as a_reader:
+        a.sendall(get)
+        assert _read_answer(a_reader)[0] == 200
+        for _ in range(20):  # each B: a new connection, answered while A stays open
+            with socket.create_connection(("127.0.0.1", server.port), timeout=10) as b, b.makefile("rb") as b_reader:
+                b.sendall(get)
+                assert _read_answer(b_reader)[0] == 200
+        a.sendall(get)
+        assert _read_answer(a_reader)[0] == 200
