@@ -11,8 +11,8 @@ from itemstore import contract
 
 from generator.model.config import ServiceSpec, StackConfig
 from generator.model.constants import ITEM_METHODS, MAX_ID_BYTES, MAX_ITEM_BYTES
+from generator.model.release import ReleaseSettings
 from generator.template.names import logical_id
-from generator.tooling.release import ReleaseSettings
 
 OPENAPI_VERSION = "3.0.3"
 TITLE = "ecsapi"
@@ -254,11 +254,13 @@ def _path_item(spec: ServiceSpec) -> dict:
     return path_item
 
 
-def build_openapi(config: StackConfig, release: ReleaseSettings) -> dict:
-    """The OpenAPI 3.0.3 document of the HTTP API ``build_template(config, release)`` creates.
+def build_openapi(config: StackConfig, release: ReleaseSettings | None = None) -> dict:
+    """The OpenAPI 3.0.3 document of the HTTP API ``build_template(config, release)`` creates;
+    ``release`` defaults to ``ReleaseSettings()``.
 
     Pure and deterministic: a new JSON-serialisable dict on every call, the same for the same input.
     """
+    release = release or ReleaseSettings()
     schemas = _schemas()
     for spec in config.services:
         schemas.update(_item_schemas(spec))

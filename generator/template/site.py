@@ -21,8 +21,11 @@ from awacs.aws import Statement
 from troposphere import GetAtt, Ref, Sub, Template, awslambda, cloudfront, kms, s3
 from troposphere.cloudformation import CustomResource
 
+from generator.model import page as page_contract
+from generator.model.assets import WEB_PREFIX, pinned_digests
 from generator.model.config import StackConfig
 from generator.model.page import FRAME_OPTION, INDEX_DOCUMENT, PAGE_FILES, REFERRER_POLICY, content_security_policy
+from generator.model.release import ReleaseSettings
 from generator.template import iam as policies
 from generator.template.api import Api
 from generator.template.auth import Auth
@@ -36,8 +39,6 @@ from generator.template.checkov import (
 from generator.template.functions import add_function
 from generator.template.keys import cloudfront_decrypts
 from generator.template.names import unique_name
-from generator.tooling.assets import WEB_PREFIX, pinned_digests
-from generator.tooling.release import ReleaseSettings
 
 # The managed cache policy "CachingOptimized" (id from "Use managed cache policies", Amazon
 # CloudFront Developer Guide): no cookies or query strings in the cache key, gzip and brotli on,
@@ -283,29 +284,14 @@ def page_files(release: ReleaseSettings, digests: dict[str, str] | None = None) 
 def page_config(config: StackConfig, api: Api, auth: Auth) -> dict:
     """config.json as the page reads it (web/config.schema.json), with ``${...}`` for ``Fn::Sub``
     where the value is the stack's own: region, API URL, user pool and app client."""
-    password = auth.user_pool.Policies.PasswordPolicy
-    return {
-        "region": "${AWS::Region}",
-        "apiUrl": f"${{{api.api.title}.ApiEndpoint}}",
-        "userPoolId": f"${{{auth.user_pool.title}}}",
-        "clientId": f"${{{auth.client.title}}}",
-        "passwordPolicy": {
-            "minimumLength": password.MinimumLength,
-            "requireLowercase": password.RequireLowercase,
-            "requireUppercase": password.RequireUppercase,
-            "requireNumbers": password.RequireNumbers,
-            "requireSymbols": password.RequireSymbols,
-        },
-        "services": [
-            {
-                "name": spec.name,
-                "path": spec.path,
-                "idParameter": spec.id_parameter,
-                "protectedMethods": list(spec.protected_methods),
-            }
-            for spec in config.services
-        ],
-    }
+    return page_contract.page_config(
+        region="${AWS::Region}",
+        api_url=f"${{{api.api.title}.ApiEndpoint}}",
+        user_pool_id=f"${{{auth.user_pool.title}}}",
+        client_id=f"${{{auth.client.title}}}",
+        password_policy=auth.user_pool.Policies.PasswordPolicy.to_dict(),
+        services=[page_contract.page_service(spec.name, spec.path, spec.protected_methods) for spec in config.services],
+    )
 
 
 def add_site_page(

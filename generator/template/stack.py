@@ -5,6 +5,7 @@ page -> monitoring -> outputs."""
 from __future__ import annotations
 
 from generator.model.config import StackConfig
+from generator.model.release import ReleaseSettings
 from generator.template.alarm_names import deployment_alarms
 from generator.template.api import add_api
 from generator.template.auth import add_auth
@@ -23,7 +24,6 @@ from generator.template.site import add_site, add_site_page, key_statements
 from generator.template.storage import add_table, add_table_endpoint
 from generator.template.tags import TaggedTemplate
 from generator.template.zones import add_zones
-from generator.tooling.release import ReleaseSettings
 
 DESCRIPTION = (
     "ecsapi v{version}: container APIs on ECS Fargate, found through Cloud Map and exposed by an "
