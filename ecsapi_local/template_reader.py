@@ -26,6 +26,7 @@ USER_POOL = "AWS::Cognito::UserPool"
 USER_POOL_CLIENT = "AWS::Cognito::UserPoolClient"
 ECS_SERVICE = "AWS::ECS::Service"
 ROUTE = "AWS::ApiGatewayV2::Route"
+DOMAIN_NAME = "AWS::ApiGatewayV2::DomainName"
 SCALABLE_TARGET = "AWS::ApplicationAutoScaling::ScalableTarget"
 
 
@@ -111,6 +112,15 @@ class EmulatedStack:
     containers: tuple[Container, ...]
     routes: tuple[Route, ...]
 
+    @property
+    def api_domain(self) -> str | None:
+        """The custom domain the deployed stack's API answers on (its DomainName resource), None
+        without one. The emulator still serves on loopback; config.json names it as apiDomain."""
+        for resource in self.template.get("Resources", {}).values():
+            if resource.get("Type") == DOMAIN_NAME:
+                return resource.get("Properties", {}).get("DomainName")
+        return None
+
     def table(self, logical_id: str) -> Table:
         return next(t for t in self.tables if t.logical_id == logical_id)
 
@@ -136,6 +146,7 @@ class EmulatedStack:
         return page_contract.page_config(
             region=resolver.resolve({"Ref": "AWS::Region"}),
             api_url=api_url,
+            api_domain=self.api_domain,
             user_pool_id=resolver.resolve({"Ref": self.user_pool_id}),
             client_id=resolver.resolve({"Ref": self.client_id}),
             password_policy=self.user_pool.get("Policies", {}).get("PasswordPolicy", {}),

@@ -25,6 +25,7 @@ _PUBLIC = {
     "ConfigError": "generator.model.errors",
     "CpuArchitecture": "generator.model.config",
     "DeletionPolicy": "generator.model.config",
+    "DomainSpec": "generator.model.domain",
     "MfaMode": "generator.model.config",
     "NatMode": "generator.model.config",
     "ServiceSpec": "generator.model.config",
@@ -39,9 +40,9 @@ _PUBLIC = {
 }
 
 __all__ = [
-    "ConfigError", "CpuArchitecture", "DeletionPolicy", "MfaMode", "NatMode", "ReleaseSettings", "ServiceSpec",
-    "StackConfig", "ThreatProtection", "build_openapi", "build_template", "load_config", "template_json",
-    "template_yaml",
+    "ConfigError", "CpuArchitecture", "DeletionPolicy", "DomainSpec", "MfaMode", "NatMode", "ReleaseSettings",
+    "ServiceSpec", "StackConfig", "ThreatProtection", "build_openapi", "build_template", "load_config",
+    "template_json", "template_yaml",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
@@ -55,6 +56,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         ThreatProtection,
     )
     from generator.model.config_file import load_config
+    from generator.model.domain import DomainSpec
     from generator.model.errors import ConfigError
     from generator.model.release import ReleaseSettings
     from generator.template.openapi import build_openapi

@@ -97,12 +97,14 @@ def page_service(name: str, path: str, protected_methods: Iterable[str]) -> dict
 def page_config(
     region: str, api_url: str, user_pool_id: str, client_id: str, password_policy: dict, services: list[dict],
     cognito_endpoint: str | None = None,
+    api_domain: str | None = None,
 ) -> dict:
     """The test page's config.json (web/config.schema.json), written once for the stack's page
     (generator/template/site.py, with ``${...}`` values for ``Fn::Sub``) and the emulator's
     (ecsapi_local/template_reader.py). ``password_policy`` has the user pool's PasswordPolicy
     property names; ``services`` entries come from :func:`page_service`; ``cognito_endpoint``
-    None leaves the page on its Region's Cognito endpoint."""
+    None leaves the page on its Region's Cognito endpoint; ``api_domain`` (the stack's ``[domain]``
+    name) is the name the deployed API answers on, None without one."""
     config = {
         "region": region,
         "apiUrl": api_url,
@@ -114,6 +116,8 @@ def page_config(
     }
     if cognito_endpoint is not None:
         config["cognitoEndpoint"] = cognito_endpoint
+    if api_domain is not None:
+        config["apiDomain"] = api_domain
     return config
 
 
