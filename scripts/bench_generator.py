@@ -11,6 +11,14 @@ equivalent AWS CDK synth (scripts/cdk_equivalent/app.js, the same stack in aws-c
 time growing linearly with the number of services. (The 1.0.0 and 2.0.0 absolute target, 0.15 s,
 was withdrawn: a ratio measured side by side holds on a slow or a busy machine alike.)
 
+The cold process runs with compiled bytecode, as an installed ecsapi does (pip compiles it at
+install): the benchmark compiles the checkout's packages first, since an environment with
+PYTHONDONTWRITEBYTECODE set would otherwise have every run compile them again (~50 ms of CPU).
+
+Notes: ``.bench/generator-profile.md`` gets the two profiles of one cold default run the
+README's performance section quotes: ``python -X importtime`` grouped by package with the
+costliest modules, and cProfile's costliest functions. The summary lines are printed too.
+
 Wall times grow on a busy machine, so the machine's CPU count and load average (before and after)
 are printed with the numbers, a load above half the CPU count is flagged, and the cold process's
 CPU time, which a busy machine inflates far less, is shown beside its wall time. Each measurement is taken
@@ -20,7 +28,11 @@ CPU time, which a busy machine inflates far less, is shown beside its wall time.
 from __future__ import annotations
 
 import argparse
+import collections
+import compileall
 import os
+import pstats
+import re
 import resource
 import statistics
 import subprocess
@@ -36,6 +48,15 @@ from generator.tooling.render import render_template, usage_of
 CDK_TARGET_RATIO = 30
 CDK_APP = Path(__file__).resolve().parent / "cdk_equivalent"
 CDK_RUNS = 5  # each synth takes seconds: fewer runs, still a median
+REPO = Path(__file__).resolve().parents[1]
+# The checkout's packages a cold run imports (the rest of what it imports was compiled at install).
+PACKAGES = ("generator", "containers/itemstore", "ecsapi_local")
+NOTES = REPO / ".bench" / "generator-profile.md"
+PROFILE_RUNS = 7  # -X importtime runs, medians per module
+TOP = 15  # rows of each profile table
+LAYERS = ("model", "template", "runs_in_aws", "tooling")
+# cProfile rows of the import machinery itself: the modules' own rows show where import time goes.
+IMPORT_MACHINERY = ("<frozen importlib", "<built-in method builtins.__import__>", "<frozen runpy>")
 
 
 def services(count: int) -> StackConfig:
@@ -113,6 +134,99 @@ def cdk_synth(scratch: Path) -> tuple[list[float], list[float]] | None:
     return timed_process(command, CDK_RUNS, cwd=CDK_APP, env=env)
 
 
+def compile_bytecode() -> None:
+    """Compile the checkout's packages, as pip does when it installs a wheel (see the docstring)."""
+    for package in PACKAGES:
+        if not compileall.compile_dir(str(REPO / package), quiet=1):
+            raise SystemExit(f"bench: compiling {package} failed")
+
+
+def import_groups(name: str) -> str:
+    """The package group a module's import time is counted under."""
+    parts = name.split(".")
+    top = parts[0]
+    if top == "generator":
+        return f"generator.{parts[1]}" if len(parts) > 1 and parts[1] in LAYERS else "generator"
+    if top in ("troposphere", "awacs", "itemstore", "orjson", "cfn_flip"):
+        return top
+    return "standard library and start-up"
+
+
+def import_profile(scratch: Path) -> tuple[list[str], list[str]]:
+    """(a table by package group, a table of the costliest modules) from -X importtime, medians
+    of PROFILE_RUNS cold default runs, self time in ms."""
+    own: dict[str, list[float]] = collections.defaultdict(list)
+    cumulative: dict[str, list[float]] = collections.defaultdict(list)
+    for _ in range(PROFILE_RUNS):
+        result = subprocess.run([sys.executable, "-X", "importtime", *cold_command(scratch)[1:]],
+                                capture_output=True, text=True, check=True)
+        for line in result.stderr.splitlines():
+            found = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|\s*(\S+)", line)
+            if found:
+                own[found[3]].append(int(found[1]) / 1000)
+                cumulative[found[3]].append(int(found[2]) / 1000)
+    median = {name: statistics.median(values) for name, values in own.items()}
+    groups: dict[str, list[float]] = collections.defaultdict(list)
+    for name, ms in median.items():
+        groups[import_groups(name)].append(ms)
+    total = sum(median.values())
+    by_group = ["| package | modules | self ms | share |", "| --- | ---: | ---: | ---: |"]
+    for group, values in sorted(groups.items(), key=lambda item: -sum(item[1])):
+        by_group.append(f"| {group} | {len(values)} | {sum(values):.1f} | {sum(values) / total:.0%} |")
+    by_group.append(f"| all imports | {len(median)} | {total:.1f} | 100% |")
+    costliest = ["| module | self ms | with its imports ms |", "| --- | ---: | ---: |"]
+    for name, ms in sorted(median.items(), key=lambda item: -item[1])[:TOP]:
+        costliest.append(f"| {name} | {ms:.1f} | {statistics.median(cumulative[name]):.1f} |")
+    return by_group, costliest
+
+
+def call_profile(scratch: Path) -> list[str]:
+    """The costliest functions of one cold default run under cProfile, by cumulative time
+    (cProfile's own overhead inflates Python-heavy code: read it for shares, not for totals)."""
+    stats_file = scratch / "cold.prof"
+    subprocess.run([sys.executable, "-m", "cProfile", "-o", str(stats_file), "-m", "generator", "template",
+                    "--out", str(scratch / "out")], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    stats = pstats.Stats(str(stats_file))
+    total = stats.total_tt
+    rows = ["| function | calls | own ms | cumulative ms | share |", "| --- | ---: | ---: | ---: | ---: |"]
+    entries = sorted(stats.stats.items(), key=lambda item: -item[1][3])  # (cc, nc, tt, ct, callers)
+    shown = 0
+    for (filename, line, function), (_, calls, own, cumulative, _) in entries:
+        where = function if filename == "~" else f"{relative_source(filename)}:{line}({function})"
+        if cumulative > total or "cProfile" in where or where.startswith(IMPORT_MACHINERY):
+            continue
+        rows.append(f"| {where} | {calls} | {own * 1000:.1f} | {cumulative * 1000:.1f} | "
+                    f"{cumulative / total:.0%} |")
+        shown += 1
+        if shown == 2 * TOP:
+            break
+    rows.append(f"| (the whole run) | | | {total * 1000:.1f} | 100% |")
+    return rows
+
+
+def relative_source(filename: str) -> str:
+    """A source path without the machine's prefix: the checkout's, site-packages', or the stdlib's."""
+    path = filename.replace("\\", "/")
+    for marker in ("/site-packages/", f"{REPO.as_posix()}/", "/lib/python"):
+        if marker in path:
+            tail = path.split(marker, 1)[1]
+            return tail.split("/", 1)[1] if marker == "/lib/python" and "/" in tail else tail
+    return path
+
+
+def linearity(rows) -> str:
+    """How the in-process render time grows per added service, first from 1 to 10 services, then
+    from 10 to the most that fit; their ratio near 1 means linear growth."""
+    times = {count: in_process for count, _, in_process, *_ in rows}
+    most = max(times)
+    early = (times[10] - times[1]) / 9
+    late = (times[most] - times[10]) / (most - 10)
+    verdict = "linear" if 0.5 <= late / early <= 1.5 else "NOT linear"
+    return (f"growth: {early * 1000:.2f} ms per added service from 1 to 10 services, {late * 1000:.2f} ms "
+            f"from 10 to {most}: {verdict} (ratio {late / early:.2f})")
+
+
 def main() -> int:
     options = argparse.ArgumentParser(description=__doc__)
     options.add_argument("--runs", type=int, default=21, help="repetitions per measurement (default 21)")
@@ -122,6 +236,7 @@ def main() -> int:
     cpus = usable_cpus()
     load_before = machine_load()
     busy_before = busy(cpus)
+    compile_bytecode()
     release = ReleaseSettings()
     most = fit_of(services(2), lambda config: usage_of(config, release))
     rows = []
@@ -139,7 +254,9 @@ def main() -> int:
             rows.append((count, usage.resources, in_process, in_process / count, cold, len(text.encode())))
         yaml_cold = timed_process(cold_command(Path(scratch), "--format", "yaml"), runs)
         cdk = cdk_synth(Path(scratch))
-    busy_after = busy(cpus)
+        busy_after = busy(cpus)
+        by_group, costliest = import_profile(Path(scratch))
+        calls = call_profile(Path(scratch))
 
     print(f"Generator benchmark: {runs} runs each after a warm-up, medians; cold = a new "
           f"`{os.path.relpath(sys.executable)} -m generator template` process")
@@ -156,6 +273,7 @@ def main() -> int:
         print(f"| {count} | {resources} | {in_process * 1000:.1f} | {per_service * 1000:.2f} | "
               f"{statistics.median(walls) * 1000:.0f} | {quartiles_ms(walls)} | {statistics.median(cpu) * 1000:.0f} "
               f"| {size:,} |")
+    print(linearity(rows))
     default_walls, default_cpu = next(row[4] for row in rows if row[0] == 2)
     default_cold = statistics.median(default_walls)
     print()
@@ -175,6 +293,19 @@ def main() -> int:
     print(f"default stack, cold process with --format yaml (loads PyYAML and cfn_flip): "
           f"{statistics.median(yaml_walls) * 1000:.0f} ms median, p25–p75 {quartiles_ms(yaml_walls)} ms, "
           f"CPU {statistics.median(yaml_cpu) * 1000:.0f} ms")
+    print()
+    print(f"Where a cold default run's imports go (python -X importtime, medians of {PROFILE_RUNS} runs):")
+    print("\n".join(by_group))
+    NOTES.parent.mkdir(exist_ok=True)
+    NOTES.write_text(
+        f"# Profile of a cold `ecsapi template` (default stack), {machine_load()}\n\n"
+        f"## Imports by package (python -X importtime, self time, medians of {PROFILE_RUNS} runs)\n\n"
+        + "\n".join(by_group) + f"\n\n## The {TOP} costliest modules\n\n" + "\n".join(costliest)
+        + "\n\n## Functions by cumulative time (cProfile, one run; its overhead inflates Python code)\n\n"
+        + "\n".join(calls) + "\n",
+        encoding="utf-8",
+    )
+    print(f"profile tables (imports, costliest modules, cProfile): {os.path.relpath(NOTES)}")
     return 0
 
 

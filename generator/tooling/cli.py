@@ -10,7 +10,6 @@ process exits quietly with 141, the status a shell reports for a process ended b
 from __future__ import annotations
 
 import argparse
-import difflib
 import errno
 import os
 import sys
@@ -134,6 +133,8 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
 
 def stale_diffs(files: dict[Path, str]) -> list[list[str]]:
     """A unified diff for each file on disk that differs from its fresh render (missing = empty)."""
+    import difflib  # only --check compares: the other runs skip its import (and heapq's)
+
     diffs = []
     for path, text in files.items():
         try:
