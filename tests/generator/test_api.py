@@ -7,8 +7,7 @@ import json
 import pytest
 
 from generator import ServiceSpec, StackConfig
-
-from .conftest import resources
+from tests.support.templates import resources
 
 
 def test_authorizer_trusts_only_the_stacks_user_pool_and_app_client(default_template):

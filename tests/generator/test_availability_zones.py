@@ -14,10 +14,9 @@ from generator import ConfigError, StackConfig
 from generator.runs_in_aws import availability_zones as zones
 from generator.runs_in_aws.custom_resource import Request
 from generator.template.functions import inline_code
+from tests.support.cloudformation import Context, ResponseServer
 from tests.support.moto import moto_for_boto3
-
-from .conftest import resources
-from .test_custom_resource import Context, ResponseServer
+from tests.support.templates import resources
 
 pytestmark = pytest.mark.integration  # moto in server mode and a loopback stand-in for CloudFormation
 

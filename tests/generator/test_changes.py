@@ -14,8 +14,7 @@ import pytest
 from generator import StackConfig
 from generator.model.config_file import load_config
 from generator.tooling import changes
-
-from .conftest import REPO
+from tests.support.processes import REPO
 
 FIXTURES = Path(__file__).with_name("fixtures")
 # `git show 014e8eb:templates/ecsapi-v2.0.0.json`: the template of the 2.0.0 release as committed.

@@ -13,8 +13,7 @@ import pytest
 
 from generator.tooling.cli import main
 from generator.version import VERSION
-
-from .conftest import REPO
+from tests.support.processes import REPO
 
 
 def run_cli(*args: str, cwd=REPO) -> subprocess.CompletedProcess:

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from .conftest import REPO
+from tests.support.processes import REPO
 
 pytestmark = pytest.mark.integration  # the CLI as a subprocess
 

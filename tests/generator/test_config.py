@@ -9,8 +9,7 @@ import typing
 import pytest
 
 from generator import ConfigError, CpuArchitecture, NatMode, ServiceSpec, StackConfig
-
-from .conftest import VARIANTS, resources
+from tests.support.templates import VARIANTS, resources
 
 FOOD = ServiceSpec(name="foodstore", path="/foodstore/foods/{foodId}")
 

@@ -6,8 +6,7 @@ import pytest
 
 from generator import ConfigError, StackConfig
 from generator.model.config_file import config_from_mapping, load_config
-
-from .conftest import REPO
+from tests.support.processes import REPO
 
 STACKS = sorted((REPO / "stacks").glob("*.toml"))
 

@@ -3,7 +3,6 @@ real HTTP server on loopback, and the inline rendering runs as the single file L
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import shutil
@@ -11,7 +10,6 @@ import sys
 import threading
 import time
 import types
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -29,48 +27,11 @@ from generator.runs_in_aws.custom_resource import (
     worst_case_seconds,
 )
 from generator.template.functions import inline_code
+from tests.support.cloudformation import Context, ResponseServer
 
 pytestmark = pytest.mark.integration  # a loopback HTTP server stands in for CloudFormation's pre-signed URL
 
 LAMBDAS = Path(custom_resource.__file__).parent
-
-
-class ResponseServer:
-    """Stands in for CloudFormation's pre-signed S3 URL: records each PUT (headers and body) it
-    accepts; answers the first PUTs with the statuses in ``refusals`` instead (counted in ``refused``)."""
-
-    def __init__(self, refusals: tuple[int, ...] = ()) -> None:
-        self.responses: list[dict] = []
-        self.refused: list[int] = []
-        received, refused, pending = self.responses, self.refused, list(refusals)
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_PUT(self) -> None:  # noqa: N802 - http.server's naming
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if pending:
-                    status = pending.pop(0)
-                    refused.append(status)
-                    self.send_response(status)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                received.append({"path": self.path, "headers": dict(self.headers), "body": json.loads(body),
-                                 "size": len(body)})
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/presigned?X-Amz-Signature=abc"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -78,19 +39,6 @@ def cloudformation():
     server = ResponseServer()
     yield server
     server.close()
-
-
-class Context:
-    """The two things ``run`` reads from Lambda's context object."""
-
-    log_group_name = "/aws/lambda/test"
-    log_stream_name = "2026/11/25/[$LATEST]abc"
-
-    def __init__(self, seconds: float) -> None:
-        self._end = time.monotonic() + seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        return int((self._end - time.monotonic()) * 1000)
 
 
 def event(url: str, request_type: str = "Create", **extra) -> dict:

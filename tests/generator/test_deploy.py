@@ -21,11 +21,14 @@ from botocore.exceptions import ClientError
 from generator.tooling import aws as aws_module
 from generator.tooling import deploy
 from generator.tooling.cli import main as cli_main
+from tests.support.cloudformation import BUILD_LOG, failed_create, read_events
 from tests.support.moto import moto_for_boto3
 
 pytestmark = pytest.mark.integration
 
 PLUMBING = Path(__file__).with_name("fixtures") / "moto-plumbing-stack.json"
+# A full create of the default template, as describe_stack_events returns it (fixtures/make_create_events.py).
+CREATE_EVENTS = Path(__file__).with_name("fixtures") / "create-events.json"
 STACK = "plumb"
 BUCKET = "ecsapi-deploy-123456789012-us-east-1"  # moto's account, the default region
 
@@ -298,10 +301,7 @@ class RecordedStack:
 
 
 def test_a_failed_create_reports_the_first_failure_and_the_build_log():
-    from .test_progress import BUILD_LOG, FIXTURE, failed_create
-
-    events = [{**e, "Timestamp": datetime.fromisoformat(e["Timestamp"])} for e in json.loads(FIXTURE.read_text())]
-    sequence = failed_create(events)
+    sequence = failed_create(read_events(CREATE_EVENTS))
     sequence.append({**sequence[0], "EventId": "end", "ResourceStatus": "ROLLBACK_COMPLETE",
                      "Timestamp": sequence[-1]["Timestamp"]})
     c, out, _ = console()

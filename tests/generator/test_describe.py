@@ -8,8 +8,7 @@ from generator import NatMode, StackConfig
 from generator.model.config_file import load_config
 from generator.tooling.cli import main
 from generator.tooling.describe import cost_per_million_requests, idle_monthly_cost, network_summary
-
-from .conftest import REPO
+from tests.support.processes import REPO
 
 
 def test_describe_lists_services_routes_with_auth_resources_and_cost(capsys):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import resources
+from tests.support.templates import resources
 
 
 def test_namespace_is_private_dns_in_the_vpc_named_by_parameter(default_template):

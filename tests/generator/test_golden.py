@@ -12,12 +12,12 @@ import pytest
 
 from generator import StackConfig, build_template
 from generator.tooling.render import render_files, template_json
-
-from .conftest import REPO, VARIANTS, cfn_lint
+from tests.support.processes import REPO
+from tests.support.templates import VARIANTS, cfn_lint
 
 TEMPLATES = REPO / "templates"
-# The other stacks/ variants' golden files (`make template` writes them).
-GOLDEN = REPO / "tests" / "generator" / "golden"
+# The other stacks/ variants' golden files, beside this file (`make template` writes them: GOLDEN_DIR).
+GOLDEN = Path(__file__).with_name("golden")
 
 
 def test_committed_files_equal_a_fresh_render(release):

@@ -23,8 +23,7 @@ from generator.template.image import (
     image_tag,
 )
 from generator.tooling.assets import BUILT_DOCKERFILE, SOURCE_ARCHIVE, pinned_digests, sha256, source_archive
-
-from .conftest import VARIANTS, cfn_lint
+from tests.support.templates import VARIANTS, cfn_lint
 
 BUILD_RESOURCES = {
     "ImageRepository": "AWS::ECR::Repository",

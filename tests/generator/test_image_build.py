@@ -39,9 +39,8 @@ from generator.runs_in_aws.image_build import ANSWER_VARIABLES
 from generator.template.functions import inline_code
 from generator.template.image import BUILD_IMAGE, buildspec, image_tag
 from generator.tooling.assets import SOURCE_ARCHIVE, pinned_digests
+from tests.support.cloudformation import Context, ResponseServer
 from tests.support.moto import moto_for_boto3
-
-from .test_custom_resource import Context, ResponseServer
 
 pytestmark = pytest.mark.integration  # moto in server mode and a loopback stand-in for CloudFormation
 

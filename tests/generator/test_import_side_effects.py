@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from .conftest import REPO
+from tests.support.processes import REPO
 
 pytestmark = pytest.mark.integration  # a fresh interpreter as a subprocess
 

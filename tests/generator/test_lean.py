@@ -10,8 +10,8 @@ import pytest
 from generator import CpuArchitecture, NatMode, StackConfig
 from generator.model.config_file import load_config
 from generator.template.checkov import TASK_PUBLIC_IP
-
-from .conftest import REPO, resources
+from tests.support.processes import REPO
+from tests.support.templates import resources
 
 LEAN = REPO / "stacks" / "lean.toml"
 

@@ -16,8 +16,7 @@ from generator.model.constants import INTEGRATION_TIMEOUT_MS
 from generator.model.metrics import DETAILED_METRICS_PER_ROUTE, FACTS, UnknownMetric, check_metric
 from generator.template.alarm_names import MAX_ALARM_NAME, MAX_STACK_NAME
 from generator.template.dashboard import DASHBOARD_NAME_CHARACTERS, MAX_DASHBOARD_NAME
-
-from .conftest import VARIANTS, resources
+from tests.support.templates import VARIANTS, resources
 
 EVERYTHING = StackConfig(detailed_metrics=True, customer_managed_key=True)
 # A stack name at CloudFormation's limit, and a value for each parameter a body refers to.

@@ -4,14 +4,12 @@ measured against the maxLength of the resource schemas cfn-lint ships."""
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
-import cfnlint
 import pytest
 
-from .conftest import VARIANTS
+from tests.support.cloudformation import schema
+from tests.support.templates import VARIANTS
 
 LONGEST_STACK_NAME = "s" * 128
 STACK_UUID = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
@@ -21,14 +19,6 @@ PSEUDO = {
     "AWS::Region": "us-east-1", "AWS::AccountId": "123456789012", "AWS::Partition": "aws",
     "AWS::URLSuffix": "amazonaws.com",
 }
-SCHEMAS = Path(cfnlint.__file__).parent / "data" / "schemas"
-
-
-def schema(resource_type: str) -> dict:
-    index = json.loads((SCHEMAS / "providers" / "us-east-1.json").read_text())
-    return json.loads((SCHEMAS / "resources" / f"{index[resource_type]}.json").read_text())
-
-
 def resolve(value):
     """A string value with the pseudo parameters filled in; None when it depends on a resource."""
     if isinstance(value, str):

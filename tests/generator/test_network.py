@@ -6,8 +6,8 @@ import pytest
 
 from generator import NatMode, StackConfig
 from generator.model.errors import ConfigError
-
-from .conftest import resources
+from tests.support.cloudformation import schema
+from tests.support.templates import resources
 
 
 def test_default_network_has_a_public_and_private_subnet_in_each_of_three_azs(default_template):
@@ -103,8 +103,6 @@ def test_from_2_0_0_only_stacks_of_three_azs_keep_every_subnet(render):
     # What the README's "Updating a stack" says: a moved CidrBlock (create-only in the subnet's
     # resource schema) is a replacement, and with 2 AZs PrivateSubnet1's new block is the one the
     # old PrivateSubnet2 still holds.
-    from .test_names import schema
-
     assert {"/properties/CidrBlock", "/properties/AvailabilityZone"} <= set(
         schema("AWS::EC2::Subnet")["createOnlyProperties"]
     )
@@ -121,8 +119,6 @@ def test_from_2_0_0_only_stacks_of_three_azs_keep_every_subnet(render):
 
 
 def test_a_change_of_azs_replaces_the_vpc_link_its_subnets_are_create_only(render):
-    from .test_names import schema
-
     assert "/properties/SubnetIds" in schema("AWS::ApiGatewayV2::VpcLink")["createOnlyProperties"]
     two, three = (render(StackConfig(az_count=count))["Resources"]["VpcLink"]["Properties"] for count in (2, 3))
     assert two["SubnetIds"] != three["SubnetIds"]

@@ -14,8 +14,8 @@ from openapi_spec_validator import OpenAPIV30SpecValidator, validate
 from generator import ServiceSpec, StackConfig
 from generator.model.config import DEFAULT_SERVICES
 from generator.template.openapi import build_openapi
-
-from .conftest import REPO, resources
+from tests.support.processes import REPO
+from tests.support.templates import resources
 
 ITEM_STORE = REPO / "containers" / "itemstore"
 if str(ITEM_STORE.parent) not in sys.path:  # the containers import themselves as `itemstore`

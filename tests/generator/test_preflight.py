@@ -21,8 +21,7 @@ from generator.model.account_quotas import ACCOUNT_QUOTAS
 from generator.model.config import NatMode
 from generator.tooling import preflight as pf
 from tests.support.moto import moto_environment, moto_for_boto3
-
-from .conftest import REPO
+from tests.support.processes import REPO
 
 pytestmark = pytest.mark.integration
 

@@ -12,17 +12,16 @@ from pathlib import Path
 import pytest
 
 from generator.tooling.progress import Progress, duration, where_to_look
+from tests.support.cloudformation import BUILD_LOG, failed_create, read_events
 
 # The 2.0.0 default template has 89 resources.
 FIXTURE = Path(__file__).with_name("fixtures") / "create-events.json"
 TEMPLATE = Path(__file__).with_name("fixtures") / "ecsapi-v2.0.0-release.json"
-BUILD_LOG = ("https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#logEvent:"
-             "group=/aws/codebuild/ImageBuildProject-abc")
 
 
 @pytest.fixture
 def events() -> list[dict]:
-    return [{**e, "Timestamp": datetime.fromisoformat(e["Timestamp"])} for e in json.loads(FIXTURE.read_text())]
+    return read_events(FIXTURE)
 
 
 def progress_until(events: list[dict], moment: datetime) -> Progress:
@@ -81,23 +80,6 @@ def test_plain_lines_carry_time_status_resource_and_count(events):
         lines.append(progress.line(event))
     assert lines[0] == "09:00:00 CREATE_IN_PROGRESS           my-api (AWS::CloudFormation::Stack) [0/93] User Initiated"
     assert all("\x1b" not in line for line in lines)
-
-
-def failed_create(events: list[dict]) -> list[dict]:
-    """The fixture with the image build failing: its FAILED event, then the cancellations and the
-    rollback that follow in CloudFormation."""
-    at = next(i for i, e in enumerate(events) if e["LogicalResourceId"] == "ImageBuild"
-              and e["ResourceStatus"] == "CREATE_COMPLETE")
-    when = events[at]["Timestamp"]
-    failure = {**events[at], "ResourceStatus": "CREATE_FAILED",
-               "ResourceStatusReason": f"Build failed: COMMAND_EXECUTION_ERROR. Build log: log group "
-               f"/aws/codebuild/ImageBuildProject-abc - {BUILD_LOG}"}
-    cancelled = [{**e, "Timestamp": when + timedelta(seconds=1), "ResourceStatus": "CREATE_FAILED",
-                  "ResourceStatusReason": "Resource creation cancelled", "EventId": f"c{i}"}
-                 for i, e in enumerate(events[:at]) if e["ResourceStatus"] == "CREATE_IN_PROGRESS"
-                 and not any(x["LogicalResourceId"] == e["LogicalResourceId"] and x["ResourceStatus"] == "CREATE_COMPLETE"
-                             for x in events[:at])][:3]
-    return [*events[:at], *cancelled, failure] if cancelled else [*events[:at], failure]
 
 
 def test_the_first_failure_is_the_cause_not_the_cancellations(events):

@@ -8,8 +8,7 @@ import json
 import re
 
 from generator.tooling.cli import main
-
-from .conftest import REPO
+from tests.support.processes import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 
-from .conftest import REPO
+from tests.support.processes import REPO
 
 
 def test_the_readme_diff_sample_is_generated_and_current():

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from generator import DeletionPolicy, StackConfig
-
-from .conftest import VARIANTS, resources
+from tests.support.templates import VARIANTS, resources
 
 # The resources that hold data a user would miss.
 DATA_TYPES = ("AWS::DynamoDB::Table", "AWS::Cognito::UserPool", "AWS::KMS::Key")

@@ -11,8 +11,8 @@ import pytest
 
 from generator import MfaMode, NatMode, ServiceSpec, StackConfig, ThreatProtection
 from generator.template.iam import UNSCOPED_ACTIONS
-
-from .conftest import REPO, VARIANTS, resources
+from tests.support.processes import REPO
+from tests.support.templates import VARIANTS, resources
 
 # Expectations follow a variant's settings, never its file name; this is the variant with every
 # security option on, for the tests of what those options add.

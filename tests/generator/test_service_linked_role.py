@@ -14,10 +14,9 @@ from generator import StackConfig
 from generator.runs_in_aws import service_linked_role as roles
 from generator.template.functions import inline_code
 from generator.template.service_roles import ECS_ROLE_NAME, ECS_SERVICE, SETTLE_SECONDS
+from tests.support.cloudformation import Context, ResponseServer
 from tests.support.moto import moto_for_boto3
-
-from .conftest import VARIANTS, resources
-from .test_custom_resource import Context, ResponseServer
+from tests.support.templates import VARIANTS, resources
 
 
 @pytest.fixture

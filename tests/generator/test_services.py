@@ -9,8 +9,7 @@ import pytest
 
 from generator import ConfigError, ServiceSpec, StackConfig
 from generator.model.constants import GRACEFUL_TIMEOUT_SECONDS, HEALTH_CHECK_COMMAND
-
-from .conftest import VARIANTS, resources
+from tests.support.templates import VARIANTS, resources
 
 SERVICES = ("Foodstore", "Petstore")
 

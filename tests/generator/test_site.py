@@ -17,8 +17,8 @@ from generator.template.functions import inline_code
 from generator.template.site import CACHING_OPTIMIZED_POLICY_ID, page_files
 from generator.tooling.assets import pinned_digests
 from generator.tooling.render import template_json
-
-from .conftest import REPO, VARIANTS, cfn_lint
+from tests.support.processes import REPO
+from tests.support.templates import VARIANTS, cfn_lint
 
 SITE_TYPES = {
     "AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::CloudFront::Distribution",

@@ -17,9 +17,8 @@ import boto3
 import pytest
 
 from generator.template.functions import inline_code
+from tests.support.cloudformation import Context, ResponseServer
 from tests.support.moto import threaded_moto
-
-from .test_custom_resource import Context, ResponseServer
 
 pytestmark = pytest.mark.integration
 

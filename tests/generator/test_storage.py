@@ -5,8 +5,7 @@ from __future__ import annotations
 from generator import DeletionPolicy, StackConfig
 from generator.model.config import DEFAULT_SERVICES
 from generator.template.storage import key_schema
-
-from .conftest import resources
+from tests.support.templates import resources
 
 
 def test_one_on_demand_encrypted_table_per_service_keyed_by_its_table_key(default_template):

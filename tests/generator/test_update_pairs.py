@@ -23,8 +23,7 @@ import pytest
 from generator import StackConfig
 from generator.model.config_file import load_config
 from generator.tooling import changes
-
-from .conftest import REPO
+from tests.support.processes import REPO
 
 DEFAULT = StackConfig()
 # name -> (one side, the other side); both directions are tested.

@@ -12,9 +12,9 @@ import sys
 import pytest
 
 from generator import StackConfig
-
-from .conftest import REPO, GatewayProcess, template_of
-from .test_spec import resolution
+from tests.support.gateway import GatewayProcess, resolution
+from tests.support.processes import REPO
+from tests.support.templates import template_of
 
 pytestmark = pytest.mark.integration
 

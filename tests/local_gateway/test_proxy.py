@@ -13,8 +13,7 @@ import pytest
 
 from generator import ServiceSpec, StackConfig
 from generator.template.names import logical_id
-
-from .conftest import PAGE_ORIGIN, EmulatedApi
+from tests.support.gateway import PAGE_ORIGIN, EmulatedApi
 
 pytestmark = pytest.mark.integration
 

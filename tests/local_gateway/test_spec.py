@@ -12,22 +12,11 @@ from werkzeug.test import Client
 from ecsapi_local.gateway import GatewayTemplateError, LocalResolution, create_app, upstream_services
 from generator import ServiceSpec, StackConfig
 from generator.template.names import logical_id
-
-from .conftest import PAGE_ORIGIN, REPO, template_of
+from tests.support.gateway import PAGE_ORIGIN, resolution
+from tests.support.processes import REPO
+from tests.support.templates import template_of
 
 DEFAULT = template_of(StackConfig())
-
-
-def resolution(**changes) -> LocalResolution:
-    values = dict(
-        region="eu-west-1",
-        physical_ids={"UserPool": "eu-west-1_Pool", "UserPoolClient": "client123"},
-        upstreams={"FoodstoreDiscoveryService": "http://127.0.0.1:9001", "PetstoreDiscoveryService": "http://127.0.0.1:9002"},
-        jwks_url="http://127.0.0.1:9000/eu-west-1_Pool/.well-known/jwks.json",
-        page_origins=(PAGE_ORIGIN,),
-    )
-    values.update(changes)
-    return LocalResolution(**values)
 
 
 def routes_of(app) -> dict[str, object]:

@@ -23,44 +23,14 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from tests.support.processes import free_port, free_run
+from tests.support.moto import PASSWORD
+from tests.support.processes import REPO, descendants, free_port, free_run
 
-REPO = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 # The checkout's dynalite (`make node_modules/.installed`), as `make local` passes it: no install on first use.
 DYNALITE = REPO / "node_modules" / ".bin" / "dynalite"
-PASSWORD = "Correct-Horse-9-battery"  # meets the template's password policy (12+, all four classes)
 READY_LINE = "Ctrl-C stops everything."
 START_SECONDS = 180  # a busy 2-core machine: moto's import alone can take many seconds
-
-
-def descendants(root: int) -> set[int]:
-    """Every live process whose chain of parents leads to ``root`` (from /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = set(), [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
-def alive(pid: int) -> bool:
-    """True when ``pid`` exists and is not a zombie."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 class EmulatorRun:

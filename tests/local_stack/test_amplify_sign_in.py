@@ -19,7 +19,7 @@ import urllib.request
 import pytest
 from pycognito.aws_srp import AWSSRP
 
-from .conftest import PASSWORD
+from tests.support.moto import PASSWORD
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import PASSWORD
+from tests.support.moto import PASSWORD
 
 pytestmark = pytest.mark.integration
 

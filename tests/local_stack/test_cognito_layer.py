@@ -16,11 +16,11 @@ from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
 from ecsapi_local.cognito import LocalCognito, flow_refusal
+from tests.support.moto import PASSWORD
 
 pytestmark = pytest.mark.integration
 
 REGION = "us-east-1"
-PASSWORD = "Correct-Horse-9-battery"
 EMAIL = "ada@example.com"
 # The template's app client (generator/template/auth.py) allows these.
 STACK_FLOWS = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]

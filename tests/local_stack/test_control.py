@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ecsapi_local import control
-
-from .conftest import free_port
+from tests.support.processes import free_port
 
 
 def test_deploy_without_a_running_stack_says_to_start_one(capsys):

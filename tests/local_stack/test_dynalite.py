@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from ecsapi_local.dynalite import NPM_FILES, Unavailable, cache_folder, find, install_command, pinned_version
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.processes import REPO
 
 
 def _path_with(tmp_path: Path, *tools: str) -> str:

@@ -3,13 +3,13 @@ are AWS placement facts the emulator has no use for, and must not stop it from s
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-pytestmark = pytest.mark.integration
+from tests.support.processes import REPO
 
-LEAN = Path(__file__).resolve().parents[2] / "stacks" / "lean.toml"
+LEAN = REPO / "stacks" / "lean.toml"
+
+pytestmark = pytest.mark.integration
 
 
 def test_the_emulator_serves_the_lean_stack_unchanged(make_stack, email):

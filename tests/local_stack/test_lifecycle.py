@@ -12,8 +12,7 @@ import time
 import pytest
 
 from ecsapi_local.supervisor import port_free
-
-from .conftest import REPO, alive
+from tests.support.processes import REPO, alive
 
 pytestmark = pytest.mark.integration
 

@@ -18,8 +18,7 @@ from generator import StackConfig, build_template
 from generator.model.page import PAGE_FILES
 from generator.tooling.assets import WEB
 from generator.tooling.render import template_json
-
-from .conftest import free_port
+from tests.support.processes import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -11,6 +11,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from tests.support.processes import REPO
+
 pytestmark = pytest.mark.integration
 
 # The default stack's two services and a third whose name appears nowhere in ecsapi_local.
@@ -30,7 +32,6 @@ port = 9100
 protected_methods = ["GET", "PUT"]
 environment = { DYNAMODB_MAX_ATTEMPTS = "2" }
 """
-REPO = Path(__file__).resolve().parents[2]
 LOCAL_CODE = REPO / "ecsapi_local"
 
 

@@ -19,8 +19,8 @@ from generator import StackConfig, build_template
 from generator.model.config_file import load_config
 from generator.tooling.assets import CONTAINERS
 from generator.tooling.render import template_json
+from tests.support.processes import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 VARIANTS = sorted(p.stem for p in (REPO / "stacks").glob("*.toml"))
 
 

@@ -12,8 +12,7 @@ import threading
 import pytest
 
 from ecsapi_local.supervisor import Component, StartError, Supervisor
-
-from .conftest import alive, descendants
+from tests.support.processes import alive, descendants
 
 pytestmark = pytest.mark.integration  # real child processes
 

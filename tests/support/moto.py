@@ -20,6 +20,10 @@ from collections.abc import Iterator
 
 from tests.support.processes import REGION, LoopbackServer
 
+# A password every user pool of the template accepts (12+ characters, all four classes), for the
+# users the suites sign up.
+PASSWORD = "Correct-Horse-9-battery"
+
 
 class Moto(LoopbackServer):
     """``python -m moto.server`` on a free loopback port."""

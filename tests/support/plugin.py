@@ -8,6 +8,11 @@
   fixtures hold (a fixture value that is a dict of servers, or lists them in ``local_processes()``).
 - ``aws_test_environment``: dummy AWS credentials for every boto3 client a suite creates;
   ``moto``: moto in server mode for the session.
+- The fixtures of two more plugins it loads: the rendered templates (tests.support.templates:
+  ``release``, ``render``, ``default_template``) and the browser (tests.support.browser).
+
+Under pytest-xdist each worker is a session of its own: a session fixture (moto, the browser, a
+rendered template) is made once per worker that needs it.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import pytest
 from tests.support.guard import MARKER, Guard
 from tests.support.moto import CognitoMoto, Moto
 from tests.support.processes import AWS_CLEARED, AWS_TEST_ENV, STARTED, LocalProcess
+
+pytest_plugins = ("tests.support.templates", "tests.support.browser")
 
 GUARD = Guard()
 VIOLATIONS = pytest.StashKey[list]()

@@ -9,7 +9,7 @@ import json
 import jsonschema
 import pytest
 
-from .conftest import PASSWORD_POLICY, SERVICES, WEB
+from tests.support.web import PASSWORD_POLICY, SERVICES, WEB
 
 pytestmark = pytest.mark.integration
 

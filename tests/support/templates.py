@@ -1,4 +1,10 @@
-"""Fixtures for generator tests: render a config to the dict CloudFormation would receive."""
+"""The generated template as the tests read it: every shipped variant, renders as the CLI writes
+them (the ``release``, ``render`` and ``default_template`` fixtures), lookups by resource type, and
+cfn-lint on a written file.
+
+A plugin (``pytest_plugins`` in tests.support.plugin), so each layer's tests (tests/model,
+tests/template, tests/tooling, tests/runs_in_aws) get the fixtures without a conftest of their own.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +18,15 @@ import pytest
 from generator import ReleaseSettings, StackConfig, build_template
 from generator.model.config_file import load_config
 from generator.tooling.render import template_json
+from tests.support.processes import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 # Every template variant the project ships (stacks/*.toml): each must lint and scan clean.
 VARIANTS: dict[str, StackConfig] = {path.stem: load_config(path) for path in sorted((REPO / "stacks").glob("*.toml"))}
 
 
 @pytest.fixture(scope="session")
 def release() -> ReleaseSettings:
+    """The default release settings (where a release is published, its pinned digests)."""
     return ReleaseSettings()
 
 
@@ -35,7 +42,13 @@ def render(release):
 
 @pytest.fixture(scope="session")
 def default_template(render) -> dict:
+    """The default stack's template, rendered once per session (per xdist worker)."""
     return render()
+
+
+def template_of(config: StackConfig) -> dict:
+    """The generated template as the CLI writes it (JSON), read back; for code outside a fixture."""
+    return json.loads(build_template(config).to_json())
 
 
 def resources(template: dict, resource_type: str) -> dict[str, dict]:

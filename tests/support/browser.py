@@ -1,4 +1,5 @@
-"""What the browser suites (tests/web, tests/local_stack) share: one Debian Chromium for the session.
+"""What the browser suites (tests/web, tests/local_stack) share: one Debian Chromium for the session
+(for each xdist worker, its own).
 
 One, because Playwright's sync API runs one event loop per thread: two suites each starting their
 own would depend on the order pytest runs them in.
@@ -20,6 +21,7 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="session")
 def browser():
+    """Debian's chromium under Playwright, launched at first use and closed at the session's end."""
     # Imported here so that suites without a browser do not pay for Playwright's import.
     from playwright.sync_api import sync_playwright
 
