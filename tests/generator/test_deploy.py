@@ -23,6 +23,7 @@ from generator.tooling import deploy
 from generator.tooling.cli import main as cli_main
 from tests.support.cloudformation import BUILD_LOG, failed_create, read_events
 from tests.support.moto import moto_for_boto3
+from tests.support.text import table
 
 pytestmark = pytest.mark.integration
 
@@ -99,10 +100,10 @@ def test_deploy_creates_the_stack_through_a_change_set_from_the_uploaded_templat
     (uploaded,) = moto.s3.list_objects_v2(Bucket=BUCKET, Prefix=f"ecsapi/{STACK}/")["Contents"]
     assert moto.s3.get_object(Bucket=BUCKET, Key=uploaded["Key"])["Body"].read() == PLUMBING.read_bytes()
     assert "Created bucket ecsapi-deploy-123456789012-us-east-1" in out
-    assert "  Add     Queue (AWS::SQS::Queue)" in out
+    assert ["Add", "Queue (AWS::SQS::Queue)"] in table(out)
     assert "Capabilities acknowledged: CAPABILITY_IAM" in out
     # Not a terminal: one plain line per event, no cursor movement.
-    assert "CREATE_COMPLETE              plumb (AWS::CloudFormation::Stack)" in out
+    assert any(line.split()[1:] == ["CREATE_COMPLETE", "plumb", "(AWS::CloudFormation::Stack)"] for line in out.splitlines())
     assert "\x1b" not in out
     assert out.rstrip().endswith(f"{STACK}: CREATE_COMPLETE")
 

@@ -9,14 +9,15 @@ from generator.model.config_file import load_config
 from generator.tooling.cli import main
 from generator.tooling.describe import cost_per_million_requests, idle_monthly_cost, network_summary
 from tests.support.processes import REPO
+from tests.support.text import table
 
 
 def test_describe_lists_services_routes_with_auth_resources_and_cost(capsys):
     assert main(["describe", "--config", str(REPO / "stacks" / "three-services.toml")]) == 0
     out = capsys.readouterr().out
-    assert "GET     /shop/orders/{orderId}     JWT (Cognito)" in out
-    assert "GET     /foodstore/foods/{foodId}  public" in out
-    assert "AWS::ECS::Service                            3" in out
+    assert ["GET", "/shop/orders/{orderId}", "JWT (Cognito)", "orders"] in table(out)
+    assert ["GET", "/foodstore/foods/{foodId}", "public", "foodstore"] in table(out)
+    assert ["AWS::ECS::Service", "3"] in table(out)
     # The template body's 1,000,000 bytes bind first (tests/generator/test_limits.py).
     assert "services like these that fit: 22" in out
     assert "an estimate at us-east-1 on-demand list prices" in out
@@ -57,7 +58,7 @@ def test_lean_idle_cost_matches_the_figures_worked_out_by_hand(capsys):
     #   total 11.47875 + 0.90 = 12.37875                                  -> $12.38
     assert main(["describe", "--config", str(REPO / "stacks" / "lean.toml")]) == 0
     out = capsys.readouterr().out
-    assert "CloudWatch alarms                  4 alarms reading 9 metrics x $0.10" in out
+    assert ["CloudWatch alarms", "4 alarms reading 9 metrics x $0.10", "$0.90"] in table(out)
     assert "  total: $12.38 a month" in out
     rows = {item: usd for item, _, usd in idle_monthly_cost(load_config(REPO / "stacks" / "lean.toml"))}
     assert rows["Fargate tasks at minimum"] == pytest.approx(7.20875)
@@ -87,7 +88,7 @@ def test_default_idle_cost_matches_the_figures_worked_out_by_hand():
 def test_every_line_says_its_inputs_and_what_is_billed_only_by_use(capsys):
     assert main(["describe", "--config", str(REPO / "stacks" / "lean.toml")]) == 0
     out = capsys.readouterr().out
-    assert "Tasks' public IPv4                 1 x $0.005/h (nat_mode none)" in out
+    assert ["Tasks' public IPv4", "1 x $0.005/h (nat_mode none)", "$3.65"] in table(out)
     assert "1 task(s) ARM64, $0.00988/h in all, 100% on Spot priced on demand" in out
     assert "0 metrics x $0.30/month (container_insights off)" in out
     assert "HTTP API and VPC link, DynamoDB, Lambda, Cognito, CloudFront and S3 (test page)" in out
@@ -123,7 +124,7 @@ def test_describe_lists_alarms_dashboard_and_route_metrics_with_their_cost(capsy
     #   detailed metrics: 2 services x 2 routes = 4 routes x 6 metrics = 24 x 0.30 = 7.20
     assert main(["describe", "--config", str(REPO / "stacks" / "hardened.toml")]) == 0
     out = capsys.readouterr().out
-    assert "<stack>-foodstore-5xx-rate             4" in out
+    assert ["<stack>-foodstore-5xx-rate", "4"] in table(out)
     assert "deployments roll back on each service's own 5xx alarm" in out
     assert "10 alarms reading 25 metrics x $0.10" in out
     assert "$2.50" in out

@@ -78,7 +78,8 @@ def test_plain_lines_carry_time_status_resource_and_count(events):
     for event in events[:4]:
         progress.add(event)
         lines.append(progress.line(event))
-    assert lines[0] == "09:00:00 CREATE_IN_PROGRESS           my-api (AWS::CloudFormation::Stack) [0/93] User Initiated"
+    assert lines[0].split() == ["09:00:00", "CREATE_IN_PROGRESS", "my-api", "(AWS::CloudFormation::Stack)", "[0/93]",
+                                "User", "Initiated"]
     assert all("\x1b" not in line for line in lines)
 
 
