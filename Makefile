@@ -82,9 +82,10 @@ publish: $(BASE_STAMP) $(DEV_STAMP) ## Ship a release to S3 (ECSAPI_RELEASE_BUCK
 
 # The suite runs in TEST_WORKERS processes (pytest-xdist; auto: one per core). --dist loadfile sends
 # each test file to one worker, whole: a file's module fixtures (servers) start once, and the
-# session fixtures (moto, dynalite, the browser, a rendered template) once in each worker.
+# session fixtures (moto, dynalite, the browser, a rendered template) once in each worker. Files go
+# out in the order tests/support/plugin.py sorts them (long ones first), not by their test count.
 TEST_WORKERS ?= auto
-XDIST := -n $(TEST_WORKERS) --dist loadfile
+XDIST := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 .PHONY: test
 test: $(DEV_STAMP) $(NODE_STAMP) $(CHECKOV) $(CHROMIUM) ## Run the whole suite in parallel: unit, golden file, cfn-lint, checkov, hadolint, real-server and browser tests [TEST_WORKERS=auto]

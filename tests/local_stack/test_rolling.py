@@ -18,7 +18,7 @@ import pytest
 
 from ecsapi_local.loadgen import Load
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.long]  # long: constant load through rolling replaces and a scale-in
 
 CACHE_SECONDS = 1
 DRAIN_SECONDS = 2
