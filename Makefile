@@ -61,7 +61,7 @@ $(NODE_STAMP): package.json package-lock.json
 	@touch $@
 
 VARIANTS := $(basename $(notdir $(wildcard stacks/*.toml)))
-GOLDEN_DIR := tests/generator/golden
+GOLDEN_DIR := tests/template/golden
 
 .PHONY: template
 template: $(BASE_STAMP) ## Write templates/ (the versioned template, its OpenAPI document, launch-stack.md) and the release manifest

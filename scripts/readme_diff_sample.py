@@ -3,7 +3,7 @@
 Renders the default configuration to today.json and a configuration with ``az_count = 2`` in a
 scratch folder, runs ``ecsapi diff today.json --config two-azs.toml`` there and prints the block;
 with ``--write`` it replaces the block between the README's diff-sample markers.
-tests/generator/test_readme_diff_sample.py fails when the README's block is stale.
+tests/test_readme_diff_sample.py fails when the README's block is stale.
 
     .venv/bin/python scripts/readme_diff_sample.py --write
 """

@@ -1,4 +1,4 @@
-"""What the browser suites (tests/web, tests/local_stack) share: one Debian Chromium for the session
+"""What the browser suites (tests/web, tests/local/stack) share: one Debian Chromium for the session
 (for each xdist worker, its own).
 
 One, because Playwright's sync API runs one event loop per thread: two suites each starting their

@@ -1,7 +1,7 @@
-"""The local gateway as its tests run it (tests/local_gateway): the template's user pool on moto,
+"""The local gateway as its tests run it (tests/local/gateway): the template's user pool on moto,
 one task per service under the venv's gunicorn, ``python -m ecsapi_local.gateway`` on a free
 loopback port, and the resolution the gateway reads, all built by the emulator's own code
-(ecsapi_local). The fixtures that start and stop them live in tests/local_gateway/conftest.py.
+(ecsapi_local). The fixtures that start and stop them live in tests/local/gateway/conftest.py.
 """
 
 from __future__ import annotations

@@ -174,7 +174,7 @@ def test_no_security_group_admits_the_internet(variant):
 
 def test_tasks_get_public_ips_only_without_nat(variant):
     # nat_mode = "none": a public IPv4 address is the tasks' only way out; the rule above still
-    # lets nothing but the VPC link in (tests/generator/test_lean.py checks the rest).
+    # lets nothing but the VPC link in (tests/template/test_lean.py checks the rest).
     variant_name, template = variant
     expected = "ENABLED" if VARIANTS[variant_name].nat_mode is NatMode.NONE else "DISABLED"
     for service in resources(template, "AWS::ECS::Service").values():

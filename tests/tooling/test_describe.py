@@ -18,7 +18,7 @@ def test_describe_lists_services_routes_with_auth_resources_and_cost(capsys):
     assert ["GET", "/shop/orders/{orderId}", "JWT (Cognito)", "orders"] in table(out)
     assert ["GET", "/foodstore/foods/{foodId}", "public", "foodstore"] in table(out)
     assert ["AWS::ECS::Service", "3"] in table(out)
-    # The template body's 1,000,000 bytes bind first (tests/generator/test_limits.py).
+    # The template body's 1,000,000 bytes bind first (tests/model/test_limits.py).
     assert "services like these that fit: 22" in out
     assert "an estimate at us-east-1 on-demand list prices" in out
 

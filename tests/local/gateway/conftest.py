@@ -105,7 +105,7 @@ def three_services_config() -> StackConfig:
 
 
 class Echo(LoopbackServer):
-    """tests/local_gateway/echo_app.py under gunicorn: answers with what it received."""
+    """tests/local/gateway/echo_app.py under gunicorn: answers with what it received."""
 
     name = "echo"
 
