@@ -22,16 +22,17 @@ rendered template) is made once per worker that needs it.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
 from tests.support.guard import MARKER, Guard
-
-LONG = "long"
 from tests.support.moto import CognitoMoto, Moto
 from tests.support.processes import AWS_CLEARED, AWS_TEST_ENV, STARTED, LocalProcess
 
 pytest_plugins = ("tests.support.templates", "tests.support.browser")
+
+LONG = "long"  # setup.cfg's marker for a test of a minute or more
 
 GUARD = Guard()
 VIOLATIONS = pytest.StashKey[list]()
@@ -50,7 +51,7 @@ def pytest_unconfigure(config) -> None:
 
 def pytest_collection_modifyitems(items) -> None:
     """Whole files, long ones first, then integration, then unit; a file's own order is kept."""
-    rank: dict[str, tuple[bool, bool]] = {}
+    rank: dict[Path, tuple[bool, bool]] = {}
     for item in items:
         long, unit = rank.get(item.path, (True, True))
         rank[item.path] = (long and item.get_closest_marker(LONG) is None,
