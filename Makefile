@@ -23,7 +23,8 @@ EDITABLE := --config-settings editable_mode=compat
 
 # The '+' lines run even under `make --dry-run`, so that `make publish --dry-run` on a fresh clone
 # can list every upload (it needs the venv, and nothing else).
-$(BASE_STAMP): setup.cfg pyproject.toml generator/__init__.py
+# generator/version.py: setup.cfg reads the version from it, and the installed metadata must follow.
+$(BASE_STAMP): setup.cfg pyproject.toml generator/version.py
 	+@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@# A venv made before the distribution was renamed ecsapi-stack still holds `ecsapi` (someone else's
 	@# name on PyPI), and the checkout its build metadata; neither may stand in for ecsapi-stack.
@@ -37,9 +38,9 @@ $(BASE_STAMP): setup.cfg pyproject.toml generator/__init__.py
 # The containers' hash-pinned requirements go in a pip call of their own: one hash in a call puts
 # pip in hash-checking mode for everything in it, and the editable checkout has no hash. The dev
 # tools come next (pip keeps the pinned versions, which satisfy them); pip check proves they agree.
-$(DEV_STAMP): $(BASE_STAMP) setup.cfg containers/requirements.txt
+$(DEV_STAMP): $(BASE_STAMP) setup.cfg containers/requirements.txt docs/requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --only-binary=:all: -r containers/requirements.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check $(EDITABLE) -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check $(EDITABLE) -e '.[dev]' -r docs/requirements.txt
 	$(PY) -m pip check
 	@touch $@
 
@@ -88,7 +89,7 @@ TEST_WORKERS ?= auto
 XDIST := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 .PHONY: test
-test: $(DEV_STAMP) $(NODE_STAMP) $(CHECKOV) $(CHROMIUM) ## Run the whole suite in parallel: unit, golden file, cfn-lint, checkov, hadolint, real-server and browser tests [TEST_WORKERS=auto]
+test: $(DEV_STAMP) $(NODE_STAMP) $(CHECKOV) $(CHROMIUM) ## Run the whole suite in parallel: unit, golden file, cfn-lint, checkov, hadolint, real-server and browser tests, the docs site (strict) [TEST_WORKERS=auto]
 	$(PY) -m pytest $(XDIST)
 
 .PHONY: test-unit
@@ -104,6 +105,12 @@ bench-suite: ## Time `make test` on this machine: wall-clock seconds with TEST_W
 .PHONY: test-web
 test-web: $(DEV_STAMP) $(CHROMIUM) ## The web page in headless chromium against moto and a fake API (leaves build/web/phone.png)
 	$(PY) -m pytest tests/web
+
+# The manual (docs/, mkdocs.yml). make test builds it too, strictly, in tests/test_docs_site.py.
+# NO_MKDOCS_2_WARNING: Material's banner about MkDocs 2.0 and its own end of life, printed on every build.
+.PHONY: docs
+docs: $(DEV_STAMP) ## Build the docs site into build/site (strict: every link and anchor must resolve)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 
 LINT_DIR := build/lint
 
@@ -152,7 +159,7 @@ CONFIG ?=
 tables: $(DEV_STAMP) ## Create each service's table on a local DynamoDB: ENDPOINT=http://127.0.0.1:8000 [REGION=] [CONFIG=]
 	$(PY) scripts/create_tables.py --endpoint-url "$(ENDPOINT)" $(if $(REGION),--region "$(REGION)") $(if $(CONFIG),--config "$(CONFIG)")
 
-# The emulator: the whole API on 127.0.0.1, read from the rendered template (ecsapi_local); README "Try it locally".
+# The emulator: the whole API on 127.0.0.1, read from the rendered template (ecsapi_local); docs/local.md.
 # It runs the checkout's dynalite (node_modules) rather than installing its own into the cache folder.
 LOCAL_DIR := build/local
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-# Public name -> the module that defines it.
+# Public name -> the module that defines it (docs/library.md documents each one).
 _PUBLIC = {
     "ConfigError": "generator.model.errors",
     "CpuArchitecture": "generator.model.config",
@@ -30,14 +30,18 @@ _PUBLIC = {
     "ServiceSpec": "generator.model.config",
     "StackConfig": "generator.model.config",
     "ThreatProtection": "generator.model.config",
+    "load_config": "generator.model.config_file",
     "ReleaseSettings": "generator.tooling.release",
     "build_template": "generator.template.stack",
+    "build_openapi": "generator.template.openapi",
+    "template_json": "generator.tooling.render",
+    "template_yaml": "generator.tooling.render",
 }
 
 __all__ = [
     "ConfigError", "CpuArchitecture", "DeletionPolicy", "MfaMode", "NatMode", "ReleaseSettings", "ServiceSpec",
-    "StackConfig",
-    "ThreatProtection", "build_template",
+    "StackConfig", "ThreatProtection", "build_openapi", "build_template", "load_config", "template_json",
+    "template_yaml",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
@@ -50,9 +54,12 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         StackConfig,
         ThreatProtection,
     )
+    from generator.model.config_file import load_config
     from generator.model.errors import ConfigError
+    from generator.template.openapi import build_openapi
     from generator.template.stack import build_template
     from generator.tooling.release import ReleaseSettings
+    from generator.tooling.render import template_json, template_yaml
 
 
 def __getattr__(name: str):

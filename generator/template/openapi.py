@@ -254,11 +254,13 @@ def _path_item(spec: ServiceSpec) -> dict:
     return path_item
 
 
-def build_openapi(config: StackConfig, release: ReleaseSettings) -> dict:
-    """The OpenAPI 3.0.3 document of the HTTP API ``build_template(config, release)`` creates.
+def build_openapi(config: StackConfig, release: ReleaseSettings | None = None) -> dict:
+    """The OpenAPI 3.0.3 document of the HTTP API ``build_template(config, release)`` creates;
+    ``release`` defaults to ``ReleaseSettings()``.
 
     Pure and deterministic: a new JSON-serialisable dict on every call, the same for the same input.
     """
+    release = release or ReleaseSettings()
     schemas = _schemas()
     for spec in config.services:
         schemas.update(_item_schemas(spec))

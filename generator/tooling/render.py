@@ -35,7 +35,7 @@ def render_template(
     template = built.to_dict()
     # to_yaml is the first use of cfn_flip, whose import (with PyYAML) only --format yaml pays:
     # see lazy_imports.py.
-    text = to_json(template) if output_format == "json" else built.to_yaml()
+    text = to_json(template) if output_format == "json" else template_yaml(built)
     usage = Usage.of(template, text)
     check_limits(config, usage, measure)
     return text, template, usage
@@ -72,6 +72,11 @@ def render_files(
 def template_json(template: Template) -> str:
     """The template as JSON text; see :func:`to_json`."""
     return to_json(template.to_dict())
+
+
+def template_yaml(template: Template) -> str:
+    """The template as YAML text, as ``ecsapi template --format yaml`` writes it (cfn_flip's dumper)."""
+    return template.to_yaml()
 
 
 def to_json(data: dict) -> str:

@@ -269,13 +269,14 @@ def test_a_reader_that_stops_early_ends_the_run_quietly():
     assert stderr == ""
 
 
-# --- the README ----------------------------------------------------------------------------------
+# --- the README and the docs ----------------------------------------------------------------------
 
 
-def test_readme_runs_the_module_with_the_project_venv():
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert ".venv/bin/python -m generator" in readme
-    assert re.findall(r".{0,40}(?<!\.venv/bin/)python -m generator", readme) == []
+def test_the_docs_run_the_module_with_the_project_venv():
+    pages = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    text = "\n".join(page.read_text(encoding="utf-8") for page in pages)
+    assert ".venv/bin/python -m generator" in text
+    assert re.findall(r".{0,40}(?<!\.venv/bin/)python -m generator", text) == []
 
 
 @pytest.mark.integration
