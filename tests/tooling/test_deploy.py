@@ -103,7 +103,8 @@ def test_deploy_creates_the_stack_through_a_change_set_from_the_uploaded_templat
     assert ["Add", "Queue (AWS::SQS::Queue)"] in table(out)
     assert "Capabilities acknowledged: CAPABILITY_IAM" in out
     # Not a terminal: one plain line per event, no cursor movement.
-    assert any(line.split()[1:] == ["CREATE_COMPLETE", "plumb", "(AWS::CloudFormation::Stack)"] for line in out.splitlines())
+    # time, status, stack, type, then the count and reason
+    assert any(line.split()[1:4] == ["CREATE_COMPLETE", "plumb", "(AWS::CloudFormation::Stack)"] for line in out.splitlines())
     assert "\x1b" not in out
     assert out.rstrip().endswith(f"{STACK}: CREATE_COMPLETE")
 
