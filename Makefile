@@ -66,8 +66,7 @@ GOLDEN_DIR := tests/template/golden
 
 .PHONY: template
 template: $(BASE_STAMP) ## Write templates/ (the versioned template, its OpenAPI document, launch-stack.md) and the release manifest
-	@# Not `-m generator.tooling.assets`: the package imports that module first, and runpy warns about it.
-	$(PY) -c 'import sys; from generator.tooling.assets import main; sys.exit(main(["--write"]))'
+	$(PY) -m generator.tooling.assets --write
 	$(PY) -m generator template --out templates
 	@# Golden files of the other stacks/ variants (templates/ is the default's), so a change shows what it does to each.
 	@rm -rf $(GOLDEN_DIR)

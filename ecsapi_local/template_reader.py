@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ecsapi_local.intrinsics import Resolver, TemplateError, pseudo_parameters
+from generator.model import page as page_contract  # standard library only, like the emulator's own modules
 
 TABLE = "AWS::DynamoDB::Table"
 USER_POOL = "AWS::Cognito::UserPool"
 USER_POOL_CLIENT = "AWS::Cognito::UserPoolClient"
 ECS_SERVICE = "AWS::ECS::Service"
 ROUTE = "AWS::ApiGatewayV2::Route"
+DOMAIN_NAME = "AWS::ApiGatewayV2::DomainName"
 SCALABLE_TARGET = "AWS::ApplicationAutoScaling::ScalableTarget"
 
 
@@ -110,6 +112,15 @@ class EmulatedStack:
     containers: tuple[Container, ...]
     routes: tuple[Route, ...]
 
+    @property
+    def api_domain(self) -> str | None:
+        """The custom domain the deployed stack's API answers on (its DomainName resource), None
+        without one. The emulator still serves on loopback; config.json names it as apiDomain."""
+        for resource in self.template.get("Resources", {}).values():
+            if resource.get("Type") == DOMAIN_NAME:
+                return resource.get("Properties", {}).get("DomainName")
+        return None
+
     def table(self, logical_id: str) -> Table:
         return next(t for t in self.tables if t.logical_id == logical_id)
 
@@ -121,38 +132,27 @@ class EmulatedStack:
     def page_config(self, resolver: Resolver, api_url: str, cognito_endpoint: str) -> dict:
         """The test page's config.json (web/config.schema.json) for this stack emulated:
         services and their protected methods from the routes, the password policy from the pool."""
-        policy = self.user_pool.get("Policies", {}).get("PasswordPolicy", {})
         services = []
         for container in self.containers:
             routes = [r for r in self.routes if r.container == container.name]
             if not routes:
                 continue
-            path = routes[0].path
-            services.append({
-                "name": container.name,
-                "path": path,
-                "idParameter": path.rsplit("{", 1)[1].rstrip("}"),
-                "protectedMethods": [r.method for r in routes if r.authorized],
-            })
+            services.append(page_contract.page_service(
+                container.name, routes[0].path, [r.method for r in routes if r.authorized]))
         # The page lists services in the configuration's order, which the template's sorted
         # resources lose and its Metadata keeps (generator/template/stack.py).
         order = list(self.template.get("Metadata", {}).get("ecsapi", {}).get("services", ()))
         services.sort(key=lambda s: order.index(s["name"]) if s["name"] in order else len(order))
-        return {
-            "region": resolver.resolve({"Ref": "AWS::Region"}),
-            "apiUrl": api_url,
-            "cognitoEndpoint": cognito_endpoint,
-            "userPoolId": resolver.resolve({"Ref": self.user_pool_id}),
-            "clientId": resolver.resolve({"Ref": self.client_id}),
-            "passwordPolicy": {
-                "minimumLength": policy.get("MinimumLength", 8),
-                "requireLowercase": policy.get("RequireLowercase", False),
-                "requireUppercase": policy.get("RequireUppercase", False),
-                "requireNumbers": policy.get("RequireNumbers", False),
-                "requireSymbols": policy.get("RequireSymbols", False),
-            },
-            "services": services,
-        }
+        return page_contract.page_config(
+            region=resolver.resolve({"Ref": "AWS::Region"}),
+            api_url=api_url,
+            api_domain=self.api_domain,
+            user_pool_id=resolver.resolve({"Ref": self.user_pool_id}),
+            client_id=resolver.resolve({"Ref": self.client_id}),
+            password_policy=self.user_pool.get("Policies", {}).get("PasswordPolicy", {}),
+            services=services,
+            cognito_endpoint=cognito_endpoint,
+        )
 
 
 def read_template(path: Path) -> EmulatedStack:

@@ -25,13 +25,14 @@ _PUBLIC = {
     "ConfigError": "generator.model.errors",
     "CpuArchitecture": "generator.model.config",
     "DeletionPolicy": "generator.model.config",
+    "DomainSpec": "generator.model.domain",
     "MfaMode": "generator.model.config",
     "NatMode": "generator.model.config",
     "ServiceSpec": "generator.model.config",
     "StackConfig": "generator.model.config",
     "ThreatProtection": "generator.model.config",
     "load_config": "generator.model.config_file",
-    "ReleaseSettings": "generator.tooling.release",
+    "ReleaseSettings": "generator.model.release",
     "build_template": "generator.template.stack",
     "build_openapi": "generator.template.openapi",
     "template_json": "generator.tooling.render",
@@ -39,9 +40,9 @@ _PUBLIC = {
 }
 
 __all__ = [
-    "ConfigError", "CpuArchitecture", "DeletionPolicy", "MfaMode", "NatMode", "ReleaseSettings", "ServiceSpec",
-    "StackConfig", "ThreatProtection", "build_openapi", "build_template", "load_config", "template_json",
-    "template_yaml",
+    "ConfigError", "CpuArchitecture", "DeletionPolicy", "DomainSpec", "MfaMode", "NatMode", "ReleaseSettings",
+    "ServiceSpec", "StackConfig", "ThreatProtection", "build_openapi", "build_template", "load_config",
+    "template_json", "template_yaml",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
@@ -55,10 +56,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         ThreatProtection,
     )
     from generator.model.config_file import load_config
+    from generator.model.domain import DomainSpec
     from generator.model.errors import ConfigError
+    from generator.model.release import ReleaseSettings
     from generator.template.openapi import build_openapi
     from generator.template.stack import build_template
-    from generator.tooling.release import ReleaseSettings
     from generator.tooling.render import template_json, template_yaml
 
 

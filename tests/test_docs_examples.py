@@ -52,9 +52,9 @@ def load_config_from_python(example: str):
     return namespace["config"]
 
 
-def test_the_error_sample_is_what_the_cli_prints(tmp_path, capsys, monkeypatch):
-    configuration = PAGES["docs/configuration.md"]
-    sample = re.search(r"\$ ecsapi --config stack.toml\n(ecsapi: .*)\n", configuration).group(1)
+@pytest.mark.parametrize("name", ["README.md", "docs/configuration.md"])
+def test_the_error_sample_is_what_the_cli_prints(name, tmp_path, capsys, monkeypatch):
+    sample = re.search(r"\$ ecsapi --config stack.toml\n(ecsapi: .*)\n", PAGES[name]).group(1)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "stack.toml").write_text('[[services]]\nname = "food"\npath = "/food/{id}"\ncpu = 256\nmemory = 4096\n')
     assert main(["--config", "stack.toml"]) == 2

@@ -23,6 +23,7 @@
   const ENDPOINT = /^(https:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?|http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?)(\/[^\s?#]*)?$/;
   const RULES = {
     region: /^[a-z]{2}(-[a-z]+)+-[0-9]+$/,
+    apiDomain: /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
     userPoolId: /^[\w-]+_[0-9a-zA-Z]+$/,
     clientId: /^[\w+]+$/,
     serviceName: /^[a-z][a-z0-9]{0,19}$/,
@@ -30,7 +31,7 @@
     idParameter: /^[A-Za-z][A-Za-z0-9_]{0,63}$/,
   };
   const METHODS = ["GET", "PUT"];
-  const TOP_FIELDS = ["region", "apiUrl", "cognitoEndpoint", "userPoolId", "clientId", "passwordPolicy", "services"];
+  const TOP_FIELDS = ["region", "apiUrl", "apiDomain", "cognitoEndpoint", "userPoolId", "clientId", "passwordPolicy", "services"];
   const POLICY_FIELDS = ["minimumLength", "requireLowercase", "requireUppercase", "requireNumbers", "requireSymbols"];
   const SERVICE_FIELDS = ["name", "path", "idParameter", "protectedMethods"];
 
@@ -80,6 +81,10 @@
     const urlRule = "give an https:// URL (http:// only for localhost or 127.0.0.1), without ? or #";
     requireMatch("apiUrl", raw.apiUrl, ENDPOINT, urlRule);
     if ("cognitoEndpoint" in raw) requireMatch("cognitoEndpoint", raw.cognitoEndpoint, ENDPOINT, urlRule);
+    if ("apiDomain" in raw) {
+      requireMatch("apiDomain", raw.apiDomain, RULES.apiDomain, "give a lower-case domain name such as api.example.com");
+      if (raw.apiDomain.length > 253) throw new ConfigError("apiDomain is longer than 253 characters");
+    }
     requireMatch("userPoolId", raw.userPoolId, RULES.userPoolId, "give the user pool id, such as us-east-1_AbCdEfGhI");
     if (raw.userPoolId.length > 55) throw new ConfigError("userPoolId is longer than 55 characters");
     requireMatch("clientId", raw.clientId, RULES.clientId, "give the app client id (letters, digits, _ and +)");

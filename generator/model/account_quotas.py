@@ -93,6 +93,14 @@ ACCOUNT_QUOTAS: tuple[AccountQuota, ...] = (
         "test_page = false (no distribution, no policy); or delete unused policies",
         lambda config: 1 if config.test_page else 0,
     ),
+    AccountQuota(
+        "custom-domain-names", "Public custom domain names per account per Region", "apigateway", "L-A93447B8", 120,
+        "per Region",
+        "Quotas for configuring and running a REST API in API Gateway (API Gateway Developer Guide): 120 public "
+        "custom domain names per account per Region, REST and HTTP APIs together",
+        "delete an unused custom domain name, or ask for more in Service Quotas",
+        lambda config: 1 if config.domain is not None else 0,
+    ),
 )
 
 
@@ -118,5 +126,12 @@ UNVERIFIABLE: tuple[Unverifiable, ...] = (
         'must be verified before you can add new CloudFront resources")',
         "test_page = false (the API works without the page); or ask AWS Support to verify the account",
         lambda config: config.test_page,
+    ),
+    Unverifiable(
+        "A custom domain name is unique in a Region across all AWS accounts (\"Custom domain name for REST APIs "
+        "in API Gateway\", Considerations): a name another account already holds there fails the create, and no "
+        "read-only call shows another account's names",
+        "use a name of your own zone that no other account serves, or give the name to this account first",
+        lambda config: config.domain is not None,
     ),
 )

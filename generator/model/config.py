@@ -33,6 +33,7 @@ from generator.model.constants import (
     STOP_MARGIN_SECONDS,
     stop_timeout_seconds,
 )
+from generator.model.domain import DomainSpec
 from generator.model.errors import ConfigError
 
 SERVICE_NAME = re.compile(r"^[a-z][a-z0-9]{0,19}$")
@@ -439,6 +440,12 @@ class StackConfig:
     alarm_latency_percent: int = 50
     """Alarm when the API's p99 integration latency stays above this share (%) of the 30 s
     integration timeout for five minutes, 10-100. Default 50 (15 s)."""
+    domain: DomainSpec | None = None
+    """The API on a domain of your own (the ``[domain]`` table; generator/model/domain.py): a
+    Regional custom domain mapped to the stage, its certificate and DNS records, and optionally the
+    test page on a name of its own. Every URL the stack names follows it: outputs, the page's
+    config.json, CORS, the page's CSP, the OpenAPI servers. Default: none, the API at its
+    ``execute-api`` endpoint."""
 
     def __post_init__(self) -> None:
         services = tuple(self.services) if not isinstance(self.services, ServiceSpec) else (self.services,)
@@ -488,6 +495,20 @@ class StackConfig:
         _int_in("alarm_5xx_percent", self.alarm_5xx_percent, 1, 100)
         _int_in("alarm_5xx_minutes", self.alarm_5xx_minutes, 1, 60)
         _int_in("alarm_latency_percent", self.alarm_latency_percent, 10, 100)
+        self._check_domain()
+
+    def _check_domain(self) -> None:
+        if self.domain is None:
+            return
+        if not isinstance(self.domain, DomainSpec):
+            raise ConfigError("domain", self.domain, "must be a DomainSpec (a [domain] table in a stack file)")
+        if self.domain.page_name is not None and not self.test_page:
+            raise ConfigError("domain.page_name", self.domain.page_name,
+                              "names the test page, which test_page = false turns off; turn it on or unset page_name")
+        if self.domain.page_origin is not None and self.domain.page_origin in self.cors_origins:
+            raise ConfigError("cors_origins", list(self.cors_origins),
+                              f"the API admits the test page's own origin {self.domain.page_origin} already "
+                              "(domain.page_name); remove it from cors_origins")
 
     def _check_unique_services(self) -> None:
         seen_names: dict[str, int] = {}

@@ -12,11 +12,13 @@ import tomllib
 from pathlib import Path
 
 from generator.model.config import ServiceSpec, StackConfig
+from generator.model.domain import DomainSpec
 from generator.model.errors import ConfigError
 
 STACK_KEYS = tuple(f.name for f in dataclasses.fields(StackConfig))
 RELEASE_TABLE = "release"
 SERVICE_KEYS = tuple(f.name for f in dataclasses.fields(ServiceSpec))
+DOMAIN_KEYS = tuple(f.name for f in dataclasses.fields(DomainSpec))
 
 
 def _check_keys(table: dict, allowed: tuple[str, ...], where: str) -> None:
@@ -47,7 +49,17 @@ def config_from_mapping(data: dict) -> StackConfig:
             except ConfigError as error:
                 raise error.within(f"services[{index}]") from None
         settings["services"] = tuple(services)
+    if "domain" in settings:
+        settings["domain"] = _domain(settings["domain"])
     return StackConfig(**settings)
+
+
+def _domain(table: object) -> DomainSpec:
+    """The ``[domain]`` table as a :class:`DomainSpec` (its fields' errors under ``domain.``)."""
+    if not isinstance(table, dict):
+        raise ConfigError("domain", table, "write the domain settings as a [domain] table")
+    _check_keys(table, DOMAIN_KEYS, "domain.")
+    return DomainSpec(**{"name": None, **table})
 
 
 def release_from_mapping(data: dict) -> dict[str, object]:

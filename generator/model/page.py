@@ -16,6 +16,11 @@ from collections.abc import Iterable
 PAGE_FILES = ("index.html", "app.js", "style.css")
 CONFIG_FILE = "config.json"
 INDEX_DOCUMENT = "index.html"
+# The Content-Type of each page file, wherever it is served: the release's S3 objects
+# (generator/tooling/publish.py), the emulator's page server, and the stack's site bucket
+# (generator/runs_in_aws/site_publish.py keeps a copy, as code that runs inside AWS imports nothing
+# of the package; tests/test_shared_facts.py compares the two). JSON has no charset parameter
+# (RFC 8259, section 11).
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -66,6 +71,54 @@ def origin(url: str) -> str:
     if not match:
         raise ValueError(f"not an http(s) URL: {url!r}")
     return match.group(1)
+
+
+# The user pool's PasswordPolicy properties ("AWS::Cognito::UserPool PasswordPolicy") and the
+# config.json key the page reads each one from.
+PASSWORD_POLICY_KEYS = {
+    "MinimumLength": "minimumLength",
+    "RequireLowercase": "requireLowercase",
+    "RequireUppercase": "requireUppercase",
+    "RequireNumbers": "requireNumbers",
+    "RequireSymbols": "requireSymbols",
+}
+# Shown for a property a template's pool leaves out (the stack's own pool sets all five).
+PASSWORD_POLICY_DEFAULTS = {"MinimumLength": 8, "RequireLowercase": False, "RequireUppercase": False,
+                            "RequireNumbers": False, "RequireSymbols": False}
+
+
+def page_service(name: str, path: str, protected_methods: Iterable[str]) -> dict:
+    """One entry of config.json's ``services``: the page's form for a service at ``path``, which
+    ends in ``/{idParameter}``."""
+    return {"name": name, "path": path, "idParameter": path.rsplit("{", 1)[1].rstrip("}"),
+            "protectedMethods": list(protected_methods)}
+
+
+def page_config(
+    region: str, api_url: str, user_pool_id: str, client_id: str, password_policy: dict, services: list[dict],
+    cognito_endpoint: str | None = None,
+    api_domain: str | None = None,
+) -> dict:
+    """The test page's config.json (web/config.schema.json), written once for the stack's page
+    (generator/template/site.py, with ``${...}`` values for ``Fn::Sub``) and the emulator's
+    (ecsapi_local/template_reader.py). ``password_policy`` has the user pool's PasswordPolicy
+    property names; ``services`` entries come from :func:`page_service`; ``cognito_endpoint``
+    None leaves the page on its Region's Cognito endpoint; ``api_domain`` (the stack's ``[domain]``
+    name) is the name the deployed API answers on, None without one."""
+    config = {
+        "region": region,
+        "apiUrl": api_url,
+        "userPoolId": user_pool_id,
+        "clientId": client_id,
+        "passwordPolicy": {key: password_policy.get(name, PASSWORD_POLICY_DEFAULTS[name])
+                           for name, key in PASSWORD_POLICY_KEYS.items()},
+        "services": services,
+    }
+    if cognito_endpoint is not None:
+        config["cognitoEndpoint"] = cognito_endpoint
+    if api_domain is not None:
+        config["apiDomain"] = api_domain
+    return config
 
 
 def connect_origins(config: dict) -> tuple[str, str]:

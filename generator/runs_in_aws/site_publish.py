@@ -29,11 +29,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from .custom_resource import Request, ResourceFailed, Result, aws_config, run
 
 CONFIG_KEY = "config.json"
+# generator/model/page.py's CONTENT_TYPES, copied because this code runs in Lambda without the
+# package; tests/test_shared_facts.py compares the two.
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
-    ".json": "application/json; charset=utf-8",
+    ".json": "application/json",
 }
 # Browsers revalidate every time (a 304 from the edge when nothing changed), so a page that
 # changed is never stale in a browser; CloudFront keeps files a day (s-maxage governs shared

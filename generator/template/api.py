@@ -73,7 +73,7 @@ def add_api(
     services: list[Service],
     auth: Auth,
     key: kms.Key | None,
-    page_origins: tuple[Sub, ...] = (),
+    page_origins: tuple[str | Sub, ...] = (),
 ) -> Api:
     """The HTTP API in front of ``services``: each gets GET and PUT on its path, protected per spec;
     browsers on ``page_origins`` (the test page's, when the stack serves it: ``Site.origin``) and
@@ -99,6 +99,9 @@ def add_api(
             ProtocolType="HTTP",
             Description="Item-store services on ECS Fargate, reached through a VPC link and Cloud Map",
             **cors,
+            # Only the custom domain answers (generator/template/domain.py maps it to the stage).
+            **({"DisableExecuteApiEndpoint": True}
+               if config.domain is not None and config.domain.disable_execute_api_endpoint else {}),
         )
     )
     vpc_link = _add_vpc_link(template, network, services)

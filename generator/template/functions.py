@@ -25,6 +25,7 @@ from awacs.helpers.trust import make_simple_assume_policy
 from troposphere import GetAtt, Ref, Template, awslambda, iam, kms, logs
 
 from generator.model.config import StackConfig
+from generator.model.package_data import package_file
 from generator.template import iam as policies
 from generator.template.checkov import (
     FUNCTION_NOT_IN_VPC,
@@ -34,7 +35,6 @@ from generator.template.checkov import (
 )
 from generator.template.logs import add_log_group
 from generator.template.names import logical_id
-from generator.tooling.package_data import package_file
 
 # A runtime Lambda supports with a deprecation date years ahead ("Lambda runtimes", AWS Lambda
 # Developer Guide: python3.13 is supported on Amazon Linux 2023).

@@ -14,7 +14,7 @@ project's timeout allows, and the custom resource's ``ServiceTimeout`` bounds th
 ``generator/runs_in_aws/image_build.py`` for how duplicate events are handled).
 
 The build trusts nothing it downloads: the archive's SHA-256 is pinned in the template (from
-``generator/tooling/release_manifest.json``), in the project's environment and as a property of the custom
+``generator/model/release_manifest.json``), in the project's environment and as a property of the custom
 resource, and the build (``generator/runs_in_aws/build.sh``) refuses an archive whose digest differs.
 """
 
@@ -27,14 +27,15 @@ from typing import assert_never
 from troposphere import AWSObject, Equals, GetAtt, Or, Ref, Sub, Template, awslambda, codebuild, ecr, events, kms
 from troposphere.validators import integer
 
+from generator.model.assets import BUILT_DOCKERFILE, SOURCE_ARCHIVE, pinned_digests
 from generator.model.config import CpuArchitecture, StackConfig
+from generator.model.package_data import package_file
+from generator.model.release import ReleaseSettings
 from generator.template import iam as policies
 from generator.template.checkov import ECR_WITHOUT_CMK, skip_checks
 from generator.template.functions import add_function
 from generator.template.logs import add_log_group
 from generator.template.names import logical_id
-from generator.tooling.package_data import package_file
-from generator.tooling.release import ReleaseSettings
 
 NAME = "ImageBuild"
 BUILD_SCRIPT = "build.sh"
@@ -231,10 +232,6 @@ def add_image_build(
 ) -> ImageBuild:
     """The repository, the build project and its log group and role, the build function and the
     ``ImageBuild`` custom resource, all under ``condition``."""
-    # Imported here, not with the package: `python -m generator.tooling.assets` (make template) must be the
-    # first import of that module, or Python warns that it runs a module already imported.
-    from generator.tooling.assets import BUILT_DOCKERFILE, SOURCE_ARCHIVE, pinned_digests
-
     archive_sha256 = pinned_digests()[SOURCE_ARCHIVE]
     archive_url = release.url(SOURCE_ARCHIVE)
     tag = image_tag(archive_sha256, config.cpu_architecture)

@@ -10,7 +10,8 @@ import re
 
 from troposphere import Ref, Select, Split, Sub
 
-MAX_LOGICAL_ID = 255
+from generator.model.limits import MAX_LOGICAL_ID
+
 _NOT_ALNUM = re.compile(r"[^A-Za-z0-9]")
 
 

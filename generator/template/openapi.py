@@ -11,8 +11,8 @@ from itemstore import contract
 
 from generator.model.config import ServiceSpec, StackConfig
 from generator.model.constants import ITEM_METHODS, MAX_ID_BYTES, MAX_ITEM_BYTES
+from generator.model.release import ReleaseSettings
 from generator.template.names import logical_id
-from generator.tooling.release import ReleaseSettings
 
 OPENAPI_VERSION = "3.0.3"
 TITLE = "ecsapi"
@@ -254,6 +254,22 @@ def _path_item(spec: ServiceSpec) -> dict:
     return path_item
 
 
+def _servers(config: StackConfig, release: ReleaseSettings) -> list[dict]:
+    """The API's custom domain when it has one, then its default endpoint unless that is off."""
+    domain = config.domain
+    servers = [{"url": domain.api_url, "description": "The stack's ApiUrl output: its own domain."}] if domain else []
+    if domain is None or not domain.disable_execute_api_endpoint:
+        servers.append({
+            "url": INVOKE_URL,
+            "description": "The stack's ApiEndpoint output." if domain else "The stack's ApiUrl output.",
+            "variables": {
+                "apiId": {"default": API_ID_PLACEHOLDER, "description": "The stack's ApiId output."},
+                "region": {"default": release.regions[0], "description": "The stack's Region output."},
+            },
+        })
+    return servers
+
+
 def build_openapi(config: StackConfig, release: ReleaseSettings | None = None) -> dict:
     """The OpenAPI 3.0.3 document of the HTTP API ``build_template(config, release)`` creates;
     ``release`` defaults to ``ReleaseSettings()``.
@@ -277,16 +293,7 @@ def build_openapi(config: StackConfig, release: ReleaseSettings | None = None) -
                 "defines it."
             ),
         },
-        "servers": [
-            {
-                "url": INVOKE_URL,
-                "description": "The stack's ApiUrl output.",
-                "variables": {
-                    "apiId": {"default": API_ID_PLACEHOLDER, "description": "The stack's ApiId output."},
-                    "region": {"default": release.regions[0], "description": "The stack's Region output."},
-                },
-            }
-        ],
+        "servers": _servers(config, release),
         "tags": [
             {"name": spec.name, "description": f"{spec.name} items at {spec.path_prefix}/{{{spec.id_parameter}}}"}
             for spec in config.services

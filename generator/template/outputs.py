@@ -8,6 +8,7 @@ from generator.template.api import Api
 from generator.template.auth import Auth
 from generator.template.cluster import Cluster
 from generator.template.discovery import Discovery
+from generator.template.domain import Domain
 from generator.template.names import logical_id
 from generator.template.network import Network
 from generator.template.services import Service
@@ -23,19 +24,30 @@ def add_outputs(
     auth: Auth,
     api: Api,
     site: Site | None = None,
+    domain: Domain | None = None,
 ) -> None:
     def output(title: str, value, description: str) -> None:
         template.add_output(Output(title, Value=value, Description=description))
 
     if site is not None:
         output("APITestPage", site.url, "The API test page: sign up, sign in, GET and PUT items")
-    output("ApiUrl", GetAtt(api.api, "ApiEndpoint"), "Invoke URL of the HTTP API")
+    # With a domain every URL names it, the mapping key included (generator/model/domain.py).
+    output("ApiUrl", domain.spec.api_url if domain else GetAtt(api.api, "ApiEndpoint"), "Invoke URL of the HTTP API")
     for service in services:
         output(
             logical_id(service.spec.name, "Url"),
-            Sub(f"${{{api.api.title}.ApiEndpoint}}{service.spec.path_prefix}"),
+            domain.spec.api_url + service.spec.path_prefix if domain
+            else Sub(f"${{{api.api.title}.ApiEndpoint}}{service.spec.path_prefix}"),
             f"Base URL of {service.spec.name} items: append /<{service.spec.id_parameter}>",
         )
+    if domain is not None:
+        output("ApiDomainTarget", domain.target,
+               f"Where {domain.spec.name} must point (an alias, or a CNAME at another DNS provider)")
+        if not domain.spec.disable_execute_api_endpoint:
+            output("ApiEndpoint", GetAtt(api.api, "ApiEndpoint"), "The HTTP API's default execute-api endpoint")
+        if site is not None and domain.spec.page_name is not None:
+            output("PageDomainTarget", GetAtt(site.distribution, "DomainName"),
+                   f"Where {domain.spec.page_name} must point (the page's CloudFront distribution)")
     output("ApiId", Ref(api.api), "HTTP API id")
     output("UserPoolId", Ref(auth.user_pool), "Cognito user pool id")
     output("UserPoolClientId", Ref(auth.client), "Cognito app client id (no secret)")

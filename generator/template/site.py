@@ -21,8 +21,11 @@ from awacs.aws import Statement
 from troposphere import GetAtt, Ref, Sub, Template, awslambda, cloudfront, kms, s3
 from troposphere.cloudformation import CustomResource
 
+from generator.model import page as page_contract
+from generator.model.assets import WEB_PREFIX, pinned_digests
 from generator.model.config import StackConfig
 from generator.model.page import FRAME_OPTION, INDEX_DOCUMENT, PAGE_FILES, REFERRER_POLICY, content_security_policy
+from generator.model.release import ReleaseSettings
 from generator.template import iam as policies
 from generator.template.api import Api
 from generator.template.auth import Auth
@@ -36,8 +39,6 @@ from generator.template.checkov import (
 from generator.template.functions import add_function
 from generator.template.keys import cloudfront_decrypts
 from generator.template.names import unique_name
-from generator.tooling.assets import WEB_PREFIX, pinned_digests
-from generator.tooling.release import ReleaseSettings
 
 # The managed cache policy "CachingOptimized" (id from "Use managed cache policies", Amazon
 # CloudFront Developer Guide): no cookies or query strings in the cache key, gzip and brotli on,
@@ -57,8 +58,16 @@ CONNECT_ORIGINS = (
     "https://*.execute-api.${AWS::Region}.${AWS::URLSuffix}",
     "https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}",
 )
-# The page's policy (generator/model/page.py, which every host of the page uses), for Fn::Sub.
-CONTENT_SECURITY_POLICY = content_security_policy(CONNECT_ORIGINS)
+
+
+def connect_origins(config: StackConfig) -> tuple[str, ...]:
+    """What the page's CSP lets it fetch from: with a domain, the API's own origin on it (a name in
+    the configuration, so no cycle), and the execute-api endpoints only while they answer."""
+    domain = config.domain
+    if domain is None:
+        return CONNECT_ORIGINS
+    default_endpoint = () if domain.disable_execute_api_endpoint else CONNECT_ORIGINS[:1]
+    return (domain.origin, *default_endpoint, *CONNECT_ORIGINS[1:])
 # The publisher downloads three small files and writes four: well within a minute; the rest of
 # the timeout is the protocol's margin to report a hang as FAILED.
 PUBLISH_TIMEOUT_SECONDS = 120
@@ -72,16 +81,18 @@ class Site:
     bucket_policy: s3.BucketPolicy
     """The page can be served only once it is in place: the page publisher waits for it."""
     distribution: cloudfront.Distribution
+    page_name: str | None = None
+    """The page's own name (``domain.page_name``), an alternate name of the distribution."""
 
     @property
-    def origin(self) -> Sub:
-        """``https://<distribution domain>``: the page's origin, which the API's CORS admits."""
-        return Sub(f"https://${{{self.distribution.title}.DomainName}}")
+    def origin(self) -> str | Sub:
+        """``https://<page name or distribution domain>``: the page's origin, which the API's CORS admits."""
+        return f"https://{self.page_name}" if self.page_name else Sub(f"https://${{{self.distribution.title}.DomainName}}")
 
     @property
-    def url(self) -> Sub:
-        """``https://<distribution domain>/``: the page (the distribution serves index.html at /)."""
-        return Sub(f"https://${{{self.distribution.title}.DomainName}}/")
+    def url(self) -> str | Sub:
+        """``https://<page name or distribution domain>/``: the page (the distribution serves index.html at /)."""
+        return f"https://{self.page_name}/" if self.page_name else Sub(f"https://${{{self.distribution.title}.DomainName}}/")
 
     @property
     def distribution_arn(self) -> Sub:
@@ -133,7 +144,8 @@ def add_site(template: Template, config: StackConfig, key: kms.Key | None) -> Si
             ),
         )
     )
-    headers_policy = _add_headers_policy(template)
+    headers_policy = _add_headers_policy(template, connect_origins(config))
+    page_name = config.domain.page_name if config.domain else None
     distribution = template.add_resource(
         skip_checks(
             cloudfront.Distribution(
@@ -165,12 +177,10 @@ def add_site(template: Template, config: StackConfig, key: kms.Key | None) -> Si
                         ResponseHeadersPolicyId=Ref(headers_policy),
                         Compress=True,
                     ),
-                    # The *.cloudfront.net certificate: no domain or certificate of the user's own
-                    # is needed for a test page.
-                    ViewerCertificate=cloudfront.ViewerCertificate(CloudFrontDefaultCertificate=True),
+                    **_viewer_names(config),
                 ),
             ),
-            DISTRIBUTION_WITH_DEFAULT_CERTIFICATE,
+            *(() if page_name else (DISTRIBUTION_WITH_DEFAULT_CERTIFICATE,)),
             DISTRIBUTION_WITHOUT_ACCESS_LOGS,
             DISTRIBUTION_WITHOUT_WAF,
                 )
@@ -189,7 +199,26 @@ def add_site(template: Template, config: StackConfig, key: kms.Key | None) -> Si
         bucket=bucket,
         bucket_policy=bucket_policy,
         distribution=distribution,
+        page_name=page_name,
     )
+
+
+def _viewer_names(config: StackConfig) -> dict:
+    """The names viewers reach the page at and the certificate for them: the page's own name with
+    the user's us-east-1 certificate (SNI, TLS 1.2 at least), else *.cloudfront.net with
+    CloudFront's default certificate, which needs no domain or certificate of the user's own."""
+    if config.domain is None or config.domain.page_name is None:
+        return {"ViewerCertificate": cloudfront.ViewerCertificate(CloudFrontDefaultCertificate=True)}
+    return {
+        "Aliases": [config.domain.page_name],
+        "ViewerCertificate": cloudfront.ViewerCertificate(
+            AcmCertificateArn=config.domain.page_certificate_arn,
+            SslSupportMethod="sni-only",
+            # "Supported protocols and ciphers between viewers and CloudFront", Amazon CloudFront
+            # Developer Guide: TLSv1.2_2021 accepts TLS 1.2 and 1.3 with modern ciphers only.
+            MinimumProtocolVersion="TLSv1.2_2021",
+        ),
+    }
 
 
 def _add_bucket(template: Template, key: kms.Key | None) -> s3.Bucket:
@@ -243,7 +272,7 @@ def _add_bucket(template: Template, key: kms.Key | None) -> s3.Bucket:
     )
 
 
-def _add_headers_policy(template: Template) -> cloudfront.ResponseHeadersPolicy:
+def _add_headers_policy(template: Template, connect: tuple[str, ...]) -> cloudfront.ResponseHeadersPolicy:
     """Security headers on every response; each overrides whatever the origin might send."""
     return template.add_resource(
         cloudfront.ResponseHeadersPolicy(
@@ -253,7 +282,7 @@ def _add_headers_policy(template: Template) -> cloudfront.ResponseHeadersPolicy:
                 Comment="ecsapi API test page: CSP, HSTS, nosniff, no framing, no referrer",
                 SecurityHeadersConfig=cloudfront.SecurityHeadersConfig(
                     ContentSecurityPolicy=cloudfront.ContentSecurityPolicy(
-                        ContentSecurityPolicy=Sub(CONTENT_SECURITY_POLICY), Override=True
+                        ContentSecurityPolicy=Sub(content_security_policy(connect)), Override=True
                     ),
                     StrictTransportSecurity=cloudfront.StrictTransportSecurity(
                         AccessControlMaxAgeSec=HSTS_SECONDS, IncludeSubdomains=True, Preload=False, Override=True
@@ -283,29 +312,17 @@ def page_files(release: ReleaseSettings, digests: dict[str, str] | None = None) 
 def page_config(config: StackConfig, api: Api, auth: Auth) -> dict:
     """config.json as the page reads it (web/config.schema.json), with ``${...}`` for ``Fn::Sub``
     where the value is the stack's own: region, API URL, user pool and app client."""
-    password = auth.user_pool.Policies.PasswordPolicy
-    return {
-        "region": "${AWS::Region}",
-        "apiUrl": f"${{{api.api.title}.ApiEndpoint}}",
-        "userPoolId": f"${{{auth.user_pool.title}}}",
-        "clientId": f"${{{auth.client.title}}}",
-        "passwordPolicy": {
-            "minimumLength": password.MinimumLength,
-            "requireLowercase": password.RequireLowercase,
-            "requireUppercase": password.RequireUppercase,
-            "requireNumbers": password.RequireNumbers,
-            "requireSymbols": password.RequireSymbols,
-        },
-        "services": [
-            {
-                "name": spec.name,
-                "path": spec.path,
-                "idParameter": spec.id_parameter,
-                "protectedMethods": list(spec.protected_methods),
-            }
-            for spec in config.services
-        ],
-    }
+    domain = config.domain
+    return page_contract.page_config(
+        region="${AWS::Region}",
+        # With a domain the page calls the API there (generator/model/domain.py).
+        api_url=domain.api_url if domain else f"${{{api.api.title}.ApiEndpoint}}",
+        api_domain=domain.name if domain else None,
+        user_pool_id=f"${{{auth.user_pool.title}}}",
+        client_id=f"${{{auth.client.title}}}",
+        password_policy=auth.user_pool.Policies.PasswordPolicy.to_dict(),
+        services=[page_contract.page_service(spec.name, spec.path, spec.protected_methods) for spec in config.services],
+    )
 
 
 def add_site_page(

@@ -1,16 +1,18 @@
 """The top-level builder. It reads like the architecture:
 zones -> network -> service roles -> cluster -> data -> discovery -> image -> services -> auth -> site -> api ->
-page -> monitoring -> outputs."""
+domain -> page -> monitoring -> outputs."""
 
 from __future__ import annotations
 
 from generator.model.config import StackConfig
+from generator.model.release import ReleaseSettings
 from generator.template.alarm_names import deployment_alarms
 from generator.template.api import add_api
 from generator.template.auth import add_auth
 from generator.template.cluster import add_cluster
 from generator.template.dashboard import WatchedFunction
 from generator.template.discovery import add_discovery_service, add_namespace
+from generator.template.domain import add_domain
 from generator.template.image import add_build_conditions, add_image_build
 from generator.template.keys import add_stack_key
 from generator.template.monitoring import add_monitoring
@@ -23,7 +25,6 @@ from generator.template.site import add_site, add_site_page, key_statements
 from generator.template.storage import add_table, add_table_endpoint
 from generator.template.tags import TaggedTemplate
 from generator.template.zones import add_zones
-from generator.tooling.release import ReleaseSettings
 
 DESCRIPTION = (
     "ecsapi v{version}: container APIs on ECS Fargate, found through Cloud Map and exposed by an "
@@ -68,12 +69,15 @@ def build_template(config: StackConfig | None = None, release: ReleaseSettings |
     auth = add_auth(template, config)
     site = add_site(template, config, key)
     api = add_api(template, config, network, services, auth, key, page_origins=(site.origin,) if site else ())
+    domain = (
+        add_domain(template, config.domain, api, page=site.distribution if site else None) if config.domain else None
+    )
     functions = [WatchedFunction("image build", image.function, image.condition)]
     if site is not None:
         publisher = add_site_page(template, config, key, release, site, api, auth)
         functions.append(WatchedFunction("page publisher", publisher))
     add_monitoring(template, interface, config, key, api, cluster, services, functions)
-    add_outputs(template, network, cluster, discovery, services, auth, api, site)
+    add_outputs(template, network, cluster, discovery, services, auth, api, site, domain)
 
     template.set_metadata(
         {

@@ -10,7 +10,9 @@ from __future__ import annotations
 from troposphere import AWSObject, Tags, Template
 
 # Resource types whose Tags property is a plain mapping rather than a list of Key/Value pairs.
-MAPPING_TAGS = frozenset({"AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::VpcLink", "AWS::ApiGatewayV2::Stage"})
+MAPPING_TAGS = frozenset({
+    "AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::VpcLink", "AWS::ApiGatewayV2::Stage", "AWS::ApiGatewayV2::DomainName",
+})
 # Resource types that call their tags something else.
 TAG_PROPERTY = {"AWS::Cognito::UserPool": "UserPoolTags"}
 

@@ -1,11 +1,8 @@
-"""The release's fixed files — the container source archive and the test page — and their
-SHA-256 digests, which the template pins.
+"""The release's fixed files — the container source archive and the test page — built from the
+checkout, and the manifest of their SHA-256 digests that the template pins.
 
-A stack never trusts what it downloads from the release location: the image build refuses an
-archive and the page publisher a page file whose digest differs from the template's. The digests
-live in ``release_manifest.json`` inside the package, so an installed ecsapi (which carries no
-container source) renders exactly the template a checkout renders; ``make template`` rewrites the
-manifest from the checkout, and a test fails when it is stale.
+Their names and the pinned digests are model data (generator/model/assets.py, whose
+``release_manifest.json`` this module rewrites); a test fails when the manifest is stale.
 
 ``make template`` calls :func:`main` with ``--write`` to rewrite the manifest; ``--out DIR`` writes the files.
 """
@@ -18,26 +15,29 @@ import json
 import sys
 from pathlib import Path
 
+# Re-exported: the publisher, describe and the tests name the release's files and digests from here.
+from generator.model.assets import (
+    BUILT_DOCKERFILE,
+    CONTENT_TYPES,
+    MANIFEST,
+    SERVICE_DOCKERFILES,
+    SOURCE_ARCHIVE,
+    WEB_PREFIX,
+    pinned_digests,
+)
 from generator.model.page import PAGE_FILES
-from generator.tooling.package_data import package_file
+
+__all__ = [
+    "BUILD_CONTEXT_FILES", "BUILT_DOCKERFILE", "CONTAINERS", "CONTENT_TYPES", "MANIFEST", "REPO", "SERVICE_DOCKERFILES", "SOURCE_ARCHIVE",
+    "WEB", "WEB_PREFIX", "main", "manifest_of", "manifest_text", "pinned_digests", "release_files", "sha256",
+    "source_archive",
+]
 
 REPO = Path(__file__).resolve().parents[2]
 CONTAINERS = REPO / "containers"
 WEB = REPO / "web"
-MANIFEST = "release_manifest.json"
-# The Dockerfile (under containers/) of each default service, written once: the source archive
-# carries them, the container tests check and run each service as its own builds it, and the
-# stack's build uses BUILT_DOCKERFILE for every service (the Dockerfiles differ only in default
-# environment values, which every task definition sets anyway).
-SERVICE_DOCKERFILES: dict[str, str] = {"foodstore": "food/Dockerfile", "petstore": "pet/Dockerfile"}
-BUILT_DOCKERFILE = SERVICE_DOCKERFILES["foodstore"]
-# The container build context (what the Dockerfiles COPY, and the Dockerfiles), as one tar. Not
-# compressed: gzip output differs between zlib builds, and the digest must be the same anywhere.
-SOURCE_ARCHIVE = "itemstore-source.tar"
 BUILD_CONTEXT_FILES = ("requirements.txt", *sorted(SERVICE_DOCKERFILES.values()))
 BUILD_CONTEXT_PACKAGE = "itemstore"
-# The test page's static files (generator/model/page.py) go under this folder of the release.
-WEB_PREFIX = "web/"
 
 
 def source_archive(containers: Path = CONTAINERS) -> bytes:
@@ -88,20 +88,15 @@ def manifest_text(manifest: dict[str, str]) -> str:
     return json.dumps(manifest, indent=2, sort_keys=True) + "\n"
 
 
-def pinned_digests() -> dict[str, str]:
-    """The digests this package pins (``release_manifest.json``): file name -> SHA-256 hex."""
-    return json.loads(package_file("generator.tooling", MANIFEST).read_text(encoding="utf-8"))
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="generator.tooling.assets", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--write", action="store_true", help="rewrite generator/tooling/release_manifest.json")
+    parser.add_argument("--write", action="store_true", help="rewrite generator/model/release_manifest.json")
     parser.add_argument("--check", action="store_true", help="exit 1 if the manifest is stale")
     parser.add_argument("--out", type=Path, help="also write the release files into this folder")
     args = parser.parse_args(argv)
     files = release_files()
     text = manifest_text(manifest_of(files))
-    path = Path(__file__).with_name(MANIFEST)
+    path = Path(__file__).parents[1] / "model" / MANIFEST
     if args.check:
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             print(f"ecsapi: {path.name} is stale; run `make template` and commit it", file=sys.stderr)

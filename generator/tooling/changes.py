@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
 
+from generator.tooling.domain_changes import domain_warnings
+
 Replacement = Literal["yes", "maybe", "no"]
 
 # CloudFormation evaluates schemas per region; create-only properties are the same in every region
@@ -494,6 +496,7 @@ def _warnings(old: dict, new: dict, changes: Changes) -> list[Warning_]:
                                 f"{what} {name} is REMOVED (DeletionPolicy {policy}): it is {fate}"))
     out += _cidr_conflicts(old_resources, new_resources, changes)
     out += _removed_routes(old_resources, changes)
+    out += domain_warnings(old_resources, new_resources, changes, Warning_)  # generator/tooling/domain_changes.py
     return sorted(out, key=lambda w: (not w.certain, w.kind, w.logical_id))
 
 

@@ -214,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         warning = inline_size_warning(str(template_path), len(files[template_path].encode("utf-8")))
         if warning is not None:
             print(f"ecsapi: warning: {warning}", file=sys.stderr)
+        if config.domain is not None and config.domain.validation_wait:
+            print(f"ecsapi: note: {config.domain.validation_wait}", file=sys.stderr)
     return status
 
 

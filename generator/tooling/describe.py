@@ -147,9 +147,39 @@ def idle_monthly_cost(config: StackConfig) -> list[tuple[str, str, float]]:
         rows.append(("KMS key", f"1 x ${KMS_KEY_MONTH:.2f}/month", KMS_KEY_MONTH))
     rows.append(
         ("Billed only by use", "HTTP API and VPC link, DynamoDB, Lambda, Cognito"
-         + (", CloudFront and S3 (test page)" if config.test_page else ""), 0.0)
+         + (", CloudFront and S3 (test page)" if config.test_page else "")
+         # The stack writes records into the user's zone and creates none: the zone and its
+         # queries are billed to the zone's owner, as before the stack existed.
+         + (", DNS queries in your hosted zone" if config.domain and config.domain.hosted_zone_id else ""), 0.0)
     )
     return rows
+
+
+def domain_lines(config: StackConfig) -> list[str]:
+    """What the stack creates for ``config.domain``: the name, the certificate, the records."""
+    domain = config.domain
+    if domain is None:
+        return []
+    lines = ["", f"Domain: the API at {domain.api_url} (a Regional custom domain, TLS 1.2, mapped to the stage)"]
+    zone = domain.hosted_zone_id
+    if domain.certificate_arn:
+        lines.append(f"  certificate: {domain.certificate_arn} (yours; the stack must be in {domain.certificate_region})")
+    elif zone:
+        lines.append(f"  certificate: a new ACM certificate for {domain.name}, validated by DNS in hosted zone {zone}")
+    else:
+        lines.append(f"  certificate: a new ACM certificate for {domain.name}, validated by DNS; {domain.validation_wait}")
+    if zone:
+        lines.append(f"  records in hosted zone {zone} (the stack creates no zone): {domain.name} alias (A) to the "
+                     "domain's Regional target")
+    else:
+        lines.append(f"  records: none; point {domain.name} at the ApiDomainTarget output yourself (CNAME)")
+    lines.append("  default execute-api endpoint: " + ("OFF, only the domain answers"
+                                                      if domain.disable_execute_api_endpoint else "still answers"))
+    if domain.page_name:
+        where = (f"alias (A, AAAA) in hosted zone {zone}" if zone
+                 else "no record: point it at the PageDomainTarget output yourself (CNAME)")
+        lines.append(f"  test page: https://{domain.page_name}/ with certificate {domain.page_certificate_arn}; {where}")
+    return lines
 
 
 def cost_per_million_requests(config: StackConfig) -> list[tuple[str, str, float]]:
@@ -221,6 +251,7 @@ def describe(config: StackConfig, release: ReleaseSettings, template: dict, usag
         ],
         ("method", "path", "authorization", "service"),
     )
+    lines += domain_lines(config)
     counts = Counter(resource["Type"] for resource in template["Resources"].values())
     lines += ["", f"Resources ({usage.resources})"]
     lines += _table(sorted(counts.items()), ("type", "count"))

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from generator.model.account_quotas import ACCOUNT_QUOTAS, UNVERIFIABLE, AccountQuota, Unverifiable
 from generator.model.config import StackConfig
+from generator.tooling.domain_checks import DomainCheck, DomainOutcome, check_domain, domain_report_lines
 
 EXIT_OK = 0
 EXIT_SHORT = 1
@@ -71,12 +72,15 @@ class Report:
     region: str
     checks: tuple[Check, ...]
     unverifiable: tuple[Unverifiable, ...]
+    domain: tuple[DomainCheck, ...] = ()
+    """The ``[domain]`` checks (generator/tooling/domain_checks.py): a failed one fails the launch too."""
 
     def exit_status(self) -> int:
         outcomes = {check.outcome for check in self.checks}
-        if Outcome.SHORT in outcomes:
+        domain = {check.outcome for check in self.domain}
+        if Outcome.SHORT in outcomes or DomainOutcome.FAILS in domain:
             return EXIT_SHORT
-        return EXIT_UNCHECKED if Outcome.UNKNOWN in outcomes else EXIT_OK
+        return EXIT_UNCHECKED if Outcome.UNKNOWN in outcomes or DomainOutcome.UNKNOWN in domain else EXIT_OK
 
 
 class AwsUnreachable(Exception):
@@ -93,7 +97,9 @@ def preflight(config: StackConfig, session) -> Report:
         raise AwsUnreachable(_reason(error)) from None
     checks = tuple(_check(session, quota, quota.needs(config)) for quota in ACCOUNT_QUOTAS)
     unverifiable = tuple(item for item in UNVERIFIABLE if item.applies(config))
-    return Report(account=account, region=session.region_name, checks=checks, unverifiable=unverifiable)
+    domain = check_domain(config.domain, session.region_name, lambda service, region: client(session, service, region))
+    return Report(account=account, region=session.region_name, checks=checks, unverifiable=unverifiable,
+                  domain=domain)
 
 
 def _check(session, quota: AccountQuota, needs: int) -> Check:
@@ -197,6 +203,17 @@ def _response_headers_policies(session) -> int:
             return count
 
 
+def _custom_domain_names(session) -> int:
+    apigateway = client(session, "apigatewayv2")
+    count, token = 0, None
+    while True:
+        page = apigateway.get_domain_names(**({"NextToken": token} if token else {}))
+        count += len(page.get("Items", []))
+        token = page.get("NextToken")
+        if not token:
+            return count
+
+
 # How much of each quota is in use, by ACCOUNT_QUOTAS key: every call is a read.
 USAGE: dict[str, Callable[[object], int]] = {
     "elastic-ips": _elastic_ips,
@@ -205,6 +222,7 @@ USAGE: dict[str, Callable[[object], int]] = {
     "vpc-links": _vpc_links,
     "codebuild-small": _running_builds,
     "response-headers-policies": _response_headers_policies,
+    "custom-domain-names": _custom_domain_names,
 }
 
 
@@ -245,9 +263,10 @@ def format_report(report: Report) -> str:
         lines += ["", "What no API call can tell (check it, or take the fallback):"]
         for item in report.unverifiable:
             lines += [f"  - {item.what}", f"    fallback: {item.fallback}"]
+    lines += domain_report_lines(report.domain)
     verdict = {
         EXIT_OK: "every quota has room for this stack",
-        EXIT_SHORT: "at least one quota is short: the launch would fail (see above)",
+        EXIT_SHORT: "at least one quota is short or a domain check fails: the launch would fail (see above)",
         EXIT_UNCHECKED: "nothing is short, but not everything could be checked (see above)",
     }[report.exit_status()]
     lines += ["", f"Result: {verdict}."]

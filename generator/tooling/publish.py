@@ -35,13 +35,7 @@ from generator.tooling.release import (
 from generator.tooling.render import openapi_file, render_openapi, render_template, write_atomically
 
 REPO = assets.REPO
-CONTENT_TYPES = {
-    ".json": "application/json",
-    ".tar": "application/x-tar",
-    ".html": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-}
+CONTENT_TYPES = assets.CONTENT_TYPES
 # Released files never change (a version names one set of bytes): caches may keep them.
 CACHE_CONTROL = "public, max-age=300"
 DIGEST_METADATA = "sha256"

@@ -48,7 +48,7 @@ def usage_of(config: StackConfig, release: ReleaseSettings) -> Usage:
 
 
 def openapi_file(out: Path, release: ReleaseSettings) -> Path:
-    return out / f"ecsapi-v{release.version}.openapi.json"
+    return out / release.openapi_file()
 
 
 def render_openapi(config: StackConfig, release: ReleaseSettings) -> str:

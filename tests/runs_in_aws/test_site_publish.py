@@ -189,7 +189,7 @@ def test_create_writes_the_verified_page_and_the_stacks_config_with_their_conten
     assert objects["index.html"]["type"] == "text/html; charset=utf-8"
     assert objects["app.js"]["type"] == "text/javascript; charset=utf-8"
     assert objects["style.css"]["type"] == "text/css; charset=utf-8"
-    assert objects["config.json"]["type"] == "application/json; charset=utf-8"
+    assert objects["config.json"]["type"] == "application/json"  # RFC 8259 defines no charset parameter
     assert json.loads(objects["config.json"]["body"]) == CONFIG
     assert {o["cache"] for o in objects.values()} == {"max-age=0, must-revalidate, s-maxage=86400"}
     # A create has nothing cached to invalidate.

@@ -62,3 +62,12 @@ def cfn_lint(path: Path) -> subprocess.CompletedProcess:
         [str(Path(sys.executable).with_name("cfn-lint")), "--include-checks", "I", "--", str(path)],
         capture_output=True, text=True, timeout=300,
     )
+
+
+def resolve_sub(value: dict, values: dict[str, str]) -> str:
+    """What CloudFormation makes of a plain ``Fn::Sub`` string, for the given variable values (by
+    the emulator's one intrinsic resolver: "AWS::Region", "Logical.Attribute" or a logical id)."""
+    from ecsapi_local.intrinsics import Resolver  # the emulator's, imported only where a test resolves
+
+    assert isinstance(value["Fn::Sub"], str), value
+    return Resolver({}, values, {}).value("test", "Fn::Sub", value)

@@ -11,14 +11,13 @@ import subprocess
 import jsonschema
 import pytest
 
-from ecsapi_local.intrinsics import Resolver
 from generator import StackConfig, build_template
 from generator.template.functions import inline_code
 from generator.template.site import CACHING_OPTIMIZED_POLICY_ID, page_files
 from generator.tooling.assets import pinned_digests
 from generator.tooling.render import template_json
 from tests.support.processes import REPO
-from tests.support.templates import VARIANTS, cfn_lint
+from tests.support.templates import VARIANTS, cfn_lint, resolve_sub
 
 SITE_TYPES = {
     "AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::CloudFront::Distribution",
@@ -27,13 +26,6 @@ SITE_TYPES = {
 }
 DISTRIBUTION_ORIGIN = {"Fn::Sub": "https://${SiteDistribution.DomainName}"}
 DISTRIBUTION_ARN = {"Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${SiteDistribution}"}
-
-
-def resolve_sub(value: dict, values: dict[str, str]) -> str:
-    """What CloudFormation makes of a plain ``Fn::Sub`` string, for the given variable values (by
-    the emulator's one intrinsic resolver: "AWS::Region", "Logical.Attribute" or a logical id)."""
-    assert isinstance(value["Fn::Sub"], str), value
-    return Resolver({}, values, {}).value("test", "Fn::Sub", value)
 
 
 @pytest.fixture(scope="module")

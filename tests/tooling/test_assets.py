@@ -11,7 +11,7 @@ from generator.tooling import assets
 
 def test_the_committed_manifest_matches_the_files_of_this_checkout():
     assert assets.pinned_digests() == assets.manifest_of(assets.release_files()), (
-        "generator/tooling/release_manifest.json is stale: run `make template` and commit it"
+        "generator/model/release_manifest.json is stale: run `make template` and commit it"
     )
 
 

@@ -57,6 +57,8 @@ INVALID = [
     ("protected-method", changed("services.0.protectedMethods", ["DELETE"]), "services[0].protectedMethods"),
     ("protected-twice", changed("services.0.protectedMethods", ["PUT", "PUT"]), "services[0].protectedMethods"),
     ("service-extra", changed("services.0.port", 8080), "services[0].port is not a setting"),
+    ("api-domain-upper-case", changed("apiDomain", "API.example.com"), "apiDomain"),
+    ("api-domain-url", changed("apiDomain", "https://api.example.com"), "apiDomain"),
 ]
 # Cross-field rules JSON Schema cannot state; only the page enforces them (the schema says so).
 PAGE_ONLY = [
@@ -83,6 +85,13 @@ def test_issue_example_and_test_configs_match_the_schema():
     assert schema_errors(changed("cognitoEndpoint", ...)) == []  # optional: derived from region
     assert schema_errors(changed("services", SERVICES)) == []
     assert schema_errors(changed("apiUrl", "http://127.0.0.1:8080")) == []  # loopback may use http
+    assert schema_errors(changed("apiDomain", "api.example.com")) == []  # make local with a [domain]
+
+
+def test_page_accepts_config_naming_the_deployed_domain(rig):
+    config = {**EXAMPLE, "apiUrl": rig.api.url, "apiDomain": "api.example.com"}
+    watched = rig.open(config=config)
+    assert watched.page.get_attribute("body", "data-config") == "ready"
 
 
 @pytest.mark.parametrize(("config", "words"), [(c, w) for _, c, w in INVALID], ids=[i for i, _, _ in INVALID])

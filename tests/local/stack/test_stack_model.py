@@ -70,6 +70,11 @@ def test_page_settings_match_what_the_deployed_stack_publishes(variant):
     if site is not None:
         published = json.loads(resolver.with_physical_ids({"HttpApi.ApiEndpoint": "http://127.0.0.1:8001"})
                                .resolve(site["Properties"]["Config"]))
+        if config.domain is not None:
+            # Deployed, the page calls the domain; locally it keeps calling the loopback gateway,
+            # and both say which domain the deployed stack answers on.
+            assert published.pop("apiUrl") == config.domain.api_url and local.pop("apiUrl") == "http://127.0.0.1:8001"
+            assert local["apiDomain"] == config.domain.name
         assert local == published
     else:  # nothing published to compare with: the configuration says what the page must offer
         assert local["services"] == [{

@@ -12,6 +12,7 @@ def package_file(package: str, *parts: str) -> Path:
     Not ``importlib.resources``: importing it costs about 6 ms of a ~150 ms cold CLI run, and the
     files it would find are plain files in the package's folder (tests/test_wheel.py renders from
     an installed wheel). ``importlib.util`` is loaded at start anyway (generator/tooling/lazy_imports.py).
+    In the model layer because the builders and the model's own manifest reader both need it.
     """
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
