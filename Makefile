@@ -62,7 +62,7 @@ $(NODE_STAMP): package.json package-lock.json
 	@touch $@
 
 VARIANTS := $(basename $(notdir $(wildcard stacks/*.toml)))
-GOLDEN_DIR := tests/generator/golden
+GOLDEN_DIR := tests/template/golden
 
 .PHONY: template
 template: $(BASE_STAMP) ## Write templates/ (the versioned template, its OpenAPI document, launch-stack.md) and the release manifest
@@ -80,13 +80,26 @@ DRY_RUN := $(if $(findstring n,$(firstword -$(MAKEFLAGS))),--dry-run)
 publish: $(BASE_STAMP) $(DEV_STAMP) ## Ship a release to S3 (ECSAPI_RELEASE_BUCKET, ...); --dry-run lists it; ARGS=--force, CONFIG=file
 	+$(PY) -m generator.tooling.publish $(DRY_RUN) $(if $(CONFIG),--config $(CONFIG)) $(ARGS)
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist; auto: one per core). --dist loadfile sends
+# each test file to one worker, whole: a file's module fixtures (servers) start once, and the
+# session fixtures (moto, dynalite, the browser, a rendered template) once in each worker. Files go
+# out in the order tests/support/plugin.py sorts them (long ones first), not by their test count.
+TEST_WORKERS ?= auto
+XDIST := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+
 .PHONY: test
-test: $(DEV_STAMP) $(NODE_STAMP) $(CHECKOV) $(CHROMIUM) ## Run the whole suite: unit, golden file, cfn-lint, checkov, hadolint, real-server and browser tests, the docs site (strict)
-	$(PY) -m pytest
+test: $(DEV_STAMP) $(NODE_STAMP) $(CHECKOV) $(CHROMIUM) ## Run the whole suite in parallel: unit, golden file, cfn-lint, checkov, hadolint, real-server and browser tests, the docs site (strict) [TEST_WORKERS=auto]
+	$(PY) -m pytest $(XDIST)
 
 .PHONY: test-unit
 test-unit: $(DEV_STAMP) ## The unit tier, under a minute: no servers, no subprocesses, no browser, no linters (-m "not integration")
-	$(PY) -m pytest -q -m "not integration"
+	$(PY) -m pytest -q -m "not integration" $(XDIST)
+
+.PHONY: bench-suite
+bench-suite: ## Time `make test` on this machine: wall-clock seconds with TEST_WORKERS workers
+	@start=$$(date +%s); status=0; $(MAKE) --no-print-directory test || status=$$?; \
+	echo "bench-suite: make test took $$(( $$(date +%s) - start )) s wall-clock, TEST_WORKERS=$(TEST_WORKERS) on $$(nproc) cores (exit $$status)"; \
+	exit $$status
 
 .PHONY: test-web
 test-web: $(DEV_STAMP) $(CHROMIUM) ## The web page in headless chromium against moto and a fake API (leaves build/web/phone.png)

@@ -3,7 +3,7 @@ items through the gateway until stopped, each on a kept-alive connection. Every 
 error and latency is recorded under the phase current when the request started, and every
 acknowledged PUT remembered, so a caller can check them all afterwards.
 
-Used by the rolling-deploy test (tests/local_stack/test_rolling.py) and ``make bench-local``
+Used by the rolling-deploy test (tests/local/stack/test_rolling.py) and ``make bench-local``
 (scripts/bench_local_gateway.py).
 """
 

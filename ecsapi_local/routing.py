@@ -11,7 +11,7 @@ Gateway picks the route with the most specific match, by these priorities:
 and with none, answers ``404 {"message":"Not Found"}``. ``ANY`` matches the methods not defined for
 that route (a resource with ``GET`` and ``ANY`` sends GET to ``GET``, POST to ``ANY``).
 
-What the guide leaves to examples, decided here and tested (tests/local_gateway/test_routing.py):
+What the guide leaves to examples, decided here and tested (tests/local/gateway/test_own_routes.py):
 
 - among several full matches, the more specific one wins: segment by segment from the left, fixed
   text over a variable (``/pets/dog/1`` over ``/pets/dog/{id}``); among greedy routes, the longer

@@ -6,7 +6,7 @@ A page marks each one with an HTML comment pair that renders as nothing on GitHu
 
 ``SAMPLES`` maps each name to the function that produces its text today. Without arguments this
 script lists the stale marks and exits 1 if there are any; with ``--write`` it rewrites them.
-tests/generator/test_docs_samples.py fails when a mark is stale, unknown, or a sample unused.
+tests/test_docs_samples.py fails when a mark is stale, unknown, or a sample unused.
 
     .venv/bin/python scripts/docs_samples.py --write
 """

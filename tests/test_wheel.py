@@ -25,7 +25,7 @@ from generator.tooling.release import ReleaseSettings
 
 REPO = Path(__file__).resolve().parents[1]
 DISTRIBUTION = "ecsapi-stack"
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.long]  # long: a wheel built, two fresh virtualenvs installed, the emulator run
 READY_LINE = "Ctrl-C stops everything."
 START_SECONDS = 300  # a first run installs dynalite with npm, and moto's import is slow on a busy machine
 

@@ -3,7 +3,7 @@
 A metric exists only in its namespace and only with the dimension sets its service publishes: an
 alarm on ``5xx`` with ``ApiName`` (a REST API dimension) or on ``ThrottledRequests`` without
 ``Operation`` is valid CloudFormation that never leaves INSUFFICIENT_DATA. Every metric the
-template names is one of these facts (tests/generator/test_monitoring.py checks each alarm and
+template names is one of these facts (tests/template/test_monitoring.py checks each alarm and
 each dashboard widget against :func:`check_metric`).
 """
 

@@ -31,7 +31,7 @@ FLOW_LOGS_PRINCIPAL = "vpc-flow-logs.amazonaws.com"
 CLOUDFRONT_PRINCIPAL = "cloudfront.amazonaws.com"
 
 # Actions that cannot be scoped to a resource, with the reason from the AWS Service Authorization
-# Reference. Nothing else may be granted on "*"; tests/generator/test_security.py enforces it.
+# Reference. Nothing else may be granted on "*"; tests/template/test_security.py enforces it.
 UNSCOPED_ACTIONS: dict[str, str] = {
     "ecr:GetAuthorizationToken": (
         "the registry login token is account-wide; the action supports no resource-level "

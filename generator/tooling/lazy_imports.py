@@ -11,7 +11,7 @@ it returns the spec the other finders return, with the loader wrapped in
 code runs at the first attribute access, which is ``cfn_flip.to_yaml`` inside ``Template.to_yaml``.
 Nothing in troposphere is patched. If troposphere starts using cfn_flip at import time, the module
 simply loads at that point, output stays the same, and
-tests/generator/test_cli_imports.py fails to show that the saving is gone.
+tests/tooling/test_cli_imports.py fails to show that the saving is gone.
 
 Why a finder rather than the importlib docs' recipe, which puts a lazy module in ``sys.modules``
 beforehand: on the Python versions we support, ``import x`` of a module that is already in

@@ -83,7 +83,7 @@ def template_yaml(template: Template) -> str:
 # pure-Python encoder, which took ~45 ms of a cold `ecsapi template` for the two documents (orjson:
 # under 1 ms). The bytes are the ones json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
 # + "\n" gives for what templates hold (str, int, bool, None, lists, dicts with str keys):
-# tests/generator/test_render_json.py compares the two on every stacks/ variant. Where they differ,
+# tests/tooling/test_render_json.py compares the two on every stacks/ variant. Where they differ,
 # orjson raises TypeError for a key that is not exactly a str and for an int over 64 bits, writes
 # NaN as null, and writes floats under 1e-4 without an exponent; templates carry no floats.
 JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE

@@ -65,7 +65,7 @@ def test_the_graceful_timeout_ends_before_ecs_default_stop_timeout():
 
 
 def test_gunicorn_drains_for_the_contracts_default_and_the_default_stop_timeout_fits_fargate(monkeypatch):
-    # The container's side of the drain contract; tests/generator/test_services.py checks the
+    # The container's side of the drain contract; tests/template/test_services.py checks the
     # template's StopTimeout against what this module reads from the task definition's environment.
     from itemstore.contract import DEFAULT_DRAIN_SECONDS, STOP_MARGIN_SECONDS, stop_timeout_seconds
 

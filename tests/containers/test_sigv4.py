@@ -184,6 +184,7 @@ def _handled(headers: dict, credentials) -> bool:
             and (not credentials.token or plain.fullmatch(credentials.token) is not None))
 
 
+@pytest.mark.long  # 800 generated requests, each signed twice
 @settings(max_examples=800, deadline=None, derandomize=True, database=None)
 @given(signing_inputs())
 def test_generated_requests_are_signed_as_botocore_signs_them_or_refused(inputs):

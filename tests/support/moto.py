@@ -20,6 +20,10 @@ from collections.abc import Iterator
 
 from tests.support.processes import REGION, LoopbackServer
 
+# A password every user pool of the template accepts (12+ characters, all four classes), for the
+# users the suites sign up.
+PASSWORD = "Correct-Horse-9-battery"
+
 
 class Moto(LoopbackServer):
     """``python -m moto.server`` on a free loopback port."""
@@ -90,3 +94,21 @@ def moto_for_boto3(monkeypatch) -> Iterator[str]:
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
             monkeypatch.delenv(name, raising=False)
         yield url
+
+
+# A Cognito client of a moto (or local Cognito) server, and moto's reset, for the Cognito suites.
+
+
+def idp(url: str):
+    import boto3
+    from botocore.config import Config
+
+    return boto3.session.Session(region_name=REGION, aws_access_key_id="local", aws_secret_access_key="local").client(
+        "cognito-idp", endpoint_url=url, config=Config(retries={"total_max_attempts": 1}))
+
+
+def reset(url: str) -> None:
+    """Empty moto's backends: they live in the server's process and outlive a test."""
+    import urllib.request
+
+    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10).close()

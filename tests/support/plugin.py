@@ -6,19 +6,33 @@
 - Server logs in failure reports: a failed test's report gets the end of the log of every server
   it used (tests.support.processes.LocalProcess): those started while it ran, and those its
   fixtures hold (a fixture value that is a dict of servers, or lists them in ``local_processes()``).
+- The order files run in: those with a test marked ``long`` first, then the integration tier, then
+  the unit tests, each group in collection order. `make test` hands whole files to its workers in
+  this order (``--dist loadfile --no-loadscope-reorder``), so no worker starts a file of minutes
+  while the others are nearly done, and the short unit files fill the end.
 - ``aws_test_environment``: dummy AWS credentials for every boto3 client a suite creates;
   ``moto``: moto in server mode for the session.
+- The fixtures of two more plugins it loads: the rendered templates (tests.support.templates:
+  ``release``, ``render``, ``default_template``) and the browser (tests.support.browser).
+
+Under pytest-xdist each worker is a session of its own: a session fixture (moto, the browser, a
+rendered template) is made once per worker that needs it.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
 from tests.support.guard import MARKER, Guard
 from tests.support.moto import CognitoMoto, Moto
 from tests.support.processes import AWS_CLEARED, AWS_TEST_ENV, STARTED, LocalProcess
+
+pytest_plugins = ("tests.support.templates", "tests.support.browser")
+
+LONG = "long"  # setup.cfg's marker for a test of a minute or more
 
 GUARD = Guard()
 VIOLATIONS = pytest.StashKey[list]()
@@ -33,6 +47,16 @@ def pytest_configure(config) -> None:
 
 def pytest_unconfigure(config) -> None:
     GUARD.uninstall()
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Whole files, long ones first, then integration, then unit; a file's own order is kept."""
+    rank: dict[Path, tuple[bool, bool]] = {}
+    for item in items:
+        long, unit = rank.get(item.path, (True, True))
+        rank[item.path] = (long and item.get_closest_marker(LONG) is None,
+                           unit and item.get_closest_marker(MARKER) is None)
+    items.sort(key=lambda item: rank[item.path])
 
 
 @pytest.hookimpl(wrapper=True)

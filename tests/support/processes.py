@@ -75,6 +75,35 @@ def boto_client(service: str, endpoint_url: str, read_timeout: float = 5):
         config=Config(connect_timeout=1, read_timeout=read_timeout, retries={"total_max_attempts": 1}))
 
 
+def descendants(root: int) -> set[int]:
+    """Every live process whose chain of parents leads to ``root`` (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = set(), [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    """True when ``pid`` exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 STARTED: list[LocalProcess] = []  # every process started this session, in order
 
 
@@ -173,8 +202,10 @@ class Dynalite(LoopbackServer):
         self.start()
 
     def create_table(self, name: str, spec) -> None:
-        """The table of ``spec`` (a ServiceSpec) keyed as the generated template keys it, created by
-        the one helper `make tables` uses (an existing table with that key is kept)."""
-        from scripts.create_tables import create_table
+        """The table of ``spec`` (a ServiceSpec), keyed as the generated template keys it (the one
+        source: generator.template.storage.key_schema, which `make tables` uses too)."""
+        from generator.template.storage import key_schema
 
-        create_table(self.client(), name, spec)
+        client = self.client()
+        client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **key_schema(spec))
+        client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 100})

@@ -10,7 +10,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import (
+from tests.support.web import (
     GOOD_PASSWORD,
     confirmed_user,
     jwt_claims,

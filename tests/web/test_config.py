@@ -9,7 +9,7 @@ import json
 import jsonschema
 import pytest
 
-from .conftest import PASSWORD_POLICY, SERVICES, WEB
+from tests.support.web import PASSWORD_POLICY, SERVICES, WEB
 
 pytestmark = pytest.mark.integration
 
@@ -120,8 +120,7 @@ def test_page_accepts_config_naming_the_deployed_domain(rig):
 def test_the_generators_page_entries_for_own_services_match_the_schema():
     from generator.model.config_file import load_config
     from generator.model.page import services_of
-
-    from .conftest import REPO
+    from tests.support.processes import REPO
 
     for stack in ("orders.toml",):
         config = load_config(REPO / "stacks" / stack)

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import REPO, SERVICES, confirmed_user, page_config, run, sign_in
+from tests.support.processes import REPO
+from tests.support.web import SERVICES, confirmed_user, page_config, run, sign_in
 
 pytestmark = pytest.mark.integration
 

@@ -1,0 +1,58 @@
+"""A cold CLI run imports YAML support only when it writes YAML (see generator/tooling/lazy_imports.py), and
+what only other commands need (package_data.py, assets.py, cli.py) only when they run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.support.processes import REPO
+
+pytestmark = pytest.mark.integration  # the CLI as a subprocess
+
+# cfn_flip's own code and everything it brings; ``cfn_flip`` itself is imported (lazily) by troposphere.
+YAML_SUPPORT = ("yaml", "cfn_tools", "cfn_clean", "cfn_flip.")
+# Each a few ms of a ~150 ms cold start that rendering the default stack does not use: package data
+# is read without importlib.resources, the release archive (tarfile) and digests (hashlib) are built
+# by make template's assets step and make publish, and TOML is read only with --config.
+DEFERRED = {"importlib.resources", "tarfile", "hashlib", "tomllib"}
+
+
+def imported_modules(*args: str) -> set[str]:
+    """The modules a new ``python -m generator ARGS`` process imports, from ``-X importtime``."""
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "generator", *args], cwd=REPO,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return {line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+
+
+def yaml_support(modules: set[str]) -> set[str]:
+    return {name for name in modules if name.split(".")[0] in YAML_SUPPORT or name.startswith(YAML_SUPPORT)}
+
+
+def test_a_json_template_run_does_not_import_yaml_support(tmp_path):
+    modules = imported_modules("template", "--out", str(tmp_path))
+    assert "troposphere" in modules and "cfn_flip" in modules  # troposphere's `import cfn_flip` ran
+    assert yaml_support(modules) == set()
+
+
+def test_a_yaml_template_run_loads_yaml_support_when_it_renders(tmp_path):
+    modules = imported_modules("template", "--format", "yaml", "--out", str(tmp_path))
+    assert {"yaml", "cfn_tools", "cfn_flip.yaml_dumper"} <= yaml_support(modules)
+    assert list(tmp_path.glob("ecsapi-v*.yaml"))
+
+
+def test_describe_and_openapi_do_not_import_yaml_support(tmp_path):
+    assert yaml_support(imported_modules("describe")) == set()
+    assert yaml_support(imported_modules("openapi", "--out", str(tmp_path))) == set()
+
+
+def test_a_default_template_run_imports_nothing_only_other_runs_need(tmp_path):
+    assert imported_modules("template", "--out", str(tmp_path)) & DEFERRED == set()
+
+
+def test_a_configuration_file_loads_the_toml_reader(tmp_path):
+    modules = imported_modules("template", "--config", str(REPO / "stacks" / "small.toml"), "--out", str(tmp_path))
+    assert "tomllib" in modules
