@@ -359,10 +359,13 @@ class Watched:
 
 
 def page_config(pool: UserPool, moto: Moto, api_url: str, services: list[dict], **changes) -> dict:
-    config = {
-        "region": REGION, "apiUrl": api_url, "cognitoEndpoint": f"{moto.url}/", "userPoolId": pool.id,
-        "clientId": pool.client_id, "passwordPolicy": PASSWORD_POLICY, "services": services,
-    }
+    """The page's config.json for the rig, built by the one builder the stack and make local use
+    (generator.model.page.page_config), then ``changes`` (the cases a page must refuse)."""
+    from generator.model.page import PASSWORD_POLICY_KEYS
+    from generator.model.page import page_config as build
+
+    policy = {name: PASSWORD_POLICY[key] for name, key in PASSWORD_POLICY_KEYS.items()}
+    config = build(REGION, api_url, pool.id, pool.client_id, policy, services, cognito_endpoint=f"{moto.url}/")
     config.update(changes)
     return config
 
