@@ -15,7 +15,9 @@ template sets) takes each old task in turn:
 A deploy may also change the container port, as a new task definition revision does (the
 ``port`` of a service in the configuration): the new tasks run the new revision and register
 with its port, the old ones keep theirs until they are stopped, so while the deployment runs
-Cloud Map answers both (each instance's SRV port is its own task's container port). Here every
+Cloud Map answers both (each instance's SRV port is its own task's container port). The ECS API
+Reference, ServiceRegistry: a changed service registries configuration "starts a new deployment.
+New tasks are registered and deregistered to the updated service registry configuration". Here every
 task listens on a loopback port of its own whatever its container port; the container port is
 what its Cloud Map instance carries.
 
