@@ -167,9 +167,9 @@ local: $(DEV_STAMP) $(NODE_STAMP) ## The whole API on 127.0.0.1 from the rendere
 	$(PY) -m ecsapi_local --work $(LOCAL_DIR) --dynalite node_modules/.bin/dynalite $(if $(CONFIG),--config "$(CONFIG)") $(ARGS)
 
 .PHONY: local-deploy
-local-deploy: $(DEV_STAMP) ## While make local runs: replace every task of SERVICE= in ECS's order (rolling deploy)
+local-deploy: $(DEV_STAMP) ## While make local runs: replace every task of SERVICE= in ECS's order (rolling deploy; CONTAINER_PORT= a new revision with that port)
 	@test -n "$(SERVICE)" || { echo "make local-deploy SERVICE=<name>, e.g. SERVICE=foodstore"; exit 2; }
-	$(PY) -m ecsapi_local.control deploy "$(SERVICE)"
+	$(PY) -m ecsapi_local.control deploy "$(SERVICE)" $(if $(CONTAINER_PORT),--container-port "$(CONTAINER_PORT)")
 
 .PHONY: local-scale-in
 local-scale-in: $(DEV_STAMP) ## While make local runs: stop one task of SERVICE= (deregister, SIGTERM), as a scale-in

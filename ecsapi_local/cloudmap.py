@@ -12,8 +12,12 @@ and keeps using a deregistered instance for ``cache_seconds`` after its deregist
 Gateway's cache does. The file::
 
     {"services": {"FoodstoreDiscoveryService": [
-        {"id": "foodstore-1", "url": "http://127.0.0.1:8010", "deregistered_at": null}, ...]}}
+        {"id": "foodstore-1", "url": "http://127.0.0.1:8010", "port": 8080, "deregistered_at": null}, ...]}}
 
+``url`` is where the task listens here (each task has a loopback port of its own); ``port`` is the
+port its SRV record carries in AWS, the container port of the task definition revision the task
+runs (ECS registers each task with the ServiceRegistries ContainerPort of its own revision, so
+during a deployment that changes the port, old and new instances carry different ports).
 ``deregistered_at`` is wall-clock time (``time.time()``), read by another process.
 """
 
@@ -35,11 +39,13 @@ KEEP_DEREGISTERED_SECONDS = 3600.0
 
 @dataclass(frozen=True)
 class Instance:
-    """One registered task: its id, its address, and when it was deregistered (None: it is not)."""
+    """One registered task: its id, its address, its SRV port and when it was deregistered (None: it is not)."""
 
     id: str
     url: str
     deregistered_at: float | None = None
+    port: int | None = None
+    """The port of its SRV record: its task definition's container port (None: not given)."""
 
     def routable(self, now: float, cache_seconds: float) -> bool:
         """True when a gateway with a ``cache_seconds`` cache still sends requests here."""
@@ -59,17 +65,18 @@ class Registry:
             self._services.setdefault(service, [])
             self._write()
 
-    def register(self, service: str, instance_id: str, url: str) -> None:
+    def register(self, service: str, instance_id: str, url: str, port: int | None = None) -> None:
+        """Register a task listening at ``url`` whose SRV record carries ``port`` (default: none given)."""
         with self._lock:
             instances = [i for i in self._services.get(service, []) if i.id != instance_id]
-            self._services[service] = [*instances, Instance(instance_id, url)]
+            self._services[service] = [*instances, Instance(instance_id, url, port=port)]
             self._write()
 
     def deregister(self, service: str, instance_id: str) -> None:
         with self._lock:
             now = time.time()
             self._services[service] = [
-                Instance(i.id, i.url, now) if i.id == instance_id and i.deregistered_at is None else i
+                Instance(i.id, i.url, now, i.port) if i.id == instance_id and i.deregistered_at is None else i
                 for i in self._services.get(service, [])
                 if i.deregistered_at is None or now - i.deregistered_at < KEEP_DEREGISTERED_SECONDS
             ]

@@ -292,7 +292,7 @@ def local_ecs(supervisor: Supervisor, opts: Options, stack: EmulatedStack, provi
 
     ecs = LocalEcs(supervisor, Registry(registry_path(opts)), make_task, Ports(opts.ports["containers"]))
     for container in stack.containers:
-        ecs.add_service(container.name, container.discovery_id)
+        ecs.add_service(container.name, container.discovery_id, container.port)
     return ecs
 
 

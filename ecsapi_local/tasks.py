@@ -12,6 +12,15 @@ template sets) takes each old task in turn:
 4. send the old task SIGTERM. ECS does 3 and 4 at once, which is the trouble: API Gateway's cache
    still sends requests there. The task's drain (itemstore.drain) answers them.
 
+A deploy may also change the container port, as a new task definition revision does (the
+``port`` of a service in the configuration): the new tasks run the new revision and register
+with its port, the old ones keep theirs until they are stopped, so while the deployment runs
+Cloud Map answers both (each instance's SRV port is its own task's container port). The ECS API
+Reference, ServiceRegistry: a changed service registries configuration "starts a new deployment.
+New tasks are registered and deregistered to the updated service registry configuration". Here every
+task listens on a loopback port of its own whatever its container port; the container port is
+what its Cloud Map instance carries.
+
 A scale-in deregisters one task and sends it SIGTERM (steps 3 and 4). SIGTERM goes to the task's
 gunicorn master only, as ECS sends it to the container's main process; a stopping task is left to
 drain and exit on its own, and is no longer a failure of the stack when it does.
@@ -29,6 +38,9 @@ from dataclasses import dataclass, field
 
 from ecsapi_local.cloudmap import Registry
 from ecsapi_local.supervisor import Component, StartError, Supervisor, port_free
+from generator.model.checks import int_in
+from generator.model.errors import ConfigError
+from generator.template.api import CONTAINER_PORTS
 
 
 class TaskError(Exception):
@@ -57,7 +69,12 @@ class Task:
     id: str
     service: str
     port: int
+    """The loopback port it listens on here."""
     component: Component = field(repr=False)
+    container_port: int | None = None
+    """The container port of its task definition revision: its Cloud Map instance's SRV port."""
+    revision: int = 1
+    """Its task definition revision (the service's first is 1)."""
 
     @property
     def url(self) -> str:
@@ -70,6 +87,10 @@ class LocalService:
 
     name: str
     discovery_id: str
+    container_port: int | None = None
+    """The container port of its current task definition revision (None: not given)."""
+    revision: int = 1
+    """Its current task definition revision; a deploy that changes the port makes the next one."""
     tasks: list[Task] = field(default_factory=list)
 
 
@@ -94,8 +115,9 @@ class LocalEcs:
     def say(self, line: str) -> None:
         self.supervisor.say(line, "ecs")
 
-    def add_service(self, name: str, discovery_id: str) -> None:
-        self.services[name] = LocalService(name, discovery_id)
+    def add_service(self, name: str, discovery_id: str, container_port: int | None = None) -> None:
+        """A service whose task definition's first revision has ``container_port`` (default: none given)."""
+        self.services[name] = LocalService(name, discovery_id, container_port)
         self.registry.add_service(discovery_id)
 
     def service(self, name: str) -> LocalService:
@@ -118,12 +140,13 @@ class LocalEcs:
             if component.process is not None:
                 self.supervisor.release(component)
             raise
-        return Task(task_id, service.name, port, component)
+        return Task(task_id, service.name, port, component, service.container_port, service.revision)
 
     def register(self, service: LocalService, task: Task) -> None:
-        self.registry.register(service.discovery_id, task.id, task.url)
+        self.registry.register(service.discovery_id, task.id, task.url, task.container_port)
         service.tasks.append(task)
-        self.say(f"{task.id} registered in Cloud Map ({task.url})")
+        self.say(f"{task.id} registered in Cloud Map ({task.url}, SRV port {task.container_port}, "
+                 f"revision {task.revision})")
 
     def deregister_and_stop(self, service: LocalService, task: Task) -> None:
         """ECS's stop of a task: deregister it from Cloud Map and SIGTERM its main process at once."""
@@ -144,19 +167,29 @@ class LocalEcs:
         tasks = []
         for _ in range(count):
             task_id = f"{service.name}-{next(self._numbers)}"
-            tasks.append(Task(task_id, name, port := self.ports.take(), self.make_component(name, task_id, port)))
+            tasks.append(Task(task_id, name, port := self.ports.take(), self.make_component(name, task_id, port),
+                              service.container_port, service.revision))
         self.supervisor.start_all([task.component for task in tasks])
         for task in tasks:
             self.register(service, task)
 
-    def rolling_replace(self, name: str) -> list[str]:
+    def rolling_replace(self, name: str, container_port: int | None = None) -> list[str]:
         """Replace every task of ``name`` one by one in ECS's order (module docstring); returns
-        what happened, a line per step."""
+        what happened, a line per step. With ``container_port`` (default None: the same revision
+        again) the new tasks run a new task definition revision with that container port."""
         with self._lock:
             service = self.service(name)
+            if container_port is not None:
+                try:
+                    int_in("port", container_port, *CONTAINER_PORTS)
+                except ConfigError as error:
+                    raise TaskError(f"{name}: {error}") from None
+                if container_port != service.container_port:
+                    service.container_port, service.revision = container_port, service.revision + 1
             started = time.monotonic()
             old_tasks = list(service.tasks)
-            self.say(f"{name}: rolling replace of {len(old_tasks)} tasks")
+            self.say(f"{name}: rolling replace of {len(old_tasks)} tasks with revision {service.revision} "
+                     f"(container port {service.container_port})")
             for old in old_tasks:
                 new = self.start_task(service)
                 self.register(service, new)
@@ -176,5 +209,6 @@ class LocalEcs:
 
     def describe(self) -> dict[str, list[dict]]:
         """The running tasks of every service (what `ecs list-tasks` would show)."""
-        return {name: [{"id": t.id, "url": t.url, "pid": t.component.process.pid} for t in service.tasks]
+        return {name: [{"id": t.id, "url": t.url, "pid": t.component.process.pid, "containerPort": t.container_port,
+                        "revision": t.revision} for t in service.tasks]
                 for name, service in sorted(self.services.items())}

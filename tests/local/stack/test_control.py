@@ -16,3 +16,10 @@ def test_deploy_without_a_running_stack_says_to_start_one(capsys):
 def test_deploy_needs_a_service_name():
     with pytest.raises(SystemExit):
         control.main(["deploy"])
+
+
+def test_a_container_port_goes_with_deploy_only(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        control.main(["--port", str(free_port()), "scale-in", "foodstore", "--container-port", "8081"])
+    assert exit_info.value.code == 2
+    assert "--container-port" in capsys.readouterr().err
