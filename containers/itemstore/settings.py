@@ -12,7 +12,6 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
-from urllib.request import proxy_bypass_environment
 
 from itemstore.contract import (
     ENV_ITEM_PATH_PREFIX,
@@ -232,6 +231,10 @@ def check_no_proxy(endpoint_url: str, environ: Mapping[str, str] = os.environ) -
     found = proxies.get(scheme)
     if found is None:
         return
+    # Here, not at the top: urllib.request loads http.client, email and ssl (~40 ms), and the
+    # generator reads this module for its contract facts on every cold `ecsapi template`.
+    from urllib.request import proxy_bypass_environment
+
     bypass = {"no": proxies["no"][1]} if "no" in proxies else {}
     if proxy_bypass_environment(netloc, bypass):
         return
