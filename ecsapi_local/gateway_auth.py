@@ -16,8 +16,9 @@
 
 Keys: API Gateway reads the issuer's OIDC discovery document
 (``{issuer}/.well-known/openid-configuration``), then the ``jwks_uri`` it names ("Control access
-to HTTP APIs with JWT authorizers"), each fetch bounded by a timeout (1500 ms, issue 25; the
-default of AWS's own verifier, awslabs/aws-jwt-verify). Locally the keys may instead come from a
+to HTTP APIs with JWT authorizers"), each fetch bounded by a timeout: "Timeout for JSON Web Key Set
+endpoint 1500 ms" and "Timeout for OpenID Connect discovery endpoint 1500 ms" ("Quotas for
+configuring and running an HTTP API in API Gateway", not adjustable). Locally the keys may instead come from a
 JWKS URL or file (``--jwks``) for issuers this machine cannot reach, and ``make local`` points the
 stack's own Cognito issuer at moto's JWKS.
 

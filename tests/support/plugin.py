@@ -11,7 +11,8 @@
   this order (``--dist loadfile --no-loadscope-reorder``), so no worker starts a file of minutes
   while the others are nearly done, and the short unit files fill the end.
 - ``aws_test_environment``: dummy AWS credentials for every boto3 client a suite creates;
-  ``moto``: moto in server mode for the session.
+  ``moto``: moto in server mode for the session; ``local_cognito``: the emulator's Cognito layer
+  for a module.
 - The fixtures of two more plugins it loads: the rendered templates (tests.support.templates:
   ``release``, ``render``, ``default_template``) and the browser (tests.support.browser).
 
@@ -130,6 +131,17 @@ def moto(tmp_path_factory) -> Moto:
     server = CognitoMoto(tmp_path_factory.mktemp("moto") / "moto.log").start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def local_cognito():
+    """The emulator's Cognito layer (ecsapi_local.cognito.LocalCognito: moto behind it, in this
+    process) for one test module; tests.support.moto.reset empties it between tests."""
+    from ecsapi_local.cognito import LocalCognito
+
+    cognito = LocalCognito().start()
+    yield cognito
+    cognito.stop()
 
 
 @pytest.fixture(scope="session")

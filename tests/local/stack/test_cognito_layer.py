@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from moto.server import ThreadedMotoServer
 
-from ecsapi_local.cognito import LocalCognito, flow_refusal
+from ecsapi_local.cognito import flow_refusal
 from tests.support.moto import PASSWORD, idp, reset
 
 pytestmark = pytest.mark.integration
@@ -21,11 +21,9 @@ EMAIL = "ada@example.com"
 STACK_FLOWS = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 
 
-@pytest.fixture(scope="module")
-def server():
-    cognito = LocalCognito().start()
-    yield cognito
-    cognito.stop()
+@pytest.fixture
+def server(local_cognito):
+    return local_cognito
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import urllib.request
 import jwt
 import pytest
 
-from ecsapi_local.cognito import LocalCognito
 from tests.support.moto import REGION, idp, reset
 
 pytestmark = pytest.mark.integration
@@ -21,11 +20,9 @@ pytestmark = pytest.mark.integration
 SCOPES = ["orders/admin", "orders/write"]
 
 
-@pytest.fixture(scope="module")
-def server():
-    cognito = LocalCognito().start()
-    yield cognito
-    cognito.stop()
+@pytest.fixture
+def server(local_cognito):
+    return local_cognito
 
 
 @pytest.fixture
