@@ -20,12 +20,14 @@ from dataclasses import dataclass, field
 
 @dataclass
 class Load:
-    """``paths``: item path prefixes (``/foodstore/foods/``), ``clients`` per prefix."""
+    """``paths``: item path prefixes (``/foodstore/foods/``), ``clients`` per prefix; each client
+    waits ``pause`` seconds after each answer (default 0: the next request as soon as the answer is in)."""
 
     port: int
     token: str
     paths: tuple[str, ...]
     clients: int = 2
+    pause: float = 0.0
     phase: str = "at rest"
     statuses: Counter = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
@@ -69,6 +71,8 @@ class Load:
                         self.connection_errors += 1
                     connection.close()
                     connection = self._connect()
+                    if self.pause:
+                        self._stop.wait(self.pause)
                     continue
                 elapsed = time.perf_counter() - started
                 with self._lock:
@@ -79,6 +83,8 @@ class Load:
                         self.errors[phase] += 1
                     elif method == "PUT":
                         self.acknowledged[path + item_id] = n
+                if self.pause:
+                    self._stop.wait(self.pause)
         connection.close()
 
     def start(self) -> Load:

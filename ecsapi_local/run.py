@@ -416,9 +416,8 @@ def start(supervisor: Supervisor, opts: Options, prepared: Prepared) -> None:
 
     ecs = local_ecs(supervisor, opts, stack, provisioned, prepared.plan)
     counts = task_counts(opts, stack)
-    for container in stack.containers:
-        if counts[container.name]:
-            ecs.start_service(container.name, counts[container.name])
+    ecs.start_services({container.name: counts[container.name] for container in stack.containers
+                        if counts[container.name]})
     supervisor.start(gateway(opts, stack, provisioned, ports))
     if stack.uses_cognito:
         supervisor.start(page(opts, stack, provisioned, prepared.config))

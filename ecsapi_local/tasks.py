@@ -161,16 +161,19 @@ class LocalEcs:
 
     # --- what ECS does ---------------------------------------------------------------------
 
-    def start_service(self, name: str, count: int) -> None:
-        """The service's first ``count`` tasks, started together, each registered once healthy."""
-        service = self.service(name)
-        tasks = []
-        for _ in range(count):
-            task_id = f"{service.name}-{next(self._numbers)}"
-            tasks.append(Task(task_id, name, port := self.ports.take(), self.make_component(name, task_id, port),
-                              service.container_port, service.revision))
-        self.supervisor.start_all([task.component for task in tasks])
-        for task in tasks:
+    def start_services(self, counts: dict[str, int]) -> None:
+        """Each service's first tasks (service name -> how many), all started together, as ECS
+        starts the services of a new stack side by side; each task is registered once healthy."""
+        started = []
+        for name, count in counts.items():
+            service = self.service(name)
+            for _ in range(count):
+                task_id = f"{service.name}-{next(self._numbers)}"
+                started.append((service, Task(task_id, name, port := self.ports.take(),
+                                              self.make_component(name, task_id, port),
+                                              service.container_port, service.revision)))
+        self.supervisor.start_all([task.component for _, task in started])
+        for service, task in started:
             self.register(service, task)
 
     def rolling_replace(self, name: str, container_port: int | None = None) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,7 +63,14 @@ class Cognito:
 
 class Task(Gunicorn):
     """One task of a service: the image's command under the venv's gunicorn, with the environment
-    the emulator gives it (``ecsapi_local.containers``), not the containers tests' own."""
+    the emulator gives it (``ecsapi_local.containers``), not the containers tests' own.
+
+    Stopped as the emulator stops its tasks when the stack stops: SIGINT, gunicorn's quick stop.
+    Its environment carries the template's drain (DRAIN_SECONDS), so a SIGTERM would keep it
+    serving that long and stop() would wait for it.
+    """
+
+    stop_signal = signal.SIGINT
 
     def __init__(self, name: str, port: int, env: dict[str, str], log_path: Path) -> None:
         LocalProcess.__init__(self, log_path)

@@ -8,6 +8,7 @@ tests/template, tests/tooling, tests/runs_in_aws) get the fixtures without a con
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -56,12 +57,35 @@ def resources(template: dict, resource_type: str) -> dict[str, dict]:
     return {name: r for name, r in template["Resources"].items() if r["Type"] == resource_type}
 
 
-def cfn_lint(path: Path) -> subprocess.CompletedProcess:
-    """cfn-lint with informational rules included; the floor is zero findings."""
-    return subprocess.run(
-        [str(Path(sys.executable).with_name("cfn-lint")), "--include-checks", "I", "--", str(path)],
-        capture_output=True, text=True, timeout=300,
-    )
+# What `cfn-lint --include-checks I` is given on the command line (the Makefile's and CI's lint).
+CFN_LINT_ARGS = ("--include-checks", "I")
+
+
+def cfn_lint_command(path: Path, *extra: str) -> subprocess.CompletedProcess:
+    """The cfn-lint command on ``path``, informational rules included (``extra``: more arguments)."""
+    return subprocess.run([str(Path(sys.executable).with_name("cfn-lint")), *CFN_LINT_ARGS, *extra, "--", str(path)],
+                          capture_output=True, text=True, timeout=300)
+
+
+@functools.cache
+def _cfn_lint_runner():
+    # cfn-lint's own runner, configured from the command line's arguments, built once per test
+    # process: loading its rules and schemas is about 1.5 s of CPU that each command pays again.
+    from cfnlint.config import ConfigMixIn
+    from cfnlint.runner.cli import Runner
+
+    return Runner(ConfigMixIn(list(CFN_LINT_ARGS)))
+
+
+def cfn_lint(path: Path) -> list[str]:
+    """cfn-lint's findings on the template at ``path``, informational rules included (the floor is
+    none), each as "RULE message (file:line)": the command's rules and checks run in this process
+    (tests/template/test_lint_runner.py holds the two to the same findings)."""
+    from cfnlint.runner.template.runner import run_template_by_file_path
+
+    runner = _cfn_lint_runner()
+    matches = run_template_by_file_path(str(path), runner.config, runner.rules, False)
+    return [f"{m.rule.id} {m.message} ({m.filename}:{m.linenumber})" for m in matches]
 
 
 def resolve_sub(value: dict, values: dict[str, str]) -> str:

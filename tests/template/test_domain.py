@@ -315,8 +315,7 @@ def test_every_domain_shape_lints_and_scans_clean(release, tmp_path):
     for name, spec in SHAPES.items():
         path = tmp_path / f"{name}.json"
         path.write_text(template_json(build_template(domain_config(spec), release)))
-        result = cfn_lint(path)
-        assert result.returncode == 0 and not result.stdout.strip(), (name, result.stdout + result.stderr)
+        assert cfn_lint(path) == [], name
     checkov = REPO / ".tools" / "checkov" / "bin" / "checkov"
     assert checkov.exists(), "checkov is missing: run `make test`, which installs it"
     scan = subprocess.run(

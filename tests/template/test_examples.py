@@ -39,8 +39,7 @@ def test_the_order_example_has_what_its_readme_promises():
 def test_each_example_has_zero_cfn_lint_findings(example, tmp_path):
     path = tmp_path / f"{example}.json"
     path.write_text(template_json(build_template(load_config(EXAMPLES[example]))))
-    result = cfn_lint(path)
-    assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
+    assert cfn_lint(path) == []
 
 
 @pytest.mark.integration

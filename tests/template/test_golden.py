@@ -13,7 +13,7 @@ import pytest
 from generator import StackConfig, build_template
 from generator.tooling.render import render_files, template_json
 from tests.support.processes import REPO
-from tests.support.templates import VARIANTS, cfn_lint
+from tests.support.templates import VARIANTS, cfn_lint, cfn_lint_command
 
 TEMPLATES = REPO / "templates"
 # The other stacks/ variants' golden files, beside this file (`make template` writes them: GOLDEN_DIR).
@@ -52,17 +52,20 @@ def test_renders_in_processes_with_other_hash_seeds_are_byte_identical(variant, 
 
 @pytest.mark.integration
 def test_committed_template_has_zero_cfn_lint_findings(release):
-    result = cfn_lint(TEMPLATES / release.template_file())
+    # The command itself, as a user or CI runs it on the file we ship (the variants below are linted
+    # in this process with the same arguments).
+    result = cfn_lint_command(TEMPLATES / release.template_file())
     assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("variant", sorted(VARIANTS))
+# default: its render is the committed template (test_committed_files_equal_a_fresh_render), which the
+# command lints above.
+@pytest.mark.parametrize("variant", sorted(set(VARIANTS) - {"default"}))
 def test_variant_has_zero_cfn_lint_findings(variant, release, tmp_path):
     path = tmp_path / f"{variant}.json"
     path.write_text(template_json(build_template(VARIANTS[variant], release)))
-    result = cfn_lint(path)
-    assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
+    assert cfn_lint(path) == []
 
 
 @pytest.mark.parametrize("variant", sorted(set(VARIANTS) - {"default"}))

@@ -167,8 +167,7 @@ def test_more_services_than_fn_or_takes_are_grouped_in_nested_ors_of_at_most_ten
 def test_a_stack_of_eleven_services_lints_clean(render, tmp_path):
     path = tmp_path / "eleven.json"
     path.write_text(json.dumps(render(StackConfig(services=services(11)))))
-    result = cfn_lint(path)
-    assert result.returncode == 0, result.stdout
+    assert cfn_lint(path) == []
 
 
 def test_the_repository_scans_keeps_tags_immutable_expires_old_images_and_empties_on_delete(default_template):

@@ -29,7 +29,16 @@ from generator.model.config_file import load_config
 from generator.tooling.render import template_json
 from tests.support.containers import Service
 from tests.support.gateway import PAGE_ORIGIN, Cognito, EmulatedApi, GatewayProcess, Task
-from tests.support.processes import REGION, REPO, Dynalite, LocalProcess, LoopbackServer, free_port, http_request
+from tests.support.processes import (
+    REGION,
+    REPO,
+    Dynalite,
+    LocalProcess,
+    LoopbackServer,
+    free_port,
+    http_request,
+    stop_all,
+)
 
 HERE = Path(__file__).resolve().parent
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -83,8 +92,7 @@ def start_stack(tmp_path_factory, moto, dynalite):
         return EmulatedApi(config, stack.template, cognito, tasks, gateway, services)
 
     yield start
-    for process in reversed(processes):
-        process.stop()
+    stop_all(processes)
 
 
 @pytest.fixture(scope="session")

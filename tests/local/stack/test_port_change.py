@@ -28,6 +28,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.long]  # long: constant load 
 
 CACHE_SECONDS = 1
 DRAIN_SECONDS = 2
+PAUSE_SECONDS = 0.02  # each load client's pause after an answer, as in test_rolling.py
 OLD_PORT, NEW_PORT = 8080, 8081
 DISCOVERY = "FoodstoreDiscoveryService"
 PATHS = ("/foodstore/foods/", "/petstore/pets/")
@@ -86,7 +87,7 @@ def test_a_deploy_that_changes_the_container_port_drops_no_request(make_stack, t
     assert status == 400 and "99999" in answer["error"]
     assert _registered_ports(stack) == before
 
-    load = Load(stack.ports["api"], stack.access_token(email), PATHS, clients=2).start()
+    load = Load(stack.ports["api"], stack.access_token(email), PATHS, clients=2, pause=PAUSE_SECONDS).start()
     time.sleep(1.0)  # load at rest first
     stop, seen = threading.Event(), []
     watcher = threading.Thread(target=_watch_registrations, args=(stack, stop, seen), daemon=True)
