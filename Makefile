@@ -86,14 +86,22 @@ publish: $(BASE_STAMP) $(DEV_STAMP) ## Ship a release to S3 (ECSAPI_RELEASE_BUCK
 # out in the order tests/support/plugin.py sorts them (long ones first), not by their test count.
 TEST_WORKERS ?= auto
 XDIST := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+# The tests keep their bytecode: each worker imports every test module (pytest rewrites its asserts,
+# ~5 s of CPU per worker when nothing is cached), and the servers and commands the tests start
+# (the emulator, gunicorn, the CLI) import the checkout's packages, hundreds of processes in all.
+# With PYTHONDONTWRITEBYTECODE set in the environment every one of them would compile again; the
+# packages are compiled once up front, so that processes started side by side do not each do it.
+TEST_ENV := PYTHONDONTWRITEBYTECODE=
+COMPILE_CHECKOUT := $(PY) -m compileall -q generator ecsapi_local containers/itemstore scripts
 
 .PHONY: test
 test: $(DEV_STAMP) $(NODE_STAMP) $(CHECKOV) $(CHROMIUM) ## Run the whole suite in parallel: unit, golden file, cfn-lint, checkov, hadolint, real-server and browser tests, the docs site (strict) [TEST_WORKERS=auto]
-	$(PY) -m pytest $(XDIST)
+	$(COMPILE_CHECKOUT)
+	$(TEST_ENV) $(PY) -m pytest $(XDIST)
 
 .PHONY: test-unit
 test-unit: $(DEV_STAMP) ## The unit tier, under a minute: no servers, no subprocesses, no browser, no linters (-m "not integration")
-	$(PY) -m pytest -q -m "not integration" $(XDIST)
+	$(TEST_ENV) $(PY) -m pytest -q -m "not integration" $(XDIST)
 
 .PHONY: bench-suite
 bench-suite: ## Time `make test` on this machine: wall-clock seconds with TEST_WORKERS workers
