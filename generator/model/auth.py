@@ -12,11 +12,11 @@ Quotas: 50 audiences per authorizer ("Quotas for configuring and running an HTTP
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from generator.model.checks import flag, strings
 from generator.model.errors import ConfigError
+from generator.model.records import dataclass
 
 MAX_AUDIENCES = 50
 # Cognito's custom scopes are "resource-server-identifier/scope-name" (AWS::Cognito::UserPoolResourceServer:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import enum
 import ipaddress
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from itemstore.settings import SettingsError, check_overrides
@@ -42,6 +41,7 @@ from generator.model.constants import (
 from generator.model.domain import DomainSpec
 from generator.model.errors import ConfigError
 from generator.model.openapi_routes import load_openapi_document, routes_from_openapi
+from generator.model.records import dataclass
 from generator.model.routes import (
     DEFAULT_ROUTE,
     MAX_INTEGRATIONS_PER_API,

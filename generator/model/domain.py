@@ -9,9 +9,9 @@ page's origin, which Region a certificate must be in) are written once here.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from generator.model.errors import ConfigError
+from generator.model.records import dataclass
 
 # A DNS name as API Gateway takes it: "Uppercase letters and the underscore (_) character are not
 # supported" (AWS::ApiGatewayV2::DomainName, DomainName, in the resource schema cfn-lint ships).

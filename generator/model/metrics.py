@@ -10,7 +10,8 @@ each dashboard widget against :func:`check_metric`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from generator.model.records import dataclass
 
 # "Working with metrics for HTTP APIs", Amazon API Gateway Developer Guide
 # (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-metrics.html): HTTP APIs

@@ -17,10 +17,10 @@ import dataclasses
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from urllib.parse import quote
 
 from generator.model.errors import ConfigError
+from generator.model.records import dataclass
 from generator.version import VERSION
 
 VERSION_PATTERN = re.compile(r"^\d+\.\d+\.\d+$")

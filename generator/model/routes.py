@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
 
 from generator.model.errors import ConfigError
+from generator.model.records import dataclass
 
 DEFAULT_ROUTE = "$default"
 # The methods an HTTP API route takes (AWS::ApiGatewayV2::Route RouteKey; "Working with routes").

@@ -14,9 +14,9 @@ ARN may name one JSON key, version stage or version id: ``...:secret:name-AbCdEf
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from generator.model.errors import ConfigError
+from generator.model.records import dataclass
 
 PARTITION = r"aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f)?"
 REGION = r"[a-z]{2}(-[a-z]+)+-[0-9]+"

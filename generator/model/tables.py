@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
 
 from generator.model.checks import as_enum
 from generator.model.errors import ConfigError
+from generator.model.records import dataclass
 
 # A table's name in the configuration: it names the logical id (``OrdersOrdersTable``) and the
 # container's variable (``ORDERS_TABLE``), so it is kept to what both allow. The deployed table's

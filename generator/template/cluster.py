@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from troposphere import AWSObject, Ref, Template, ecs
 
 from generator.model.config import StackConfig
+from generator.model.records import dataclass
 from generator.template.checkov import CLUSTER_WITHOUT_CONTAINER_INSIGHTS, skip_checks
 
 FARGATE = "FARGATE"

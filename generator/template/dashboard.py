@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 
 from troposphere import If, Ref, Sub, Template, awslambda, cloudwatch
 
@@ -42,6 +41,7 @@ from generator.model.metrics import (
     SUM,
     TABLE_NAME,
 )
+from generator.model.records import dataclass
 from generator.template.api import Api
 from generator.template.cluster import Cluster
 from generator.template.services import Service

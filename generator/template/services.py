@@ -4,7 +4,6 @@ security group, ECS service registered in Cloud Map, and autoscaling. Services d
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from troposphere import (
     And,
@@ -41,6 +40,7 @@ from generator.model.constants import (
     MIN_MIN_TASKS,
     WRITABLE_SCRATCH_PATH,
 )
+from generator.model.records import dataclass
 from generator.template import iam as policies
 from generator.template.alarm_names import DeploymentAlarm
 from generator.template.checkov import TASK_PUBLIC_IP, skip_checks
