@@ -65,6 +65,8 @@ PERCENTILE = lazy(r"^p(100|[1-9]?[0-9])(\.[0-9]+)?$")
 
 @dataclass(frozen=True)
 class MetricFact:
+    """One CloudWatch metric an AWS service publishes: where, with which dimensions and statistics."""
+
     namespace: str
     name: str
     dimension_sets: frozenset[frozenset[str]]

@@ -27,6 +27,8 @@ API_LATENCY = "ApiLatencyAlarm"
 
 @dataclass(frozen=True)
 class AlarmName:
+    """An alarm named before it exists (a service's deployment rolls back on it)."""
+
     title: str
     """The alarm's logical id."""
     suffix: str

@@ -60,6 +60,8 @@ def access_log_group_name() -> Sub:
 
 @dataclass(frozen=True)
 class Api:
+    """The HTTP API that ``add_api`` created, with its stage and access log."""
+
     api: apigw.Api
     stage: apigw.Stage
     """The ``$default`` stage: its throttling, access logs and (for alarms) its metrics."""

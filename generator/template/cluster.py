@@ -14,6 +14,8 @@ FARGATE_SPOT = "FARGATE_SPOT"
 
 @dataclass(frozen=True)
 class Cluster:
+    """The ECS cluster and the capacity provider strategy its services use."""
+
     cluster: ecs.Cluster
     capacity_strategy: tuple[ecs.CapacityProviderStrategyItem, ...]
     """Every service's strategy: ``FARGATE`` alone at 0 % Spot, else both by weight."""

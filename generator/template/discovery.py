@@ -14,6 +14,8 @@ from generator.template.parameters import ParameterInterface
 
 @dataclass(frozen=True)
 class Discovery:
+    """The Cloud Map namespace the services register in."""
+
     namespace: servicediscovery.PrivateDnsNamespace
 
 

@@ -37,6 +37,8 @@ CERTIFICATE_REGION_RULE = "CertificateInStackRegion"
 
 @dataclass(frozen=True)
 class Domain:
+    """The API's custom domain: its name, mapping, certificate and alias records."""
+
     spec: DomainSpec
     domain_name: apigw.DomainName
     mapping: apigw.ApiMapping

@@ -51,6 +51,8 @@ LATEST = "$LATEST"
 
 @dataclass(frozen=True)
 class Function:
+    """A Lambda function of the stack with its role, log group and retry setting."""
+
     function: awslambda.Function
     role: iam.Role
     log_group: logs.LogGroup

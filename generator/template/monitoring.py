@@ -57,6 +57,8 @@ EMAIL_PATTERN = r"^$|^[^\s@]+@[^\s@]+\.[^\s@]+$"
 
 @dataclass(frozen=True)
 class Monitoring:
+    """The alarm topic, the alarms and the dashboard ``add_monitoring`` created."""
+
     topic: sns.Topic | None
     alarms: tuple[cloudwatch.Alarm, ...]
     dashboard: cloudwatch.Dashboard | None

@@ -21,6 +21,8 @@ from generator.template.zones import Zones
 
 @dataclass(frozen=True)
 class Network:
+    """The VPC, its subnets and routes, and where the tasks run."""
+
     vpc: ec2.VPC
     private_subnets: tuple[ec2.Subnet, ...]
     private_route_tables: tuple[ec2.RouteTable, ...]

@@ -44,6 +44,8 @@ class ServiceLinkedRoleResource(AWSObject):
 
 @dataclass(frozen=True)
 class ServiceRoles:
+    """The service-linked roles the stack makes sure exist."""
+
     ecs: ServiceLinkedRoleResource
     """The cluster depends on it."""
 

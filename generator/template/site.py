@@ -77,6 +77,8 @@ NONCURRENT_VERSION_DAYS = 30
 
 @dataclass(frozen=True)
 class Site:
+    """The test page's bucket, bucket policy and CloudFront distribution."""
+
     bucket: s3.Bucket
     bucket_policy: s3.BucketPolicy
     """The page can be served only once it is in place: the page publisher waits for it."""
