@@ -17,7 +17,9 @@ PYTHONDONTWRITEBYTECODE set would otherwise have every run compile them again (~
 
 Notes: ``.bench/generator-profile.md`` gets the two profiles of one cold default run the
 README's performance section quotes: ``python -X importtime`` grouped by package with the
-costliest modules, and cProfile's costliest functions. The summary lines are printed too.
+costliest modules, and cProfile's costliest functions. The summary lines are printed too, and,
+where valgrind is installed, the instructions one cold default run executes (callgrind), the figure
+that compares two versions whatever the machine's load.
 
 Wall times grow on a busy machine, so the machine's CPU count and load average (before and after)
 are printed with the numbers, a load above half the CPU count is flagged, and the cold process's
@@ -34,6 +36,7 @@ import os
 import pstats
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -132,6 +135,24 @@ def cdk_synth(scratch: Path) -> tuple[list[float], list[float]] | None:
     command = ["node", str(CDK_APP / "app.js")]
     env = {**os.environ, "CDK_OUTDIR": str(scratch / "cdk.out")}
     return timed_process(command, CDK_RUNS, cwd=CDK_APP, env=env)
+
+
+def instruction_count(scratch: Path) -> int | None:
+    """Instructions one cold default run executes, counted by valgrind's callgrind: unlike time, a
+    busy machine does not change it, so it compares two versions measured at different loads.
+    None (and a note) when valgrind is not installed (Debian package ``valgrind``)."""
+    if shutil.which("valgrind") is None:
+        print("note: valgrind is not installed: no instruction count", file=sys.stderr)
+        return None
+    result = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *cold_command(scratch)],
+                            capture_output=True, text=True, check=True)
+    return collected(result.stderr)
+
+
+def collected(report: str) -> int | None:
+    """The instruction count in callgrind's closing report (``==PID== Collected : N``), or None."""
+    found = re.search(r"^==\d+== Collected : (\d+)$", report, re.MULTILINE)
+    return int(found[1]) if found else None
 
 
 def compile_bytecode() -> None:
@@ -257,6 +278,7 @@ def main() -> int:
         busy_after = busy(cpus)
         by_group, costliest = import_profile(Path(scratch))
         calls = call_profile(Path(scratch))
+        instructions = instruction_count(Path(scratch))
 
     print(f"Generator benchmark: {runs} runs each after a warm-up, medians; cold = a new "
           f"`{os.path.relpath(sys.executable)} -m generator template` process")
@@ -289,6 +311,8 @@ def main() -> int:
               f"{statistics.median(cdk_cpu) * 1000:.0f} ms")
         print(f"ecsapi is {ratio:.1f}x faster (wall), {cpu_ratio:.1f}x (CPU): {verdict} the "
               f"{CDK_TARGET_RATIO}x target")
+    if instructions is not None:
+        print(f"default stack, cold process: {instructions / 1e6:.0f} million instructions (callgrind, one run)")
     yaml_walls, yaml_cpu = yaml_cold
     print(f"default stack, cold process with --format yaml (loads PyYAML and cfn_flip): "
           f"{statistics.median(yaml_walls) * 1000:.0f} ms median, p25–p75 {quartiles_ms(yaml_walls)} ms, "
@@ -299,7 +323,9 @@ def main() -> int:
     NOTES.parent.mkdir(exist_ok=True)
     NOTES.write_text(
         f"# Profile of a cold `ecsapi template` (default stack), {machine_load()}\n\n"
-        f"## Imports by package (python -X importtime, self time, medians of {PROFILE_RUNS} runs)\n\n"
+        + (f"Instructions of one cold run (callgrind): {instructions / 1e6:.0f} million\n\n"
+           if instructions is not None else "")
+        + f"## Imports by package (python -X importtime, self time, medians of {PROFILE_RUNS} runs)\n\n"
         + "\n".join(by_group) + f"\n\n## The {TOP} costliest modules\n\n" + "\n".join(costliest)
         + "\n\n## Functions by cumulative time (cProfile, one run; its overhead inflates Python code)\n\n"
         + "\n".join(calls) + "\n",

@@ -8,10 +8,10 @@ gives its default, and the fallback that needs less of it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import assert_never
 
 from generator.model.config import CpuArchitecture, NatMode, StackConfig
+from generator.model.records import dataclass
 
 
 def nat_gateways(config: StackConfig) -> int:

@@ -11,19 +11,19 @@ Quotas: 50 audiences per authorizer ("Quotas for configuring and running an HTTP
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from generator.model.checks import flag, strings
 from generator.model.errors import ConfigError
+from generator.model.patterns import lazy
+from generator.model.records import dataclass
 
 MAX_AUDIENCES = 50
 # Cognito's custom scopes are "resource-server-identifier/scope-name" (AWS::Cognito::UserPoolResourceServer:
 # Identifier 1-256 of [\x21\x23-\x5B\x5D-\x7E]; ResourceServerScopeType ScopeName 1-256 of
 # [\x21\x23-\x2E\x30-\x5B\x5D-\x7E], which has no '/'), so the scope's last '/' splits the two.
-COGNITO_IDENTIFIER = re.compile(r"^[\x21\x23-\x5B\x5D-\x7E]{1,256}$")
-COGNITO_SCOPE_NAME = re.compile(r"^[\x21\x23-\x2E\x30-\x5B\x5D-\x7E]{1,256}$")
+COGNITO_IDENTIFIER = lazy(r"^[\x21\x23-\x5B\x5D-\x7E]{1,256}$")
+COGNITO_SCOPE_NAME = lazy(r"^[\x21\x23-\x2E\x30-\x5B\x5D-\x7E]{1,256}$")
 
 
 def cognito_scope_parts(scope: str) -> tuple[str, str] | None:

@@ -4,12 +4,12 @@ the value and what is allowed."""
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Mapping
 
 from generator.model.errors import ConfigError
+from generator.model.patterns import LazyPattern, lazy
 
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
+ENV_NAME = lazy(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
 
 
 def one_of(field_name: str, value: object, allowed: tuple) -> None:
@@ -35,7 +35,7 @@ def as_enum(field_name: str, value: object, kind: type[enum.Enum]) -> enum.Enum:
         raise ConfigError(field_name, value, f"allowed: {allowed}") from None
 
 
-def string_pairs(field_name: str, value: object, key_pattern: re.Pattern, what: str, max_length: int = 256) -> tuple:
+def string_pairs(field_name: str, value: object, key_pattern: LazyPattern, what: str, max_length: int = 256) -> tuple:
     """A mapping or pairs -> a sorted tuple of (str, str) pairs, so output order never varies."""
     items = value.items() if isinstance(value, Mapping) else value
     try:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import enum
 import ipaddress
-import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from itemstore.settings import SettingsError, check_overrides
@@ -42,6 +40,8 @@ from generator.model.constants import (
 from generator.model.domain import DomainSpec
 from generator.model.errors import ConfigError
 from generator.model.openapi_routes import load_openapi_document, routes_from_openapi
+from generator.model.patterns import lazy
+from generator.model.records import dataclass
 from generator.model.routes import (
     DEFAULT_ROUTE,
     MAX_INTEGRATIONS_PER_API,
@@ -53,16 +53,16 @@ from generator.model.secrets import SecretSource, kms_key_partition, secret_sour
 from generator.model.tables import TableSpec
 from generator.model.tasks import NO_HEALTH_CHECK, HealthCheckSpec, LocalRun, health_check_from
 
-SERVICE_NAME = re.compile(r"^[a-z][a-z0-9]{0,19}$")
-PATH_SEGMENT = re.compile(r"^[A-Za-z0-9._~-]+$")
-PATH_PARAMETER = re.compile(r"^\{([A-Za-z][A-Za-z0-9_]{0,63})\}$")
-ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,255}$")
-TAG_KEY = re.compile(r"^(?!aws:)[\w .:/=+@-]{1,128}$")
+SERVICE_NAME = lazy(r"^[a-z][a-z0-9]{0,19}$")
+PATH_SEGMENT = lazy(r"^[A-Za-z0-9._~-]+$")
+PATH_PARAMETER = lazy(r"^\{([A-Za-z][A-Za-z0-9_]{0,63})\}$")
+ATTRIBUTE_NAME = lazy(r"^[A-Za-z0-9_.-]{1,255}$")
+TAG_KEY = lazy(r"^(?!aws:)[\w .:/=+@-]{1,128}$")
 # Names that say "this is a secret": such values belong in Secrets Manager, not in plain text.
-SECRET_NAME = re.compile(r"(?i)(secret|passw(or)?d|token|credential|api_?key|private_?key|access_?key)")
-ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+SECRET_NAME = lazy(r"(?i)(secret|passw(or)?d|token|credential|api_?key|private_?key|access_?key)")
+ORIGIN = lazy(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 # An AZ name (us-east-1a, us-gov-west-1b) or a zone ID (use1-az4, usgw1-az1).
-AZ_NAME_OR_ID = re.compile(r"^([a-z]{2}(-[a-z]+)+-[0-9]+[a-z]|[a-z]+[0-9]+-az[0-9]+)$")
+AZ_NAME_OR_ID = lazy(r"^([a-z]{2}(-[a-z]+)+-[0-9]+[a-z]|[a-z]+[0-9]+-az[0-9]+)$")
 
 
 class NatMode(str, enum.Enum):

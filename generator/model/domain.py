@@ -8,31 +8,30 @@ page's origin, which Region a certificate must be in) are written once here.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
 from generator.model.errors import ConfigError
+from generator.model.patterns import lazy
+from generator.model.records import dataclass
 
 # A DNS name as API Gateway takes it: "Uppercase letters and the underscore (_) character are not
 # supported" (AWS::ApiGatewayV2::DomainName, DomainName, in the resource schema cfn-lint ships).
 # Labels of 1-63 letters, digits and hyphens, not starting or ending with a hyphen (RFC 1123), at
 # least two of them, 253 characters in all.
-DOMAIN_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+DOMAIN_LABEL = lazy(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 MAX_DOMAIN_LENGTH = 253
 # A Route 53 hosted zone id as GetHostedZone takes it: upper-case letters and digits, at most 32
 # characters ("HostedZone", Amazon Route 53 API Reference: Id, maximum length 32; AWS's start with Z,
 # which the reference does not promise, so it is not required), without the /hostedzone/ prefix.
-HOSTED_ZONE_ID = re.compile(r"^[A-Z0-9]{1,32}$")
+HOSTED_ZONE_ID = lazy(r"^[A-Z0-9]{1,32}$")
 # arn:<partition>:acm:<region>:<account>:certificate/<uuid> ("Amazon Resource Names (ARNs)",
 # AWS Certificate Manager: "arn:aws:acm:region:account:certificate/certificate_ID").
-CERTIFICATE_ARN = re.compile(
+CERTIFICATE_ARN = lazy(
     r"^arn:aws(-cn|-us-gov)?:acm:(?P<region>[a-z]{2}(-[a-z]+)+-[0-9]+):[0-9]{12}:certificate/[0-9a-f-]{36}$"
 )
 # An API mapping key: one or more path segments, no leading or trailing slash; API Gateway takes
 # several levels (orders/v1) on a Regional domain with the TLS 1.2 policy ("Map API stages to a
 # custom domain name for HTTP APIs", Amazon API Gateway Developer Guide) and strips the key from
 # the request before it matches a route, so the routes stay as they are.
-BASE_PATH = re.compile(r"^[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*$")
+BASE_PATH = lazy(r"^[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*$")
 # CloudFront takes a viewer certificate from ACM in US East (N. Virginia) only ("Requirements for
 # using SSL/TLS certificates with CloudFront", Amazon CloudFront Developer Guide).
 CLOUDFRONT_CERTIFICATE_REGION = "us-east-1"

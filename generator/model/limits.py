@@ -11,6 +11,7 @@ from collections import Counter
 
 from generator.model.config import StackConfig
 from generator.model.errors import ConfigError
+from generator.model.records import dataclass
 
 # CloudFormation quotas (AWS CloudFormation User Guide, "Understand CloudFormation quotas").
 MAX_RESOURCES = 500
@@ -28,7 +29,7 @@ MAX_SECURITY_GROUP_RULES = 60
 MAX_ROUTES = 300
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclass(frozen=True)
 class Usage:
     """How much of each quota a rendered template uses."""
 

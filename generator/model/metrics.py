@@ -9,8 +9,8 @@ each dashboard widget against :func:`check_metric`).
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from generator.model.patterns import lazy
+from generator.model.records import dataclass
 
 # "Working with metrics for HTTP APIs", Amazon API Gateway Developer Guide
 # (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-metrics.html): HTTP APIs
@@ -60,11 +60,13 @@ FUNCTION_NAME = "FunctionName"
 SUM, AVERAGE, MINIMUM, MAXIMUM, SAMPLE_COUNT = "Sum", "Average", "Minimum", "Maximum", "SampleCount"
 COUNTS = frozenset({SUM, AVERAGE, MINIMUM, MAXIMUM, SAMPLE_COUNT})
 GAUGES = frozenset({AVERAGE, MINIMUM, MAXIMUM})
-PERCENTILE = re.compile(r"^p(100|[1-9]?[0-9])(\.[0-9]+)?$")
+PERCENTILE = lazy(r"^p(100|[1-9]?[0-9])(\.[0-9]+)?$")
 
 
 @dataclass(frozen=True)
 class MetricFact:
+    """One CloudWatch metric an AWS service publishes: where, with which dimensions and statistics."""
+
     namespace: str
     name: str
     dimension_sets: frozenset[frozenset[str]]

@@ -9,9 +9,9 @@ policy in AWS (generator/template/site.py), the emulator's page server on loopba
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
+from generator.model.patterns import lazy
 from generator.model.routes import RouteSpec
 
 # The page's static files, in web/; its config.json is written per stack, never released.
@@ -34,7 +34,7 @@ CONTENT_TYPES = {
 FRAME_OPTION = "DENY"
 REFERRER_POLICY = "no-referrer"
 
-_ORIGIN = re.compile(r"^(https?://[^/?#\s]+)")
+_ORIGIN = lazy(r"^(https?://[^/?#\s]+)")
 
 
 def content_security_policy(connect_origins: Iterable[str]) -> str:

@@ -15,20 +15,20 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from urllib.parse import quote
 
 from generator.model.errors import ConfigError
+from generator.model.patterns import lazy
+from generator.model.records import dataclass
 from generator.version import VERSION
 
-VERSION_PATTERN = re.compile(r"^\d+\.\d+\.\d+$")
-REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+VERSION_PATTERN = lazy(r"^\d+\.\d+\.\d+$")
+REGION = lazy(r"^[a-z]{2}(-[a-z]+)+-\d$")
 # S3 bucket naming rules (Amazon S3 User Guide, "General purpose bucket naming rules"): 3-63
 # characters, lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit.
-BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-PREFIX = re.compile(r"^([A-Za-z0-9._-]+/)*$")
+BUCKET = lazy(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+PREFIX = lazy(r"^([A-Za-z0-9._-]+/)*$")
 # The CloudFormation console's button image, hosted by AWS for exactly this use.
 LAUNCH_BUTTON_IMAGE = "https://s3.amazonaws.com/cloudformation-examples/cloudformation-launch-stack.png"
 ENVIRONMENT_PREFIX = "ECSAPI_RELEASE_"

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
 
 from generator.model.errors import ConfigError
+from generator.model.patterns import lazy
+from generator.model.records import dataclass
 
 DEFAULT_ROUTE = "$default"
 # The methods an HTTP API route takes (AWS::ApiGatewayV2::Route RouteKey; "Working with routes").
@@ -33,12 +34,12 @@ MAX_SCOPES_PER_ROUTE = 10
 
 # A fixed segment: RFC 3986 unreserved characters (what 3.0.0's item paths allowed, and what every
 # client sends without percent-encoding).
-LITERAL_SEGMENT = re.compile(r"^[A-Za-z0-9._~-]+$")
-VARIABLE_SEGMENT = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]{0,63})(\+?)\}$")
+LITERAL_SEGMENT = lazy(r"^[A-Za-z0-9._~-]+$")
+VARIABLE_SEGMENT = lazy(r"^\{([A-Za-z_][A-Za-z0-9_]{0,63})(\+?)\}$")
 # A scope is a token of the OAuth 2.0 scope grammar: printable ASCII without space, '"' or '\'
 # (RFC 6749 section 3.3, scope-token = 1*( %x21 / %x23-5B / %x5D-7E )), which Cognito's custom
 # scopes also follow. 256 characters at most (Cognito's ScopeName and resource server identifier).
-SCOPE_TOKEN = re.compile(r'^[\x21\x23-\x5B\x5D-\x7E]{1,256}$')
+SCOPE_TOKEN = lazy(r'^[\x21\x23-\x5B\x5D-\x7E]{1,256}$')
 
 
 class AuthMode(str, enum.Enum):

@@ -13,23 +13,22 @@ ARN may name one JSON key, version stage or version id: ``...:secret:name-AbCdEf
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
 from generator.model.errors import ConfigError
+from generator.model.patterns import lazy
+from generator.model.records import dataclass
 
 PARTITION = r"aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f)?"
 REGION = r"[a-z]{2}(-[a-z]+)+-[0-9]+"
 ACCOUNT = r"[0-9]{12}"
-SECRETS_MANAGER_ARN = re.compile(
+SECRETS_MANAGER_ARN = lazy(
     rf"^arn:(?P<partition>{PARTITION}):secretsmanager:(?P<region>{REGION}):(?P<account>{ACCOUNT}):secret:"
     r"(?P<name>[A-Za-z0-9/_+=.@-]{1,512})(?P<selector>:[^:]*:[^:]*:[^:]*)?$"
 )
-SSM_PARAMETER_ARN = re.compile(
+SSM_PARAMETER_ARN = lazy(
     rf"^arn:(?P<partition>{PARTITION}):ssm:(?P<region>{REGION}):(?P<account>{ACCOUNT}):parameter/"
     r"(?P<name>[A-Za-z0-9/_.-]{1,2048})$"
 )
-KMS_KEY_ARN = re.compile(
+KMS_KEY_ARN = lazy(
     rf"^arn:(?P<partition>{PARTITION}):kms:(?P<region>{REGION}):(?P<account>{ACCOUNT}):key/"
     r"(?P<name>[A-Za-z0-9-]{1,128})$"
 )
@@ -37,7 +36,7 @@ KMS_KEY_ARN = re.compile(
 # "partial"; Secrets Manager itself takes a name that ends in '-' and six characters for a complete
 # ARN ("Finding a secret from a partial ARN", AWS Secrets Manager User Guide, troubleshooting), and
 # so does this module. IAM matches a partial ARN only with the suffix spelled as wildcards: '-??????'.
-COMPLETE_SECRET_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}$")
+COMPLETE_SECRET_SUFFIX = lazy(r"-[A-Za-z0-9]{6}$")
 
 ALLOWED_SECRET = (
     "give the full ARN of a Secrets Manager secret (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-AbCdEf, "

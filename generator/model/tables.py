@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import enum
-import re
-from dataclasses import dataclass
 
 from generator.model.checks import as_enum
 from generator.model.errors import ConfigError
+from generator.model.patterns import lazy
+from generator.model.records import dataclass
 
 # A table's name in the configuration: it names the logical id (``OrdersOrdersTable``) and the
 # container's variable (``ORDERS_TABLE``), so it is kept to what both allow. The deployed table's
 # name is CloudFormation's own (unique per stack), read by the container from that variable.
-TABLE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+TABLE_NAME = lazy(r"^[a-z][a-z0-9_]{0,31}$")
 # AttributeName: 1-255 characters ("AttributeDefinition", Amazon DynamoDB API Reference); kept to
 # the characters an expression needs no placeholder for, as 3.0.0's table_key was.
-ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,255}$")
+ATTRIBUTE_NAME = lazy(r"^[A-Za-z0-9_.-]{1,255}$")
 
 
 class KeyType(str, enum.Enum):

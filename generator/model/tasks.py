@@ -9,10 +9,9 @@ checks" / HealthCheck, Amazon ECS API Reference): API Gateway may then route to 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from generator.model.checks import ENV_NAME, int_in, string_pairs, strings
 from generator.model.errors import ConfigError
+from generator.model.records import dataclass
 
 # The ECS HealthCheck's bounds (Amazon ECS API Reference, HealthCheck): interval 5-300 s,
 # timeout 2-120 s, retries 1-10, startPeriod 0-300 s; the command starts with CMD (run directly) or

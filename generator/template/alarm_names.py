@@ -8,11 +8,10 @@ read: the services take a :class:`DeploymentAlarm` as an argument, and the monit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from troposphere import Sub
 
 from generator.model.config import StackConfig
+from generator.model.records import dataclass
 from generator.model.tables import TableSpec
 from generator.template.names import logical_id
 
@@ -28,6 +27,8 @@ API_LATENCY = "ApiLatencyAlarm"
 
 @dataclass(frozen=True)
 class AlarmName:
+    """An alarm named before it exists (a service's deployment rolls back on it)."""
+
     title: str
     """The alarm's logical id."""
     suffix: str

@@ -5,7 +5,6 @@ JWT authorizer (the stack's Cognito pool or an external issuer), and a logged, t
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 from troposphere import GetAtt, Ref, Sub, Template, ec2, kms, logs
 from troposphere import apigatewayv2 as apigw
@@ -19,6 +18,7 @@ from generator.model.constants import (
     INTEGRATION_TYPE,
     JWT_IDENTITY_SOURCE,
 )
+from generator.model.records import dataclass
 from generator.model.routes import ROUTE_METHODS, RouteSpec
 from generator.template.auth import Auth
 from generator.template.logs import add_log_group
@@ -60,6 +60,8 @@ def access_log_group_name() -> Sub:
 
 @dataclass(frozen=True)
 class Api:
+    """The HTTP API that ``add_api`` created, with its stage and access log."""
+
     api: apigw.Api
     stage: apigw.Stage
     """The ``$default`` stage: its throttling, access logs and (for alarms) its metrics."""

@@ -5,14 +5,13 @@ issuer, for which the stack creates no Cognito resource at all."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from troposphere import Ref, Sub, Template, cognito
 
 from generator.model.auth import cognito_scope_parts
 from generator.model.config import MfaMode, StackConfig, ThreatProtection
 from generator.model.constants import COGNITO_ISSUER
 from generator.model.errors import ConfigError
+from generator.model.records import dataclass
 from generator.template.names import logical_id, unique_name
 from generator.template.retention import data_policies
 

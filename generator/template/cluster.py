@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from troposphere import AWSObject, Ref, Template, ecs
 
 from generator.model.config import StackConfig
+from generator.model.records import dataclass
 from generator.template.checkov import CLUSTER_WITHOUT_CONTAINER_INSIGHTS, skip_checks
 
 FARGATE = "FARGATE"
@@ -15,6 +14,8 @@ FARGATE_SPOT = "FARGATE_SPOT"
 
 @dataclass(frozen=True)
 class Cluster:
+    """The ECS cluster and the capacity provider strategy its services use."""
+
     cluster: ecs.Cluster
     capacity_strategy: tuple[ecs.CapacityProviderStrategyItem, ...]
     """Every service's strategy: ``FARGATE`` alone at 0 % Spot, else both by weight."""

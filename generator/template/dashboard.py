@@ -17,8 +17,6 @@ or route throttle refuses is answered 429 and counted in ``4xx``. The dashboard 
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass
 
 from troposphere import If, Ref, Sub, Template, awslambda, cloudwatch
 
@@ -42,6 +40,8 @@ from generator.model.metrics import (
     SUM,
     TABLE_NAME,
 )
+from generator.model.patterns import lazy
+from generator.model.records import dataclass
 from generator.template.api import Api
 from generator.template.cluster import Cluster
 from generator.template.services import Service
@@ -52,13 +52,13 @@ from generator.template.storage import Table
 # Region as well as the stack name (a stack name is letters, digits and hyphens, at most 128).
 DASHBOARD_NAME = "${AWS::StackName}-${AWS::Region}"
 MAX_DASHBOARD_NAME = 255
-DASHBOARD_NAME_CHARACTERS = re.compile(r"^[A-Za-z0-9_-]+$")
+DASHBOARD_NAME_CHARACTERS = lazy(r"^[A-Za-z0-9_-]+$")
 GRID_COLUMNS = 24
 MAX_ALARMS_PER_WIDGET = 100
 PERIOD_SECONDS = 60
 STAGE_NAME = "$default"
 # A number in the body that comes from a parameter: rendered bare (not as a JSON string) into Fn::Sub.
-_NUMBER = re.compile(r'"@@([A-Za-z0-9]+)@@"')
+_NUMBER = lazy(r'"@@([A-Za-z0-9]+)@@"')
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from troposphere import Parameter, Ref, Template, servicediscovery
 
 from generator.model.config import ServiceSpec
 from generator.model.constants import SRV_RECORD_TTL_SECONDS
+from generator.model.records import dataclass
 from generator.template.names import logical_id
 from generator.template.network import Network
 from generator.template.parameters import ParameterInterface
@@ -15,6 +14,8 @@ from generator.template.parameters import ParameterInterface
 
 @dataclass(frozen=True)
 class Discovery:
+    """The Cloud Map namespace the services register in."""
+
     namespace: servicediscovery.PrivateDnsNamespace
 
 

@@ -13,13 +13,12 @@ still points at the old target; ``ecsapi diff`` warns (generator/tooling/domain_
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from troposphere import GetAtt, Ref, Template, cloudfront, route53
 from troposphere import apigatewayv2 as apigw
 from troposphere import certificatemanager as acm
 
 from generator.model.domain import DomainSpec
+from generator.model.records import dataclass
 from generator.template.api import Api
 
 # TLS 1.2 at least ("SecurityPolicy", AWS::ApiGatewayV2::DomainName DomainNameConfiguration: TLS_1_0
@@ -38,6 +37,8 @@ CERTIFICATE_REGION_RULE = "CertificateInStackRegion"
 
 @dataclass(frozen=True)
 class Domain:
+    """The API's custom domain: its name, mapping, certificate and alias records."""
+
     spec: DomainSpec
     domain_name: apigw.DomainName
     mapping: apigw.ApiMapping

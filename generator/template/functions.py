@@ -18,14 +18,13 @@ retries are off before CloudFormation's first event.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from awacs.aws import Statement
 from awacs.helpers.trust import make_simple_assume_policy
 from troposphere import GetAtt, Ref, Template, awslambda, iam, kms, logs
 
 from generator.model.config import StackConfig
 from generator.model.package_data import package_file
+from generator.model.records import dataclass
 from generator.template import iam as policies
 from generator.template.checkov import (
     FUNCTION_NOT_IN_VPC,
@@ -52,6 +51,8 @@ LATEST = "$LATEST"
 
 @dataclass(frozen=True)
 class Function:
+    """A Lambda function of the stack with its role, log group and retry setting."""
+
     function: awslambda.Function
     role: iam.Role
     log_group: logs.LogGroup

@@ -21,7 +21,6 @@ resource, and the build (``generator/runs_in_aws/build.sh``) refuses an archive 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import assert_never
 
 from troposphere import AWSObject, Equals, GetAtt, Or, Ref, Sub, Template, awslambda, codebuild, ecr, events, kms
@@ -30,6 +29,7 @@ from troposphere.validators import integer
 from generator.model.assets import BUILT_DOCKERFILE, SOURCE_ARCHIVE, pinned_digests
 from generator.model.config import CpuArchitecture, StackConfig
 from generator.model.package_data import package_file
+from generator.model.records import dataclass
 from generator.model.release import ReleaseSettings
 from generator.template import iam as policies
 from generator.template.checkov import ECR_WITHOUT_CMK, skip_checks

@@ -8,8 +8,6 @@ Every metric named here is a documented fact of generator/model/metrics.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from awacs import sns as sns_actions
 from awacs.aws import Allow, ArnEquals, Condition, Principal, Statement, StringEquals
 from troposphere import Equals, GetAtt, Not, Output, Parameter, Ref, Sub, Template, cloudwatch, kms, sns
@@ -32,6 +30,7 @@ from generator.model.metrics import (
     SUM,
     TABLE_NAME,
 )
+from generator.model.records import dataclass
 from generator.template import alarm_names
 from generator.template.api import Api
 from generator.template.checkov import TOPIC_WITHOUT_CMK, skip_checks
@@ -58,6 +57,8 @@ EMAIL_PATTERN = r"^$|^[^\s@]+@[^\s@]+\.[^\s@]+$"
 
 @dataclass(frozen=True)
 class Monitoring:
+    """The alarm topic, the alarms and the dashboard ``add_monitoring`` created."""
+
     topic: sns.Topic | None
     alarms: tuple[cloudwatch.Alarm, ...]
     dashboard: cloudwatch.Dashboard | None

@@ -6,13 +6,12 @@ pool), so these names are a public interface: change them only on purpose, with 
 
 from __future__ import annotations
 
-import re
-
 from troposphere import Ref, Select, Split, Sub
 
 from generator.model.limits import MAX_LOGICAL_ID
+from generator.model.patterns import lazy
 
-_NOT_ALNUM = re.compile(r"[^A-Za-z0-9]")
+_NOT_ALNUM = lazy(r"[^A-Za-z0-9]")
 
 
 def logical_id(*parts: str | int) -> str:

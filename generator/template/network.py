@@ -7,12 +7,12 @@ network interfaces stay in the private subnets in every mode.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import assert_never
 
 from troposphere import GetAtt, Ref, Sub, Tags, Template, ec2, kms
 
 from generator.model.config import NatMode, StackConfig
+from generator.model.records import dataclass
 from generator.template import iam as policies
 from generator.template.logs import add_log_group
 from generator.template.names import logical_id
@@ -21,6 +21,8 @@ from generator.template.zones import Zones
 
 @dataclass(frozen=True)
 class Network:
+    """The VPC, its subnets and routes, and where the tasks run."""
+
     vpc: ec2.VPC
     private_subnets: tuple[ec2.Subnet, ...]
     private_route_tables: tuple[ec2.RouteTable, ...]

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from troposphere import GetAtt, Output, Ref, Sub, Template
 
 from generator.template.api import Api
 from generator.template.auth import Auth
 from generator.template.cluster import Cluster
 from generator.template.discovery import Discovery
-from generator.template.domain import Domain
 from generator.template.names import logical_id
 from generator.template.network import Network
 from generator.template.services import Service
 from generator.template.site import Site
+
+if TYPE_CHECKING:  # only a stack with a custom domain imports its builder (stack.py)
+    from generator.template.domain import Domain
 
 
 def add_outputs(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from troposphere import Parameter, Template
+
+from generator.model.records import dataclass
 
 
 @dataclass

@@ -7,12 +7,11 @@ resource here creates the role first (or finds it there) and waits, and the clus
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from troposphere import AWSObject, GetAtt, Template, kms
 from troposphere.validators import integer
 
 from generator.model.config import StackConfig
+from generator.model.records import dataclass
 from generator.template import iam as policies
 from generator.template.functions import add_function
 
@@ -45,6 +44,8 @@ class ServiceLinkedRoleResource(AWSObject):
 
 @dataclass(frozen=True)
 class ServiceRoles:
+    """The service-linked roles the stack makes sure exist."""
+
     ecs: ServiceLinkedRoleResource
     """The cluster depends on it."""
 

@@ -3,9 +3,6 @@ security group, ECS service registered in Cloud Map, and autoscaling. Services d
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
 from troposphere import (
     And,
     Equals,
@@ -41,6 +38,8 @@ from generator.model.constants import (
     MIN_MIN_TASKS,
     WRITABLE_SCRATCH_PATH,
 )
+from generator.model.patterns import lazy
+from generator.model.records import dataclass
 from generator.template import iam as policies
 from generator.template.alarm_names import DeploymentAlarm
 from generator.template.checkov import TASK_PUBLIC_IP, skip_checks
@@ -221,7 +220,7 @@ def _health_check(spec: ServiceSpec) -> dict:
 
 # A private ECR image: ACCOUNT.dkr.ecr.REGION.amazonaws.com[.cn]/REPOSITORY[:tag|@digest] ("Amazon
 # ECR private registry", Amazon ECR User Guide: the registry URL and repository naming).
-ECR_IMAGE = re.compile(
+ECR_IMAGE = lazy(
     r"^(?P<account>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z]{2}(-[a-z]+)+-[0-9]+)\.amazonaws\.com(\.cn)?/"
     r"(?P<repository>[a-z0-9._/-]+?)(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})?$"
 )

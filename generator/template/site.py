@@ -15,7 +15,6 @@ carries the API's URL. What the key needs for the site comes first of all: :func
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 from awacs.aws import Statement
 from troposphere import GetAtt, Ref, Sub, Template, awslambda, cloudfront, kms, s3
@@ -25,6 +24,7 @@ from generator.model import page as page_contract
 from generator.model.assets import WEB_PREFIX, pinned_digests
 from generator.model.config import StackConfig
 from generator.model.page import FRAME_OPTION, INDEX_DOCUMENT, PAGE_FILES, REFERRER_POLICY, content_security_policy
+from generator.model.records import dataclass
 from generator.model.release import ReleaseSettings
 from generator.template import iam as policies
 from generator.template.api import Api
@@ -77,6 +77,8 @@ NONCURRENT_VERSION_DAYS = 30
 
 @dataclass(frozen=True)
 class Site:
+    """The test page's bucket, bucket policy and CloudFront distribution."""
+
     bucket: s3.Bucket
     bucket_policy: s3.BucketPolicy
     """The page can be served only once it is in place: the page publisher waits for it."""

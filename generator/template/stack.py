@@ -12,7 +12,6 @@ from generator.template.auth import add_auth
 from generator.template.cluster import add_cluster
 from generator.template.dashboard import WatchedFunction
 from generator.template.discovery import add_discovery_service, add_namespace
-from generator.template.domain import add_domain
 from generator.template.image import add_build_conditions, add_image_build
 from generator.template.keys import add_stack_key
 from generator.template.monitoring import add_monitoring
@@ -69,9 +68,12 @@ def build_template(config: StackConfig | None = None, release: ReleaseSettings |
     auth = add_auth(template, config)
     site = add_site(template, config, key)
     api = add_api(template, config, network, services, auth, key, page_origins=(site.origin,) if site else ())
-    domain = (
-        add_domain(template, config.domain, api, page=site.distribution if site else None) if config.domain else None
-    )
+    domain = None
+    if config.domain:
+        # Only a stack with a custom domain pays for importing its builder (and Route 53, ACM).
+        from generator.template.domain import add_domain
+
+        domain = add_domain(template, config.domain, api, page=site.distribution if site else None)
     functions = [WatchedFunction("image build", image.function, image.condition)] if image is not None else []
     if site is not None:
         publisher = add_site_page(template, config, key, release, site, api, auth)

@@ -3,12 +3,11 @@ VPC endpoint that keeps table traffic off the internet."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from awacs.aws import Allow, Condition, Principal, Statement, StringEquals
 from troposphere import GetAtt, Ref, Sub, Template, dynamodb, ec2, kms
 
 from generator.model.config import ServiceSpec, StackConfig
+from generator.model.records import dataclass
 from generator.model.tables import TableSpec
 from generator.template.checkov import TABLE_WITHOUT_CMK, skip_checks
 from generator.template.iam import ITEM_STORE_ACTIONS, OWN_TABLE_ACTIONS, policy

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from troposphere import AWSObject, Tags, Template
 
+from generator.template.plain import template_dict
+
 # Resource types whose Tags property is a plain mapping rather than a list of Key/Value pairs.
 MAPPING_TAGS = frozenset({
     "AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::VpcLink", "AWS::ApiGatewayV2::Stage", "AWS::ApiGatewayV2::DomainName",
@@ -29,6 +31,11 @@ class TaggedTemplate(Template):
         for each in resource if isinstance(resource, list) else [resource]:
             _add_tags(each, self.stack_tags)
         return super().add_resource(resource)
+
+    def to_dict(self) -> dict:
+        """The template as plain data: what troposphere's ``Template.to_dict`` gives, made in one
+        walk (generator/template/plain.py)."""
+        return template_dict(self)
 
 
 def _add_tags(resource: AWSObject, tags: tuple[tuple[str, str], ...]) -> None:

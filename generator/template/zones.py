@@ -10,12 +10,11 @@ how many it has, before anything else is built.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from troposphere import AWSObject, GetAtt, Parameter, Ref, Template, kms
 from troposphere.validators import integer
 
 from generator.model.config import StackConfig
+from generator.model.records import dataclass
 from generator.template import iam as policies
 from generator.template.functions import add_function
 from generator.template.parameters import ParameterInterface

@@ -1,5 +1,6 @@
 """The generator benchmark's own arithmetic: the package groups its import table adds up, the
-linearity verdict on render time per service, and source paths without the machine's prefix."""
+linearity verdict on render time per service, source paths without the machine's prefix, and the
+instruction count read from callgrind's report."""
 
 from __future__ import annotations
 
@@ -54,3 +55,9 @@ def test_source_paths_lose_the_machines_prefix(bench):
     assert bench.relative_source("/x/.venv/lib/python3.11/site-packages/troposphere/__init__.py") == \
         "troposphere/__init__.py"
     assert bench.relative_source("/usr/lib/python3.11/json/encoder.py") == "json/encoder.py"
+
+
+def test_the_instruction_count_is_read_from_callgrinds_report(bench):
+    report = "==4242== Events    : Ir\n==4242== Collected : 613470117\n==4242==\n==4242== I   refs:      613,470,117\n"
+    assert bench.collected(report) == 613_470_117
+    assert bench.collected("wrote templates/ecsapi.json\n") is None

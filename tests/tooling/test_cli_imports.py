@@ -17,8 +17,10 @@ YAML_SUPPORT = ("yaml", "cfn_tools", "cfn_clean", "cfn_flip.")
 # Each a few ms of a ~150 ms cold start that rendering the default stack does not use: package data
 # is read without importlib.resources, the release archive (tarfile) and digests (hashlib) are built
 # by make template's assets step and make publish, TOML is read only with --config, and urllib.request
-# (http.client, email, ssl: ~40 ms) only by the item store's proxy check at its own start.
-DEFERRED = {"importlib.resources", "tarfile", "hashlib", "tomli", "urllib.request"}
+# (http.client, email, ssl: ~40 ms) only by the item store's proxy check at its own start. The custom
+# domain's builder, with troposphere's Route 53 and ACM modules, only a stack with a domain imports.
+DEFERRED = {"importlib.resources", "tarfile", "hashlib", "tomli", "urllib.request", "generator.template.domain",
+            "troposphere.route53", "troposphere.certificatemanager"}
 
 
 def imported_modules(*args: str) -> set[str]:
@@ -57,3 +59,26 @@ def test_a_default_template_run_imports_nothing_only_other_runs_need(tmp_path):
 def test_a_configuration_file_loads_the_toml_reader(tmp_path):
     modules = imported_modules("template", "--config", str(REPO / "stacks" / "small.toml"), "--out", str(tmp_path))
     assert "tomli" in modules  # TOML 1.1 (generator/model/config_file.py)
+
+
+def test_a_stack_with_a_custom_domain_loads_the_domain_builder(tmp_path):
+    modules = imported_modules("template", "--config", str(REPO / "stacks" / "domain.toml"), "--out", str(tmp_path))
+    assert {"generator.template.domain", "troposphere.route53", "troposphere.certificatemanager"} <= modules
+
+
+def test_a_default_stack_compiles_no_pattern_for_settings_it_lacks():
+    # generator/model/patterns.py: a pattern is compiled by the run that uses it. A new process,
+    # as the CLI's, renders the default stack; the ARN, domain and Cognito-identifier checks it
+    # never makes stay uncompiled.
+    script = (
+        "from generator.model import auth, domain, secrets\n"
+        "from generator import StackConfig, build_template\n"
+        "build_template(StackConfig()).to_dict()\n"
+        "unused = {'SECRETS_MANAGER_ARN': secrets.SECRETS_MANAGER_ARN, 'SSM_PARAMETER_ARN': secrets.SSM_PARAMETER_ARN,\n"
+        "          'KMS_KEY_ARN': secrets.KMS_KEY_ARN, 'CERTIFICATE_ARN': domain.CERTIFICATE_ARN,\n"
+        "          'HOSTED_ZONE_ID': domain.HOSTED_ZONE_ID, 'COGNITO_IDENTIFIER': auth.COGNITO_IDENTIFIER}\n"
+        "print(sorted(name for name, pattern in unused.items() if pattern._compiled is not None))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[]"
