@@ -68,8 +68,9 @@ def put_item(item_id: str) -> Response:
         if key in document and document[key] != item_id:
             raise codec.InvalidItem(f"the body's {key!r} must be the id in the path ({item_id!r}) or absent")
         document[key] = item_id
-        item = codec.to_item(document)
+        # One walk gives both the PutItem body's attribute values and the answer (what a GET returns).
+        attribute_values, answer = codec.encode_item(document)
     except codec.InvalidItem as error:
         raise ApiError(contract.ERROR_INVALID_ITEM, str(error)) from None
-    table.put(item)
-    return _json_response(codec.item_to_json(item))
+    table.put_encoded(attribute_values)
+    return _json_response(answer)

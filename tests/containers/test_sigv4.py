@@ -124,6 +124,19 @@ def test_the_putitem_body_is_botocores(botocore_client, item_id):
     assert body == _serialized(botocore_client, "PutItem", {"TableName": "test-pets", "Item": item})
 
 
+@pytest.mark.parametrize("item_id", ITEM_IDS)
+def test_the_putitem_body_from_one_encoding_walk_is_botocores(botocore_client, item_id):
+    # The PUT route sends codec.encode_item's attribute values through put_encoded.
+    recorder = RecordingClient()
+    settings = Settings(table_name="test-pets", table_key="petId", item_path_prefix="/petstore/pets")
+    document = {**DOCUMENT, "petId": item_id}
+    attribute_values, _ = codec.encode_item(document)
+    ItemTable(settings, client=recorder).put_encoded(attribute_values)
+    (operation, body), = recorder.calls
+    assert operation == "PutItem"
+    assert body == _serialized(botocore_client, "PutItem", {"TableName": "test-pets", "Item": codec.to_item(document)})
+
+
 # --- generated requests: the same signature as botocore, or a refusal ----------------------------
 
 FIELD_TEXT = st.text(alphabet=st.sampled_from([chr(c) for c in range(0x20, 0x7f)] + ["\t", " ", " "]), max_size=40)
