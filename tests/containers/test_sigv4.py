@@ -248,3 +248,29 @@ def test_a_value_checked_once_does_not_let_another_one_through():
     for number in range(40):
         signer.sign({**headers, "X-Amz-Target": f"{TARGET_PREFIX}Op{number}"}, b"{}", good, AMZ_DATE)
     assert len(signer._plain) <= 32
+
+
+def test_one_signer_signs_each_request_as_botocore_whatever_it_signed_before(monkeypatch):
+    # The signer keeps the canonical headers per (headers, access key, token) and the timestamp per
+    # second; a request that differs in any of them (operation, token, no token, key, date,
+    # body) must still be signed exactly as botocore signs it, before and after the cache is full.
+    signer = SigV4Signer("eu-west-1", "dynamodb", host_header(ENDPOINTS[1]))
+    rotated = Credentials("ASIAEXAMPLE", "secret/with+chars", token="IQoJb3JpZ2luX2VjEN///rotated==")
+    cases = [(credentials, operation, body)
+             for credentials in (*CREDENTIALS.values(), rotated)
+             for operation in ("GetItem", "PutItem")
+             for body in (b"{}", json.dumps({"TableName": "foods", "Key": {"foodId": {"S": "1"}}}).encode())]
+    for _ in range(3):  # the second and third rounds find every canonical form cached
+        for credentials, operation, body in cases:
+            ours = signer.sign({"Content-Type": CONTENT_TYPE, "X-Amz-Target": TARGET_PREFIX + operation}, body,
+                               credentials.get_frozen_credentials(), AMZ_DATE)
+            assert ours == _botocore_headers(ENDPOINTS[1], "eu-west-1", credentials, operation, body, monkeypatch)
+    for number in range(40):  # past the size at which it forgets everything
+        signer.sign({"Content-Type": CONTENT_TYPE, "X-Amz-Target": f"{TARGET_PREFIX}Op{number}"}, b"{}",
+                    rotated.get_frozen_credentials(), AMZ_DATE)
+    assert len(signer._canonical) <= 32
+    credentials = CREDENTIALS["session token"]
+    with mock.patch("time.time", lambda: WHEN.replace(tzinfo=datetime.timezone.utc).timestamp()):
+        ours = signer.sign({"Content-Type": CONTENT_TYPE, "X-Amz-Target": TARGET_PREFIX + "GetItem"}, b"{}",
+                           credentials.get_frozen_credentials())  # the date from the clock
+    assert ours == _botocore_headers(ENDPOINTS[1], "eu-west-1", credentials, "GetItem", b"{}", monkeypatch)
