@@ -64,6 +64,25 @@ def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
     util.write_nonblock(sock, head.encode("latin-1") + body)
 
 
+class SecondDate:
+    """gunicorn's ``util.http_date``, formatted once per second instead of once per response (the
+    Date header has whole seconds; email.utils.formatdate was a few microseconds per answer)."""
+
+    def __init__(self, http_date=util.http_date, clock=time.time) -> None:
+        self._http_date = http_date
+        self._clock = clock
+        self._cached = (-1, "")
+
+    def __call__(self, timestamp=None) -> str:
+        if timestamp is not None:
+            return self._http_date(timestamp)
+        second = int(self._clock())
+        cached = self._cached
+        if cached[0] != second:
+            cached = self._cached = (second, self._http_date(second))
+        return cached[1]
+
+
 class ThreadWorker(gthread.ThreadWorker):
     """gunicorn's gthread worker; its own error responses are JSON, and a thread serves the next
     request of the kept-alive connection it just answered when it comes within KEEPALIVE_WAIT_SECONDS
@@ -79,8 +98,10 @@ class ThreadWorker(gthread.ThreadWorker):
 
     def init_process(self) -> None:
         # Runs in the worker process after the fork, before it serves: the master never answers
-        # requests, and gunicorn's Worker.handle_error is the only caller of write_error.
+        # requests, gunicorn's Worker.handle_error is the only caller of write_error, and its
+        # responses (http.wsgi, http2.response) the only callers of http_date without a timestamp.
         util.write_error = write_json_error
+        util.http_date = SecondDate()
         self._wake_read, self._wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         super().init_process()
 

@@ -113,3 +113,26 @@ def test_an_idle_kept_alive_connection_does_not_hold_the_only_thread(start_gunic
                 assert _read_answer(b_reader)[0] == 200
         a.sendall(get)
         assert _read_answer(a_reader)[0] == 200
+
+
+def test_the_date_header_is_gunicorns_formatted_once_per_second():
+    import email.utils
+
+    from gunicorn import util
+    from itemstore.worker import SecondDate
+
+    now = [1772705702.25]  # 2026-03-05T10:15:02.25Z
+    calls = []
+
+    def http_date(timestamp=None):
+        calls.append(timestamp)
+        return util.http_date(timestamp)
+
+    date = SecondDate(http_date, clock=lambda: now[0])
+    assert date() == "Thu, 05 Mar 2026 10:15:02 GMT" == util.http_date(now[0])
+    now[0] += 0.7  # the same second
+    assert date() == "Thu, 05 Mar 2026 10:15:02 GMT"
+    assert len(calls) == 1
+    now[0] += 0.1  # the next one
+    assert date() == "Thu, 05 Mar 2026 10:15:03 GMT"
+    assert date(0) == email.utils.formatdate(0, usegmt=True)  # an explicit time is formatted as asked
