@@ -270,7 +270,7 @@ def test_one_signer_signs_each_request_as_botocore_whatever_it_signed_before(mon
                     rotated.get_frozen_credentials(), AMZ_DATE)
     assert len(signer._canonical) <= 32
     credentials = CREDENTIALS["session token"]
-    with mock.patch("time.time", lambda: WHEN.replace(tzinfo=datetime.timezone.utc).timestamp()):
+    with mock.patch("time.time", lambda: WHEN.replace(tzinfo=datetime.UTC).timestamp()):
         ours = signer.sign({"Content-Type": CONTENT_TYPE, "X-Amz-Target": TARGET_PREFIX + "GetItem"}, b"{}",
                            credentials.get_frozen_credentials())  # the date from the clock
     assert ours == _botocore_headers(ENDPOINTS[1], "eu-west-1", credentials, "GetItem", b"{}", monkeypatch)

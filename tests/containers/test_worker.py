@@ -1,14 +1,24 @@
 """itemstore.worker under a real gunicorn: the requests gunicorn refuses itself get the API's JSON
-errors, with gunicorn's status, and the server keeps serving."""
+errors, with gunicorn's status, and the server keeps serving; and two of its parts alone: the Date
+header made once per second, and which waiting thread a connection without a thread wakes."""
 
 from __future__ import annotations
 
+import collections
+import email.utils
+import io
 import json
 import socket
+import threading
+import time
+from types import SimpleNamespace
 from urllib.parse import quote
 
 import pytest
+from gunicorn import util
+from gunicorn.workers import gthread
 from itemstore import contract
+from itemstore import worker as worker_module
 from itemstore.contract import HEALTH_PATH, MAX_ID_BYTES
 
 pytestmark = pytest.mark.integration
@@ -116,11 +126,6 @@ def test_an_idle_kept_alive_connection_does_not_hold_the_only_thread(start_gunic
 
 
 def test_the_date_header_is_gunicorns_formatted_once_per_second():
-    import email.utils
-
-    from gunicorn import util
-    from itemstore.worker import SecondDate
-
     now = [1772705702.25]  # 2026-03-05T10:15:02.25Z
     calls = []
 
@@ -128,7 +133,7 @@ def test_the_date_header_is_gunicorns_formatted_once_per_second():
         calls.append(timestamp)
         return util.http_date(timestamp)
 
-    date = SecondDate(http_date, clock=lambda: now[0])
+    date = worker_module.SecondDate(http_date, clock=lambda: now[0])
     assert date() == "Thu, 05 Mar 2026 10:15:02 GMT" == util.http_date(now[0])
     now[0] += 0.7  # the same second
     assert date() == "Thu, 05 Mar 2026 10:15:02 GMT"
@@ -142,15 +147,6 @@ def test_a_connection_without_a_free_thread_wakes_only_the_longest_waiting_threa
     # Three threads wait for the next request of their kept-alive connections; a connection comes
     # that has no free thread. The thread that has waited longest gives its thread back; the others
     # keep waiting and serve their own connection's next request.
-    import collections
-    import io
-    import threading
-    import time
-    from types import SimpleNamespace
-
-    from gunicorn.workers import gthread
-    from itemstore import worker as worker_module
-
     monkeypatch.setattr(worker_module, "KEEPALIVE_WAIT_SECONDS", 60.0)  # only a wake or a request ends a wait
     monkeypatch.setattr(gthread.ThreadWorker, "enqueue_req", lambda self, conn: None)  # no thread pool here
     worker = worker_module.ThreadWorker.__new__(worker_module.ThreadWorker)
@@ -161,7 +157,7 @@ def test_a_connection_without_a_free_thread_wakes_only_the_longest_waiting_threa
     pairs = [socket.socketpair() for _ in range(3)]
     results: dict[str, bool] = {}
     threads = {}
-    for name, (ours, _) in zip("ABC", pairs):
+    for name, (ours, _) in zip("ABC", pairs, strict=True):
         conn = SimpleNamespace(sock=ours, parser=SimpleNamespace(unreader=SimpleNamespace(buf=io.BytesIO())))
         threads[name] = threading.Thread(target=lambda n=name, c=conn: results.__setitem__(n, worker._next_request_comes(c)))
         waiting, started = len(worker._waiters) + 1, time.monotonic()
@@ -182,9 +178,10 @@ def test_a_connection_without_a_free_thread_wakes_only_the_longest_waiting_threa
         assert results == {"A": False, "B": True, "C": False}
         assert not worker._waiters
     finally:
-        for ours, theirs in pairs:
+        for _, theirs in pairs:
             theirs.sendall(b"x")  # ends any wait left, whatever happened above
-            ours.close()
-            theirs.close()
         for thread in threads.values():
             thread.join(10)
+        for ours, theirs in pairs:
+            ours.close()
+            theirs.close()
