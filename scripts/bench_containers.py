@@ -64,10 +64,10 @@ AWS_ENV = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_
 ITEM = {"name": "Margherita", "price": 8.5, "stock": 120, "tags": ["vegetarian", "classic"],
         "nutrition": {"kcal": 800, "salt_g": 2.25}, "available": True}
 ITEMS = 1000  # GET and PUT spread over this many ids
-# The commit whose containers/ is "before": the DynamoDB client before it refused what its signer
-# does not sign, followed 429 / x-amz-retry-after / modelled retryable errors, resolved credentials
-# lazily and honoured REQUESTS_CA_BUNDLE. CPU per request must stay within 10 % of it.
-BASELINE_REF = "6f19ce1a4679091dc4eac14293e3f2f7beb75a70"
+# The commit whose containers/ is "before": the item store before issue 28's PUT work (one encoding
+# walk per PUT, the signer's cached canonical headers, 16 threads per worker, one wake pipe per
+# waiting thread). An older commit can be given with --baseline.
+BASELINE_REF = "d04dd6a7f109c0743ae48acec7bafe1f81225ec4"
 # A session token as long as an ECS task role's (they run to about a thousand characters).
 SESSION_TOKEN = "IQoJb3JpZ2luX2VjE" * 60
 # The least memory a Fargate task can have (0.25 vCPU with 512 MiB), what stacks/lean.toml runs.

@@ -35,6 +35,10 @@ MAX_NAME_BYTES = 64 * 1024 - 1
 _CONTEXT = Context(prec=MAX_NUMBER_DIGITS, Emin=-999999, Emax=999999)
 # A JSON number, as JSON (RFC 8259) spells it: DynamoDB's canonical N strings always match.
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\Z")
+# A Decimal's str() that is already DynamoDB's spelling: no exponent, no leading or trailing zero,
+# not "-0". Up to 38 characters it has at most 38 digits and lies well inside 1E-130 ... 9.9E+125,
+# so canonical_number can return it as it is (the common case: 8.5, 120, -2.25).
+_CANONICAL_NUMBER = re.compile(r"-?[1-9][0-9]*(?:\.[0-9]*[1-9])?|-?0\.[0-9]*[1-9]|0")
 
 
 class InvalidItem(ValueError):
@@ -45,10 +49,16 @@ def _reject_constant(name: str):
     raise InvalidItem(f"{name} is not a JSON number")
 
 
+# One decoder for every request: json.loads with keyword arguments builds a new decoder and scanner
+# on each call, which cost as much as the parse of a small item.
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_int=Decimal, parse_constant=_reject_constant)
+
+
 def parse_json(body: bytes):
     """Parse a JSON document, numbers as Decimal. Raises InvalidItem for anything that is not JSON."""
     try:
-        return json.loads(body, parse_float=Decimal, parse_int=Decimal, parse_constant=_reject_constant)
+        # What json.loads does with bytes: UTF-8, -16 or -32 by the first bytes, lone surrogates kept.
+        return _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
     except InvalidItem:
         raise
     except RecursionError:
@@ -59,6 +69,14 @@ def parse_json(body: bytes):
 
 def canonical_number(number: Decimal) -> str:
     """DynamoDB's own spelling of a number, after checking it fits DynamoDB's limits."""
+    text = str(number)
+    if len(text) <= MAX_NUMBER_DIGITS and _CANONICAL_NUMBER.fullmatch(text):
+        return text
+    return _checked_number(number)
+
+
+def _checked_number(number: Decimal) -> str:
+    """canonical_number worked out from the digits and exponent, for every number."""
     if not number.is_finite():
         raise InvalidItem(f"{number} is not a number DynamoDB can store")
     if not number:
@@ -123,6 +141,77 @@ def to_attribute_value(value, depth: int = 0) -> dict:
 def to_item(document: dict) -> dict:
     """A parsed JSON object as a DynamoDB item (a map of attribute names to AttributeValues)."""
     return {_check_name(k): to_attribute_value(v, 1) for k, v in document.items()}
+
+
+def encode_item(document: dict) -> tuple[str, str]:
+    """A parsed JSON object as two texts, from one walk: the item's attribute values as DynamoDB's
+    JSON (the bytes ``json.dumps(to_item(document))`` writes, for the PutItem body) and the item as
+    the API's JSON (``item_to_json(to_item(document))``, what a later GET returns).
+
+    Raises InvalidItem as to_item does.
+    """
+    wire: list[str] = []
+    api: list[str] = []
+    if document:
+        _encode_map(document, 1, wire, api)
+        return "".join(wire), "".join(api)
+    return "{}", "{}"
+
+
+def _encode_map(document: dict, depth: int, wire: list, api: list) -> None:
+    wire_sep = api_sep = "{"
+    for name, member in document.items():
+        quoted = _quote(_check_name(name))
+        wire.append(wire_sep + quoted + ": ")
+        api.append(api_sep + quoted + ":")
+        _encode_value(member, depth, wire, api)
+        wire_sep, api_sep = ", ", ","
+    wire.append("}")
+    api.append("}")
+
+
+def _encode_value(value, depth: int, wire: list, api: list) -> None:
+    # The same checks, in the same order, as to_attribute_value; json.dumps' spelling for the wire.
+    kind = type(value)
+    if kind is str:
+        text = _quote(_check_string(value))
+        wire.append('{"S": ' + text + "}")
+        api.append(text)
+    elif kind is Decimal:
+        text = canonical_number(value)  # digits, '-' and '.': nothing to escape
+        wire.append('{"N": "' + text + '"}')
+        api.append(text)
+    elif kind is bool:
+        wire.append('{"BOOL": true}' if value else '{"BOOL": false}')
+        api.append("true" if value else "false")
+    elif value is None:
+        wire.append('{"NULL": true}')
+        api.append("null")
+    elif depth >= MAX_DEPTH:
+        raise InvalidItem(f"the item nests lists and objects more than {MAX_DEPTH} levels deep")
+    elif kind is dict:
+        if value:
+            wire.append('{"M": ')
+            _encode_map(value, depth + 1, wire, api)
+            wire.append("}")
+        else:
+            wire.append('{"M": {}}')
+            api.append("{}")
+    elif kind is list:
+        if value:
+            wire_sep, api_sep = '{"L": [', "["
+            for member in value:
+                wire.append(wire_sep)
+                api.append(api_sep)
+                _encode_value(member, depth + 1, wire, api)
+                wire_sep, api_sep = ", ", ","
+            wire.append("]}")
+            api.append("]")
+        else:
+            wire.append('{"L": []}')
+            api.append("[]")
+    else:
+        raise InvalidItem(f"cannot store a {kind.__name__}")  # not reached for parsed JSON
 
 
 def _number_text(text: str) -> str:

@@ -147,6 +147,8 @@ class ItemTable:
         # serializer) would write, without building and walking a dict per request.
         self._get_body = json.dumps({"TableName": settings.table_name,
                                      "Key": {settings.table_key: {"S": "\0"}}}).split('"\\u0000"')
+        # PutItem's body likewise: this text, the item's attribute values as JSON, then "}".
+        self._put_head = json.dumps({"TableName": settings.table_name, "Item": None})[:-len("null}")]
 
     def get(self, item_id: str) -> dict | None:
         """The item's attribute values, or None when there is no such item."""
@@ -155,7 +157,12 @@ class ItemTable:
 
     def put(self, item: dict) -> None:
         """Store the item (attribute values), replacing any item with the same key."""
-        self._call("PutItem", json.dumps({"TableName": self.settings.table_name, "Item": item}))
+        self.put_encoded(json.dumps(item))
+
+    def put_encoded(self, attribute_values: str) -> None:
+        """Store the item whose attribute values are this JSON text (``codec.encode_item``'s first
+        text, or ``json.dumps`` of them), replacing any item with the same key."""
+        self._call("PutItem", self._put_head + attribute_values + "}")
 
     def _call(self, operation: str, body: str) -> dict:
         try:

@@ -46,7 +46,14 @@ def _read_body(req) -> bytes:
     if req.content_length is not None and req.content_length > limit:
         raise too_large
     # Read at most one byte past the limit: a chunked body has no Content-Length to check.
-    body = req.stream.read(limit + 1)
+    environ = req.environ
+    if "wsgi.input_terminated" in environ:
+        # The server ends the stream at the body's end (gunicorn does, chunked or not): werkzeug's
+        # req.stream is then this same stream (the app sets no MAX_CONTENT_LENGTH), minus the
+        # per-request wrapper lookups.
+        body = environ["wsgi.input"].read(limit + 1)
+    else:
+        body = req.stream.read(limit + 1)
     if len(body) > limit:
         raise too_large
     return body
@@ -56,7 +63,9 @@ def _read_body(req) -> bytes:
 def put_item(item_id: str) -> Response:
     _check_id(item_id)
     req = request._get_current_object()  # one context lookup instead of one per attribute
-    if req.mimetype != JSON or req.mimetype_params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
+    # The exact header most clients send needs no parsing; any other spelling is parsed.
+    if req.environ.get("CONTENT_TYPE") != JSON and (
+            req.mimetype != JSON or req.mimetype_params.get("charset", "utf-8").lower() not in ("utf-8", "utf8")):
         raise ApiError(contract.ERROR_UNSUPPORTED_MEDIA_TYPE, "Send the item as Content-Type: application/json (UTF-8).")
     body = _read_body(req)
     table = get_table()
@@ -68,8 +77,9 @@ def put_item(item_id: str) -> Response:
         if key in document and document[key] != item_id:
             raise codec.InvalidItem(f"the body's {key!r} must be the id in the path ({item_id!r}) or absent")
         document[key] = item_id
-        item = codec.to_item(document)
+        # One walk gives both the PutItem body's attribute values and the answer (what a GET returns).
+        attribute_values, answer = codec.encode_item(document)
     except codec.InvalidItem as error:
         raise ApiError(contract.ERROR_INVALID_ITEM, str(error)) from None
-    table.put(item)
-    return _json_response(codec.item_to_json(item))
+    table.put_encoded(attribute_values)
+    return _json_response(answer)

@@ -19,7 +19,9 @@ this signer and botocore's and asserts the headers are identical, and that what 
 is exactly what it does not handle.
 
 The signing key depends only on the date, region, service and secret, so it is derived once per
-day (four HMACs) instead of once per request.
+day (four HMACs) instead of once per request; the canonical headers depend only on the headers and
+credentials, so they are built (and checked) once per such set, and the request's date and body
+hash are put into them.
 """
 
 from __future__ import annotations
@@ -94,6 +96,10 @@ class SigV4Signer:
         # the current key id and session token) come with every request, and a set lookup of a
         # str whose hash is cached costs less than matching a thousand-character token again.
         self._plain: set[str] = set()
+        # The canonical request's parts that change only with the headers and credentials, per
+        # (headers..., access key, token): only the date and the payload hash change per request.
+        self._canonical: dict[tuple, tuple[str, str, str]] = {}
+        self._clock = (-1, "")
 
     def signing_key(self, secret_key: str, date: str) -> bytes:
         """kSigning for ``date`` (YYYYMMDD), cached per (date, region, service, secret)."""
@@ -116,6 +122,35 @@ class SigV4Signer:
         ``credentials`` has ``access_key``, ``secret_key`` and ``token`` (botocore's frozen
         credentials); ``amz_date`` defaults to now.
         """
+        token = credentials.token
+        cache_key = (*headers.items(), credentials.access_key, token)
+        canonical = self._canonical.get(cache_key)
+        if canonical is None:
+            canonical = self._canonical_parts(headers, credentials)
+            if len(self._canonical) >= 32:  # rotated keys and tokens
+                self._canonical.clear()
+            self._canonical[cache_key] = canonical
+        before_date, after_date, signed_headers = canonical
+        if amz_date is None:
+            amz_date = self._timestamp()
+        headers["X-Amz-Date"] = amz_date
+        if token:
+            headers["X-Amz-Security-Token"] = token
+        canonical_request = before_date + amz_date + after_date + hashlib.sha256(body).hexdigest()
+        date = amz_date[:8]
+        scope = f"{date}/{self.region}/{self.service}/aws4_request"
+        string_to_sign = "%s\n%s\n%s\n%s" % (
+            ALGORITHM, amz_date, scope, hashlib.sha256(canonical_request.encode("utf-8")).hexdigest())
+        signature = hmac.digest(self.signing_key(credentials.secret_key, date), string_to_sign.encode("utf-8"),
+                                "sha256").hex()
+        headers["Authorization"] = (
+            f"{ALGORITHM} Credential={credentials.access_key}/{scope}, "
+            f"SignedHeaders={signed_headers}, Signature={signature}")
+        return headers
+
+    def _canonical_parts(self, headers: dict[str, str], credentials) -> tuple[str, str, str]:
+        """The canonical request up to the X-Amz-Date value, after it up to the payload hash, and
+        the signed header names, for these headers and credentials; raises UnsupportedRequest."""
         signed = {"host": self.host}
         for name, value in headers.items():
             lower = name.lower()
@@ -127,31 +162,24 @@ class SigV4Signer:
             signed[lower] = " ".join(value.split())
         if credentials.access_key not in self._plain:
             self._check_plain(credentials.access_key, "the access key id")
-        if amz_date is None:
-            amz_date = time.strftime(TIMESTAMP_FORMAT, time.gmtime())
-        headers["X-Amz-Date"] = signed["x-amz-date"] = amz_date
+        signed["x-amz-date"] = "\0"  # a plain field value never holds NUL: the date goes here
         if credentials.token:
             if credentials.token not in self._plain:
                 self._check_plain(credentials.token, "the session token")
-            headers["X-Amz-Security-Token"] = credentials.token
             signed["x-amz-security-token"] = " ".join(credentials.token.split())
         names = sorted(signed)
         signed_headers = ";".join(names)
-        canonical_request = "POST\n/\n\n%s\n\n%s\n%s" % (
-            "\n".join(f"{name}:{signed[name]}" for name in names),
-            signed_headers,
-            hashlib.sha256(body).hexdigest(),
-        )
-        date = amz_date[:8]
-        scope = f"{date}/{self.region}/{self.service}/aws4_request"
-        string_to_sign = "%s\n%s\n%s\n%s" % (
-            ALGORITHM, amz_date, scope, hashlib.sha256(canonical_request.encode("utf-8")).hexdigest())
-        signature = hmac.new(self.signing_key(credentials.secret_key, date), string_to_sign.encode("utf-8"),
-                             hashlib.sha256).hexdigest()
-        headers["Authorization"] = (
-            f"{ALGORITHM} Credential={credentials.access_key}/{scope}, "
-            f"SignedHeaders={signed_headers}, Signature={signature}")
-        return headers
+        before_date, after_date = ("POST\n/\n\n%s\n\n%s\n" % (
+            "\n".join(f"{name}:{signed[name]}" for name in names), signed_headers)).split("\0")
+        return before_date, after_date, signed_headers
+
+    def _timestamp(self) -> str:
+        # strftime once per second, not once per request.
+        second = int(time.time())
+        cached = self._clock
+        if cached[0] != second:
+            cached = self._clock = (second, time.strftime(TIMESTAMP_FORMAT, time.gmtime(second)))
+        return cached[1]
 
     def _check_plain(self, value: str, what: str) -> None:
         """Raise UnsupportedRequest unless ``value`` is a plain field value; remember it if it is."""

@@ -18,8 +18,9 @@ the main thread's loop alone was about 30 % of the samples holding the GIL. This
 once it has answered a kept-alive request, waits up to KEEPALIVE_WAIT_SECONDS for the next request
 on the same connection and serves it itself (strace: ``epoll_ctl`` went from 2 to under 0.1 per
 request). It waits only while every submitted connection has a free thread; when the main thread
-submits one that has none, it wakes one waiting thread (a byte in a pipe), which hands its
-connection back to gunicorn's poller as gthread always does. gunicorn's ``handle`` serves each
+submits one that has none, it wakes the thread that has waited longest (a byte in that thread's
+own pipe: only that thread wakes), which hands its connection back to gunicorn's poller as gthread
+always does. gunicorn's ``handle`` serves each
 request, so its parsing, errors, ``pre_request`` (the drain's ``Connection: close``), access log
 and ``max_requests`` are unchanged; the wait ends after any request that closes the connection,
 and a stopping worker (``alive`` false: the graceful stop) starts no new wait.
@@ -29,6 +30,7 @@ Configured in :mod:`itemstore.gunicorn_conf` as ``worker_class``.
 
 from __future__ import annotations
 
+import collections
 import os
 import select
 import threading
@@ -64,6 +66,25 @@ def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
     util.write_nonblock(sock, head.encode("latin-1") + body)
 
 
+class SecondDate:
+    """gunicorn's ``util.http_date``, formatted once per second instead of once per response (the
+    Date header has whole seconds; email.utils.formatdate was a few microseconds per answer)."""
+
+    def __init__(self, http_date=util.http_date, clock=time.time) -> None:
+        self._http_date = http_date
+        self._clock = clock
+        self._cached = (-1, "")
+
+    def __call__(self, timestamp=None) -> str:
+        if timestamp is not None:
+            return self._http_date(timestamp)
+        second = int(self._clock())
+        cached = self._cached
+        if cached[0] != second:
+            cached = self._cached = (second, self._http_date(second))
+        return cached[1]
+
+
 class ThreadWorker(gthread.ThreadWorker):
     """gunicorn's gthread worker; its own error responses are JSON, and a thread serves the next
     request of the kept-alive connection it just answered when it comes within KEEPALIVE_WAIT_SECONDS
@@ -74,28 +95,31 @@ class ThreadWorker(gthread.ThreadWorker):
         self._queue_lock = threading.Lock()
         self._queued = 0  # connections submitted to the thread pool that no thread has taken yet
         self._busy = 0  # threads in handle(), waiting ones included
-        self._waiting = 0  # threads waiting for the next request of their connection
-        self._wake_read = self._wake_write = -1
+        # The wake pipes' write ends of the threads waiting for their connection's next request,
+        # longest-waiting first. Each thread has its own pipe, so a wake-up wakes one thread: with
+        # one pipe shared by all, every waiting thread woke for each byte and all but one went back
+        # to waiting (a thundering herd on every connection that found no free thread).
+        self._waiters: collections.deque[int] = collections.deque()
+        self._thread_pipe = threading.local()
 
     def init_process(self) -> None:
         # Runs in the worker process after the fork, before it serves: the master never answers
-        # requests, and gunicorn's Worker.handle_error is the only caller of write_error.
+        # requests, gunicorn's Worker.handle_error is the only caller of write_error, and its
+        # responses (http.wsgi, http2.response) the only callers of http_date without a timestamp.
         util.write_error = write_json_error
-        self._wake_read, self._wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        util.http_date = SecondDate()
         super().init_process()
 
     def enqueue_req(self, conn) -> None:
-        """gthread's submission (main thread), counted; when no thread is free for it, one waiting
-        thread is woken to give its thread back (one byte in the wake pipe per such submission)."""
+        """gthread's submission (main thread), counted; when no thread is free for it, the thread
+        that has waited longest for its connection's next request is woken to give its thread back."""
         with self._queue_lock:
             self._queued += 1
-            wake = self._waiting > 0 and self._queued > self.cfg.threads - self._busy
+            if self._waiters and self._queued > self.cfg.threads - self._busy:
+                # Under the lock, so that a waiter that leaves finds the byte when it is no longer
+                # listed (one byte at most per pipe: the write never blocks).
+                os.write(self._waiters.popleft(), b"\0")
         super().enqueue_req(conn)
-        if wake:
-            try:
-                os.write(self._wake_write, b"\0")
-            except BlockingIOError:  # the pipe is full: enough waiters are being woken already
-                pass
 
     def handle(self, conn):
         """gthread's ``handle`` for this connection's request, then for each next request that
@@ -118,28 +142,31 @@ class ThreadWorker(gthread.ThreadWorker):
         thread is wanted for another connection first."""
         if conn.parser.unreader.buf.getvalue():
             return True  # already read ahead (a pipelined request)
+        pipe = getattr(self._thread_pipe, "fds", None)
+        if pipe is None:
+            pipe = self._thread_pipe.fds = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        wake_read, wake_write = pipe
         with self._queue_lock:
             if self._queued > self.cfg.threads - self._busy:
                 return False  # a submitted connection has no free thread: give this one back
-            self._waiting += 1
+            self._waiters.append(wake_write)
         try:
             poller = select.poll()
             poller.register(conn.sock, select.POLLIN)
-            poller.register(self._wake_read, select.POLLIN)
+            poller.register(wake_read, select.POLLIN)
             deadline = time.monotonic() + KEEPALIVE_WAIT_SECONDS
             while (left := deadline - time.monotonic()) > 0:
                 ready = dict(poller.poll(left * 1000))
+                if wake_read in ready:
+                    return False  # wanted for another connection: this one goes back to the poller
                 if conn.sock.fileno() in ready:
                     # POLLIN, or POLLHUP/POLLERR: gunicorn's handle reads the request or finds the
                     # connection gone.
                     return True
-                if self._wake_read in ready:
-                    try:
-                        os.read(self._wake_read, 1)  # one byte per thread wanted
-                    except BlockingIOError:
-                        continue  # another waiter took it; keep waiting
-                    return False
             return False
         finally:
             with self._queue_lock:
-                self._waiting -= 1
+                try:
+                    self._waiters.remove(wake_write)
+                except ValueError:  # woken by enqueue_req: take its byte, so the next wait starts clean
+                    os.read(wake_read, 1)

@@ -6,6 +6,8 @@ import json
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from itemstore import codec
 
 
@@ -115,3 +117,61 @@ def test_negative_numbers_have_the_same_range(number):
     assert codec.canonical_number(Decimal(number)).startswith("-")
     with pytest.raises(codec.InvalidItem):
         codec.canonical_number(Decimal(number) * 10 if "E+" in number else Decimal(number) / 10)
+
+
+# JSON number literals as a client sends them: integers, fractions, exponents, leading and trailing
+# zeros, signs, up to 45 digits (past DynamoDB's 38) and exponents past its range.
+NUMBER_LITERALS = st.builds(
+    lambda sign, whole, fraction, exponent: f"{sign}{whole}{fraction}{exponent}",
+    st.sampled_from(["", "-"]),
+    st.one_of(st.just("0"), st.from_regex(r"[1-9][0-9]{0,44}", fullmatch=True)),
+    st.one_of(st.just(""), st.from_regex(r"\.[0-9]{1,45}", fullmatch=True)),
+    st.one_of(st.just(""), st.builds(lambda e, n: f"{e}{n}", st.sampled_from(["e", "E", "e+", "E-", "e-"]),
+                                     st.integers(0, 140))),
+)
+
+
+@settings(max_examples=600, deadline=None, derandomize=True, database=None)
+@given(NUMBER_LITERALS)
+def test_the_number_fast_path_spells_and_refuses_as_the_full_rule(literal):
+    # canonical_number returns a Decimal's str() as it is when it is already DynamoDB's spelling;
+    # everything else goes through the digits-and-exponent rule (_checked_number).
+    number = codec.parse_json(literal.encode())
+    try:
+        expected = codec._checked_number(number)
+    except codec.InvalidItem:
+        with pytest.raises(codec.InvalidItem):
+            codec.canonical_number(number)
+    else:
+        assert codec.canonical_number(number) == expected
+
+
+# Text that JSON carries, a lone surrogate (JSON can carry "\\ud800") and characters json.dumps escapes.
+TEXTS = st.one_of(st.text(max_size=6), st.lists(st.sampled_from(["a", "\u00e9", "\U0001f355", '"', "\\", "\n", "\ud800"]),
+                                               max_size=4).map("".join))
+JSON_LEAVES = st.one_of(TEXTS, NUMBER_LITERALS.map(Decimal), st.booleans(), st.none())
+JSON_VALUES = st.recursive(
+    JSON_LEAVES,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(TEXTS, inner, max_size=4)),
+    max_leaves=20)
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+@given(st.dictionaries(TEXTS, JSON_VALUES, max_size=6))
+def test_encode_item_writes_what_to_item_json_dumps_and_item_to_json_write(document):
+    # Lone surrogates, empty names and numbers DynamoDB refuses are generated too:
+    # encode_item must refuse exactly what to_item refuses, with the same message.
+    try:
+        item = codec.to_item(document)
+    except codec.InvalidItem as error:
+        with pytest.raises(codec.InvalidItem) as raised:
+            codec.encode_item(document)
+        assert str(raised.value) == str(error)
+    else:
+        assert codec.encode_item(document) == (json.dumps(item), codec.item_to_json(item))
+
+
+def test_encode_item_refuses_nesting_past_32_levels_as_to_item_does():
+    codec.encode_item({"a": json.loads("[" * 31 + "]" * 31)})
+    with pytest.raises(codec.InvalidItem, match="32 levels"):
+        codec.encode_item({"a": json.loads("[" * 32 + "]" * 32)})

@@ -124,6 +124,19 @@ def test_the_putitem_body_is_botocores(botocore_client, item_id):
     assert body == _serialized(botocore_client, "PutItem", {"TableName": "test-pets", "Item": item})
 
 
+@pytest.mark.parametrize("item_id", ITEM_IDS)
+def test_the_putitem_body_from_one_encoding_walk_is_botocores(botocore_client, item_id):
+    # The PUT route sends codec.encode_item's attribute values through put_encoded.
+    recorder = RecordingClient()
+    settings = Settings(table_name="test-pets", table_key="petId", item_path_prefix="/petstore/pets")
+    document = {**DOCUMENT, "petId": item_id}
+    attribute_values, _ = codec.encode_item(document)
+    ItemTable(settings, client=recorder).put_encoded(attribute_values)
+    (operation, body), = recorder.calls
+    assert operation == "PutItem"
+    assert body == _serialized(botocore_client, "PutItem", {"TableName": "test-pets", "Item": codec.to_item(document)})
+
+
 # --- generated requests: the same signature as botocore, or a refusal ----------------------------
 
 FIELD_TEXT = st.text(alphabet=st.sampled_from([chr(c) for c in range(0x20, 0x7f)] + ["\t", " ", " "]), max_size=40)
@@ -235,3 +248,29 @@ def test_a_value_checked_once_does_not_let_another_one_through():
     for number in range(40):
         signer.sign({**headers, "X-Amz-Target": f"{TARGET_PREFIX}Op{number}"}, b"{}", good, AMZ_DATE)
     assert len(signer._plain) <= 32
+
+
+def test_one_signer_signs_each_request_as_botocore_whatever_it_signed_before(monkeypatch):
+    # The signer keeps the canonical headers per (headers, access key, token) and the timestamp per
+    # second; a request that differs in any of them (operation, token, no token, key, date,
+    # body) must still be signed exactly as botocore signs it, before and after the cache is full.
+    signer = SigV4Signer("eu-west-1", "dynamodb", host_header(ENDPOINTS[1]))
+    rotated = Credentials("ASIAEXAMPLE", "secret/with+chars", token="IQoJb3JpZ2luX2VjEN///rotated==")
+    cases = [(credentials, operation, body)
+             for credentials in (*CREDENTIALS.values(), rotated)
+             for operation in ("GetItem", "PutItem")
+             for body in (b"{}", json.dumps({"TableName": "foods", "Key": {"foodId": {"S": "1"}}}).encode())]
+    for _ in range(3):  # the second and third rounds find every canonical form cached
+        for credentials, operation, body in cases:
+            ours = signer.sign({"Content-Type": CONTENT_TYPE, "X-Amz-Target": TARGET_PREFIX + operation}, body,
+                               credentials.get_frozen_credentials(), AMZ_DATE)
+            assert ours == _botocore_headers(ENDPOINTS[1], "eu-west-1", credentials, operation, body, monkeypatch)
+    for number in range(40):  # past the size at which it forgets everything
+        signer.sign({"Content-Type": CONTENT_TYPE, "X-Amz-Target": f"{TARGET_PREFIX}Op{number}"}, b"{}",
+                    rotated.get_frozen_credentials(), AMZ_DATE)
+    assert len(signer._canonical) <= 32
+    credentials = CREDENTIALS["session token"]
+    with mock.patch("time.time", lambda: WHEN.replace(tzinfo=datetime.UTC).timestamp()):
+        ours = signer.sign({"Content-Type": CONTENT_TYPE, "X-Amz-Target": TARGET_PREFIX + "GetItem"}, b"{}",
+                           credentials.get_frozen_credentials())  # the date from the clock
+    assert ours == _botocore_headers(ENDPOINTS[1], "eu-west-1", credentials, "GetItem", b"{}", monkeypatch)

@@ -1,14 +1,24 @@
 """itemstore.worker under a real gunicorn: the requests gunicorn refuses itself get the API's JSON
-errors, with gunicorn's status, and the server keeps serving."""
+errors, with gunicorn's status, and the server keeps serving; and two of its parts alone: the Date
+header made once per second, and which waiting thread a connection without a thread wakes."""
 
 from __future__ import annotations
 
+import collections
+import email.utils
+import io
 import json
 import socket
+import threading
+import time
+from types import SimpleNamespace
 from urllib.parse import quote
 
 import pytest
+from gunicorn import util
+from gunicorn.workers import gthread
 from itemstore import contract
+from itemstore import worker as worker_module
 from itemstore.contract import HEALTH_PATH, MAX_ID_BYTES
 
 pytestmark = pytest.mark.integration
@@ -113,3 +123,65 @@ def test_an_idle_kept_alive_connection_does_not_hold_the_only_thread(start_gunic
                 assert _read_answer(b_reader)[0] == 200
         a.sendall(get)
         assert _read_answer(a_reader)[0] == 200
+
+
+def test_the_date_header_is_gunicorns_formatted_once_per_second():
+    now = [1772705702.25]  # 2026-03-05T10:15:02.25Z
+    calls = []
+
+    def http_date(timestamp=None):
+        calls.append(timestamp)
+        return util.http_date(timestamp)
+
+    date = worker_module.SecondDate(http_date, clock=lambda: now[0])
+    assert date() == "Thu, 05 Mar 2026 10:15:02 GMT" == util.http_date(now[0])
+    now[0] += 0.7  # the same second
+    assert date() == "Thu, 05 Mar 2026 10:15:02 GMT"
+    assert len(calls) == 1
+    now[0] += 0.1  # the next one
+    assert date() == "Thu, 05 Mar 2026 10:15:03 GMT"
+    assert date(0) == email.utils.formatdate(0, usegmt=True)  # an explicit time is formatted as asked
+
+
+def test_a_connection_without_a_free_thread_wakes_only_the_longest_waiting_thread(monkeypatch):
+    # Three threads wait for the next request of their kept-alive connections; a connection comes
+    # that has no free thread. The thread that has waited longest gives its thread back; the others
+    # keep waiting and serve their own connection's next request.
+    monkeypatch.setattr(worker_module, "KEEPALIVE_WAIT_SECONDS", 60.0)  # only a wake or a request ends a wait
+    monkeypatch.setattr(gthread.ThreadWorker, "enqueue_req", lambda self, conn: None)  # no thread pool here
+    worker = worker_module.ThreadWorker.__new__(worker_module.ThreadWorker)
+    worker.cfg = SimpleNamespace(threads=3)
+    worker._queue_lock, worker._queued, worker._busy = threading.Lock(), 0, 3
+    worker._waiters, worker._thread_pipe = collections.deque(), threading.local()
+
+    pairs = [socket.socketpair() for _ in range(3)]
+    results: dict[str, bool] = {}
+    threads = {}
+    for name, (ours, _) in zip("ABC", pairs, strict=True):
+        conn = SimpleNamespace(sock=ours, parser=SimpleNamespace(unreader=SimpleNamespace(buf=io.BytesIO())))
+        threads[name] = threading.Thread(target=lambda n=name, c=conn: results.__setitem__(n, worker._next_request_comes(c)))
+        waiting, started = len(worker._waiters) + 1, time.monotonic()
+        threads[name].start()
+        while len(worker._waiters) < waiting:  # A waits first, then B, then C
+            assert threads[name].is_alive() and time.monotonic() - started < 10, f"{name} is not waiting"
+            time.sleep(0.01)
+    try:
+        worker.enqueue_req(object())  # no free thread: 1 queued > 3 threads - 3 busy
+        threads["A"].join(10)
+        assert results == {"A": False}
+        assert threads["B"].is_alive() and threads["C"].is_alive()
+        pairs[1][1].sendall(b"GET / HTTP/1.1\r\n\r\n")  # B's next request
+        threads["B"].join(10)
+        assert results == {"A": False, "B": True}
+        worker.enqueue_req(object())
+        threads["C"].join(10)
+        assert results == {"A": False, "B": True, "C": False}
+        assert not worker._waiters
+    finally:
+        for _, theirs in pairs:
+            theirs.sendall(b"x")  # ends any wait left, whatever happened above
+        for thread in threads.values():
+            thread.join(10)
+        for ours, theirs in pairs:
+            ours.close()
+            theirs.close()
