@@ -1,3 +1,3 @@
 """The ecsapi version: the one place it is written (setup.cfg reads it with ``attr:``)."""
 
-VERSION = "4.0.0"
+VERSION = "4.1.0"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the item-store image from the release's source archive and pushes it to the stack's ECR
 # repository. The project's inline buildspec writes this file unchanged and runs it with bash
-# (generator/image.py); tests/generator/test_image_buildspec.py runs it here.
+# (generator/template/image.py); tests/runs_in_aws/test_image_buildspec.py runs it here.
 #
 # Environment (the project sets every one; the image-build function overrides them per build):
 #   ARCHIVE_URL     HTTPS URL of itemstore-source.tar in the release folder
