@@ -80,11 +80,14 @@ DRY_RUN := $(if $(findstring n,$(firstword -$(MAKEFLAGS))),--dry-run)
 publish: $(BASE_STAMP) $(DEV_STAMP) ## Ship a release to S3 (ECSAPI_RELEASE_BUCKET, ...); --dry-run lists it; ARGS=--force, CONFIG=file
 	+$(PY) -m generator.tooling.publish $(DRY_RUN) $(if $(CONFIG),--config $(CONFIG)) $(ARGS)
 
-# The suite runs in TEST_WORKERS processes (pytest-xdist; auto: one per core). --dist loadfile sends
+# The suite runs in TEST_WORKERS processes (pytest-xdist). It waits on servers, browsers and
+# subprocesses about as much as it computes, so more processes than cores overlap the waits: on
+# this 2-core machine, quiet, 4 workers took 376 s and 5 took 391 s (each added worker collects
+# every test module and starts its own session servers). --dist loadfile sends
 # each test file to one worker, whole: a file's module fixtures (servers) start once, and the
 # session fixtures (moto, dynalite, the browser, a rendered template) once in each worker. Files go
 # out in the order tests/support/plugin.py sorts them (long ones first), not by their test count.
-TEST_WORKERS ?= auto
+TEST_WORKERS ?= 4
 XDIST := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 # The tests keep their bytecode: each worker imports every test module (pytest rewrites its asserts,
 # ~5 s of CPU per worker when nothing is cached), and the servers and commands the tests start
@@ -95,7 +98,7 @@ TEST_ENV := PYTHONDONTWRITEBYTECODE=
 COMPILE_CHECKOUT := $(PY) -m compileall -q generator ecsapi_local containers/itemstore scripts
 
 .PHONY: test
-test: $(DEV_STAMP) $(NODE_STAMP) $(CHECKOV) $(CHROMIUM) ## Run the whole suite in parallel: unit, golden file, cfn-lint, checkov, hadolint, real-server and browser tests, the docs site (strict) [TEST_WORKERS=auto]
+test: $(DEV_STAMP) $(NODE_STAMP) $(CHECKOV) $(CHROMIUM) ## Run the whole suite in parallel: unit, golden file, cfn-lint, checkov, hadolint, real-server and browser tests, the docs site (strict) [TEST_WORKERS=4]
 	$(COMPILE_CHECKOUT)
 	$(TEST_ENV) $(PY) -m pytest $(XDIST)
 

@@ -156,7 +156,9 @@ JSON_VALUES = st.recursive(
     max_leaves=20)
 
 
-@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+# 150 documents: derandomized, so every run checks the same set; a bigger one cost CPU in every
+# `make test` (400 took ~7 s) without reaching a branch these miss.
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
 @given(st.dictionaries(TEXTS, JSON_VALUES, max_size=6))
 def test_encode_item_writes_what_to_item_json_dumps_and_item_to_json_write(document):
     # Lone surrogates, empty names and numbers DynamoDB refuses are generated too:

@@ -53,8 +53,12 @@ def page_server(tmp_path):
         path = tmp_path / f"config{len(started)}.json"
         path.write_text(json.dumps(config))
         port = free_port()
-        process = subprocess.Popen([sys.executable, "-m", "ecsapi_local.site", "--config", str(path),
-                                    "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # Its errors go to a file: a pipe nobody reads while it serves could fill up with tracebacks
+        # of clients that went away, and block the server (and so its SIGTERM) on a write.
+        errors = tmp_path / f"server{len(started)}.err"
+        with errors.open("wb") as sink:
+            process = subprocess.Popen([sys.executable, "-m", "ecsapi_local.site", "--config", str(path),
+                                        "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=sink)
         started.append(process)
         url = f"http://127.0.0.1:{port}/"
         deadline = time.monotonic() + 30
@@ -64,7 +68,7 @@ def page_server(tmp_path):
                 return url
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the page server did not start: {process.stderr.read().decode()}") from None
+                    raise RuntimeError(f"the page server did not start: {errors.read_text()}") from None
                 time.sleep(0.05)
 
     yield start
