@@ -82,7 +82,7 @@ publish: $(BASE_STAMP) $(DEV_STAMP) ## Ship a release to S3 (ECSAPI_RELEASE_BUCK
 
 # The suite runs in TEST_WORKERS processes (pytest-xdist). It waits on servers, browsers and
 # subprocesses about as much as it computes, so more processes than cores overlap the waits: on
-# this 2-core machine, quiet, 4 workers took 376 s and 5 took 391 s (each added worker collects
+# this 2-core machine, quiet, 4 workers took 379 s and 5 took 391 s (each added worker collects
 # every test module and starts its own session servers). --dist loadfile sends
 # each test file to one worker, whole: a file's module fixtures (servers) start once, and the
 # session fixtures (moto, dynalite, the browser, a rendered template) once in each worker. Files go

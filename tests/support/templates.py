@@ -8,7 +8,10 @@ tests/template, tests/tooling, tests/runs_in_aws) get the fixtures without a con
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gzip
+import io
 import json
 import subprocess
 import sys
@@ -86,6 +89,31 @@ def cfn_lint(path: Path) -> list[str]:
     runner = _cfn_lint_runner()
     matches = run_template_by_file_path(str(path), runner.config, runner.rules, False)
     return [f"{m.rule.id} {m.message} ({m.filename}:{m.linenumber})" for m in matches]
+
+
+RELEASE_FIXTURES = REPO / "tests" / "tooling" / "fixtures"  # v<version>/<variant>.json.gz: released templates
+
+
+def diff_from_release(version: str, variant: str, folder: Path) -> tuple[StackConfig, dict, dict]:
+    """``ecsapi diff --format json`` from ``variant``'s template of release ``version``
+    (RELEASE_FIXTURES/v<version>/<variant>.json.gz, unpacked into ``folder``) to what this checkout
+    renders for it: the variant's configuration, diff's report, and the released template."""
+    from generator.tooling.cli import main
+
+    old = folder / f"{variant}-{version}.json"
+    old.write_bytes(gzip.decompress((RELEASE_FIXTURES / f"v{version}" / f"{variant}.json.gz").read_bytes()))
+    argv = ["diff", str(old), "--format", "json"]
+    config = StackConfig()
+    if variant != "default":
+        stack_file = REPO / "stacks" / f"{variant}.toml"
+        argv += ["--config", str(stack_file)]
+        config = load_config(stack_file)
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        status = main(argv)
+    report = json.loads(output.getvalue())
+    assert status in (0, 1), report  # 1: there are changes; 2 would be an error
+    return config, report, json.loads(old.read_text())
 
 
 def resolve_sub(value: dict, values: dict[str, str]) -> str:
