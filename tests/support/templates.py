@@ -91,6 +91,20 @@ def cfn_lint(path: Path) -> list[str]:
     return [f"{m.rule.id} {m.message} ({m.filename}:{m.linenumber})" for m in matches]
 
 
+CHECKOV = REPO / ".tools" / "checkov" / "bin" / "checkov"  # its own virtualenv: see the Makefile
+
+
+def checkov_report(target: Path) -> dict:
+    """checkov's JSON report on a template file or on every template in a folder."""
+    assert CHECKOV.exists(), "checkov is missing: run `make test`, which installs it"
+    scan = subprocess.run(
+        [str(CHECKOV), "--directory" if target.is_dir() else "--file", str(target), "--framework", "cloudformation",
+         "--output", "json", "--skip-download", "--compact"], capture_output=True, text=True, timeout=600,
+    )
+    report = json.loads(scan.stdout)
+    return report if isinstance(report, dict) else report[0]  # one report, or a list of them
+
+
 RELEASE_FIXTURES = REPO / "tests" / "tooling" / "fixtures"  # v<version>/<variant>.json.gz: released templates
 
 

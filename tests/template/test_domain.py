@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 
 import pytest
 
@@ -21,7 +20,7 @@ from generator.template.openapi import build_openapi
 from generator.tooling.describe import describe, domain_lines, idle_monthly_cost
 from generator.tooling.render import template_json
 from tests.support.processes import REPO
-from tests.support.templates import VARIANTS, cfn_lint, resolve_sub, resources
+from tests.support.templates import VARIANTS, cfn_lint, checkov_report, resolve_sub, resources
 
 NAME = "api.example.com"
 ZONE = "Z0123456789ABCDEFGHIJ"
@@ -316,14 +315,7 @@ def test_every_domain_shape_lints_and_scans_clean(release, tmp_path):
         path = tmp_path / f"{name}.json"
         path.write_text(template_json(build_template(domain_config(spec), release)))
         assert cfn_lint(path) == [], name
-    checkov = REPO / ".tools" / "checkov" / "bin" / "checkov"
-    assert checkov.exists(), "checkov is missing: run `make test`, which installs it"
-    scan = subprocess.run(
-        [str(checkov), "--directory", str(tmp_path), "--framework", "cloudformation", "--output", "json",
-         "--skip-download", "--compact"], capture_output=True, text=True, timeout=600,
-    )
-    report = json.loads(scan.stdout)
-    report = report if isinstance(report, dict) else report[0]
+    report = checkov_report(tmp_path)
     assert report["results"]["failed_checks"] == [], [
         (c["check_id"], c["resource"]) for c in report["results"]["failed_checks"]]
     assert report["summary"]["resource_count"] >= 100 * len(SHAPES)

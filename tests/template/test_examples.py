@@ -3,16 +3,13 @@ variants, and say what their READMEs say."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-
 import pytest
 
 from generator import build_template
 from generator.model.config_file import load_config
 from generator.tooling.render import template_json
 from tests.support.processes import REPO
-from tests.support.templates import cfn_lint
+from tests.support.templates import cfn_lint, checkov_report
 
 EXAMPLES = {path.parent.name: path for path in sorted((REPO / "examples").glob("*/*.toml"))}
 
@@ -46,15 +43,7 @@ def test_each_example_has_zero_cfn_lint_findings(example, tmp_path):
 def test_checkov_finds_no_failed_check_in_the_examples(tmp_path):
     for name, path in EXAMPLES.items():
         (tmp_path / f"{name}.json").write_text(template_json(build_template(load_config(path))))
-    checkov = REPO / ".tools" / "checkov" / "bin" / "checkov"  # its own venv: see the Makefile
-    assert checkov.exists(), "checkov is missing: run `make test`, which installs it"
-    result = subprocess.run(
-        [str(checkov), "--directory", str(tmp_path), "--framework", "cloudformation", "--output", "json",
-         "--skip-download", "--compact"],
-        capture_output=True, text=True, timeout=600,
-    )
-    report = json.loads(result.stdout)
-    report = report if isinstance(report, dict) else report[0]
+    report = checkov_report(tmp_path)
     failed = [(c["check_id"], c["resource"]) for c in report["results"]["failed_checks"]]
     assert failed == [], failed
     assert report["summary"]["passed"] > 60 * len(EXAMPLES)

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import subprocess
 
 import pytest
 
 from generator import MfaMode, NatMode, ServiceSpec, StackConfig, ThreatProtection
 from generator.template.iam import ITEM_STORE_ACTIONS, OWN_TABLE_ACTIONS, UNSCOPED_ACTIONS
 from generator.template.names import logical_id
-from tests.support.processes import REPO
-from tests.support.templates import VARIANTS, resources
+from tests.support.templates import VARIANTS, checkov_report, resources
 
 # Expectations follow a variant's settings, never its file name; this is the variant with every
 # security option on, for the tests of what those options add.
@@ -266,15 +264,7 @@ def test_stage_and_route_throttling_are_options(render):
 def test_checkov_finds_no_failed_check_in_any_variant(render, tmp_path):
     for name, config in VARIANTS.items():
         (tmp_path / f"{name}.json").write_text(json.dumps(render(config)))
-    checkov = REPO / ".tools" / "checkov" / "bin" / "checkov"  # its own venv: see the Makefile
-    assert checkov.exists(), "checkov is missing: run `make test`, which installs it"
-    result = subprocess.run(
-        [str(checkov), "--directory", str(tmp_path), "--framework", "cloudformation", "--output", "json",
-         "--skip-download", "--compact"],
-        capture_output=True, text=True, timeout=600,
-    )
-    report = json.loads(result.stdout)
-    report = report if isinstance(report, dict) else report[0]
+    report = checkov_report(tmp_path)
     results = report["results"]
     failed = [(c["check_id"], c["resource"], c["file_path"]) for c in results["failed_checks"]]
     assert failed == [], failed

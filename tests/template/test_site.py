@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 
 import jsonschema
 import pytest
@@ -17,7 +16,7 @@ from generator.template.site import CACHING_OPTIMIZED_POLICY_ID, page_files
 from generator.tooling.assets import pinned_digests
 from generator.tooling.render import template_json
 from tests.support.processes import REPO
-from tests.support.templates import VARIANTS, cfn_lint, resolve_sub
+from tests.support.templates import VARIANTS, cfn_lint, checkov_report, resolve_sub
 
 SITE_TYPES = {
     "AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::CloudFront::Distribution",
@@ -249,14 +248,7 @@ def test_the_page_with_the_stack_key_lints_and_scans_clean(render, tmp_path):
     path = tmp_path / "page-with-key.json"
     path.write_text(template_json(build_template(StackConfig(customer_managed_key=True))))
     assert cfn_lint(path) == []
-    checkov = REPO / ".tools" / "checkov" / "bin" / "checkov"
-    assert checkov.exists(), "checkov is missing: run `make test`, which installs it"
-    scan = subprocess.run(
-        [str(checkov), "--file", str(path), "--framework", "cloudformation", "--output", "json", "--skip-download",
-         "--compact"], capture_output=True, text=True, timeout=600,
-    )
-    report = json.loads(scan.stdout)
-    report = report if isinstance(report, dict) else report[0]
+    report = checkov_report(path)
     assert report["results"]["failed_checks"] == [], [c["check_id"] for c in report["results"]["failed_checks"]]
     assert report["summary"]["passed"] > 60
 
