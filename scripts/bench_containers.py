@@ -1,8 +1,11 @@
 """Benchmark the itemstore containers: each service under its production gunicorn command against
 a local dynalite, loaded by wrk on loopback. Prints req/s, p50/p99 latency and the app's CPU time
-per request (user + system time of the gunicorn process tree, from /proc), and the tree's memory
-(proportional set size, PSS: shared pages split among the processes sharing them, so forked workers
-are not counted twice) at rest and at its peak under load, against a Fargate task's memory.
+per request (user + system time of the gunicorn process tree, from /proc, and each part apart),
+its context switches per request (every thread's, from /proc: a thread that waits for a socket or
+the GIL switches out), the 1-minute load average as each row ends (the machine may be shared), and
+the tree's memory (proportional set size, PSS: shared pages split among the processes sharing them,
+so forked workers are not counted twice) at rest and at its peak under load, against a Fargate
+task's memory.
 
     .venv/bin/python scripts/bench_containers.py [--seconds 10] [--connections 16] [--rounds 2]
                                                  [--baseline REF|none] [--original DIR]
@@ -45,6 +48,7 @@ import threading
 import time
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 from generator.model.constants import FARGATE_CPU_MEMORY
 
@@ -145,25 +149,43 @@ def request(port: int, method: str, path: str, body: bytes | None = None) -> int
 
 def tree_cpu_seconds(root_pid: int) -> float:
     """User + system CPU seconds of a process and all its descendants (live ones)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(entry))
-    total, stack = 0, [root_pid]
-    while stack:
-        pid = stack.pop()
+    usage = tree_usage(root_pid)
+    return usage.user + usage.system
+
+
+class Usage(NamedTuple):
+    """What a process tree has used so far: CPU seconds in user and in kernel mode, and context
+    switches (voluntary: it waited, on a socket, a lock, the GIL; involuntary: it was preempted)."""
+
+    user: float
+    system: float
+    switches: int
+
+    def __sub__(self, other: Usage) -> Usage:
+        return Usage(self.user - other.user, self.system - other.system, self.switches - other.switches)
+
+
+def tree_usage(root_pid: int) -> Usage:
+    """Usage of a process and all its live descendants, from /proc: utime and stime of each
+    process (its threads' included), and the context switches of each of its threads (Linux
+    counts those per thread, in /proc/PID/task/TID/status)."""
+    user = system = switches = 0
+    for pid in tree_pids(root_pid):
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            tids = os.listdir(f"/proc/{pid}/task")
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-        stack.extend(children.get(pid, []))
-    return total / CLOCK_TICKS
+        user += int(fields[11])
+        system += int(fields[12])
+        for tid in tids:
+            try:
+                status = Path(f"/proc/{pid}/task/{tid}/status").read_text()
+            except OSError:
+                continue
+            switches += sum(int(line.split()[1]) for line in status.splitlines()
+                            if line.startswith(("voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:")))
+    return Usage(user / CLOCK_TICKS, system / CLOCK_TICKS, switches)
 
 
 def tree_pids(root_pid: int) -> list[int]:
@@ -288,8 +310,47 @@ def start_original(folder: Path, dynalite_url: str, workdir: Path, prefix: str):
     return server
 
 
-def start_gunicorn(name: str, image: str, containers: Path, dynalite_url: str, workdir: Path, label: str):
-    """The image's CMD (with the venv's gunicorn) on the itemstore package in ``containers``."""
+class TaskMetadata:
+    """An ECS task metadata endpoint (v4) on loopback for the service's default task: ``<uri>/task``
+    answers its ``Limits`` (CPU in vCPUs, memory in MiB), as ECS answers a Fargate task, so that
+    gunicorn runs the workers it runs in the task the template deploys (itemstore.taskmeta: one
+    per vCPU; a tree from before that reads no metadata keeps its own default)."""
+
+    def __init__(self, name: str) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        from generator.model.config import DEFAULT_SERVICES
+
+        spec = {spec.name: spec for spec in DEFAULT_SERVICES}[name]
+        self.vcpus = spec.cpu / 1024
+        body = json.dumps({"Family": name, "LaunchType": "FARGATE",
+                           "Limits": {"CPU": self.vcpus, "Memory": spec.memory}}).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+                found = self.path == "/v4/bench/task"
+                self.send_response(200 if found else 404)
+                self.send_header("Content-Length", str(len(body) if found else 0))
+                self.end_headers()
+                if found:
+                    self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.uri = f"http://127.0.0.1:{self.server.server_address[1]}/v4/bench"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def start_gunicorn(name: str, image: str, containers: Path, dynalite_url: str, workdir: Path, label: str,
+                   metadata_uri: str | None = None):
+    """The image's CMD (with the venv's gunicorn) on the itemstore package in ``containers``; with
+    ``metadata_uri``, in a task whose metadata endpoint (TaskMetadata) is there."""
     image_env, cmd = dockerfile_env_and_cmd(image, containers)
     port = free_port()
     env = {**os.environ, **image_env, **AWS_ENV, "PYTHONPATH": str(containers), "PORT": str(port),
@@ -297,6 +358,8 @@ def start_gunicorn(name: str, image: str, containers: Path, dynalite_url: str, w
            "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}", "HOME": str(workdir),
            # No drain when the bench stops it (SIGTERM): there is no proxy caching this task.
            "DRAIN_SECONDS": "0"}
+    if metadata_uri is not None:
+        env["ECS_CONTAINER_METADATA_URI_V4"] = metadata_uri
     env.pop("AWS_PROFILE", None)
     log = open(workdir / f"gunicorn-{name}-{label}.log", "w")  # noqa: SIM115 (closed with the server)
     server = subprocess.Popen([str(GUNICORN), *cmd[1:]], env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -314,7 +377,8 @@ def bench_service(name: str, image: str, dynalite_url: str, args, workdir: Path,
     prefix = dockerfile_env_and_cmd(image)[0]["ITEM_PATH_PREFIX"]
     servers = {}
     rows = []
-    starters = [(label, partial(start_gunicorn, name, image, containers, dynalite_url, workdir, label))
+    metadata = TaskMetadata(name)
+    starters = [(label, partial(start_gunicorn, name, image, containers, dynalite_url, workdir, label, metadata.uri))
                 for label, containers in trees]
     if original is not None:
         starters.append(("original", partial(start_original, original, dynalite_url, workdir, prefix)))
@@ -336,21 +400,26 @@ def bench_service(name: str, image: str, dynalite_url: str, args, workdir: Path,
                 order = trees if round_ % 2 == 0 else trees[::-1]  # ABBA: a drift in load hits both
                 for label, _ in order:
                     server = servers[label]
-                    before = tree_cpu_seconds(server.pid)
+                    before = tree_usage(server.pid)
                     with PeakMemory(server.pid) as memory:
                         result = run_wrk(server.port, method, prefix, args.seconds, args.connections, workdir)
-                    cpu = tree_cpu_seconds(server.pid) - before
+                    used = tree_usage(server.pid) - before
                     requests = result["requests"]
+                    per_request = 1000 / max(requests, 1)
                     rows.append({"service": name, "tree": label, "method": method, "round": round_ + 1,
                                  "requests": requests, "errors": result["errors"] + result["status_errors"],
                                  "rps": requests / result["seconds"], "p50_ms": result["p50_us"] / 1000,
-                                 "p99_ms": result["p99_us"] / 1000, "cpu_ms": 1000 * cpu / max(requests, 1),
+                                 "p99_ms": result["p99_us"] / 1000,
+                                 "cpu_ms": (used.user + used.system) * per_request,
+                                 "user_ms": used.user * per_request, "system_ms": used.system * per_request,
+                                 "switches": used.switches / max(requests, 1), "load": os.getloadavg()[0],
                                  "rest_mib": at_rest[label], "peak_mib": memory.peak})
     finally:
         for server in servers.values():
             server.terminate()
             server.wait(30)
             server.log.close()
+        metadata.close()
     return rows
 
 
@@ -364,7 +433,8 @@ def original_ratios(rows: list[dict]) -> list[dict]:
             mine = [row for row in rows if (row["service"], row["method"], row["tree"]) == (ORIGINAL_SERVICE, method, tree)]
             if not mine:
                 return []
-            mean[tree] = {field: statistics.fmean(row[field] for row in mine) for field in ("cpu_ms", "rps", "p99_ms")}
+            mean[tree] = {field: statistics.fmean(row[field] for row in mine)
+                          for field in ("cpu_ms", "rps", "p99_ms", "system_ms", "switches")}
         ratio = mean["after"]["cpu_ms"] / mean["original"]["cpu_ms"]
         result.append({"method": method, "ours": mean["after"], "original": mean["original"], "ratio": ratio,
                        "cpu_goal_met": ratio <= ORIGINAL_GOAL,
@@ -376,12 +446,16 @@ def print_original(ratios: list[dict]) -> None:
     print(f"\nfoodstore beside the original (Node/Express, aws-sdk v2), mean of rounds; goal: CPU/req at most "
           f"{ORIGINAL_GOAL}x the original's, p99 no worse")
     print(f"{'method':<6} {'CPU ms/req ours':>15} {'original':>9} {'ratio':>6} {'goal':>5} {'req/s ours':>10} "
-          f"{'original':>9} {'p99 ms ours':>11} {'original':>9} {'p99':>5}")
+          f"{'original':>9} {'p99 ms ours':>11} {'original':>9} {'p99':>5} {'sys ms ours':>11} {'original':>9} "
+          f"{'switches ours':>13} {'original':>9}")
     for entry in ratios:
         ours, theirs = entry["ours"], entry["original"]
         print(f"{entry['method']:<6} {ours['cpu_ms']:>15.3f} {theirs['cpu_ms']:>9.3f} {entry['ratio']:>5.2f}x "
               f"{'met' if entry['cpu_goal_met'] else 'NOT':>5} {ours['rps']:>10.0f} {theirs['rps']:>9.0f} "
-              f"{ours['p99_ms']:>11.2f} {theirs['p99_ms']:>9.2f} {'met' if entry['p99_goal_met'] else 'NOT':>5}")
+              f"{ours['p99_ms']:>11.2f} {theirs['p99_ms']:>9.2f} {'met' if entry['p99_goal_met'] else 'NOT':>5} "
+              f"{ours['system_ms']:>11.3f} {theirs['system_ms']:>9.3f} {ours['switches']:>13.2f} {theirs['switches']:>9.2f}")
+    print("(sys ms: the CPU per request spent in the kernel, included in CPU ms/req; switches: context switches "
+          "per request, all threads of the process tree)")
 
 
 def export_baseline(ref: str, workdir: Path) -> Path | None:
@@ -571,16 +645,20 @@ def _change(before: float, after: float) -> str:
 def print_results(rows: list[dict], clients: dict, signers: dict, args) -> None:
     load = os.getloadavg()
     print(f"\n{args.seconds:g} s per row, {args.connections} connections, wrk on loopback, "
-          f"gunicorn as the image runs it, dynalite as DynamoDB; {os.cpu_count()} CPUs; "
+          f"gunicorn as the image runs it in the default task (its metadata endpoint on loopback), dynalite as "
+          f"DynamoDB; {os.cpu_count()} CPUs; "
           f"load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min)")
     print(f"{'service':<10} {'tree':<8} {'method':<6} {'round':>5} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
-          f"{'CPU ms/req':>10} {'errors':>6} {'MiB rest':>8} {'MiB peak':>8}")
+          f"{'CPU ms/req':>10} {'user':>6} {'sys':>6} {'switch':>6} {'errors':>6} {'MiB rest':>8} {'MiB peak':>8} "
+          f"{'load':>5}")
     for row in rows:
         print(f"{row['service']:<10} {row['tree']:<8} {row['method']:<6} {row['round']:>5} {row['rps']:>8.0f} "
-              f"{row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f} {row['cpu_ms']:>10.3f} {row['errors']:>6} "
-              f"{row['rest_mib']:>8.1f} {row['peak_mib']:>8.1f}")
-    print(f"(MiB: the gunicorn tree's PSS at rest and at its peak under load; the smallest Fargate task has "
-          f"{FARGATE_SMALLEST_MIB} MiB)")
+              f"{row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f} {row['cpu_ms']:>10.3f} {row['user_ms']:>6.3f} "
+              f"{row['system_ms']:>6.3f} {row['switches']:>6.2f} {row['errors']:>6} {row['rest_mib']:>8.1f} "
+              f"{row['peak_mib']:>8.1f} {row['load']:>5.1f}")
+    print(f"(user, sys: CPU ms per request in user and kernel mode; switch: context switches per request, all "
+          f"threads; MiB: the gunicorn tree's PSS at rest and at its peak under load, the smallest Fargate task has "
+          f"{FARGATE_SMALLEST_MIB} MiB; load: the 1-minute load average as the row ended)")
     trees = list(dict.fromkeys(row["tree"] for row in rows))
     if "before" in trees:
         print(f"\n{'CPU ms/request, mean of rounds':<32} {'before':>8} {'after':>8} {'change':>9}")
