@@ -310,47 +310,8 @@ def start_original(folder: Path, dynalite_url: str, workdir: Path, prefix: str):
     return server
 
 
-class TaskMetadata:
-    """An ECS task metadata endpoint (v4) on loopback for the service's default task: ``<uri>/task``
-    answers its ``Limits`` (CPU in vCPUs, memory in MiB), as ECS answers a Fargate task, so that
-    gunicorn runs the workers it runs in the task the template deploys (itemstore.taskmeta: one
-    per vCPU; a tree from before that reads no metadata keeps its own default)."""
-
-    def __init__(self, name: str) -> None:
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        from generator.model.config import DEFAULT_SERVICES
-
-        spec = {spec.name: spec for spec in DEFAULT_SERVICES}[name]
-        self.vcpus = spec.cpu / 1024
-        body = json.dumps({"Family": name, "LaunchType": "FARGATE",
-                           "Limits": {"CPU": self.vcpus, "Memory": spec.memory}}).encode()
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (the http.server API)
-                found = self.path == "/v4/bench/task"
-                self.send_response(200 if found else 404)
-                self.send_header("Content-Length", str(len(body) if found else 0))
-                self.end_headers()
-                if found:
-                    self.wfile.write(body)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.uri = f"http://127.0.0.1:{self.server.server_address[1]}/v4/bench"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def start_gunicorn(name: str, image: str, containers: Path, dynalite_url: str, workdir: Path, label: str,
-                   metadata_uri: str | None = None):
-    """The image's CMD (with the venv's gunicorn) on the itemstore package in ``containers``; with
-    ``metadata_uri``, in a task whose metadata endpoint (TaskMetadata) is there."""
+def start_gunicorn(name: str, image: str, containers: Path, dynalite_url: str, workdir: Path, label: str):
+    """The image's CMD (with the venv's gunicorn) on the itemstore package in ``containers``."""
     image_env, cmd = dockerfile_env_and_cmd(image, containers)
     port = free_port()
     env = {**os.environ, **image_env, **AWS_ENV, "PYTHONPATH": str(containers), "PORT": str(port),
@@ -358,8 +319,6 @@ def start_gunicorn(name: str, image: str, containers: Path, dynalite_url: str, w
            "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}", "HOME": str(workdir),
            # No drain when the bench stops it (SIGTERM): there is no proxy caching this task.
            "DRAIN_SECONDS": "0"}
-    if metadata_uri is not None:
-        env["ECS_CONTAINER_METADATA_URI_V4"] = metadata_uri
     env.pop("AWS_PROFILE", None)
     log = open(workdir / f"gunicorn-{name}-{label}.log", "w")  # noqa: SIM115 (closed with the server)
     server = subprocess.Popen([str(GUNICORN), *cmd[1:]], env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -377,8 +336,7 @@ def bench_service(name: str, image: str, dynalite_url: str, args, workdir: Path,
     prefix = dockerfile_env_and_cmd(image)[0]["ITEM_PATH_PREFIX"]
     servers = {}
     rows = []
-    metadata = TaskMetadata(name)
-    starters = [(label, partial(start_gunicorn, name, image, containers, dynalite_url, workdir, label, metadata.uri))
+    starters = [(label, partial(start_gunicorn, name, image, containers, dynalite_url, workdir, label))
                 for label, containers in trees]
     if original is not None:
         starters.append(("original", partial(start_original, original, dynalite_url, workdir, prefix)))
@@ -419,7 +377,6 @@ def bench_service(name: str, image: str, dynalite_url: str, args, workdir: Path,
             server.terminate()
             server.wait(30)
             server.log.close()
-        metadata.close()
     return rows
 
 
@@ -645,8 +602,7 @@ def _change(before: float, after: float) -> str:
 def print_results(rows: list[dict], clients: dict, signers: dict, args) -> None:
     load = os.getloadavg()
     print(f"\n{args.seconds:g} s per row, {args.connections} connections, wrk on loopback, "
-          f"gunicorn as the image runs it in the default task (its metadata endpoint on loopback), dynalite as "
-          f"DynamoDB; {os.cpu_count()} CPUs; "
+          f"gunicorn as the image runs it, dynalite as DynamoDB; {os.cpu_count()} CPUs; "
           f"load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min)")
     print(f"{'service':<10} {'tree':<8} {'method':<6} {'round':>5} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
           f"{'CPU ms/req':>10} {'user':>6} {'sys':>6} {'switch':>6} {'errors':>6} {'MiB rest':>8} {'MiB peak':>8} "

@@ -11,7 +11,7 @@ variable and what is allowed, and exit status 2 (CONFIG_ERROR_EXIT): gunicorn's 
 import os
 import sys
 
-from itemstore import drain, taskmeta
+from itemstore import drain
 from itemstore.contract import (
     DEFAULT_DRAIN_SECONDS,
     DEFAULT_PORT,
@@ -60,31 +60,13 @@ def _tmp_dir() -> str:
 # The task definition sets PORT to the container port, 1024-65535 (the image runs as a non-root user).
 bind = f"0.0.0.0:{_env_int(ENV_PORT, DEFAULT_PORT, 1024, 65535)}"
 
-
-def _task_workers() -> tuple[int, str]:
-    """The default number of workers, and why: one per vCPU of the task (itemstore.taskmeta)."""
-    try:
-        vcpus = taskmeta.task_vcpus(os.environ)
-    except taskmeta.MetadataUnavailable as error:
-        return taskmeta.WORKERS_WITHOUT_TASK_SIZE, f"the task metadata gave no size ({error})"
-    if vcpus is None:
-        return taskmeta.WORKERS_WITHOUT_TASK_SIZE, "no task size (not on ECS, or no task CPU limit)"
-    return taskmeta.workers_for_vcpus(vcpus), f"one per vCPU of the task's {vcpus:g}"
-
-
 # gthread: each worker is one process with a pool of threads. Requests spend most of their time
 # waiting on DynamoDB, so threads give concurrency without a process (and a client, and ~40 MB)
-# each; a worker runs Python on one core at a time, so the default is one worker per vCPU of the
-# task, read from ECS's task metadata (itemstore.taskmeta: the default 0.25-vCPU task runs one),
-# and 2 where there is no task size to read.
+# each. Two workers keep the task serving while one is replaced after a crash.
 # itemstore.worker is gunicorn's gthread worker whose own error answers (a request line too long,
 # a malformed request) are JSON like every other error of the API.
 worker_class = "itemstore.worker.ThreadWorker"
-# GUNICORN_WORKERS, when set, is checked (1-64) and used without asking the metadata endpoint.
-workers = _env_int("GUNICORN_WORKERS", 0, 1, taskmeta.MAX_WORKERS)
-workers_reason = "GUNICORN_WORKERS"
-if not workers:
-    workers, workers_reason = _task_workers()
+workers = _env_int("GUNICORN_WORKERS", 2, 1, 64)
 # 16 threads: a thread serves its kept-alive connection's requests itself (itemstore.worker), so a
 # worker with more connections than threads hands requests through gthread's poller and main thread
 # instead. The kernel's SO_REUSEPORT spread (below) is uneven: with 16 benchmark connections, splits
@@ -179,8 +161,6 @@ def on_starting(server) -> None:
         _config_error(str(error))
     # Before any worker is forked, so every worker shares the drain clock.
     drain.install(server, drain_seconds)
-    reason = workers_reason if server.cfg.workers == workers else "gunicorn's command line (GUNICORN_CMD_ARGS)"
-    server.log.info("%d worker(s): %s", server.cfg.workers, reason)
 
 
 def pre_request(worker, req) -> None:
