@@ -32,9 +32,11 @@ def session(region: str | None):
     return found
 
 
-def boto3_session(region: str | None = None):
+def boto3_session(region: str | None = None, **credentials: str):
     """A new ``boto3.Session`` for ``region`` (None: the configured one), with credentials and
-    settings of its own, that reads the service models through this process's one loader.
+    settings of its own (``credentials``: boto3.Session's ``aws_access_key_id``,
+    ``aws_secret_access_key``, ``aws_session_token``; none: the usual chain), that reads the
+    service models through this process's one loader.
 
     A loader parses each service model's JSON once (EC2's is several megabytes: a quarter of a
     preflight's CPU), but boto3 gives each session a loader of its own, so a process that checks
@@ -46,7 +48,7 @@ def boto3_session(region: str | None = None):
 
     core = botocore.session.Session()
     core.register_component("data_loader", _shared_loader(core.get_config_variable("data_path")))
-    found = boto3.session.Session(botocore_session=core, region_name=region)
+    found = boto3.session.Session(botocore_session=core, region_name=region, **credentials)
     # boto3.Session appends the folder of its resource models to the loader of every session.
     paths = core.get_component("data_loader").search_paths
     paths[:] = dict.fromkeys(paths)

@@ -109,11 +109,9 @@ def moto_for_boto3(monkeypatch) -> Iterator[str]:
 
 
 def idp(url: str):
-    import boto3
-    from botocore.config import Config
+    from tests.support.processes import boto_client
 
-    return boto3.session.Session(region_name=REGION, aws_access_key_id="local", aws_secret_access_key="local").client(
-        "cognito-idp", endpoint_url=url, config=Config(retries={"total_max_attempts": 1}))
+    return boto_client("cognito-idp", url, read_timeout=60, connect_timeout=60)
 
 
 def reset(url: str) -> None:
