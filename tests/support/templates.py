@@ -27,6 +27,10 @@ from tests.support.processes import REPO
 
 # Every template variant the project ships (stacks/*.toml): each must lint and scan clean.
 VARIANTS: dict[str, StackConfig] = {path.stem: load_config(path) for path in sorted((REPO / "stacks").glob("*.toml"))}
+# The examples a user copies (examples/<name>/<file>.toml), by folder name: the same holds for them.
+EXAMPLES: dict[str, Path] = {path.parent.name: path for path in sorted((REPO / "examples").glob("*/*.toml"))}
+# No variant combines the test page with the stack's own KMS key (hardened turns the page off).
+PAGE_WITH_KEY = StackConfig(customer_managed_key=True)
 
 
 @pytest.fixture(scope="session")
