@@ -123,6 +123,28 @@ def installed_local(wheel, installed) -> Path:
     return installed
 
 
+def signed_in_token(config: dict) -> str:
+    """A new user of the page's pool, signed up, confirmed and signed in: its access token."""
+    from tests.support.gateway import boto
+    from tests.support.moto import PASSWORD
+
+    idp = boto("cognito-idp", config["cognitoEndpoint"].rstrip("/"))
+    idp.sign_up(ClientId=config["clientId"], Username="wheel@example.com", Password=PASSWORD,
+                UserAttributes=[{"Name": "email", "Value": "wheel@example.com"}])
+    idp.admin_confirm_sign_up(UserPoolId=config["userPoolId"], Username="wheel@example.com")
+    return idp.initiate_auth(ClientId=config["clientId"], AuthFlow="USER_PASSWORD_AUTH",
+                             AuthParameters={"USERNAME": "wheel@example.com", "PASSWORD": PASSWORD},
+                             )["AuthenticationResult"]["AccessToken"]
+
+
+def authorized(url: str, token: str, method: str = "GET", body: dict | None = None):
+    """The API's answer to ``method`` on ``url`` with ``token`` as the bearer."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method, headers={
+        "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    return urllib.request.urlopen(request, timeout=15)
+
+
 def test_the_installed_emulator_runs_the_default_stack_from_outside_the_checkout(installed_local, tmp_path):
     from tests.support.processes import free_port, free_run
 
@@ -163,7 +185,17 @@ def test_the_installed_emulator_runs_the_default_stack_from_outside_the_checkout
             with urllib.request.urlopen(page + name, timeout=10) as response:
                 assert response.read() == (REPO / "web" / name).read_bytes(), name
         with urllib.request.urlopen(page + "config.json", timeout=10) as response:
-            assert json.loads(response.read())["apiUrl"] == f"http://127.0.0.1:{ports['api']}"
+            config = json.loads(response.read())
+        assert config["apiUrl"] == f"http://127.0.0.1:{ports['api']}"
+
+        # Cognito as the installed extra serves it (moto's cognitoidp extra, not moto[server]): a
+        # user signed up and signed in, whose access token stores an item and reads it back.
+        access_token = signed_in_token(config)
+        item = {"name": "pie"}
+        stored = authorized(f"{config['apiUrl']}/foodstore/foods/wheel-1", access_token, "PUT", item)
+        assert stored.status in (200, 201)
+        assert json.loads(authorized(f"{config['apiUrl']}/foodstore/foods/wheel-1", access_token).read()) == {
+            "foodId": "wheel-1", **item}
         # The page server read the installed package's copy of the page, not the checkout's.
         assert re.search(r"serving \S+/site-packages/ecsapi_local/page and config\.json", output), output
     finally:

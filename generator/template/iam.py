@@ -7,9 +7,8 @@ reason AWS gives for it.
 
 from __future__ import annotations
 
-from awacs import awslambda, cloudfront, codebuild, dynamodb, ec2, ecr, kms, logs, s3, scheduler, secretsmanager, ssm
-from awacs import iam as awacs_iam
 from awacs.aws import (
+    Action,
     Allow,
     ArnLike,
     Bool,
@@ -24,6 +23,22 @@ from awacs.aws import (
 )
 from awacs.helpers.trust import make_simple_assume_policy
 from troposphere import AWSHelperFn, AWSObject, GetAtt, Sub, iam
+
+from generator.template.actions import (
+    awslambda,
+    cloudfront,
+    codebuild,
+    dynamodb,
+    ec2,
+    ecr,
+    kms,
+    logs,
+    s3,
+    scheduler,
+    secretsmanager,
+    ssm,
+)
+from generator.template.actions import iam as iam_actions
 
 ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
 CODEBUILD_PRINCIPAL = "codebuild.amazonaws.com"
@@ -218,7 +233,7 @@ def pass_role_to_scheduler(role: AWSObject) -> Statement:
     """Hand one role to EventBridge Scheduler, and to no other service."""
     return Statement(
         Effect=Allow,
-        Action=[awacs_iam.PassRole],
+        Action=[iam_actions.PassRole],
         Resource=[GetAtt(role, "Arn")],
         Condition=Condition(StringEquals({"iam:PassedToService": "scheduler.amazonaws.com"})),
     )
@@ -289,7 +304,7 @@ def create_service_linked_role(service: str, role_name: str) -> Statement:
     with ``iam:AWSServiceName`` naming the service."""
     return Statement(
         Effect=Allow,
-        Action=[awacs_iam.CreateServiceLinkedRole],
+        Action=[iam_actions.CreateServiceLinkedRole],
         Resource=[Sub(f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/aws-service-role/{service}/{role_name}")],
         Condition=Condition(StringLike({"iam:AWSServiceName": service})),
     )
@@ -300,7 +315,7 @@ def read_service_linked_role(service: str, role_name: str) -> Statement:
     the function finds a role an administrator created where creating it is denied."""
     return Statement(
         Effect=Allow,
-        Action=[awacs_iam.GetRole],
+        Action=[iam_actions.GetRole],
         Resource=[Sub(f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/aws-service-role/{service}/{role_name}")],
     )
 
@@ -365,7 +380,7 @@ def deny_requests_without_tls(bucket: AWSObject) -> Statement:
         Sid="DenyRequestsWithoutTls",
         Effect=Deny,
         Principal=Principal("*"),
-        Action=[s3.Action("*")],
+        Action=[Action("s3", "*")],
         Resource=[GetAtt(bucket, "Arn"), Sub(f"${{{bucket.title}.Arn}}/*")],
         Condition=Condition(Bool({"aws:SecureTransport": "false"})),
     )

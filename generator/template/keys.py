@@ -6,11 +6,11 @@ to control and audit the key policy themselves, at about $1 a month plus request
 
 from __future__ import annotations
 
-from awacs import kms as kms_actions
-from awacs.aws import Allow, ArnEquals, ArnLike, AWSPrincipal, Condition, Principal, Statement, StringEquals
+from awacs.aws import Action, Allow, ArnEquals, ArnLike, AWSPrincipal, Condition, Principal, Statement, StringEquals
 from troposphere import Sub, Template, kms
 
 from generator.model.config import StackConfig
+from generator.template.actions import kms as kms_actions
 from generator.template.alarm_names import stack_alarms
 from generator.template.iam import policy
 from generator.template.retention import data_policies
@@ -41,7 +41,7 @@ def add_stack_key(
                     Sid="AccountAdministers",
                     Effect=Allow,
                     Principal=AWSPrincipal(Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")),
-                    Action=[kms_actions.Action("*")],
+                    Action=[Action("kms", "*")],
                     Resource=["*"],
                 ),
                 Statement(

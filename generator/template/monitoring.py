@@ -8,7 +8,6 @@ Every metric named here is a documented fact of generator/model/metrics.py.
 
 from __future__ import annotations
 
-from awacs import sns as sns_actions
 from awacs.aws import Allow, ArnEquals, Condition, Principal, Statement, StringEquals
 from troposphere import Equals, GetAtt, Not, Output, Parameter, Ref, Sub, Template, cloudwatch, kms, sns
 
@@ -32,6 +31,7 @@ from generator.model.metrics import (
 )
 from generator.model.records import dataclass
 from generator.template import alarm_names
+from generator.template.actions import sns as sns_actions
 from generator.template.api import Api
 from generator.template.checkov import TOPIC_WITHOUT_CMK, skip_checks
 from generator.template.cluster import Cluster

@@ -16,10 +16,14 @@ _NOT_ALNUM = lazy(r"[^A-Za-z0-9]")
 
 def logical_id(*parts: str | int) -> str:
     """``logical_id("foodstore", "Table")`` -> ``FoodstoreTable``; ``("PrivateSubnet", 2)`` -> ``PrivateSubnet2``."""
-    name = "".join(_NOT_ALNUM.sub("", str(part))[:1].upper() + _NOT_ALNUM.sub("", str(part))[1:] for part in parts)
+    name = "".join(_capitalized(_NOT_ALNUM.sub("", str(part))) for part in parts)
     if not name or len(name) > MAX_LOGICAL_ID:
         raise ValueError(f"logical id {name!r} must be 1-{MAX_LOGICAL_ID} alphanumeric characters")
     return name
+
+
+def _capitalized(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def unique_name(purpose: str, prefix: str = "") -> Sub:

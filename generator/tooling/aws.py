@@ -4,6 +4,7 @@ and AWS errors turned into one line that says what to do. boto3 is the ``aws`` e
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -17,10 +18,9 @@ def session(region: str | None):
     """A boto3 session for ``region`` (or the configured one); AwsProblem when boto3 is missing or
     no region is known."""
     try:
-        import boto3
+        found = boto3_session(region)
     except ImportError:
         raise AwsProblem("this command talks to AWS and needs boto3: pip install 'ecsapi[aws]'") from None
-    found = boto3.session.Session(region_name=region)
     if not found.region_name:
         raise AwsProblem("no AWS region: give --region REGION or set AWS_REGION (or a region in ~/.aws/config)")
     known = {region for partition in found.get_available_partitions()
@@ -30,6 +30,37 @@ def session(region: str | None):
                          "knows: a region newer than boto3 needs `pip install -U boto3`); give --region "
                          "with a region name such as us-east-1")
     return found
+
+
+def boto3_session(region: str | None = None, **credentials: str):
+    """A new ``boto3.Session`` for ``region`` (None: the configured one), with credentials and
+    settings of its own (``credentials``: boto3.Session's ``aws_access_key_id``,
+    ``aws_secret_access_key``, ``aws_session_token``; none: the usual chain), that reads the
+    service models through this process's one loader.
+
+    A loader parses each service model's JSON once (EC2's is several megabytes: a quarter of a
+    preflight's CPU), but boto3 gives each session a loader of its own, so a process that checks
+    or deploys more than once (a script over several Regions, the tests) parsed them all again each
+    time. ImportError when boto3 is not installed.
+    """
+    import boto3
+    import botocore.session
+
+    core = botocore.session.Session()
+    core.register_component("data_loader", _shared_loader(core.get_config_variable("data_path")))
+    found = boto3.session.Session(botocore_session=core, region_name=region, **credentials)
+    # boto3.Session appends the folder of its resource models to the loader of every session.
+    paths = core.get_component("data_loader").search_paths
+    paths[:] = dict.fromkeys(paths)
+    return found
+
+
+@functools.cache
+def _shared_loader(data_path: str | None):
+    """botocore's loader for ``data_path`` (AWS_DATA_PATH, as botocore makes it for a session)."""
+    from botocore.loaders import create_loader
+
+    return create_loader(data_path)
 
 
 def error_code(error: Exception) -> str:

@@ -368,12 +368,13 @@ def run_command(config: StackConfig, region: str | None) -> int:
     """What ``ecsapi preflight`` does: check, print, and return the exit status."""
     import sys
 
+    from generator.tooling.aws import boto3_session
+
     try:
-        import boto3
+        session = boto3_session(region)
     except ImportError:
         print("ecsapi: preflight needs boto3: pip install boto3 (or the project's [dev] extra)", file=sys.stderr)
         return EXIT_USAGE
-    session = boto3.Session(region_name=region) if region else boto3.Session()
     if not session.region_name:
         print("ecsapi: preflight needs a Region: give --region, e.g. --region us-east-1", file=sys.stderr)
         return EXIT_USAGE

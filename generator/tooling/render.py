@@ -7,7 +7,6 @@ import contextlib
 import errno
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import orjson
@@ -161,9 +160,30 @@ def _make_folders(folders: set[Path], created: list[Path]) -> None:
             created.append(candidate)
 
 
+# How tempfile.mkstemp opens a new file: only if no file or link has the name, never following one.
+TEMPORARY_FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+TEMPORARY_ATTEMPTS = getattr(os, "TMP_MAX", 10_000)  # tempfile.TMP_MAX: names tried before giving up
+
+
+def _create_temporary(folder: Path, prefix: str) -> tuple[int, str]:
+    """``tempfile.mkstemp(dir=folder, prefix=prefix, suffix=".tmp")``: an open descriptor and the name
+    of a new file, mode 0600, under a random name that no file had.
+
+    Written out because importing ``tempfile`` imports ``random`` (and its C modules) for the name:
+    ~7.5 million instructions, 1.5% of a cold ``ecsapi template`` (callgrind); ``os.urandom`` needs
+    no import. Raises FileExistsError when every name tried was taken, as mkstemp does."""
+    for _ in range(TEMPORARY_ATTEMPTS):
+        name = str(folder / f"{prefix}{os.urandom(6).hex()}.tmp")
+        try:
+            return os.open(name, TEMPORARY_FLAGS, 0o600), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no usable temporary file name found", str(folder))
+
+
 def _write_temporary(path: Path, text: str) -> Path:
     """``text`` in a new temporary file beside ``path``, readable by all like a normal output file."""
-    handle, name = _naming(path, tempfile.mkstemp, dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    handle, name = _naming(path, _create_temporary, path.parent, f".{path.name}.")
     temporary = Path(name)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:

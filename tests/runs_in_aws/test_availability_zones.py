@@ -8,6 +8,7 @@ us-west-1 has usw1-az3 and usw1-az1 only, ca-central-1 has cac1-az4): those are 
 
 from __future__ import annotations
 
+import boto3
 import pytest
 
 from generator import ConfigError, StackConfig
@@ -36,6 +37,11 @@ def cloudformation():
 
 def in_region(moto, region: str) -> None:
     moto.setenv("AWS_DEFAULT_REGION", region)
+    # moto builds a region's EC2 backend on its first request, seconds of CPU on a busy machine,
+    # which EC2 itself never spends on a call: made here, under botocore's default 60 s read
+    # timeout, so the handler's calls meet a warm backend within the timeouts it sizes from the
+    # Lambda's remaining time (custom_resource.aws_config).
+    boto3.client("ec2").describe_availability_zones()
 
 
 def event(url: str, count: int, pinned: str = "", request_type: str = "Create", **extra) -> dict:

@@ -6,6 +6,7 @@ loopback port, and the resolution the gateway reads, all built by the emulator's
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -13,23 +14,19 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import boto3
-from botocore.config import Config
-
 from ecsapi_local.containers import image_command, local_argv
 from ecsapi_local.gateway import LocalResolution
 from generator import StackConfig
 from tests.support.containers import Gunicorn, Service
 from tests.support.moto import PASSWORD, Moto
-from tests.support.processes import REGION, REPO, LocalProcess, LoopbackServer
+from tests.support.processes import REGION, REPO, LocalProcess, LoopbackServer, boto_client
 
 # The page's origin in these tests (added to CORS as `make local` adds the local page's).
 PAGE_ORIGIN = "http://127.0.0.1:5173"
 
 
 def boto(service: str, endpoint: str):
-    return boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION).client(
-        service, endpoint_url=endpoint, config=Config(connect_timeout=2, read_timeout=10, retries={"total_max_attempts": 1}))
+    return boto_client(service, endpoint, read_timeout=10, connect_timeout=2)
 
 
 @dataclass
@@ -40,7 +37,7 @@ class Cognito:
     pool_id: str
     client_id: str
 
-    @property
+    @functools.cached_property
     def idp(self):
         return boto("cognito-idp", self.moto.url)
 

@@ -11,7 +11,9 @@ Two forms, for two needs:
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import functools
 import os
 import sys
 import urllib.error
@@ -58,21 +60,28 @@ class CognitoMoto(Moto):
     module = "ecsapi_local.cognito"
 
 
-@contextlib.contextmanager
-def threaded_moto() -> Iterator[str]:
-    """moto's threaded server on a free loopback port, its state reset; yields its URL."""
+@functools.cache
+def _threaded_server_url() -> str:
+    # One server per test process, started on first use and stopped when the process exits: a new
+    # server builds each service's app anew on its first request (its routes, its service model),
+    # about a quarter of the CPU of a suite that talks to moto.
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
+    atexit.register(server.stop)
     host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    try:
-        # The backends live in this process and outlive a server: start from empty.
-        urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10).close()
-        yield url
-    finally:
-        server.stop()
+    return f"http://{host}:{port}"
+
+
+@contextlib.contextmanager
+def threaded_moto() -> Iterator[str]:
+    """moto's threaded server on a loopback port, its state reset (every backend empty, as a new
+    server's); yields its URL."""
+    url = _threaded_server_url()
+    # The backends live in this process and outlive each use: start from empty.
+    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10).close()
+    yield url
 
 
 def moto_environment(url: str) -> dict[str, str]:
@@ -100,11 +109,9 @@ def moto_for_boto3(monkeypatch) -> Iterator[str]:
 
 
 def idp(url: str):
-    import boto3
-    from botocore.config import Config
+    from tests.support.processes import boto_client
 
-    return boto3.session.Session(region_name=REGION, aws_access_key_id="local", aws_secret_access_key="local").client(
-        "cognito-idp", endpoint_url=url, config=Config(retries={"total_max_attempts": 1}))
+    return boto_client("cognito-idp", url, read_timeout=60, connect_timeout=60)
 
 
 def reset(url: str) -> None:

@@ -66,14 +66,19 @@ def http_request(port: int, method: str, path: str, body: bytes | None = None,
         connection.close()
 
 
-def boto_client(service: str, endpoint_url: str, read_timeout: float = 5):
-    """A boto3 client of ``service`` at a local endpoint, dummy credentials, one attempt per call."""
-    import boto3
+def boto_client(service: str, endpoint_url: str, read_timeout: float = 5, connect_timeout: float = 1):
+    """A boto3 client of ``service`` at a local endpoint, dummy credentials, one attempt per call.
+
+    From the commands' own sessions (generator.tooling.aws.boto3_session): each service model is
+    parsed once per test process, not once per client.
+    """
     from botocore.config import Config
 
-    return boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION).client(
+    from generator.tooling.aws import boto3_session
+
+    return boto3_session(REGION, aws_access_key_id="test", aws_secret_access_key="test").client(
         service, endpoint_url=endpoint_url,
-        config=Config(connect_timeout=1, read_timeout=read_timeout, retries={"total_max_attempts": 1}))
+        config=Config(connect_timeout=connect_timeout, read_timeout=read_timeout, retries={"total_max_attempts": 1}))
 
 
 def descendants(root: int) -> set[int]:

@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import boto3
-from botocore.config import Config
 from playwright.sync_api import expect
 
 from generator.model import page as page_contract
@@ -43,11 +41,6 @@ SERVICES = [
 ]
 # Files the page consists of, with their content types; the test site serves these and nothing else from web/.
 PAGE_FILES = {name: page_contract.CONTENT_TYPES[Path(name).suffix] for name in page_contract.PAGE_FILES}
-
-
-def _boto(service: str, endpoint: str):
-    return boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION).client(
-        service, endpoint_url=endpoint, config=Config(connect_timeout=2, read_timeout=10, retries={"total_max_attempts": 1}))
 
 
 def jwt_claims(token: str) -> dict:

@@ -61,3 +61,17 @@ def test_the_instruction_count_is_read_from_callgrinds_report(bench):
     report = "==4242== Events    : Ir\n==4242== Collected : 613470117\n==4242==\n==4242== I   refs:      613,470,117\n"
     assert bench.collected(report) == 613_470_117
     assert bench.collected("wrote templates/ecsapi.json\n") is None
+
+
+def test_the_cold_run_is_the_console_script_a_user_runs(bench, tmp_path):
+    command = bench.cold_command(tmp_path)
+    script = bench.ECSAPI_SCRIPT
+    assert command[:3] == [bench.sys.executable, str(script), "template"]
+    # The script is what pip wrote for setup.cfg's entry point, and its first line names this interpreter.
+    shebang = script.read_text(encoding="utf-8").splitlines()[0]
+    assert shebang.startswith("#!") and bench.Path(shebang[2:].strip()).samefile(bench.sys.executable)
+
+
+def test_without_the_console_script_the_cold_run_is_the_module(bench, monkeypatch, tmp_path):
+    monkeypatch.setattr(bench, "ECSAPI_SCRIPT", tmp_path / "no-such-script")
+    assert bench.cold_command(tmp_path)[1:4] == ["-m", "generator", "template"]

@@ -18,9 +18,10 @@ YAML_SUPPORT = ("yaml", "cfn_tools", "cfn_clean", "cfn_flip.")
 # is read without importlib.resources, the release archive (tarfile) and digests (hashlib) are built
 # by make template's assets step and make publish, TOML is read only with --config, and urllib.request
 # (http.client, email, ssl: ~40 ms) only by the item store's proxy check at its own start. The custom
-# domain's builder, with troposphere's Route 53 and ACM modules, only a stack with a domain imports.
+# domain's builder, with troposphere's Route 53 and ACM modules, only a stack with a domain imports. The
+# item store's settings module checks a service's extra environment, which the default stack has none of.
 DEFERRED = {"importlib.resources", "tarfile", "hashlib", "tomli", "urllib.request", "generator.template.domain",
-            "troposphere.route53", "troposphere.certificatemanager"}
+            "troposphere.route53", "troposphere.certificatemanager", "itemstore.settings"}
 
 
 def imported_modules(*args: str) -> set[str]:

@@ -80,7 +80,7 @@ def stacks(moto) -> list[str]:
 
 def with_session_hooks(monkeypatch, hooks: dict):
     """Every client deploy makes comes from this session, with ``hooks`` (event -> handler)."""
-    session = boto3.session.Session(region_name="us-east-1")
+    session = aws_module.boto3_session("us-east-1")
     for event, handler in hooks.items():
         session.events.register(event, handler)
     monkeypatch.setattr(aws_module, "session", lambda region: session)

@@ -16,6 +16,7 @@ from cryptography.x509.oid import NameOID
 
 from generator import DomainSpec, StackConfig
 from generator.tooling import preflight as pf
+from generator.tooling.aws import boto3_session
 from generator.tooling.domain_checks import DomainOutcome
 from tests.support.moto import moto_for_boto3
 
@@ -60,7 +61,7 @@ def issued_certificate(region: str, *names: str) -> str:
 
 
 def report(domain: DomainSpec) -> pf.Report:
-    return pf.preflight(StackConfig(domain=domain), boto3.Session(region_name=REGION))
+    return pf.preflight(StackConfig(domain=domain), boto3_session(REGION))
 
 
 def test_a_zone_for_the_names_and_issued_certificates_that_cover_them_pass(moto):
@@ -106,7 +107,7 @@ def test_a_certificate_in_another_region_not_issued_or_for_another_name_fails(mo
 
 
 def test_a_stack_without_a_domain_runs_no_domain_check(moto):
-    assert pf.preflight(StackConfig(), boto3.Session(region_name=REGION)).domain == ()
+    assert pf.preflight(StackConfig(), boto3_session(REGION)).domain == ()
 
 
 def test_custom_domain_names_in_use_are_counted_against_the_quota_only_for_a_stack_with_a_domain(moto):
@@ -118,5 +119,5 @@ def test_custom_domain_names_in_use_are_counted_against_the_quota_only_for_a_sta
     assert (check.in_use, check.needs, check.limit, check.outcome) == (3, 1, 120, pf.Outcome.OK)
     unverifiable = report(DomainSpec(name="api.example.com")).unverifiable
     assert any("unique in a Region across all AWS accounts" in item.what for item in unverifiable)
-    without = {c.quota.key: c for c in pf.preflight(StackConfig(), boto3.Session(region_name=REGION)).checks}
+    without = {c.quota.key: c for c in pf.preflight(StackConfig(), boto3_session(REGION)).checks}
     assert without["custom-domain-names"].outcome is pf.Outcome.NOT_NEEDED

@@ -21,6 +21,7 @@ from generator import ServiceSpec, StackConfig
 from generator.model.account_quotas import ACCOUNT_QUOTAS
 from generator.model.config import NatMode
 from generator.tooling import preflight as pf
+from generator.tooling.aws import boto3_session
 from tests.support.moto import moto_environment, moto_for_boto3
 from tests.support.processes import REPO
 
@@ -36,7 +37,7 @@ def moto(monkeypatch):
 
 
 def checks(config: StackConfig | None = None) -> dict[str, pf.Check]:
-    report = pf.preflight(config or StackConfig(), boto3.Session(region_name=REGION))
+    report = pf.preflight(config or StackConfig(), boto3_session(REGION))
     assert report.account == "123456789012" and report.region == REGION
     return {check.quota.key: check for check in report.checks}
 
@@ -101,7 +102,7 @@ def test_a_configuration_that_builds_nothing_and_serves_no_page_needs_neither_co
         services=(ServiceSpec(name="foodstore", path="/foodstore/foods/{foodId}", image="public.ecr.aws/x/y:1"),),
         test_page=False,
     )
-    report = pf.preflight(config, boto3.Session(region_name=REGION))
+    report = pf.preflight(config, boto3_session(REGION))
     found = {check.quota.key: check for check in report.checks}
     assert found["codebuild-small"].outcome is found["response-headers-policies"].outcome is pf.Outcome.NOT_NEEDED
     assert report.unverifiable == ()
@@ -199,7 +200,7 @@ def arm64_with(image: str) -> StackConfig:
 
 def test_an_arm64_stack_with_an_x86_only_ecr_image_is_short(moto):
     image = push_index("x86-only", "1", ["amd64"])
-    report = pf.preflight(arm64_with(image), boto3.Session(region_name=REGION))
+    report = pf.preflight(arm64_with(image), boto3_session(REGION))
     [check] = report.images
     assert (check.service, check.outcome) == ("foodstore", pf.Outcome.SHORT)
     assert "linux/amd64" in check.note
@@ -208,15 +209,15 @@ def test_an_arm64_stack_with_an_x86_only_ecr_image_is_short(moto):
 
 def test_an_arm64_stack_with_a_multi_platform_ecr_image_passes_it(moto):
     image = push_index("multi", "1", ["amd64", "arm64"])
-    [check] = pf.preflight(arm64_with(image), boto3.Session(region_name=REGION)).images
+    [check] = pf.preflight(arm64_with(image), boto3_session(REGION)).images
     assert check.outcome is pf.Outcome.OK
 
 
 def test_an_image_outside_ecr_is_a_warning_and_x86_stacks_check_nothing(moto):
-    [check] = pf.preflight(arm64_with("public.ecr.aws/x/y:1"), boto3.Session(region_name=REGION)).images
+    [check] = pf.preflight(arm64_with("public.ecr.aws/x/y:1"), boto3_session(REGION)).images
     assert check.outcome is pf.Outcome.UNKNOWN and "linux/arm64" in check.note
     x86 = StackConfig(services=(ServiceSpec(name="foodstore", path="/foodstore/foods/{foodId}", image="a/b:1"),))
-    assert pf.preflight(x86, boto3.Session(region_name=REGION)).images == ()
+    assert pf.preflight(x86, boto3_session(REGION)).images == ()
 
 
 def test_running_builds_are_counted_across_a_bounded_number_of_pages(monkeypatch):

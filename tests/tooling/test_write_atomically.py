@@ -6,7 +6,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -56,7 +55,7 @@ def failing_on_call(number: int, real, error=errno.ENOSPC):
 # setting its mode, keeping the previous version, renaming the temporary into place.
 STAGES = [
     pytest.param(module, name, call, id=f"{name}-{call}")
-    for module, name in ((tempfile, "mkstemp"), (os, "chmod"), (os, "link"), (os, "replace"))
+    for module, name in ((os, "open"), (os, "chmod"), (os, "link"), (os, "replace"))
     for call in (1, 2, 3)
 ]
 
@@ -142,3 +141,19 @@ def test_a_previous_file_that_cannot_be_put_back_is_kept_not_deleted(previous, m
     assert [path.read_text() for path in kept] == [f"previous {NAMES[0]}\n"]
     assert (previous / NAMES[0]).read_text() == f"new {NAMES[0]}\n"
     assert [(previous / name).read_text() for name in NAMES[1:]] == [f"previous {name}\n" for name in NAMES[1:]]
+
+
+def test_a_temporary_name_already_taken_is_skipped_and_left_alone(previous, monkeypatch):
+    # Names come from os.urandom, as tempfile's do from random: the first one drawn here is taken
+    # by a file and the second by a link to a file outside; both are passed over untouched.
+    draws = iter([b"\x00" * 6, b"\x01" * 6, b"\x02" * 6, b"\x03" * 6, b"\x04" * 6, b"\x05" * 6])
+    monkeypatch.setattr(os, "urandom", lambda size: next(draws))
+    outside = previous.parent / "outside.txt"
+    outside.write_text("outside\n")
+    taken = previous / f".{NAMES[0]}.{'00' * 6}.tmp"
+    taken.write_text("someone else's\n")
+    (previous / f".{NAMES[0]}.{'01' * 6}.tmp").symlink_to(outside)
+    files = new_set(previous)
+    write_atomically(files)
+    assert (taken.read_text(), outside.read_text()) == ("someone else's\n", "outside\n")
+    assert {path.name: path.read_text() for path in files} == {path.name: text for path, text in files.items()}
