@@ -176,40 +176,7 @@ def _botocore_region() -> str | None:
     return botocore.session.get_session().get_config_variable("region")
 
 
-def least_used_cpu(allowed: set[int], taken: list[int]) -> int:
-    """The CPU of ``allowed`` that the fewest of ``taken`` (the live workers' CPUs) hold; the lowest
-    number among equals."""
-    counts = dict.fromkeys(sorted(allowed), 0)
-    for cpu in taken:
-        if cpu in counts:
-            counts[cpu] += 1
-    return min(counts, key=counts.__getitem__)
-
-
-# Each worker runs on one CPU of those the container may use, the least taken by the live workers.
-# A worker's threads share one GIL: unpinned, a thread woken by its socket was often started on the
-# other, idle core only to wait there for the GIL held on the first (measured beside the Node
-# original on a quiet 2-core machine: 12 context switches per request unpinned, 7 pinned; CPU per
-# request 17 % less on GET and 24 % less on PUT, req/s up; docs/performance.md, "The server
-# model"). A Fargate task's cpu units are a CPU-time quota over the vCPUs it sees, so pinning takes
-# no capacity: each worker uses one core at a time anyway.
-def pre_fork(server, worker) -> None:
-    allowed = os.sched_getaffinity(0)
-    taken = [w.itemstore_cpu for w in server.WORKERS.values() if getattr(w, "itemstore_cpu", None) is not None]
-    # Chosen in the master, which keeps each worker object, so that a replacement takes the CPU
-    # its predecessor left (gunicorn numbers workers by age, which would not).
-    worker.itemstore_cpu = least_used_cpu(allowed, taken) if len(allowed) > 1 else None
-
-
 def post_fork(server, worker) -> None:
     # With reuse_port the master holds no socket, so gunicorn's "Listening at:" line has no address
     # (itemstore.accesslog fills in the configured one); each worker says what it has bound.
     server.log.info("Worker %s listening at: %s", worker.pid, ",".join(str(s) for s in worker.sockets))
-    cpu = getattr(worker, "itemstore_cpu", None)
-    if cpu is not None:
-        try:
-            os.sched_setaffinity(0, {cpu})  # this process, before it starts any thread
-        except OSError as error:
-            server.log.warning("Worker %s not pinned to CPU %s: %s", worker.pid, cpu, error)
-        else:
-            server.log.info("Worker %s runs on CPU %s", worker.pid, cpu)

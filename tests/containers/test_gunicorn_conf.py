@@ -3,15 +3,11 @@ boots, and the log says where the server listens."""
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 import subprocess
-import time
-from pathlib import Path
 
 import pytest
-from itemstore.gunicorn_conf import CONFIG_ERROR_EXIT, least_used_cpu
+from itemstore.gunicorn_conf import CONFIG_ERROR_EXIT
 
 from tests.support.containers import SERVICES, Gunicorn
 
@@ -67,55 +63,3 @@ def test_a_refused_proxy_keeps_its_password_out_of_the_log(dockerfiles, tmp_path
     result = _run_with(dockerfiles, tmp_path, https_proxy="http://user:s3cret@proxy.internal:3128")
     assert result.returncode == CONFIG_ERROR_EXIT, result.stderr
     assert "https_proxy" in result.stderr and "s3cret" not in result.stdout + result.stderr
-
-
-@pytest.mark.parametrize(("allowed", "taken", "chosen"), [
-    ({0, 1}, [], 0),
-    ({0, 1}, [0], 1),
-    ({0, 1}, [1], 0),
-    ({0, 1}, [0, 1], 0),
-    ({0, 1}, [0, 1, 0], 1),
-    ({2, 3, 5}, [2, 3], 5),
-    ({2, 3}, [0, 1], 2),  # CPUs the container may no longer use are not counted
-], ids=["first", "second", "freed first", "all taken once", "fewest", "any numbers", "stale"])
-def test_a_worker_gets_the_cpu_fewest_live_workers_hold(allowed, taken, chosen):
-    assert least_used_cpu(allowed, taken) == chosen
-
-
-def _allowed_cpus(pid: int) -> str:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return next(line.split(":", 1)[1].strip() for line in status.splitlines() if line.startswith("Cpus_allowed_list:"))
-
-
-def _workers_by_pid(server) -> dict[int, str]:
-    """The live workers' pids (from the log) and the CPUs each may run on."""
-    pids = {int(pid) for pid in re.findall(r"\[INFO\] Worker (\d+) runs on CPU", server.log())}
-    found = {}
-    for pid in pids:
-        try:
-            found[pid] = _allowed_cpus(pid)
-        except (OSError, StopIteration):
-            continue  # exited
-    return found
-
-
-@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs to pin two workers apart")
-def test_each_worker_runs_on_its_own_cpu_and_a_replacement_takes_the_freed_one(start_gunicorn, dynalite):
-    server = start_gunicorn(FOOD, DYNAMODB_ENDPOINT_URL=dynalite.url, GUNICORN_WORKERS="2")
-    deadline = time.monotonic() + 20
-    while len(workers := _workers_by_pid(server)) < 2 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert len(workers) == 2, server.log()
-    assert all(re.fullmatch(r"\d+", cpus) for cpus in workers.values()), workers  # one CPU each
-    assert len(set(workers.values())) == 2, workers
-    # A worker that dies is replaced by the master; the new one takes the CPU the dead one held.
-    victim, freed = next(iter(workers.items()))
-    os.kill(victim, signal.SIGKILL)
-    while time.monotonic() < deadline + 20:
-        now = _workers_by_pid(server)
-        if victim not in now and len(now) == 2:
-            break
-        time.sleep(0.1)
-    assert victim not in now and len(now) == 2, server.log()
-    assert sorted(now.values()) == sorted(workers.values()), (workers, now)
-    assert server.request("GET", "/health")[0] == 200
