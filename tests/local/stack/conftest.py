@@ -19,14 +19,11 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from tests.support.moto import PASSWORD
-from tests.support.processes import REPO, descendants, free_port, free_run
+from tests.support.processes import REPO, boto_client, descendants, free_port, free_run
 
-REGION = "us-east-1"
 # The checkout's dynalite (`make node_modules/.installed`), as `make local` passes it: no install on first use.
 DYNALITE = REPO / "node_modules" / ".bin" / "dynalite"
 READY_LINE = "Ctrl-C stops everything."
@@ -128,10 +125,7 @@ class EmulatorRun:
     def client(self, service: str):
         endpoint = {"cognito-idp": f"http://127.0.0.1:{self.ports['cognito']}",
                     "dynamodb": f"http://127.0.0.1:{self.ports['dynamodb']}"}[service]
-        return boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test",
-                                     region_name=REGION).client(
-            service, endpoint_url=endpoint,
-            config=Config(connect_timeout=2, read_timeout=10, retries={"total_max_attempts": 1}))
+        return boto_client(service, endpoint, read_timeout=10, connect_timeout=2)
 
     def access_token(self, email: str) -> str:
         """A confirmed user's access token from the stack's user pool (signed up through the API)."""
