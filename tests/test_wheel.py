@@ -125,10 +125,10 @@ def installed_local(wheel, installed) -> Path:
 
 def signed_in_token(config: dict) -> str:
     """A new user of the page's pool, signed up, confirmed and signed in: its access token."""
-    from tests.support.gateway import boto
     from tests.support.moto import PASSWORD
+    from tests.support.processes import boto_client
 
-    idp = boto("cognito-idp", config["cognitoEndpoint"].rstrip("/"))
+    idp = boto_client("cognito-idp", config["cognitoEndpoint"].rstrip("/"), read_timeout=10, connect_timeout=2)
     idp.sign_up(ClientId=config["clientId"], Username="wheel@example.com", Password=PASSWORD,
                 UserAttributes=[{"Name": "email", "Value": "wheel@example.com"}])
     idp.admin_confirm_sign_up(UserPoolId=config["userPoolId"], Username="wheel@example.com")

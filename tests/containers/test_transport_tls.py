@@ -25,7 +25,7 @@ from itemstore.settings import Settings
 from itemstore.transport import DynamoDBClient, DynamoDBUnreachable
 
 from tests.support.containers import SERVICES
-from tests.support.processes import DYNALITE, REGION, Dynalite, free_port
+from tests.support.processes import DYNALITE, REGION, Dynalite, boto_client, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -125,13 +125,7 @@ class TlsDynalite(Dynalite):
         raise RuntimeError(f"{self.name}: no free port after 3 tries")
 
     def client(self):
-        import boto3
-        from botocore.config import Config
-
-        return boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test",
-                                     region_name=REGION).client(
-            "dynamodb", endpoint_url=self.url, verify=str(self.pki.ca),
-            config=Config(connect_timeout=1, read_timeout=5, retries={"total_max_attempts": 1}))
+        return boto_client("dynamodb", self.url, verify=str(self.pki.ca))
 
 
 @pytest.fixture(scope="module")

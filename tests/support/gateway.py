@@ -25,10 +25,6 @@ from tests.support.processes import REGION, REPO, LocalProcess, LoopbackServer, 
 PAGE_ORIGIN = "http://127.0.0.1:5173"
 
 
-def boto(service: str, endpoint: str):
-    return boto_client(service, endpoint, read_timeout=10, connect_timeout=2)
-
-
 @dataclass
 class Cognito:
     """The template's user pool and app client, made on moto by the emulator's provision()."""
@@ -39,7 +35,7 @@ class Cognito:
 
     @functools.cached_property
     def idp(self):
-        return boto("cognito-idp", self.moto.url)
+        return boto_client("cognito-idp", self.moto.url, read_timeout=10, connect_timeout=2)
 
     @property
     def jwks_url(self) -> str:

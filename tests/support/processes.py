@@ -66,8 +66,10 @@ def http_request(port: int, method: str, path: str, body: bytes | None = None,
         connection.close()
 
 
-def boto_client(service: str, endpoint_url: str, read_timeout: float = 5, connect_timeout: float = 1):
-    """A boto3 client of ``service`` at a local endpoint, dummy credentials, one attempt per call.
+def boto_client(service: str, endpoint_url: str, read_timeout: float = 5, connect_timeout: float = 1,
+                verify: str | None = None):
+    """A boto3 client of ``service`` at a local endpoint, dummy credentials, one attempt per call
+    (``verify``: the CA bundle of an https endpoint; None, botocore's default).
 
     From the commands' own sessions (generator.tooling.aws.boto3_session): each service model is
     parsed once per test process, not once per client.
@@ -77,7 +79,7 @@ def boto_client(service: str, endpoint_url: str, read_timeout: float = 5, connec
     from generator.tooling.aws import boto3_session
 
     return boto3_session(REGION, aws_access_key_id="test", aws_secret_access_key="test").client(
-        service, endpoint_url=endpoint_url,
+        service, endpoint_url=endpoint_url, verify=verify,
         config=Config(connect_timeout=connect_timeout, read_timeout=read_timeout, retries={"total_max_attempts": 1}))
 
 
