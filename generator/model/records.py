@@ -162,8 +162,8 @@ def _init(cls, fields, frozen: bool):
         co_argcount=1 + len(positional), co_kwonlyargcount=len(keyword), co_nlocals=len(names),
         co_varnames=names, co_name="__init__", co_qualname=f"{cls.__qualname__}.__init__")
     namespace = {"__name__": cls.__module__, "_initialize": _initializer(cls, fields, frozen), "locals": locals}
-    init = types.FunctionType(code, namespace, "__init__",
-                              tuple(_default(f) for f in positional if _default(f) is not _MISSING) or None)
+    positional_defaults = tuple(d for d in map(_default, positional) if d is not _MISSING)
+    init = types.FunctionType(code, namespace, "__init__", positional_defaults or None)
     keyword_defaults = {f.name: _default(f) for f in keyword if _default(f) is not _MISSING}
     init.__kwdefaults__ = keyword_defaults or None
     init.__annotations__ = {**{f.name: f.type for f in (*positional, *keyword)}, "return": None}
