@@ -78,6 +78,37 @@ class UsageError(Exception):
     """A command line ecsapi cannot run; the message says what to type instead."""
 
 
+def terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns``: $COLUMNS if it is a positive number, else the width of
+    the terminal standard output is, else 80.
+
+    Written out because argparse's formatter asks for the width each time an argument is added
+    (to check it), and asking through shutil imports shutil and, with it, zlib, bz2 and lzma:
+    ~6 million instructions (1.2%) of a cold ``ecsapi template``, which prints no help (callgrind).
+    tests/tooling/test_cli_imports.py compares the two."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+    except (AttributeError, ValueError, OSError):  # no stdout, closed, detached, or not a terminal
+        columns = 0
+    return columns or 80
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's ``RawDescriptionHelpFormatter`` as wide as argparse makes it by default (the
+    terminal's width less 2), measured by :func:`terminal_columns`."""
+
+    def __init__(self, prog: str, **options) -> None:
+        if options.get("width") is None:
+            options["width"] = terminal_columns() - 2
+        super().__init__(prog, **options)
+
+
 def parser() -> argparse.ArgumentParser:
     """One flat parser: options and the command may come in any order."""
     root = argparse.ArgumentParser(
@@ -86,7 +117,7 @@ def parser() -> argparse.ArgumentParser:
         "API Gateway HTTP API (Cloud Map, Cognito JWT, DynamoDB), its Launch Stack page and its\n"
         "OpenAPI document.",
         epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
         # Abbreviations (--conf) would become ambiguous as options are added; spell options out.
         allow_abbrev=False,
     )

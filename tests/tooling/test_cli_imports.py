@@ -3,10 +3,14 @@ what only other commands need (package_data.py, assets.py, cli.py) only when the
 
 from __future__ import annotations
 
+import argparse
+import shutil
 import subprocess
 import sys
 
 import pytest
+
+from generator.tooling import cli
 
 from tests.support.processes import REPO
 
@@ -20,8 +24,10 @@ YAML_SUPPORT = ("yaml", "cfn_tools", "cfn_clean", "cfn_flip.")
 # (http.client, email, ssl: ~40 ms) only by the item store's proxy check at its own start. The custom
 # domain's builder, with troposphere's Route 53 and ACM modules, only a stack with a domain imports. The
 # item store's settings module checks a service's extra environment, which the default stack has none of.
+# shutil (with zlib, bz2 and lzma) only copies a file where hard links fail, and argparse would import it
+# for the terminal's width (generator/tooling/cli.py, terminal_columns).
 DEFERRED = {"importlib.resources", "tarfile", "hashlib", "tomli", "urllib.request", "generator.template.domain",
-            "troposphere.route53", "troposphere.certificatemanager", "itemstore.settings"}
+            "troposphere.route53", "troposphere.certificatemanager", "itemstore.settings", "shutil", "bz2", "lzma"}
 
 
 def imported_modules(*args: str) -> set[str]:
@@ -83,3 +89,34 @@ def test_a_default_stack_compiles_no_pattern_for_settings_it_lacks():
     result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("columns", [None, "120", "45", "0", "-3", "wide", ""])
+def test_the_help_is_as_wide_as_argparse_makes_it(monkeypatch, columns):
+    # cli.terminal_columns stands in for shutil.get_terminal_size().columns, which argparse's formatter
+    # calls by default: the width, and so every wrapped line of --help, must be the same.
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    assert cli.terminal_columns() == shutil.get_terminal_size().columns
+    ours = cli.parser()
+    theirs = cli.parser()
+    theirs.formatter_class = argparse.RawDescriptionHelpFormatter
+    assert ours.format_help() == theirs.format_help()
+    assert ours.format_usage() == theirs.format_usage()
+
+
+def no_terminal(fd):
+    raise OSError(25, "Inappropriate ioctl for device")
+
+
+@pytest.mark.parametrize("terminal", [(66, 20), (0, 0), no_terminal], ids=["66 columns", "zero size", "no terminal"])
+def test_without_columns_the_help_takes_the_terminals_width_as_argparse_does(monkeypatch, terminal):
+    monkeypatch.delenv("COLUMNS", raising=False)
+    size = terminal if callable(terminal) else lambda fd: cli.os.terminal_size(terminal)
+    monkeypatch.setattr(cli.os, "get_terminal_size", size)  # the os module shutil asks too
+    assert cli.terminal_columns() == shutil.get_terminal_size().columns == (66 if terminal == (66, 20) else 80)
+    theirs = cli.parser()
+    theirs.formatter_class = argparse.RawDescriptionHelpFormatter
+    assert cli.parser().format_help() == theirs.format_help()
