@@ -8,9 +8,18 @@ with its interquartile range and its median CPU time (user + system), and the te
 only command that loads YAML support.
 Target for the default (2-service) stack: a cold process at least 30 times faster than an
 equivalent AWS CDK synth (scripts/cdk_equivalent/app.js, the same stack in aws-cdk-lib, timed as
-`node app.js` in the same run: without the CDK CLI, so a lower bound on `cdk synth`), and render
-time growing linearly with the number of services. (The 1.0.0 and 2.0.0 absolute target, 0.15 s,
-was withdrawn: a ratio measured side by side holds on a slow or a busy machine alike.)
+`node app.js`: without the CDK CLI, so a lower bound on `cdk synth`), and render time growing
+linearly with the number of services. (The 1.0.0 and 2.0.0 absolute target, 0.15 s, was withdrawn:
+a ratio measured side by side holds on a slow or a busy machine alike.)
+
+Side by side means interleaved: the ratio comes from its own runs, a cold `ecsapi template`, then a
+CDK synth, then `ecsapi template` again, and so on (CDK_PAIRS of each), and is the ratio of the two
+medians. Timed minutes apart, as the table's runs and a block of CDK runs used to be, the two saw a
+machine whose speed had drifted meanwhile (a shared host's other load, frequency scaling), and the
+ratio of one run of this benchmark swung from 17x to 40x on an idle machine at an unchanged
+instruction count. Interleaved, a slow spell slows both commands of the pairs it spans, so it moves
+both medians and hardly their ratio. Each pair's own ratio is printed too (median and spread): a
+wide spread says the machine changed speed within a few seconds, and the figure is less sure.
 
 The cold process runs with compiled bytecode, as an installed ecsapi does (pip compiles it at
 install): the benchmark compiles the checkout's packages first, since an environment with
@@ -51,7 +60,7 @@ from generator.tooling.render import render_template, usage_of
 
 CDK_TARGET_RATIO = 30
 CDK_APP = Path(__file__).resolve().parent / "cdk_equivalent"
-CDK_RUNS = 5  # each synth takes seconds: fewer runs, still a median
+CDK_PAIRS = 9  # each synth takes seconds: fewer runs than --runs, still a median
 REPO = Path(__file__).resolve().parents[1]
 # The checkout's packages a cold run imports (the rest of what it imports was compiled at install).
 PACKAGES = ("generator", "containers/itemstore", "ecsapi_local")
@@ -119,33 +128,65 @@ def cold_command(scratch: Path, *options: str) -> list[str]:
     return [sys.executable, *cold_program(), "template", "--out", str(scratch / "out"), *options]
 
 
-def timed_process(command: list[str], runs: int, **popen) -> tuple[list[float], list[float]]:
-    """(wall seconds, CPU seconds) of each of ``runs`` runs of ``command``, after a warm-up run.
-    CPU time (user + system, from the kernel's accounting of finished children) counts only the
-    process's own work, so it grows far less than wall time when other work shares the CPUs."""
+def run_once(command: list[str], **popen) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one run of ``command``. CPU time (user + system, from the
+    kernel's accounting of finished children) counts only the process's own work, so it grows far
+    less than wall time when other work shares the CPUs."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
     # stderr too: the CLI's one-line note that a template is too large to deploy inline is not news here.
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **popen)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+
+def timed_process(command: list[str], runs: int, **popen) -> tuple[list[float], list[float]]:
+    """(wall seconds, CPU seconds) of each of ``runs`` runs of ``command``, after a warm-up run."""
+    run_once(command, **popen)
     walls, cpus = [], []
     for _ in range(runs):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **popen)
-        walls.append(time.perf_counter() - start)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+        wall, cpu = run_once(command, **popen)
+        walls.append(wall)
+        cpus.append(cpu)
     return walls, cpus
 
 
-def cdk_synth(scratch: Path) -> tuple[list[float], list[float]] | None:
-    """Wall and CPU seconds of cold ``node app.js`` runs of the CDK equivalent, or None (and a
-    note) when its packages are not installed (``make bench-generator`` installs them)."""
+Timings = tuple[list[float], list[float]]  # (wall seconds, CPU seconds) per run
+
+
+def side_by_side(first, second, pairs: int) -> tuple[Timings, Timings]:
+    """Timings of ``first()`` and ``second()`` (each returns one run's (wall, CPU) seconds), run in
+    turn ``pairs`` times (first, second, first, second, ...) after one untimed warm-up of each, so
+    that run i of each saw the same machine (see the docstring on why)."""
+    first()
+    second()
+    timings: tuple[Timings, Timings] = (([], []), ([], []))
+    for _ in range(pairs):
+        for action, (walls, cpus) in zip((first, second), timings, strict=True):
+            wall, cpu = action()
+            walls.append(wall)
+            cpus.append(cpu)
+    return timings
+
+
+def pair_ratios(ours: list[float], theirs: list[float]) -> list[float]:
+    """How many times longer each of ``theirs`` took than the one of ``ours`` timed beside it."""
+    return [other / own for own, other in zip(ours, theirs, strict=True)]
+
+
+def cdk_beside_ecsapi(scratch: Path) -> tuple[Timings, Timings] | None:
+    """(cold ``ecsapi template`` of the default stack, cold ``node app.js`` of the CDK equivalent),
+    timed side by side, CDK_PAIRS runs each; None (and a note) when the CDK app's packages are not
+    installed (``make bench-generator`` installs them)."""
     if not (CDK_APP / "node_modules" / "aws-cdk-lib").is_dir():
         print(f"note: {CDK_APP.name}/node_modules is missing: run `make bench-generator` for the CDK comparison",
               file=sys.stderr)
         return None
-    command = ["node", str(CDK_APP / "app.js")]
+    ecsapi = cold_command(scratch)
+    cdk = ["node", str(CDK_APP / "app.js")]
     env = {**os.environ, "CDK_OUTDIR": str(scratch / "cdk.out")}
-    return timed_process(command, CDK_RUNS, cwd=CDK_APP, env=env)
+    return side_by_side(lambda: run_once(ecsapi), lambda: run_once(cdk, cwd=CDK_APP, env=env), CDK_PAIRS)
 
 
 def instruction_count(scratch: Path) -> int | None:
@@ -247,6 +288,29 @@ def relative_source(filename: str) -> str:
     return path
 
 
+def cdk_comparison(ecsapi: Timings, cdk: Timings) -> list[str]:
+    """The lines that compare the side-by-side runs: each command's medians, the ratio of the wall
+    medians (the figure held against the target) and of the CPU medians, and how the ratios of the
+    single pairs spread."""
+    (ecsapi_walls, ecsapi_cpu), (cdk_walls, cdk_cpu) = ecsapi, cdk
+    ratio = statistics.median(cdk_walls) / statistics.median(ecsapi_walls)
+    cpu_ratio = statistics.median(cdk_cpu) / statistics.median(ecsapi_cpu)
+    ratios = pair_ratios(ecsapi_walls, cdk_walls)
+    low, _, high = statistics.quantiles(ratios, n=4)
+    verdict = "meets" if ratio >= CDK_TARGET_RATIO else "MISSES"
+    return [
+        f"side by side, {len(cdk_walls)} pairs (ecsapi template, node {CDK_APP.name}/app.js, ecsapi template, ...):",
+        f"  cold ecsapi template: {statistics.median(ecsapi_walls) * 1000:.0f} ms median, p25–p75 "
+        f"{quartiles_ms(ecsapi_walls)} ms, CPU {statistics.median(ecsapi_cpu) * 1000:.0f} ms",
+        f"  equivalent CDK synth: {statistics.median(cdk_walls) * 1000:.0f} ms median, p25–p75 "
+        f"{quartiles_ms(cdk_walls)} ms, CPU {statistics.median(cdk_cpu) * 1000:.0f} ms",
+        f"  ecsapi is {ratio:.1f}x faster (wall, ratio of the medians), {cpu_ratio:.1f}x (CPU): {verdict} the "
+        f"{CDK_TARGET_RATIO}x target",
+        f"  the pairs' own ratios: median {statistics.median(ratios):.1f}x, p25–p75 {low:.1f}–{high:.1f}x, "
+        f"lowest {min(ratios):.1f}x, highest {max(ratios):.1f}x",
+    ]
+
+
 def linearity(rows) -> str:
     """How the in-process render time grows per added service, first from 1 to 10 services, then
     from 10 to the most that fit; their ratio near 1 means linear growth."""
@@ -285,7 +349,7 @@ def main() -> int:
             cold = timed_process(command, runs)
             rows.append((count, usage.resources, in_process, in_process / count, cold, len(text.encode())))
         yaml_cold = timed_process(cold_command(Path(scratch), "--format", "yaml"), runs)
-        cdk = cdk_synth(Path(scratch))
+        cdk = cdk_beside_ecsapi(Path(scratch))
         busy_after = busy(cpus)
         by_group, costliest = import_profile(Path(scratch))
         calls = call_profile(Path(scratch))
@@ -313,15 +377,7 @@ def main() -> int:
     print(f"default stack, cold process: {default_cold * 1000:.0f} ms median, CPU "
           f"{statistics.median(default_cpu) * 1000:.0f} ms")
     if cdk is not None:
-        cdk_walls, cdk_cpu = cdk
-        ratio = statistics.median(cdk_walls) / default_cold
-        cpu_ratio = statistics.median(cdk_cpu) / statistics.median(default_cpu)
-        verdict = "meets" if ratio >= CDK_TARGET_RATIO else "MISSES"
-        print(f"equivalent CDK synth (node {CDK_APP.name}/app.js, {CDK_RUNS} runs): "
-              f"{statistics.median(cdk_walls) * 1000:.0f} ms median, p25–p75 {quartiles_ms(cdk_walls)} ms, CPU "
-              f"{statistics.median(cdk_cpu) * 1000:.0f} ms")
-        print(f"ecsapi is {ratio:.1f}x faster (wall), {cpu_ratio:.1f}x (CPU): {verdict} the "
-              f"{CDK_TARGET_RATIO}x target")
+        print("\n".join(cdk_comparison(*cdk)))
     if instructions is not None:
         print(f"default stack, cold process: {instructions / 1e6:.0f} million instructions (callgrind, one run)")
     yaml_walls, yaml_cpu = yaml_cold

@@ -75,3 +75,37 @@ def test_the_cold_run_is_the_console_script_a_user_runs(bench, tmp_path):
 def test_without_the_console_script_the_cold_run_is_the_module(bench, monkeypatch, tmp_path):
     monkeypatch.setattr(bench, "ECSAPI_SCRIPT", tmp_path / "no-such-script")
     assert bench.cold_command(tmp_path)[1:4] == ["-m", "generator", "template"]
+
+
+def test_side_by_side_runs_the_two_commands_in_turn_after_a_warm_up_each(bench):
+    order = []
+
+    def timing(name, wall):
+        def run():
+            order.append(name)
+            return wall * len(order), 0.5
+        return run
+
+    (ours, ours_cpu), (theirs, theirs_cpu) = bench.side_by_side(timing("ecsapi", 0.1), timing("cdk", 1.0), 3)
+    assert order == ["ecsapi", "cdk"] * 4  # the first pair is the untimed warm-up
+    assert ours == pytest.approx([0.3, 0.5, 0.7]) and theirs == pytest.approx([4.0, 6.0, 8.0])
+    assert ours_cpu == theirs_cpu == [0.5, 0.5, 0.5]
+
+
+def test_the_comparison_is_the_ratio_of_the_medians_with_each_pairs_ratio_beside_it(bench, monkeypatch):
+    monkeypatch.setattr(bench, "CDK_TARGET_RATIO", 30)
+    ecsapi = ([0.100, 0.200, 0.110, 0.120, 0.100], [0.09, 0.09, 0.10, 0.10, 0.10])
+    cdk = ([3.0, 4.0, 3.3, 3.6, 3.5], [4.0, 4.0, 4.0, 4.0, 4.0])
+    text = "\n".join(bench.cdk_comparison(ecsapi, cdk))
+    assert "3.5 ms" not in text and "110 ms median" in text and "3500 ms median" in text
+    assert "31.8x faster (wall" in text and "40.0x (CPU)" in text and "meets the 30x target" in text
+    # The pairs' ratios: 30, 20, 30, 30, 35.
+    assert "median 30.0x" in text and "lowest 20.0x" in text and "highest 35.0x" in text
+    slower = ([0.120] * 5, ecsapi[1])
+    assert "MISSES the 30x target" in "\n".join(bench.cdk_comparison(slower, cdk))
+
+
+def test_pair_ratios_need_as_many_runs_of_each(bench):
+    assert bench.pair_ratios([0.1, 0.2], [3.0, 4.0]) == pytest.approx([30.0, 20.0])
+    with pytest.raises(ValueError):
+        bench.pair_ratios([0.1], [3.0, 4.0])

@@ -11,7 +11,6 @@ import sys
 import pytest
 
 from generator.tooling import cli
-
 from tests.support.processes import REPO
 
 pytestmark = pytest.mark.integration  # the CLI as a subprocess
