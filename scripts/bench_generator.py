@@ -60,7 +60,7 @@ from generator.tooling.render import render_template, usage_of
 
 CDK_TARGET_RATIO = 30
 CDK_APP = Path(__file__).resolve().parent / "cdk_equivalent"
-CDK_PAIRS = 9  # each synth takes seconds: fewer runs than --runs, still a median
+CDK_PAIRS = 11  # each synth takes seconds: fewer runs than --runs, still a median
 REPO = Path(__file__).resolve().parents[1]
 # The checkout's packages a cold run imports (the rest of what it imports was compiled at install).
 PACKAGES = ("generator", "containers/itemstore", "ecsapi_local")
