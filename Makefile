@@ -115,16 +115,18 @@ TEST_ENV := PYTHONDONTWRITEBYTECODE=
 COMPILE_CHECKOUT := $(PY) -m compileall -q generator ecsapi_local containers/itemstore scripts
 
 # What the suite needs, built side by side (on a fresh clone the dev venv, checkov's venv, dynalite
-# and chromium install at once rather than one after another): a sub-make with its own -j, so a
-# plain `make test` gets it; --output-sync keeps each tool's output together.
+# and chromium install at once rather than one after another): a sub-make with -j4 of its own, so a
+# plain `make test` gets it (a `make -jN test` keeps its own N); --output-sync keeps each tool's
+# output together.
 TEST_TOOLS := $(DEV_STAMP) $(NODE_STAMP) $(CHECKOV) $(CHROMIUM)
+TOOLS_JOBS = $(if $(filter -j%,$(MAKEFLAGS)),,-j4)
 
 .PHONY: test-tools
 test-tools: $(TEST_TOOLS)
 
 .PHONY: test
 test: ## Run the whole suite in parallel: unit, golden file, cfn-lint, checkov, hadolint, real-server and browser tests, the docs site (strict) [TEST_WORKERS=4]
-	@$(MAKE) --no-print-directory -j4 --output-sync=target test-tools
+	@$(MAKE) --no-print-directory $(TOOLS_JOBS) --output-sync=target test-tools
 	$(COMPILE_CHECKOUT)
 	$(TEST_ENV) $(PY) -m pytest $(XDIST)
 
