@@ -10,6 +10,8 @@
   the unit tests, each group in collection order. `make test` hands whole files to its workers in
   this order (``--dist loadfile --no-loadscope-reorder``), so no worker starts a file of minutes
   while the others are nearly done, and the short unit files fill the end.
+- Under pytest-xdist, the controller writes the test modules' assertion-rewritten bytecode before
+  the workers start (tests.support.bytecode), so that on a fresh clone they do not each rewrite all.
 - ``aws_test_environment``: dummy AWS credentials for every boto3 client a suite creates;
   ``moto``: moto in server mode for the session; ``local_cognito``: the emulator's Cognito layer
   for a module.
@@ -27,9 +29,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.bytecode import write_rewritten_bytecode
 from tests.support.guard import MARKER, Guard
 from tests.support.moto import CognitoMoto, Moto
-from tests.support.processes import AWS_CLEARED, AWS_TEST_ENV, STARTED, LocalProcess
+from tests.support.processes import AWS_CLEARED, AWS_TEST_ENV, REPO, STARTED, LocalProcess
 
 pytest_plugins = ("tests.support.templates", "tests.support.browser")
 
@@ -43,6 +46,8 @@ FIRST_STARTED = pytest.StashKey[int]()
 
 
 def pytest_configure(config) -> None:
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        write_rewritten_bytecode(config, REPO / "tests", REPO)  # the xdist controller, before any worker
     GUARD.install()
 
 

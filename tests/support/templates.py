@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import ReleaseSettings, StackConfig, build_template
+from generator import DomainSpec, ReleaseSettings, StackConfig, build_template
 from generator.model.config_file import load_config
 from generator.tooling.render import template_json
 from tests.support.processes import REPO
@@ -31,6 +31,23 @@ VARIANTS: dict[str, StackConfig] = {path.stem: load_config(path) for path in sor
 EXAMPLES: dict[str, Path] = {path.parent.name: path for path in sorted((REPO / "examples").glob("*/*.toml"))}
 # No variant combines the test page with the stack's own KMS key (hardened turns the page off).
 PAGE_WITH_KEY = StackConfig(customer_managed_key=True)
+
+# The API on a domain of its own, in each shape [domain] takes (tests/template/test_domain.py): with
+# and without a hosted zone, with and without an existing certificate, and the page on its own name.
+DOMAIN_NAME = "api.example.com"
+DOMAIN_ZONE = "Z0123456789ABCDEFGHIJ"
+API_CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
+PAGE_CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/66666666-7777-8888-9999-000000000000"
+DOMAIN_SHAPES: dict[str, DomainSpec] = {
+    "zone-new-certificate": DomainSpec(name=DOMAIN_NAME, hosted_zone_id=DOMAIN_ZONE),
+    "no-zone-new-certificate": DomainSpec(name=DOMAIN_NAME),
+    "zone-existing-certificate": DomainSpec(name=DOMAIN_NAME, hosted_zone_id=DOMAIN_ZONE,
+                                            certificate_arn=API_CERTIFICATE),
+    "no-zone-existing-certificate": DomainSpec(name=DOMAIN_NAME, certificate_arn=API_CERTIFICATE,
+                                               disable_execute_api_endpoint=True),
+    "page-on-its-own-name": DomainSpec(name=DOMAIN_NAME, hosted_zone_id=DOMAIN_ZONE, base_path="v1",
+                                       page_name="try.example.com", page_certificate_arn=PAGE_CERTIFICATE),
+}
 
 
 @pytest.fixture(scope="session")

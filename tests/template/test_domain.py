@@ -20,22 +20,20 @@ from generator.template.openapi import build_openapi
 from generator.tooling.describe import describe, domain_lines, idle_monthly_cost
 from generator.tooling.render import template_json
 from tests.support.processes import REPO
-from tests.support.templates import VARIANTS, cfn_lint, checkov_report, resolve_sub, resources
+from tests.support.templates import (
+    API_CERTIFICATE,
+    DOMAIN_NAME,
+    DOMAIN_SHAPES,
+    DOMAIN_ZONE,
+    PAGE_CERTIFICATE,
+    VARIANTS,
+    cfn_lint,
+    resolve_sub,
+    resources,
+)
 
-NAME = "api.example.com"
-ZONE = "Z0123456789ABCDEFGHIJ"
-API_CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
-PAGE_CERT = "arn:aws:acm:us-east-1:123456789012:certificate/66666666-7777-8888-9999-000000000000"
-
-# The four shapes the issue names, each on its own and the page on its own name.
-SHAPES = {
-    "zone-new-certificate": DomainSpec(name=NAME, hosted_zone_id=ZONE),
-    "no-zone-new-certificate": DomainSpec(name=NAME),
-    "zone-existing-certificate": DomainSpec(name=NAME, hosted_zone_id=ZONE, certificate_arn=API_CERT),
-    "no-zone-existing-certificate": DomainSpec(name=NAME, certificate_arn=API_CERT, disable_execute_api_endpoint=True),
-    "page-on-its-own-name": DomainSpec(name=NAME, hosted_zone_id=ZONE, base_path="v1", page_name="try.example.com",
-                                       page_certificate_arn=PAGE_CERT),
-}
+# DOMAIN_SHAPES: the four shapes the issue names, each on its own, and the page on its own name (their
+# checkov scan is tests/template/test_security.py's, with every other template).
 VALUES = {  # what CloudFormation would substitute into Fn::Sub
     "AWS::Region": "eu-west-1", "HttpApi.ApiEndpoint": "https://a1b2c3.execute-api.eu-west-1.amazonaws.com",
     "UserPool": "eu-west-1_AbCdEfGhI", "UserPoolClient": "4example0client0id0abcdefgh", "AWS::URLSuffix": "amazonaws.com",
@@ -56,19 +54,19 @@ REFUSED = [
     ("one-label", {"name": "localhost"}, "domain.name"),
     ("wildcard", {"name": "*.example.com"}, "domain.name"),
     ("trailing-dot", {"name": "api.example.com."}, "domain.name"),
-    ("zone-with-prefix", {"name": NAME, "hosted_zone_id": f"/hostedzone/{ZONE}"}, "domain.hosted_zone_id"),
-    ("certificate-not-acm", {"name": NAME, "certificate_arn": "arn:aws:iam::123456789012:server-certificate/x"},
+    ("zone-with-prefix", {"name": DOMAIN_NAME, "hosted_zone_id": f"/hostedzone/{DOMAIN_ZONE}"}, "domain.hosted_zone_id"),
+    ("certificate-not-acm", {"name": DOMAIN_NAME, "certificate_arn": "arn:aws:iam::123456789012:server-certificate/x"},
      "domain.certificate_arn"),
-    ("base-path-slash", {"name": NAME, "base_path": "/v1"}, "domain.base_path"),
-    ("base-path-space", {"name": NAME, "base_path": "v 1"}, "domain.base_path"),
-    ("disable-not-bool", {"name": NAME, "disable_execute_api_endpoint": "yes"}, "domain.disable_execute_api_endpoint"),
+    ("base-path-slash", {"name": DOMAIN_NAME, "base_path": "/v1"}, "domain.base_path"),
+    ("base-path-space", {"name": DOMAIN_NAME, "base_path": "v 1"}, "domain.base_path"),
+    ("disable-not-bool", {"name": DOMAIN_NAME, "disable_execute_api_endpoint": "yes"}, "domain.disable_execute_api_endpoint"),
     ("disable-without-domain", {"disable_execute_api_endpoint": True}, "domain.disable_execute_api_endpoint"),
-    ("page-without-certificate", {"name": NAME, "page_name": "try.example.com"}, "domain.page_certificate_arn"),
-    ("page-certificate-without-page", {"name": NAME, "page_certificate_arn": PAGE_CERT}, "domain.page_certificate_arn"),
-    ("page-certificate-not-us-east-1", {"name": NAME, "page_name": "try.example.com", "page_certificate_arn": API_CERT},
+    ("page-without-certificate", {"name": DOMAIN_NAME, "page_name": "try.example.com"}, "domain.page_certificate_arn"),
+    ("page-certificate-without-page", {"name": DOMAIN_NAME, "page_certificate_arn": PAGE_CERTIFICATE}, "domain.page_certificate_arn"),
+    ("page-certificate-not-us-east-1", {"name": DOMAIN_NAME, "page_name": "try.example.com", "page_certificate_arn": API_CERTIFICATE},
      "domain.page_certificate_arn"),
-    ("page-on-the-apis-name", {"name": NAME, "page_name": NAME, "page_certificate_arn": PAGE_CERT}, "domain.page_name"),
-    ("unknown-key", {"name": NAME, "zone": ZONE}, "domain.zone"),
+    ("page-on-the-apis-name", {"name": DOMAIN_NAME, "page_name": DOMAIN_NAME, "page_certificate_arn": PAGE_CERTIFICATE}, "domain.page_name"),
+    ("unknown-key", {"name": DOMAIN_NAME, "zone": DOMAIN_ZONE}, "domain.zone"),
 ]
 
 
@@ -81,7 +79,7 @@ def test_a_bad_domain_table_is_refused_naming_the_field(table, field):
 
 def test_a_page_certificate_outside_us_east_1_is_refused_because_cloudfront_reads_only_there():
     with pytest.raises(ConfigError) as caught:
-        DomainSpec(name=NAME, page_name="try.example.com", page_certificate_arn=API_CERT)
+        DomainSpec(name=DOMAIN_NAME, page_name="try.example.com", page_certificate_arn=API_CERTIFICATE)
     assert "us-east-1" in caught.value.allowed and "eu-west-1" in caught.value.allowed
 
 
@@ -93,13 +91,13 @@ def test_disabling_the_default_endpoint_without_a_domain_name_says_the_page_and_
 
 def test_the_page_on_its_own_name_is_refused_when_the_stack_serves_no_page():
     with pytest.raises(ConfigError) as caught:
-        StackConfig(domain=SHAPES["page-on-its-own-name"], test_page=False)
+        StackConfig(domain=DOMAIN_SHAPES["page-on-its-own-name"], test_page=False)
     assert caught.value.field == "domain.page_name"
 
 
 def test_the_pages_own_origin_is_not_listed_twice_for_cors():
     with pytest.raises(ConfigError) as caught:
-        StackConfig(domain=SHAPES["page-on-its-own-name"], cors_origins=("https://try.example.com",))
+        StackConfig(domain=DOMAIN_SHAPES["page-on-its-own-name"], cors_origins=("https://try.example.com",))
     assert caught.value.field == "cors_origins"
 
 
@@ -111,7 +109,7 @@ def test_a_domain_that_is_not_a_table_is_refused():
 
 def test_the_shipped_domain_variant_loads_its_table():
     config = VARIANTS["domain"]
-    assert (config.domain.name, config.domain.hosted_zone_id, config.domain.base_path) == (NAME, ZONE, "v1")
+    assert (config.domain.name, config.domain.hosted_zone_id, config.domain.base_path) == (DOMAIN_NAME, DOMAIN_ZONE, "v1")
     assert config.domain.page_name == "try.example.com"
 
 
@@ -128,13 +126,13 @@ def test_certificate_names_cover_exact_names_and_one_wildcard_level():
 
 @pytest.fixture(scope="module")
 def rendered(render) -> dict[str, dict]:
-    return {name: render(domain_config(spec)) for name, spec in SHAPES.items()}
+    return {name: render(domain_config(spec)) for name, spec in DOMAIN_SHAPES.items()}
 
 
 def test_every_shape_has_a_regional_tls_1_2_domain_mapped_to_the_stage(rendered):
     for name, template in rendered.items():
         [domain] = resources(template, "AWS::ApiGatewayV2::DomainName").values()
-        assert domain["Properties"]["DomainName"] == NAME, name
+        assert domain["Properties"]["DomainName"] == DOMAIN_NAME, name
         [configuration] = domain["Properties"]["DomainNameConfigurations"]
         assert (configuration["EndpointType"], configuration["SecurityPolicy"]) == ("REGIONAL", SECURITY_POLICY)
         [mapping] = resources(template, "AWS::ApiGatewayV2::ApiMapping").values()
@@ -148,15 +146,15 @@ def test_every_shape_has_a_regional_tls_1_2_domain_mapped_to_the_stage(rendered)
 def test_a_new_certificate_is_validated_by_dns_in_the_zone_or_waits_for_a_record_without_one(rendered):
     with_zone = rendered["zone-new-certificate"]["Resources"]
     assert with_zone["ApiCertificate"]["Properties"] == {
-        "DomainName": NAME, "ValidationMethod": "DNS",
-        "DomainValidationOptions": [{"DomainName": NAME, "HostedZoneId": ZONE}],
+        "DomainName": DOMAIN_NAME, "ValidationMethod": "DNS",
+        "DomainValidationOptions": [{"DomainName": DOMAIN_NAME, "HostedZoneId": DOMAIN_ZONE}],
     }
     [configuration] = with_zone["ApiDomainName"]["Properties"]["DomainNameConfigurations"]
     assert configuration["CertificateArn"] == {"Ref": "ApiCertificate"}
     without = rendered["no-zone-new-certificate"]["Resources"]
-    assert without["ApiCertificate"]["Properties"] == {"DomainName": NAME, "ValidationMethod": "DNS"}
-    assert SHAPES["no-zone-new-certificate"].validation_wait is not None
-    assert SHAPES["zone-new-certificate"].validation_wait is None
+    assert without["ApiCertificate"]["Properties"] == {"DomainName": DOMAIN_NAME, "ValidationMethod": "DNS"}
+    assert DOMAIN_SHAPES["no-zone-new-certificate"].validation_wait is not None
+    assert DOMAIN_SHAPES["zone-new-certificate"].validation_wait is None
 
 
 def test_an_existing_certificate_is_used_as_given_and_a_rule_holds_the_stack_to_its_region(rendered):
@@ -164,7 +162,7 @@ def test_an_existing_certificate_is_used_as_given_and_a_rule_holds_the_stack_to_
         template = rendered[name]
         assert resources(template, "AWS::CertificateManager::Certificate") == {}
         [configuration] = template["Resources"]["ApiDomainName"]["Properties"]["DomainNameConfigurations"]
-        assert configuration["CertificateArn"] == API_CERT
+        assert configuration["CertificateArn"] == API_CERTIFICATE
         [assertion] = template["Rules"]["CertificateInStackRegion"]["Assertions"]
         assert assertion["Assert"] == {"Fn::Equals": [{"Ref": "AWS::Region"}, "eu-west-1"]}
     assert "CertificateInStackRegion" not in rendered["zone-new-certificate"]["Rules"]
@@ -175,7 +173,7 @@ def test_with_a_zone_the_api_gets_an_ipv4_alias_to_its_regional_target_and_witho
     # The HTTP API has no IpAddressType, so it answers on IPv4 only: an A record, no AAAA.
     assert list(records) == ["ApiDomainARecord"]
     record = records["ApiDomainARecord"]["Properties"]
-    assert (record["HostedZoneId"], record["Name"], record["Type"]) == (ZONE, NAME, "A")
+    assert (record["HostedZoneId"], record["Name"], record["Type"]) == (DOMAIN_ZONE, DOMAIN_NAME, "A")
     assert record["AliasTarget"]["DNSName"] == {"Fn::GetAtt": ["ApiDomainName", "RegionalDomainName"]}
     assert record["AliasTarget"]["HostedZoneId"] == {"Fn::GetAtt": ["ApiDomainName", "RegionalHostedZoneId"]}
     assert "IpAddressType" not in rendered["zone-new-certificate"]["Resources"]["HttpApi"]["Properties"]
@@ -190,13 +188,13 @@ def test_the_page_on_its_own_name_is_a_cloudfront_alias_with_its_certificate_and
     distribution = template["Resources"]["SiteDistribution"]["Properties"]["DistributionConfig"]
     assert distribution["Aliases"] == ["try.example.com"]
     assert distribution["ViewerCertificate"] == {
-        "AcmCertificateArn": PAGE_CERT, "SslSupportMethod": "sni-only", "MinimumProtocolVersion": "TLSv1.2_2021"}
+        "AcmCertificateArn": PAGE_CERTIFICATE, "SslSupportMethod": "sni-only", "MinimumProtocolVersion": "TLSv1.2_2021"}
     # With a certificate of its own the default-certificate skip no longer applies.
     skips = template["Resources"]["SiteDistribution"]["Metadata"]["checkov"]["skip"]
     assert "CKV_AWS_174" not in {skip["id"] for skip in skips}
     for kind in ("A", "AAAA"):  # the distribution has IPv6 on
         record = template["Resources"][f"PageDomain{kind.capitalize()}Record"]["Properties"]
-        assert (record["Name"], record["Type"], record["HostedZoneId"]) == ("try.example.com", kind, ZONE)
+        assert (record["Name"], record["Type"], record["HostedZoneId"]) == ("try.example.com", kind, DOMAIN_ZONE)
         assert record["AliasTarget"] == {"DNSName": {"Fn::GetAtt": ["SiteDistribution", "DomainName"]},
                                          "HostedZoneId": CLOUDFRONT_HOSTED_ZONE_ID, "EvaluateTargetHealth": False}
     assert template["Outputs"]["APITestPage"]["Value"] == "https://try.example.com/"
@@ -211,7 +209,7 @@ def test_disabling_the_default_endpoint_sets_it_on_the_api_only_when_asked(rende
 
 
 def test_the_stack_tags_reach_the_domain_name_as_a_mapping(render):
-    template = render(StackConfig(domain=SHAPES["zone-new-certificate"], tags={"team": "api"}))
+    template = render(StackConfig(domain=DOMAIN_SHAPES["zone-new-certificate"], tags={"team": "api"}))
     assert template["Resources"]["ApiDomainName"]["Properties"]["Tags"] == {"team": "api"}
 
 
@@ -236,18 +234,18 @@ def csp_connect_sources(template: dict) -> list[str]:
     return directive.split()[1:]
 
 
-@pytest.mark.parametrize("shape", sorted(SHAPES))
+@pytest.mark.parametrize("shape", sorted(DOMAIN_SHAPES))
 def test_the_domain_url_is_in_every_output_config_json_csp_and_openapi_server(shape, rendered, release):
-    spec, template = SHAPES[shape], rendered[shape]
+    spec, template = DOMAIN_SHAPES[shape], rendered[shape]
     url = spec.api_url
     outputs = template["Outputs"]
     assert outputs["ApiUrl"]["Value"] == url
     for service in StackConfig().services:
         assert outputs[f"{service.name.capitalize()}Url"]["Value"] == url + service.path_prefix
     config = page_config(template)
-    assert (config["apiUrl"], config["apiDomain"]) == (url, NAME)
+    assert (config["apiUrl"], config["apiDomain"]) == (url, DOMAIN_NAME)
     sources = csp_connect_sources(template)
-    assert f"https://{NAME}" in sources
+    assert f"https://{DOMAIN_NAME}" in sources
     # The execute-api endpoints stay admitted exactly while they answer.
     assert ("https://*.execute-api.eu-west-1.amazonaws.com" in sources) is (not spec.disable_execute_api_endpoint)
     servers = [server["url"] for server in build_openapi(domain_config(spec), release)["servers"]]
@@ -276,10 +274,10 @@ def test_make_local_serves_on_loopback_and_its_config_json_names_the_deployed_do
     path = tmp_path / "template.json"
     path.write_text(template_json(build_template(VARIANTS["domain"], release)))
     stack = read_template(path)
-    assert stack.api_domain == NAME
+    assert stack.api_domain == DOMAIN_NAME
     resolver = stack.resolver("us-east-1", "local", {"UserPool": "us-east-1_Local", "UserPoolClient": "localclient"})
     config = stack.page_config(resolver, "http://127.0.0.1:8001", "http://127.0.0.1:8002/")
-    assert (config["apiUrl"], config["apiDomain"]) == ("http://127.0.0.1:8001", NAME)
+    assert (config["apiUrl"], config["apiDomain"]) == ("http://127.0.0.1:8001", DOMAIN_NAME)
     default = tmp_path / "default.json"
     default.write_text(template_json(build_template(StackConfig(), release)))
     assert "apiDomain" not in read_template(default).page_config(resolver, "http://127.0.0.1:8001", "http://x/")
@@ -288,12 +286,12 @@ def test_make_local_serves_on_loopback_and_its_config_json_names_the_deployed_do
 # --- describe ------------------------------------------------------------------------------------
 
 def test_describe_lists_the_domain_certificate_and_records_and_adds_no_hosted_zone_cost(rendered):
-    spec = SHAPES["page-on-its-own-name"]
+    spec = DOMAIN_SHAPES["page-on-its-own-name"]
     lines = "\n".join(domain_lines(domain_config(spec)))
-    assert spec.api_url in lines and ZONE in lines and "try.example.com" in lines and PAGE_CERT in lines
-    waiting = "\n".join(domain_lines(domain_config(SHAPES["no-zone-new-certificate"])))
+    assert spec.api_url in lines and DOMAIN_ZONE in lines and "try.example.com" in lines and PAGE_CERTIFICATE in lines
+    waiting = "\n".join(domain_lines(domain_config(DOMAIN_SHAPES["no-zone-new-certificate"])))
     assert "WAITS" in waiting and "ApiDomainTarget" in waiting
-    assert API_CERT in "\n".join(domain_lines(domain_config(SHAPES["zone-existing-certificate"])))
+    assert API_CERTIFICATE in "\n".join(domain_lines(domain_config(DOMAIN_SHAPES["zone-existing-certificate"])))
     # The stack writes into the user's zone and creates none: the only zone priced is Cloud Map's.
     zones = [row for row in idle_monthly_cost(domain_config(spec)) if "hosted zone" in row[0].lower()]
     assert zones == [row for row in idle_monthly_cost(StackConfig()) if "hosted zone" in row[0].lower()]
@@ -302,23 +300,19 @@ def test_describe_lists_the_domain_certificate_and_records_and_adds_no_hosted_zo
 
 def test_describe_prints_the_domain_section(release, rendered):
     template = rendered["zone-new-certificate"]
-    text = describe(domain_config(SHAPES["zone-new-certificate"]), release, template,
+    text = describe(domain_config(DOMAIN_SHAPES["zone-new-certificate"]), release, template,
                     Usage.of(template, json.dumps(template)), None)
-    assert f"Domain: the API at https://{NAME}" in text
+    assert f"Domain: the API at https://{DOMAIN_NAME}" in text
 
 
-# --- lint and scan every shape -------------------------------------------------------------------
+# --- lint every shape ----------------------------------------------------------------------------
 
 @pytest.mark.integration
-def test_every_domain_shape_lints_and_scans_clean(release, tmp_path):
-    for name, spec in SHAPES.items():
+def test_every_domain_shape_lints_clean(release, tmp_path):
+    for name, spec in DOMAIN_SHAPES.items():
         path = tmp_path / f"{name}.json"
         path.write_text(template_json(build_template(domain_config(spec), release)))
         assert cfn_lint(path) == [], name
-    report = checkov_report(tmp_path)
-    assert report["results"]["failed_checks"] == [], [
-        (c["check_id"], c["resource"]) for c in report["results"]["failed_checks"]]
-    assert report["summary"]["resource_count"] >= 100 * len(SHAPES)
 
 
 def test_the_docs_page_shows_the_shipped_domain_variant(tmp_path):

@@ -14,7 +14,7 @@ from generator import MfaMode, NatMode, ServiceSpec, StackConfig, ThreatProtecti
 from generator.model.config_file import load_config
 from generator.template.iam import ITEM_STORE_ACTIONS, OWN_TABLE_ACTIONS, UNSCOPED_ACTIONS
 from generator.template.names import logical_id
-from tests.support.templates import EXAMPLES, PAGE_WITH_KEY, VARIANTS, checkov_report, resources
+from tests.support.templates import DOMAIN_SHAPES, EXAMPLES, PAGE_WITH_KEY, VARIANTS, checkov_report, resources
 
 # Expectations follow a variant's settings, never its file name; this is the variant with every
 # security option on, for the tests of what those options add.
@@ -264,10 +264,11 @@ def test_stage_and_route_throttling_are_options(render):
 
 
 @pytest.mark.integration
-def test_checkov_finds_no_failed_check_in_any_variant_or_example(render, tmp_path):
+def test_checkov_finds_no_failed_check_in_any_variant_example_or_domain_shape(render, tmp_path):
     # One scan of them all: checkov's start is seconds of CPU, paid once.
     scanned = {**{f"{name}.json": config for name, config in VARIANTS.items()},
                **{f"example-{name}.json": load_config(path) for name, path in EXAMPLES.items()},
+               **{f"domain-{name}.json": StackConfig(domain=spec) for name, spec in DOMAIN_SHAPES.items()},
                "page-with-key.json": PAGE_WITH_KEY}
     for name, config in scanned.items():
         (tmp_path / name).write_text(json.dumps(render(config)))
