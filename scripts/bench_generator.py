@@ -15,11 +15,12 @@ a ratio measured side by side holds on a slow or a busy machine alike.)
 Side by side means interleaved: the ratio comes from its own runs, a cold `ecsapi template`, then a
 CDK synth, then `ecsapi template` again, and so on (CDK_PAIRS of each), and is the ratio of the two
 medians. Timed minutes apart, as the table's runs and a block of CDK runs used to be, the two saw a
-machine whose speed had drifted meanwhile (a shared host's other load, frequency scaling), and the
-ratio of one run of this benchmark swung from 17x to 40x on an idle machine at an unchanged
-instruction count. Interleaved, a slow spell slows both commands of the pairs it spans, so it moves
-both medians and hardly their ratio. Each pair's own ratio is printed too (median and spread): a
-wide spread says the machine changed speed within a few seconds, and the figure is less sure.
+machine whose speed had drifted meanwhile (other load on a shared host), and the ratio of one run
+of this benchmark swung from 17x to 41x on an otherwise idle machine at an unchanged instruction
+count. Interleaved, a slow spell slows both commands of the pairs it spans, so it moves both
+medians and much less their ratio (25x to 33x in five runs on a shared machine: docs/performance.md).
+Each pair's own ratio is printed too (median and spread): a wide spread says the machine changed
+speed within a few seconds, and the figure is less sure.
 
 The cold process runs with compiled bytecode, as an installed ecsapi does (pip compiles it at
 install): the benchmark compiles the checkout's packages first, since an environment with
@@ -34,7 +35,8 @@ that compares two versions whatever the machine's load.
 Wall times grow on a busy machine, so the machine's CPU count and load average (before and after)
 are printed with the numbers, a load above half the CPU count is flagged, and the cold process's
 CPU time, which a busy machine inflates far less, is shown beside its wall time. Each measurement is taken
-`--runs` times after one untimed warm-up run, and the median is reported.
+`--runs` times after one untimed warm-up run (the side-by-side comparison CDK_PAIRS times), and the
+median is reported.
 """
 
 from __future__ import annotations
