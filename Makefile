@@ -30,18 +30,22 @@ EDITABLE := --config-settings editable_mode=compat
 UV_VERSION := 0.13.10
 UV := $(VENV)/bin/uv
 UV_INSTALL := $(UV) pip install --quiet --compile-bytecode
+# A stamp per uv version: a venv made before uv was used, or with another version, gets this one.
+UV_STAMP := $(VENV)/.uv-$(UV_VERSION)
 
 # The '+' lines run even under `make --dry-run`, so that `make publish --dry-run` on a fresh clone
 # can list every upload (it needs the venv, and nothing else).
 # generator/version.py: setup.cfg reads the version from it, and the installed metadata must follow.
-$(BASE_STAMP): setup.cfg pyproject.toml generator/version.py
+$(UV_STAMP):
 	+@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	+$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	+@rm -f $(VENV)/.uv-* && touch $@
+
+$(BASE_STAMP): $(UV_STAMP) setup.cfg pyproject.toml generator/version.py
 	@# A venv made before the distribution was renamed ecsapi-stack still holds `ecsapi` (someone else's
 	@# name on PyPI), and the checkout its build metadata; neither may stand in for ecsapi-stack.
 	+@$(PY) -m pip uninstall --quiet --disable-pip-version-check -y ecsapi 2>/dev/null || true
 	+@rm -rf ecsapi.egg-info
-	+@$(UV) --version 2>/dev/null | grep -q '^uv $(UV_VERSION) ' || \
-		$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	+$(UV_INSTALL) --python $(PY) $(EDITABLE) -e .
 	@# compat mode maps only the checkout root; itemstore (package_dir containers/itemstore) needs its folder too.
 	+$(PY) -c 'import pathlib, site; pathlib.Path(site.getsitepackages()[0], "ecsapi-itemstore.pth").write_text("$(CURDIR)/containers\n")'
@@ -57,7 +61,7 @@ $(DEV_STAMP): $(BASE_STAMP) setup.cfg containers/requirements.txt docs/requireme
 	$(UV) pip check --quiet --python $(PY)
 	@touch $@
 
-$(CHECKOV): Makefile $(BASE_STAMP)
+$(CHECKOV): Makefile $(UV_STAMP)
 	@test -x .tools/checkov/bin/python || $(PYTHON) -m venv .tools/checkov
 	$(UV_INSTALL) --python .tools/checkov/bin/python checkov==$(CHECKOV_VERSION)
 	@touch $@
