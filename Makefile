@@ -35,12 +35,12 @@ UV_STAMP := $(VENV)/.uv-$(UV_VERSION)
 
 # The '+' lines run even under `make --dry-run`, so that `make publish --dry-run` on a fresh clone
 # can list every upload (it needs the venv, and nothing else).
-# generator/version.py: setup.cfg reads the version from it, and the installed metadata must follow.
 $(UV_STAMP):
 	+@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	+$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	+@rm -f $(VENV)/.uv-* && touch $@
 
+# generator/version.py: setup.cfg reads the version from it, and the installed metadata must follow.
 $(BASE_STAMP): $(UV_STAMP) setup.cfg pyproject.toml generator/version.py
 	@# A venv made before the distribution was renamed ecsapi-stack still holds `ecsapi` (someone else's
 	@# name on PyPI), and the checkout its build metadata; neither may stand in for ecsapi-stack.
