@@ -3,7 +3,7 @@
 pytest rewrites the asserts of each test module, conftest and plugin module it imports, and caches
 the result in ``__pycache__/<name>.<tag>-pytest-<version>.pyc``. On a fresh clone (every CI run)
 there is no cache yet, and the workers, which start together and each import every test module,
-would each rewrite all of them: about 4 s of CPU per worker here for ~130 modules. The controller
+would each rewrite all of them: about 4 s of CPU per worker here for the 124 modules. The controller
 writes the cache first, in two processes (the machine's two cores), with pytest's own rewriting
 and cache writing, so the workers read what they would have written. A module whose cached file is
 valid is left alone; a module pytest would not rewrite is not touched.
