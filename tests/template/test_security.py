@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from generator import MfaMode, NatMode, ServiceSpec, StackConfig, ThreatProtecti
 from generator.model.config_file import load_config
 from generator.template.iam import ITEM_STORE_ACTIONS, OWN_TABLE_ACTIONS, UNSCOPED_ACTIONS
 from generator.template.names import logical_id
-from tests.support.templates import DOMAIN_SHAPES, EXAMPLES, PAGE_WITH_KEY, VARIANTS, checkov_report, resources
+from tests.support.templates import CHECKOV, DOMAIN_SHAPES, EXAMPLES, PAGE_WITH_KEY, VARIANTS, checkov_report, resources
 
 # Expectations follow a variant's settings, never its file name; this is the variant with every
 # security option on, for the tests of what those options add.
@@ -282,6 +283,28 @@ def test_checkov_finds_no_failed_check_in_any_variant_example_or_domain_shape(re
     assert report["summary"]["resource_count"] >= 68 * len(scanned)
     for skipped in results["skipped_checks"]:
         assert len(skipped["check_result"].get("suppress_comment", "")) > 40, skipped["check_id"]
+
+
+# Both of bc_jsonpath_ng's parsers, on an expression of the kind checkov's graph checks use, with
+# PLY's table builder made to fail: they parse only if they read the tables the Makefile wrote.
+_PARSE_WITHOUT_BUILDING = """
+import ply.yacc
+def refuse(*args, **kwargs):
+    raise AssertionError("PLY built the parse tables instead of reading them")
+ply.yacc.LRGeneratedTable.__init__ = refuse
+from bc_jsonpath_ng import parse as base_parse
+from bc_jsonpath_ng.ext import parse as extended_parse
+print(base_parse("Properties.Tags[*].Key"), extended_parse("DistributionConfig.Origins[?(@.Id != 'x')]"))
+"""
+
+
+@pytest.mark.integration
+def test_checkovs_jsonpath_parsers_read_the_tables_the_makefile_wrote(tmp_path):
+    # scripts/checkov_parse_tables.py: without them each parse builds the tables again (~48 ms).
+    parsed = subprocess.run([str(CHECKOV.with_name("python")), "-c", _PARSE_WITHOUT_BUILDING], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert parsed.returncode == 0, parsed.stderr
+    assert "Tags" in parsed.stdout and "Origins" in parsed.stdout
 
 
 # Every resource type that carries a policy, and the test above or below that checks it.
