@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.long]  # long: constant load 
 
 CACHE_SECONDS = 1
 DRAIN_SECONDS = 2
-PAUSE_SECONDS = 0.02  # each load client's pause after an answer, as in test_rolling.py
+PAUSE_SECONDS = 0.05  # each load client's pause after an answer, as in test_rolling.py
 OLD_PORT, NEW_PORT = 8080, 8081
 DISCOVERY = "FoodstoreDiscoveryService"
 PATHS = ("/foodstore/foods/", "/petstore/pets/")
