@@ -9,7 +9,7 @@ and cache writing, so the workers read what they would have written. A module wh
 valid is left alone; a module pytest would not rewrite is not touched.
 
 These are pytest internals (``_pytest.assertion.rewrite``, pytest pinned in setup.cfg);
-tests/test_support_bytecode.py checks that what is written here is what pytest then reads.
+tests/test_rewritten_bytecode.py checks that what is written here is what pytest then reads.
 """
 
 from __future__ import annotations
